@@ -1,0 +1,3 @@
+from lmdev.cli import main
+
+main()

@@ -1,0 +1,3 @@
+from lmdev.cli.app import main
+
+__all__ = ["main"]

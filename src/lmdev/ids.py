@@ -1,0 +1,111 @@
+"""Paper identifiers: arXiv ids in every form users paste, and slugs for non-arXiv readings.
+
+Ids become file names, so everything that reaches the store passes through here first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lmdev.errors import InvalidIdError
+
+_NEW = r"(?P<new>\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})"
+_OLD = r"(?P<old>[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{2}(?:0[1-9]|1[0-2])\d{3})"
+_VERSION = r"(?:v(?P<version>[1-9]\d{0,3}))?"
+_ID_RE = re.compile(rf"(?:{_NEW}|{_OLD}){_VERSION}")
+_URL_RE = re.compile(
+    r"https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/(?P<rest>[^?#]+?)(?:\.pdf)?/?(?:[?#].*)?",
+    re.IGNORECASE,
+)
+_SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_SLUG_MAX = 80
+
+
+@dataclass(frozen=True, order=True)
+class ArxivId:
+    """A version-less arXiv id plus the version asked for, if any."""
+
+    base: str
+    version: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.base}v{self.version}" if self.version else self.base
+
+    @property
+    def is_old_style(self) -> bool:
+        return "/" in self.base
+
+
+def parse_arxiv_id(text: str) -> ArxivId:
+    """Parse any accepted form (bare, versioned, ``arXiv:``, abs or pdf URL) or raise.
+
+    Raises:
+        InvalidIdError: naming the input, before any request is made.
+    """
+    raw = text.strip()
+    candidate = raw
+    match = _URL_RE.fullmatch(candidate)
+    if match:
+        candidate = match.group("rest")
+    elif candidate[:6].lower() == "arxiv:":
+        candidate = candidate[6:]
+    found = _ID_RE.fullmatch(candidate)
+    if not found:
+        raise InvalidIdError(f"not an arXiv id or arXiv URL: {raw!r}")
+    version = found.group("version")
+    return ArxivId(found.group("new") or found.group("old"), int(version) if version else None)
+
+
+def try_parse_arxiv_id(text: str) -> ArxivId | None:
+    try:
+        return parse_arxiv_id(text)
+    except InvalidIdError:
+        return None
+
+
+def is_slug(text: str) -> bool:
+    """A slug names a reading that is not on arXiv: lowercase words joined by hyphens."""
+    return (
+        len(text) <= _SLUG_MAX
+        and _SLUG_RE.fullmatch(text) is not None
+        and any(c.isalpha() for c in text)
+    )
+
+
+def normalise_paper_id(text: str) -> str:
+    """The canonical, version-less id under which a paper is stored."""
+    parsed = try_parse_arxiv_id(text)
+    if parsed is not None:
+        return parsed.base
+    if is_slug(text.strip()):
+        return text.strip()
+    raise InvalidIdError(
+        f"not an arXiv id, arXiv URL or slug (lowercase words joined by hyphens): {text.strip()!r}"
+    )
+
+
+def file_stem(paper_id: str) -> str:
+    """Map a canonical id to a safe file stem: ``hep-th/9901001`` becomes ``hep-th_9901001``."""
+    canonical = normalise_paper_id(paper_id)
+    if canonical != paper_id:
+        raise InvalidIdError(f"not a canonical paper id: {paper_id!r}")
+    return canonical.replace("/", "_")
+
+
+def id_from_stem(stem: str) -> str:
+    """Inverse of :func:`file_stem`; raises for stems no valid id maps to."""
+    candidate = stem.replace("_", "/", 1) if "_" in stem else stem
+    canonical = normalise_paper_id(candidate)
+    if canonical.replace("/", "_") != stem:
+        raise InvalidIdError(f"file name does not map to a paper id: {stem!r}")
+    return canonical
+
+
+def slugify(text: str) -> str:
+    """A slug from free text (a URL or title), for readings that are not on arXiv."""
+    text = re.sub(r"^https?://(www\.)?", "", text.strip().lower())
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:_SLUG_MAX].strip("-")
+    if not is_slug(slug):
+        raise InvalidIdError(f"cannot make an id from {text!r}")
+    return slug

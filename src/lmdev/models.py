@@ -1,0 +1,209 @@
+"""Pydantic models of the two kinds of data file: the taxonomy and a paper.
+
+Models check what a file can check on its own (types, id forms, no repeated tags). Whether a
+paper's tags name real taxonomy nodes is a cross-file rule, checked in :mod:`lmdev.check`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from lmdev.ids import is_slug, normalise_paper_id
+
+Stance = Literal["relies", "supports", "challenges"]
+STANCES: tuple[str, ...] = ("relies", "supports", "challenges")
+TagSource = Literal["person", "essay", "classifier"]
+Kind = Literal["problem", "assumption"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# --- taxonomy -------------------------------------------------------------------------------
+
+
+class Ref(_Strict):
+    """Where in the essay a node comes from: a section id and, for numbered lists, the item."""
+
+    section: str
+    item: Optional[int] = Field(default=None, ge=1)
+
+
+class Section(_Strict):
+    id: str
+    name: str
+
+
+class FieldNode(_Strict):
+    id: str
+    name: str
+    description: str
+    ref: Ref
+    gave_rise_to: Optional[str] = None
+
+
+class Node(_Strict):
+    """An assumption or a problem of one field."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+    field: str
+    name: str
+    description: str
+    ref: Ref
+    terms: list[str] = Field(default_factory=list)
+    against: list[str] = Field(default_factory=list)
+
+
+class Work(_Strict):
+    """A work the essay cites as an example, with the tags the essay itself gives it."""
+
+    arxiv: Optional[str] = None
+    url: Optional[str] = None
+    name: str
+    problems: list[str] = Field(default_factory=list)
+    assumptions: dict[str, Stance] = Field(default_factory=dict)
+    ref: Ref
+
+    @model_validator(mode="after")
+    def _one_identifier(self) -> Work:
+        if (self.arxiv is None) == (self.url is None):
+            raise ValueError("give exactly one of 'arxiv' and 'url'")
+        return self
+
+
+class Decision(_Strict):
+    id: str
+    ref: Ref
+    text: str
+
+
+class Source(_Strict):
+    title: str
+    author: str
+    year: int
+    url: str
+
+
+class TaxonomyFile(_Strict):
+    version: Literal[1]
+    source: Source
+    sections: list[Section]
+    fields: list[FieldNode]
+    assumptions: list[Node]
+    problems: list[Node]
+    decisions: list[Decision] = Field(default_factory=list)
+    works: list[Work] = Field(default_factory=list)
+
+
+# --- papers ---------------------------------------------------------------------------------
+
+
+class ProblemTag(_Strict):
+    """A problem a paper attacks. ``by`` says who set it: a person, the essay, or the classifier."""
+
+    id: str
+    by: TagSource = "person"
+    score: Optional[float] = Field(default=None, ge=0.0, le=1.0)
+
+    @property
+    def human(self) -> bool:
+        return self.by != "classifier"
+
+
+class AssumptionTag(ProblemTag):
+    """An assumption a paper relies on, supports or challenges."""
+
+    stance: Stance
+
+
+class Paper(_Strict):
+    """One reading: arXiv metadata (or a URL for readings not on arXiv) and its tags."""
+
+    id: str
+    url: Optional[str] = None
+    version: Optional[int] = Field(default=None, ge=1)
+    title: str = Field(min_length=1)
+    authors: list[str] = Field(default_factory=list)
+    affiliations: dict[str, list[str]] = Field(default_factory=dict)
+    abstract: str = ""
+    published: Optional[dt.date] = None
+    updated: Optional[dt.date] = None
+    primary_category: Optional[str] = None
+    categories: list[str] = Field(default_factory=list)
+    doi: Optional[str] = None
+    journal_ref: Optional[str] = None
+    comment: Optional[str] = None
+    essay_cited: bool = False
+    citekey: Optional[str] = None
+    problems: list[ProblemTag] = Field(default_factory=list)
+    assumptions: list[AssumptionTag] = Field(default_factory=list)
+    notes: Optional[str] = None
+
+    @field_validator("id")
+    @classmethod
+    def _canonical_id(cls, value: str) -> str:
+        if normalise_paper_id(value) != value:
+            raise ValueError(f"not a canonical id (write it without version or prefix): {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Paper:
+        if is_slug(self.id) and not self.url:
+            raise ValueError("a paper that is not on arXiv needs a 'url'")
+        for name in ("problems", "assumptions"):
+            ids = [tag.id for tag in getattr(self, name)]
+            repeated = sorted({i for i in ids if ids.count(i) > 1})
+            if repeated:
+                raise ValueError(f"{name} lists {', '.join(repeated)} more than once")
+        return self
+
+    @property
+    def is_arxiv(self) -> bool:
+        return not is_slug(self.id)
+
+    @property
+    def year(self) -> Optional[int]:
+        return self.published.year if self.published else None
+
+    @property
+    def link(self) -> str:
+        return self.url or f"https://arxiv.org/abs/{self.id}"
+
+    @property
+    def first_author(self) -> str:
+        return self.authors[0] if self.authors else "unknown author"
+
+    def problem_ids(self) -> list[str]:
+        return [tag.id for tag in self.problems]
+
+    def assumption_stances(self) -> dict[str, str]:
+        return {tag.id: tag.stance for tag in self.assumptions}
+
+    def is_tagged(self) -> bool:
+        return bool(self.problems or self.assumptions)
+
+    def to_data(self) -> dict[str, Any]:
+        """The dict written to YAML: fixed key order, empty and default fields left out."""
+        data: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None or value == [] or value == {} or value is False:
+                continue
+            if name in ("problems", "assumptions"):
+                value = [_tag_data(tag) for tag in value]
+            data[name] = value
+        return data
+
+
+def _tag_data(tag: ProblemTag) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": tag.id}
+    if isinstance(tag, AssumptionTag):
+        data["stance"] = tag.stance
+    data["by"] = tag.by
+    if tag.score is not None:
+        data["score"] = round(tag.score, 3)
+    return data

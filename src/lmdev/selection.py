@@ -1,0 +1,65 @@
+"""Filters shared by ``list`` and ``export``: which papers a command works on."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+from lmdev.errors import UsageError
+from lmdev.models import Paper
+from lmdev.taxonomy import Taxonomy
+
+
+def parse_years(spec: str) -> tuple[Optional[int], Optional[int]]:
+    """``2020``, ``2019-2021``, ``2020-`` or ``-2021`` into an inclusive (from, to) range."""
+    match = re.fullmatch(r"\s*(\d{4})?\s*(-)?\s*(\d{4})?\s*", spec)
+    if not match or not (match.group(1) or match.group(3)) or (match.group(3) and not match.group(2)):
+        raise UsageError(f"--year takes YEAR, FROM-TO, FROM- or -TO, not {spec!r}")
+    start = int(match.group(1)) if match.group(1) else None
+    end = int(match.group(3)) if match.group(3) else (start if not match.group(2) else None)
+    if start and end and start > end:
+        raise UsageError(f"--year range {spec!r} ends before it starts")
+    return start, end
+
+
+@dataclass
+class Selection:
+    problems: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    stance: Optional[str] = None
+    years: tuple[Optional[int], Optional[int]] = (None, None)
+    text: Optional[str] = None
+    untagged: bool = False
+
+    def validate(self, taxonomy: Taxonomy) -> Selection:
+        for p in self.problems:
+            taxonomy.get(p, "problem")
+        for a in self.assumptions:
+            taxonomy.get(a, "assumption")
+        if self.stance and not self.assumptions:
+            raise UsageError("--stance goes with --assumption")
+        return self
+
+    def matches(self, paper: Paper) -> bool:
+        if self.untagged and paper.is_tagged():
+            return False
+        problem_ids = paper.problem_ids()
+        if any(p not in problem_ids for p in self.problems):
+            return False
+        stances = paper.assumption_stances()
+        for a in self.assumptions:
+            if a not in stances or (self.stance and stances[a] != self.stance):
+                return False
+        start, end = self.years
+        if start or end:
+            if paper.year is None or (start and paper.year < start) or (end and paper.year > end):
+                return False
+        if self.text:
+            haystack = " ".join([paper.id, paper.title, paper.abstract, *paper.authors, paper.notes or ""]).lower()
+            if any(word not in haystack for word in self.text.lower().split()):
+                return False
+        return True
+
+    def apply(self, papers: Iterable[Paper]) -> list[Paper]:
+        return [p for p in papers if self.matches(p)]

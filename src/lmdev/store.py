@@ -1,0 +1,149 @@
+"""The paper store: one YAML file per paper under ``<data dir>/papers/``.
+
+The store finds the data directory, maps ids to file names, reads files into
+:class:`~lmdev.models.Paper` objects with errors that name file, line and field, and writes
+them back deterministically and atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Optional
+
+from pydantic import ValidationError
+
+from lmdev import yamlio
+from lmdev.errors import DataError, NotFoundError
+from lmdev.ids import file_stem, id_from_stem, normalise_paper_id
+from lmdev.models import Paper
+from lmdev.taxonomy import Taxonomy, load_taxonomy
+
+ENV_DATA_DIR = "LMDEV_DATA_DIR"
+TAXONOMY_FILE = "taxonomy.yaml"
+PAPERS_DIR = "papers"
+
+
+def find_data_dir(explicit: Optional[Path] = None, cwd: Optional[Path] = None) -> Path:
+    """``explicit``, else ``$LMDEV_DATA_DIR``, else the nearest ``data/`` holding a taxonomy."""
+    chosen = explicit or (Path(os.environ[ENV_DATA_DIR]) if os.environ.get(ENV_DATA_DIR) else None)
+    if chosen is not None:
+        if not (chosen / TAXONOMY_FILE).is_file():
+            raise DataError(f"no {TAXONOMY_FILE} in the data directory", path=str(chosen))
+        return chosen
+    start = (cwd or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "data" / TAXONOMY_FILE).is_file():
+            return folder / "data"
+    raise DataError(
+        f"no data/{TAXONOMY_FILE} at or above {start}; pass --data-dir DIR or set {ENV_DATA_DIR}"
+    )
+
+
+def normalise_title(title: str) -> str:
+    """Titles compared for duplicates: case, punctuation and spacing ignored."""
+    return re.sub(r"[^0-9a-z]+", " ", title.lower()).strip()
+
+
+@dataclass
+class LoadedPaper:
+    paper: Paper
+    path: Path
+    text: str
+
+
+class Library:
+    """A data directory: the taxonomy plus the paper files."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.papers_dir = root / PAPERS_DIR
+        self._taxonomy: Optional[Taxonomy] = None
+
+    @classmethod
+    def open(cls, data_dir: Optional[Path] = None) -> Library:
+        return cls(find_data_dir(data_dir))
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        if self._taxonomy is None:
+            self._taxonomy = load_taxonomy(self.root / TAXONOMY_FILE)
+        return self._taxonomy
+
+    def path_for(self, paper_id: str) -> Path:
+        return self.papers_dir / f"{file_stem(normalise_paper_id(paper_id))}.yaml"
+
+    def files(self) -> list[Path]:
+        if not self.papers_dir.is_dir():
+            return []
+        return sorted(p for p in self.papers_dir.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith("."))
+
+    def read(self, path: Path) -> LoadedPaper:
+        """Read and validate one paper file; raises :class:`DataError` (file, line, field, reason)."""
+        text = yamlio.read_text(path)
+        data, node = yamlio.parse(text, path=str(path))
+        if not isinstance(data, dict):
+            raise DataError("a paper file must be a mapping of fields", path=str(path), line=1)
+        try:
+            paper = Paper.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = tuple(err["loc"])
+            field = ".".join(str(p) for p in loc) or "paper"
+            message = err["msg"].removeprefix("Value error, ")
+            more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+            raise DataError(f"{field}: {message}{more}", path=str(path), line=yamlio.line_of(node, loc)) from None
+        return LoadedPaper(paper, path, text)
+
+    def scan(self) -> tuple[list[LoadedPaper], list[DataError]]:
+        """Every readable paper, plus an error for every file that is not."""
+        loaded: list[LoadedPaper] = []
+        errors: list[DataError] = []
+        for path in self.files():
+            try:
+                loaded.append(self.read(path))
+            except DataError as exc:
+                errors.append(exc)
+        return loaded, errors
+
+    def papers(self) -> list[Paper]:
+        """All papers, failing on the first file that does not validate."""
+        loaded, errors = self.scan()
+        if errors:
+            first = errors[0]
+            raise DataError(f"{first.message} (run 'lmdev check' for every problem)", path=first.path, line=first.line)
+        return [item.paper for item in loaded]
+
+    def __iter__(self) -> Iterator[Paper]:
+        return iter(self.papers())
+
+    def exists(self, paper_id: str) -> bool:
+        return self.path_for(paper_id).exists()
+
+    def get(self, paper_id: str) -> Paper:
+        path = self.path_for(paper_id)
+        if not path.exists():
+            raise NotFoundError(f"no paper {normalise_paper_id(paper_id)!r} in {self.papers_dir}")
+        return self.read(path).paper
+
+    def save(self, paper: Paper) -> bool:
+        """Write a paper's file; returns False when the bytes on disk are already the same."""
+        path = self.path_for(paper.id)
+        text = render(paper)
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            return False
+        yamlio.atomic_write(path, text)
+        return True
+
+    def stem_matches(self, path: Path, paper: Paper) -> bool:
+        try:
+            return id_from_stem(path.stem) == paper.id
+        except Exception:
+            return False
+
+
+def render(paper: Paper) -> str:
+    """A paper's file text: the same paper always gives the same bytes."""
+    return yamlio.dump(paper.to_data())

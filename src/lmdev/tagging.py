@@ -1,0 +1,87 @@
+"""Changing a paper's tags, with one rule above all: a person's tag is never lost.
+
+Taxonomy ids are validated here so that the CLI, the classifier and ``add`` share one path.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from lmdev.errors import UsageError
+from lmdev.models import STANCES, AssumptionTag, Paper, ProblemTag, TagSource
+from lmdev.taxonomy import Taxonomy
+
+
+def parse_assumption_spec(spec: str, *, default_stance: Optional[str] = None) -> tuple[str, str]:
+    """``ID:STANCE`` (or ``ID`` when a default stance is given) into (id, stance)."""
+    node_id, _, stance = spec.partition(":")
+    stance = stance.strip() or (default_stance or "")
+    if not stance:
+        raise UsageError(f"give a stance for assumption {node_id!r}: {node_id}:relies, {node_id}:supports or {node_id}:challenges")
+    if stance not in STANCES:
+        raise UsageError(f"unknown stance {stance!r} in {spec!r} (use relies, supports or challenges)")
+    return node_id.strip(), stance
+
+
+def set_problem(paper: Paper, taxonomy: Taxonomy, node_id: str, *, by: TagSource = "person", score: Optional[float] = None) -> bool:
+    """Add or update a problem tag. A classifier never replaces a person's tag. Returns True if changed."""
+    taxonomy.get(node_id, "problem")
+    existing = next((t for t in paper.problems if t.id == node_id), None)
+    if existing is not None:
+        if by == "classifier" and existing.human:
+            return False
+        if existing.by == by and existing.score == score:
+            return False
+        paper.problems = [ProblemTag(id=node_id, by=by, score=score) if t.id == node_id else t for t in paper.problems]
+        return True
+    paper.problems = [*paper.problems, ProblemTag(id=node_id, by=by, score=score)]
+    return True
+
+
+def set_assumption(paper: Paper, taxonomy: Taxonomy, node_id: str, stance: str, *, by: TagSource = "person", score: Optional[float] = None) -> bool:
+    """Add or update an assumption tag and its stance, under the same rule as :func:`set_problem`."""
+    taxonomy.get(node_id, "assumption")
+    new = AssumptionTag(id=node_id, stance=stance, by=by, score=score)  # type: ignore[arg-type]
+    existing = next((t for t in paper.assumptions if t.id == node_id), None)
+    if existing is not None:
+        if by == "classifier" and existing.human:
+            return False
+        if existing == new:
+            return False
+        paper.assumptions = [new if t.id == node_id else t for t in paper.assumptions]
+        return True
+    paper.assumptions = [*paper.assumptions, new]
+    return True
+
+
+def remove_tags(paper: Paper, ids: Iterable[str]) -> list[str]:
+    """Remove problem or assumption tags by id; returns the ids that were present."""
+    wanted = set(ids)
+    removed = [t.id for t in paper.problems if t.id in wanted] + [t.id for t in paper.assumptions if t.id in wanted]
+    paper.problems = [t for t in paper.problems if t.id not in wanted]
+    paper.assumptions = [t for t in paper.assumptions if t.id not in wanted]
+    return removed
+
+
+def apply_tag_flags(paper: Paper, taxonomy: Taxonomy, problems: Iterable[str], assumptions: Iterable[str]) -> bool:
+    """Apply ``--problem`` and ``--assumption ID:STANCE`` flags as a person's tags."""
+    parsed = [parse_assumption_spec(spec) for spec in assumptions]
+    changed = False
+    for node_id in problems:
+        changed |= set_problem(paper, taxonomy, node_id)
+    for node_id, stance in parsed:
+        changed |= set_assumption(paper, taxonomy, node_id, stance)
+    return changed
+
+
+def merge_metadata(old: Paper, new: Paper) -> Paper:
+    """Fresh arXiv metadata with everything a person wrote kept: tags, notes, citekey, flags."""
+    return new.model_copy(
+        update={
+            "problems": old.problems,
+            "assumptions": old.assumptions,
+            "notes": old.notes,
+            "citekey": old.citekey,
+            "essay_cited": old.essay_cited or new.essay_cited,
+        }
+    )
