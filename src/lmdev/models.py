@@ -85,7 +85,7 @@ class Source(_Strict):
     title: str
     author: str
     year: int
-    url: str
+    url: Optional[str] = None
 
 
 class TaxonomyFile(_Strict):
@@ -167,7 +167,13 @@ class Paper(_Strict):
 
     @property
     def year(self) -> Optional[int]:
-        return self.published.year if self.published else None
+        """Publication year; for arXiv papers without a date, the year their id was issued."""
+        if self.published:
+            return self.published.year
+        if not self.is_arxiv:
+            return None
+        yy = int(self.id.split("/")[-1][:2])
+        return (1900 if yy >= 91 else 2000) + yy
 
     @property
     def link(self) -> str:

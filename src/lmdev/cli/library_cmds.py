@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from enum import Enum
 from typing import Any, Optional
 
@@ -56,12 +57,23 @@ def check(
         raise typer.Exit(1)
 
 
-@app.command(epilog=examples("lmdev taxonomy", "lmdev taxonomy --format json"))
-def taxonomy(ctx: typer.Context, fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f", help="text (a tree) or json.")) -> None:
-    """Show the essay's taxonomy: fields, their assumptions and their problems."""
+class TaxonomyFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command(epilog=examples("lmdev taxonomy", "lmdev taxonomy --format json", "lmdev taxonomy --format markdown > docs/taxonomy.md"))
+def taxonomy(ctx: typer.Context, fmt: TaxonomyFormat = typer.Option(TaxonomyFormat.text, "--format", "-f", help="text (a tree), json or markdown.")) -> None:
+    """Show the essay's taxonomy: fields, assumptions, problems."""
     tax = library(ctx).taxonomy
-    if fmt is TextOrJson.json:
+    if fmt is TaxonomyFormat.json:
         print_json(taxonomy_json(tax))
+        return
+    if fmt is TaxonomyFormat.markdown:
+        from lmdev.markdown import taxonomy_page
+
+        sys.stdout.write(taxonomy_page(tax))
         return
     from rich.tree import Tree
 

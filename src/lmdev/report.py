@@ -1,0 +1,127 @@
+"""Coverage: how the tagged literature spreads over the essay's problems and assumptions.
+
+Pure computation over papers and the taxonomy; the CLI, Markdown and HTML renderers all read
+the same :class:`Coverage`, so every output agrees with the others and with the files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+from lmdev.check import Extra, Finding
+from lmdev.models import STANCES, Paper
+from lmdev.taxonomy import Taxonomy
+
+DEFAULT_MIN_PAPERS = 3
+DEFAULT_RECENT_YEARS = 2
+
+
+@dataclass
+class NodeCoverage:
+    id: str
+    kind: str
+    field: str
+    name: str
+    papers: int = 0
+    relies: int = 0
+    supports: int = 0
+    challenges: int = 0
+    essay_cited: int = 0
+    newest_id: Optional[str] = None
+    newest_year: Optional[int] = None
+    by_year: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
+class Gap:
+    id: str
+    kind: str
+    reason: str
+
+
+@dataclass
+class Coverage:
+    total: int
+    untagged: int
+    nodes: list[NodeCoverage]
+    matrix: dict[str, dict[str, dict[str, int]]]
+    years: list[int]
+    gaps: list[Gap]
+
+    def node(self, node_id: str) -> NodeCoverage:
+        return next(n for n in self.nodes if n.id == node_id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "papers": self.total,
+            "untagged": self.untagged,
+            "nodes": [{**asdict(n), "by_year": {str(y): c for y, c in sorted(n.by_year.items())}} for n in self.nodes],
+            "matrix": self.matrix,
+            "years": self.years,
+            "gaps": [asdict(g) for g in self.gaps],
+        }
+
+
+def _sort_key(paper: Paper) -> tuple[int, str]:
+    return (paper.year or 0, paper.published.isoformat() if paper.published else paper.id)
+
+
+def coverage(tax: Taxonomy, papers: list[Paper], *, min_papers: int = DEFAULT_MIN_PAPERS, recent_years: int = DEFAULT_RECENT_YEARS) -> Coverage:
+    """Count papers per node, per stance and per year; the problem x assumption matrix; gaps.
+
+    "Recent" is measured back from the newest paper in the library, so a gap says that a node
+    lags the rest of the reading list, whatever today's date.
+    """
+    nodes = {n.id: NodeCoverage(n.id, n.kind, n.field.id, n.name) for fid in [f.id for f in tax.field_order()] for kind in ("problem", "assumption") for n in tax.in_field(fid, kind)}  # type: ignore[arg-type]
+    matrix: dict[str, dict[str, dict[str, int]]] = {p.id: {} for p in tax.problems}
+    newest: dict[str, Paper] = {}
+    years = sorted({p.year for p in papers if p.year})
+    for paper in papers:
+        tags: list[tuple[str, Optional[str]]] = [(t.id, None) for t in paper.problems] + [(t.id, t.stance) for t in paper.assumptions]
+        for node_id, stance in tags:
+            node = nodes.get(node_id)
+            if node is None:
+                continue
+            node.papers += 1
+            node.essay_cited += paper.essay_cited
+            if stance:
+                setattr(node, stance, getattr(node, stance) + 1)
+            if paper.year:
+                node.by_year[paper.year] = node.by_year.get(paper.year, 0) + 1
+            if node_id not in newest or _sort_key(paper) > _sort_key(newest[node_id]):
+                newest[node_id] = paper
+        for problem in paper.problems:
+            if problem.id not in matrix:
+                continue
+            for assumption in paper.assumptions:
+                cell = matrix[problem.id].setdefault(assumption.id, dict.fromkeys(STANCES, 0))
+                cell[assumption.stance] += 1
+    for node_id, paper in newest.items():
+        nodes[node_id].newest_id, nodes[node_id].newest_year = paper.id, paper.year
+    gaps = _gaps(list(nodes.values()), years, min_papers, recent_years)
+    return Coverage(len(papers), sum(not p.is_tagged() for p in papers), list(nodes.values()), matrix, years, gaps)
+
+
+def _gaps(nodes: list[NodeCoverage], years: list[int], min_papers: int, recent_years: int) -> list[Gap]:
+    gaps: list[Gap] = []
+    since = years[-1] - recent_years + 1 if years else None
+    for n in nodes:
+        if n.kind == "problem" and n.papers < min_papers:
+            gaps.append(Gap(n.id, n.kind, f"only {n.papers} paper(s), fewer than {min_papers}"))
+        if n.kind == "assumption" and n.challenges == 0:
+            gaps.append(Gap(n.id, n.kind, "no paper challenges it"))
+        if since is not None and n.papers and (n.newest_year or 0) < since:
+            gaps.append(Gap(n.id, n.kind, f"nothing since {since} (newest: {n.newest_id}, {n.newest_year})"))
+    return gaps
+
+
+def coverage_floor_check(min_papers: int) -> Extra:
+    """A ``check`` rule: every problem must have at least ``min_papers`` papers."""
+
+    def run(library: Any, loaded: list[Any]) -> list[Finding]:
+        cov = coverage(library.taxonomy, [item.paper for item in loaded], min_papers=min_papers)
+        path = str(library.root / "taxonomy.yaml")
+        return [Finding(path, None, f"problem {n.id!r} has {n.papers} paper(s), fewer than --min-papers-per-problem {min_papers}") for n in cov.nodes if n.kind == "problem" and n.papers < min_papers]
+
+    return run

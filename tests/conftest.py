@@ -1,0 +1,68 @@
+"""Shared fixtures: a copy of the shipped data in a temporary folder, and a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from lmdev.cli.app import run
+
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED = REPO / "data"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the user's environment, cache or the network."""
+    monkeypatch.delenv("LMDEV_DATA_DIR", raising=False)
+    monkeypatch.setenv("LMDEV_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("LMDEV_ARXIV_API", "http://127.0.0.1:9/unreachable")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A full copy of the shipped data (taxonomy and all papers)."""
+    target = tmp_path / "data"
+    shutil.copytree(SHIPPED, target)
+    return target
+
+
+@pytest.fixture
+def empty_data_dir(tmp_path: Path) -> Path:
+    """The shipped taxonomy with no papers."""
+    target = tmp_path / "empty"
+    (target / "papers").mkdir(parents=True)
+    shutil.copy(SHIPPED / "taxonomy.yaml", target / "taxonomy.yaml")
+    return target
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """Run ``lmdev`` in-process; returns exit code, stdout and stderr."""
+
+    def invoke(*args: str) -> Result:
+        capsys.readouterr()
+        code = run(list(args))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return invoke
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file's bytes, to show that a failed command changed nothing."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -1,0 +1,102 @@
+import json
+from pathlib import Path
+
+from conftest import snapshot
+
+PAPERS = "papers"
+
+
+def _write(data_dir: Path, name: str, text: str) -> Path:
+    path = data_dir / PAPERS / name
+    path.write_text(text)
+    return path
+
+
+GOOD = """id: '2401.00001'
+title: A Fresh Paper
+assumptions:
+- id: fixed-recipe
+  stance: relies
+  by: person
+"""
+
+
+def test_shipped_data_passes(cli, data_dir: Path) -> None:
+    result = cli("--data-dir", str(data_dir), "check")
+    assert result.code == 0, result.out + result.err
+    assert "checked 112 paper files: all good" in result.err
+
+
+def test_every_kind_of_problem_is_reported_each_naming_its_file(cli, data_dir: Path) -> None:
+    _write(data_dir, "2401.00002.yaml", "id: '2401.00002'\ntitle: [unclosed\n")
+    _write(data_dir, "2401.00003.yaml", "id: '2401.00003'\ntitle: Wrong types\nauthors: 7\nassumptions: []\n")
+    _write(data_dir, "2401.00004.yaml", GOOD.replace("2401.00001", "2401.00004").replace("A Fresh", "Unknown ids").replace("fixed-recipe", "fixed-rcipe") + "problems:\n- id: speed\n  by: person\n")
+    _write(data_dir, "2401.00005.yaml", "id: '2401.00005'\ntitle: No assumption at all\nproblems:\n- id: efficiency\n  by: person\n")
+    _write(data_dir, "2401.00006.yaml", GOOD.replace("A Fresh Paper", "Misnamed file"))
+    _write(data_dir, "2401.00007.yaml", GOOD.replace("2401.00001", "2401.00007").replace("A Fresh Paper", "'FlashAttention: fast and memory-efficient exact attention with IO awareness'"))
+    _write(data_dir, "2401.00008.yaml", GOOD.replace("2401.00001", "2401.00008").replace("A Fresh Paper", "Same DOI A") + "doi: 10.1/x\n")
+    _write(data_dir, "2401.00009.yaml", GOOD.replace("2401.00001", "2401.00009").replace("A Fresh Paper", "Same DOI B") + "doi: 10.1/X\n")
+    _write(data_dir, "2401.00010.yaml", "")
+    result = cli("--data-dir", str(data_dir), "check")
+    assert result.code == 1
+    lines = result.out.strip().splitlines()
+    expect = {
+        "2401.00002.yaml": "invalid YAML",
+        "2401.00003.yaml": "authors",
+        "2401.00004.yaml": "unknown problem id 'speed'",
+        "2401.00005.yaml": "maps to no assumption",
+        "2401.00006.yaml": "file name does not match id '2401.00001'",
+        "2401.00007.yaml": "duplicates 2205.14135.yaml (same title)",
+        "2401.00009.yaml": "duplicates 2401.00008.yaml (same DOI)",
+        "2401.00010.yaml": "file is empty",
+    }
+    for name, needle in expect.items():
+        assert any(name in line and needle in line for line in lines), (name, needle, lines)
+    assert any("2401.00004.yaml" in line and "unknown assumption id 'fixed-rcipe'" in line for line in lines)
+    assert "Traceback" not in result.err
+
+
+def test_a_duplicate_id_in_a_second_file_is_caught(cli, data_dir: Path) -> None:
+    _write(data_dir, "2205.14135.yml", (data_dir / PAPERS / "2205.14135.yaml").read_text())
+    result = cli("--data-dir", str(data_dir), "check")
+    assert result.code == 1
+    assert "duplicates 2205.14135.yaml" in result.out
+
+
+def test_github_format_annotates_file_and_line(cli, data_dir: Path) -> None:
+    _write(data_dir, "2401.00005.yaml", "id: '2401.00005'\ntitle: No assumption at all\nproblems:\n- id: efficiency\n  by: person\n- id: nope\n  by: person\nassumptions:\n- id: fixed-recipe\n  stance: relies\n")
+    result = cli("--data-dir", str(data_dir), "check", "--format", "github")
+    assert result.code == 1
+    assert f"::error file={data_dir / PAPERS / '2401.00005.yaml'},line=6::unknown problem id 'nope'" in result.out
+
+
+def test_json_format_is_machine_readable(cli, data_dir: Path) -> None:
+    _write(data_dir, "2401.00005.yaml", "id: '2401.00005'\ntitle: Lonely\n")
+    result = cli("--data-dir", str(data_dir), "check", "--format", "json")
+    report = json.loads(result.out)
+    assert report["ok"] is False and report["files"] == 113
+    assert report["findings"][0]["path"].endswith("2401.00005.yaml")
+
+
+def test_broken_input_never_gives_a_traceback_nor_changes_a_file(cli, data_dir: Path) -> None:
+    big = _write(data_dir, "2401.00011.yaml", "title: x\n" + "#" * 10_000_000)
+    _write(data_dir, "2401.00012.yaml", "\x00\x01binary")
+    before = snapshot(data_dir)
+    result = cli("--data-dir", str(data_dir), "check")
+    assert result.code == 1
+    assert f"{big}: file is 10,000,009 bytes" in result.out
+    assert snapshot(data_dir) == before
+    for args in (["show", "../x"], ["tag", "../x", "--problem", "efficiency"], ["tag", "2401.00011", "--problem", "efficiency"], ["list"]):
+        result = cli("--data-dir", str(data_dir), *args)
+        assert result.code in (1, 2), args
+        assert len(result.err.strip().splitlines()) == 1, result.err
+        assert "Traceback" not in result.err
+    assert snapshot(data_dir) == before
+
+
+def test_a_broken_taxonomy_stops_every_command_with_one_line(cli, data_dir: Path) -> None:
+    (data_dir / "taxonomy.yaml").write_text("version: 1\nsource: {}\n")
+    result = cli("--data-dir", str(data_dir), "check")
+    assert result.code == 1
+    assert result.err.startswith("lmdev: error: ") and "taxonomy.yaml" in result.err
+    assert len(result.err.strip().splitlines()) == 1

@@ -1,0 +1,104 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from conftest import REPO, snapshot
+
+
+def test_taxonomy_json_lists_every_node_with_its_id(cli, data_dir: Path) -> None:
+    result = cli("--data-dir", str(data_dir), "taxonomy", "--format", "json")
+    nodes = json.loads(result.out)
+    ids = {n["id"]: n["kind"] for n in nodes}
+    assert ids["prompting"] == "problem" and ids["more-compute"] == "assumption" and ids["deep-learning"] == "field"
+    assert len([n for n in nodes if n["kind"] != "field"]) == 20
+
+
+def test_taxonomy_tree_shows_fields_and_nodes(cli, data_dir: Path) -> None:
+    result = cli("--data-dir", str(data_dir), "taxonomy")
+    assert result.code == 0
+    for text in ("Language model development", "fixed-recipe", "Statistical machine learning", "scaling"):
+        assert text in result.out
+
+
+def test_list_filters_by_problem_assumption_stance_year_and_text(cli, data_dir: Path) -> None:
+    def ids(*args: str) -> set[str]:
+        result = cli("--data-dir", str(data_dir), "list", "--format", "json", *args)
+        assert result.code == 0, result.err
+        return {p["id"] for p in json.loads(result.out)}
+
+    efficiency = ids("--problem", "efficiency")
+    assert {"2205.14135", "2211.17192", "2208.07339", "2306.14048"} <= efficiency
+    assert "2005.14165" not in efficiency
+    challengers = ids("--assumption", "out-of-the-box", "--stance", "challenges")
+    assert "2205.05638" in challengers and "2005.14165" not in challengers
+    assert ids("--problem", "efficiency", "--year", "2023-") == {p for p in efficiency if p.startswith("23")}
+    assert ids("--text", "speculative decoding") == {"2211.17192", "2302.01318"}
+    assert ids("--text", "leviathan") == {"2211.17192"}
+    assert ids("--year", "2013") == {"1312.6114"}
+    assert ids("--untagged") == set()
+
+
+def test_list_rejects_bad_filters_as_usage_errors(cli, data_dir: Path) -> None:
+    assert cli("--data-dir", str(data_dir), "list", "--problem", "speed").code == 2
+    assert cli("--data-dir", str(data_dir), "list", "--stance", "relies").code == 2
+    assert cli("--data-dir", str(data_dir), "list", "--year", "2023-2020").code == 2
+    assert cli("--data-dir", str(data_dir), "list", "--format", "yaml").code == 2
+
+
+def test_show_accepts_any_id_form(cli, data_dir: Path) -> None:
+    result = cli("--data-dir", str(data_dir), "show", "https://arxiv.org/abs/2205.14135v2", "--format", "json")
+    paper = json.loads(result.out)
+    assert paper["title"].startswith("FlashAttention") and paper["year"] == 2022
+    text = cli("--data-dir", str(data_dir), "show", "arXiv:2205.14135")
+    assert "fixed-recipe" in text.out and "relies" in text.out
+    missing = cli("--data-dir", str(data_dir), "show", "2401.99999")
+    assert missing.code == 1 and "no paper '2401.99999'" in missing.err
+
+
+def test_tag_adds_changes_and_removes_tags_and_keeps_the_rest(cli, data_dir: Path) -> None:
+    path = data_dir / "papers" / "2307.03172.yaml"
+    result = cli("--data-dir", str(data_dir), "tag", "2307.03172", "--problem", "efficiency", "--assumption", "cost-irrelevant:challenges", "--note", "long contexts")
+    assert result.code == 0, result.err
+    data = yaml.safe_load(path.read_text())
+    assert [p["id"] for p in data["problems"]] == ["prompting", "efficiency"]
+    assert {"id": "cost-irrelevant", "stance": "challenges", "by": "person"} in data["assumptions"]
+    assert data["notes"] == "long contexts"
+    result = cli("--data-dir", str(data_dir), "tag", "2307.03172", "--remove", "efficiency", "--assumption", "cost-irrelevant:relies")
+    data = yaml.safe_load(path.read_text())
+    assert [p["id"] for p in data["problems"]] == ["prompting"]
+    assert {"id": "cost-irrelevant", "stance": "relies", "by": "person"} in data["assumptions"]
+    assert data["notes"] == "long contexts"
+
+
+def test_tag_refuses_unknown_ids_and_stances_and_writes_nothing(cli, data_dir: Path) -> None:
+    before = snapshot(data_dir)
+    for args in (["--problem", "speed"], ["--assumption", "fixed-recipe:loves"], ["--assumption", "fixed-recipe"], ["--assumption", "prompting:relies"], ["--remove", "nope"]):
+        result = cli("--data-dir", str(data_dir), "tag", "2205.14135", *args)
+        assert result.code == 2, (args, result.err)
+        assert len(result.err.strip().splitlines()) == 1
+    assert snapshot(data_dir) == before
+
+
+def test_tag_without_options_off_a_terminal_does_not_prompt(cli, data_dir: Path) -> None:
+    result = cli("--data-dir", str(data_dir), "tag", "2205.14135")
+    assert result.code == 2
+    assert "prompts only run on a terminal" in result.err
+
+
+def test_help_is_fast_to_import_and_lists_examples() -> None:
+    code = "import sys; from lmdev.cli.app import run; rc = run(['--help']); print(sorted(m for m in ('httpx', 'rich.table') if m in sys.modules))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert proc.stdout.strip().endswith("[]"), proc.stdout
+    assert "Examples:" in proc.stdout
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    proc = subprocess.run([sys.executable, "-m", "lmdev", "--version"], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0 and proc.stdout.startswith("lmdev ")
+
+
+def test_unknown_command_is_a_usage_error(cli) -> None:
+    assert cli("frobnicate").code == 2

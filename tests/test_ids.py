@@ -1,0 +1,53 @@
+import pytest
+
+from lmdev.errors import InvalidIdError
+from lmdev.ids import ArxivId, file_stem, id_from_stem, normalise_paper_id, parse_arxiv_id
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2205.14135", ArxivId("2205.14135")),
+        ("2205.14135v2", ArxivId("2205.14135", 2)),
+        ("arXiv:2205.14135", ArxivId("2205.14135")),
+        ("https://arxiv.org/abs/2205.14135v1", ArxivId("2205.14135", 1)),
+        ("https://arxiv.org/pdf/2205.14135", ArxivId("2205.14135")),
+        ("https://arxiv.org/pdf/2205.14135v3.pdf", ArxivId("2205.14135", 3)),
+        ("http://arxiv.org/abs/2205.14135", ArxivId("2205.14135")),
+        ("http://export.arxiv.org/abs/2205.14135/", ArxivId("2205.14135")),
+        ("  0704.0001 ", ArxivId("0704.0001")),
+        ("hep-th/9901001", ArxivId("hep-th/9901001")),
+        ("hep-th/9901001v1", ArxivId("hep-th/9901001", 1)),
+        ("math.AG/0601001", ArxivId("math.AG/0601001")),
+        ("https://arxiv.org/abs/hep-th/9901001v2", ArxivId("hep-th/9901001", 2)),
+        ("https://arxiv.org/pdf/quant-ph/0201082v1.pdf", ArxivId("quant-ph/0201082", 1)),
+    ],
+)
+def test_every_id_form_users_paste_is_understood(text: str, expected: ArxivId) -> None:
+    assert parse_arxiv_id(text) == expected
+
+
+@pytest.mark.parametrize("text", ["abc", "2205.141", "2213.14135", "../x", "hep-th/99", "2205.14135v0", "https://example.org/abs/2205.14135", "", "2205.14135; rm -rf"])
+def test_invalid_ids_are_rejected_before_any_request(text: str) -> None:
+    with pytest.raises(InvalidIdError) as info:
+        parse_arxiv_id(text)
+    assert repr(text.strip()) in str(info.value)
+
+
+def test_old_style_ids_map_to_safe_file_names_and_back() -> None:
+    assert file_stem("hep-th/9901001") == "hep-th_9901001"
+    assert id_from_stem("hep-th_9901001") == "hep-th/9901001"
+    assert id_from_stem("2205.14135") == "2205.14135"
+    assert id_from_stem("gptworld") == "gptworld"
+
+
+@pytest.mark.parametrize("stem", ["..", "a_b_c", "2205.14135v2", "Hep-th_9901001"])
+def test_file_names_that_map_to_no_id_are_refused(stem: str) -> None:
+    with pytest.raises(InvalidIdError):
+        id_from_stem(stem)
+
+
+def test_slugs_identify_readings_that_are_not_on_arxiv() -> None:
+    assert normalise_paper_id("srush-gptworld") == "srush-gptworld"
+    with pytest.raises(InvalidIdError):
+        normalise_paper_id("../etc/passwd")

@@ -1,0 +1,63 @@
+from pathlib import Path
+
+import pytest
+
+from lmdev.errors import DataError
+from lmdev.models import AssumptionTag, Paper
+from lmdev.store import Library, find_data_dir, render
+
+from conftest import SHIPPED
+
+
+def test_every_shipped_file_round_trips_to_identical_bytes() -> None:
+    lib = Library(SHIPPED)
+    loaded, errors = lib.scan()
+    assert not errors
+    assert len(loaded) == 112
+    for item in loaded:
+        assert render(item.paper) == item.text, item.path.name
+
+
+def test_every_shipped_paper_maps_to_an_assumption() -> None:
+    papers = Library(SHIPPED).papers()
+    assert all(p.assumptions for p in papers)
+    cited = [p for p in papers if p.essay_cited]
+    assert len(cited) == 10
+    assert all(t.by == "essay" for p in cited for t in [*p.problems, *p.assumptions])
+
+
+def test_save_is_atomic_and_leaves_no_temporary_files(empty_data_dir: Path) -> None:
+    lib = Library(empty_data_dir)
+    paper = Paper(id="hep-th/9901001", title="An old-style paper", assumptions=[AssumptionTag(id="end-to-end", stance="relies")])
+    assert lib.save(paper) is True
+    assert [p.name for p in (empty_data_dir / "papers").iterdir()] == ["hep-th_9901001.yaml"]
+    assert lib.save(paper) is False
+    assert lib.get("hep-th/9901001v2") == paper
+
+
+def test_url_entries_are_supported(empty_data_dir: Path) -> None:
+    lib = Library(empty_data_dir)
+    paper = Paper(id="srush-gptworld", url="https://github.com/srush/GPTWorld", title="GPTWorld", assumptions=[AssumptionTag(id="out-of-the-box", stance="relies")])
+    lib.save(paper)
+    assert lib.get("srush-gptworld").link == "https://github.com/srush/GPTWorld"
+    with pytest.raises(ValueError, match="needs a 'url'"):
+        Paper(id="no-url-here", title="x")
+
+
+def test_a_hand_edited_invalid_file_is_reported_with_file_line_and_field(empty_data_dir: Path) -> None:
+    path = empty_data_dir / "papers" / "2205.14135.yaml"
+    path.write_text("id: '2205.14135'\ntitle: FlashAttention\nauthors: not-a-list\n")
+    with pytest.raises(DataError) as info:
+        Library(empty_data_dir).read(path)
+    assert info.value.line == 3
+    assert "authors" in str(info.value) and str(path) in str(info.value)
+
+
+def test_data_dir_is_found_above_the_working_directory(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nested = tmp_path / "a" / "b"
+    nested.mkdir(parents=True)
+    assert find_data_dir(cwd=nested) == data_dir
+    monkeypatch.setenv("LMDEV_DATA_DIR", str(SHIPPED))
+    assert find_data_dir(cwd=nested) == SHIPPED
+    with pytest.raises(DataError, match="no taxonomy.yaml"):
+        find_data_dir(tmp_path / "a")
