@@ -119,6 +119,16 @@ class Library:
     def __iter__(self) -> Iterator[Paper]:
         return iter(self.papers())
 
+    def ids(self) -> set[str]:
+        """Ids of the stored papers, from file names alone (no file is parsed)."""
+        found = set()
+        for path in self.files():
+            try:
+                found.add(id_from_stem(path.stem))
+            except Exception:
+                continue
+        return found
+
     def exists(self, paper_id: str) -> bool:
         return self.path_for(paper_id).exists()
 

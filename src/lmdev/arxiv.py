@@ -1,0 +1,282 @@
+"""An arXiv API client over httpx that keeps arXiv's terms of use.
+
+Library code: it knows nothing of the CLI. It batches id look-ups, spaces requests machine-wide
+(:mod:`lmdev.ratelimit`), retries what is worth retrying with exponential backoff and jitter,
+caches raw responses (:mod:`lmdev.cache`) and parses feeds safely (:mod:`lmdev.feed`).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional
+from urllib.parse import urlencode
+
+from lmdev import __version__
+from lmdev.cache import ResponseCache, cache_dir
+from lmdev.errors import ArxivError, BlockedError, RateLimitedError, UsageError
+from lmdev.feed import Feed, MalformedFeedError, parse_feed
+from lmdev.ids import ArxivId, parse_arxiv_id
+from lmdev.models import Paper
+from lmdev.ratelimit import Clock, RateLimiter, SystemClock
+
+if TYPE_CHECKING:
+    import httpx
+
+DEFAULT_API = "https://export.arxiv.org/api/query"
+ENV_API = "LMDEV_ARXIV_API"
+ENV_DELAY = "LMDEV_ARXIV_DELAY"
+BATCH = 100
+SEARCH_PAGE = 100
+SEARCH_WINDOW = 10_000
+MAX_BODY = 50 * 1024 * 1024
+RETRY_STATUS = {429, 500, 502, 503, 504}
+SORT_BY = ("relevance", "lastUpdatedDate", "submittedDate")
+SORT_ORDER = ("descending", "ascending")
+USER_AGENT = f"lmdev/{__version__} (literature tracker for language model development; python-httpx)"
+
+
+NOT_FOUND = "not found on arXiv"
+
+
+@dataclass
+class FetchResult:
+    """Papers found, and for each id that failed, why (``NOT_FOUND`` or arXiv's error)."""
+
+    papers: dict[str, Paper] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    requests: int = 0
+
+
+@dataclass
+class SearchResult:
+    total: Optional[int]
+    papers: list[Paper]
+
+
+class _Retry(Exception):
+    def __init__(self, reason: str, retry_after: Optional[float] = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+def _env_delay() -> float:
+    raw = os.environ.get(ENV_DELAY)
+    if raw is None:
+        return 3.0
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UsageError(f"{ENV_DELAY} must be a number of seconds, not {raw!r}") from None
+    if value < 0:
+        raise UsageError(f"{ENV_DELAY} must not be negative")
+    return value
+
+
+class ArxivClient:
+    """Fetch and search arXiv metadata. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(
+        self,
+        *,
+        api_url: Optional[str] = None,
+        delay: Optional[float] = None,
+        transport: Optional["httpx.BaseTransport"] = None,
+        clock: Optional[Clock] = None,
+        cache: Optional[ResponseCache] = None,
+        use_cache: bool = True,
+        offline: bool = False,
+        max_retries: int = 4,
+        timeout: float = 60.0,
+        rng: Optional[random.Random] = None,
+        on_request: Optional[Callable[[str], None]] = None,
+    ) -> None:
+        import httpx
+
+        self.api_url = api_url or os.environ.get(ENV_API) or DEFAULT_API
+        self.delay = _env_delay() if delay is None else delay
+        self.clock = clock or SystemClock()
+        root = cache_dir()
+        self.cache = cache if cache is not None else ResponseCache(root)
+        self.use_cache = use_cache
+        self.offline = offline
+        self.max_retries = max_retries
+        self.rng = rng or random.Random()
+        self.on_request = on_request
+        self.limiter = RateLimiter(root / "arxiv-rate.lock", self.delay, self.clock)
+        self.requests = 0
+        self._http = httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=10.0),
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            headers={"User-Agent": USER_AGENT},
+            follow_redirects=True,
+        )
+
+    def __enter__(self) -> ArxivClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- public API ------------------------------------------------------------------------
+
+    def fetch(self, ids: Iterable[str | ArxivId]) -> FetchResult:
+        """Metadata of the latest version of each id; see :meth:`fetch_batches`."""
+        result = FetchResult()
+        start = self.requests
+        for batch in self.fetch_batches(ids):
+            result.papers.update(batch.papers)
+            result.failed.update(batch.failed)
+        result.missing = [i for i in result.failed if result.failed[i] == NOT_FOUND]
+        result.requests = self.requests - start
+        return result
+
+    def fetch_batches(self, ids: Iterable[str | ArxivId]) -> Iterator[FetchResult]:
+        """Look ids up in batches of at most 100, yielding each batch's papers and failures.
+
+        Results are matched by id, not position. Ids arXiv leaves out are asked for once more
+        (its empty answers are sometimes transient) and then reported as not found. A batch
+        that fails is reported against its ids and the next batch goes on, except when arXiv
+        blocks us (403), which stops everything at once.
+        """
+        wanted = list(dict.fromkeys((i if isinstance(i, ArxivId) else parse_arxiv_id(i)).base for i in ids))
+        found: set[str] = set()
+        missing: list[str] = []
+        for second_try in (False, True):
+            todo = missing if second_try else wanted
+            missing = []
+            for offset in range(0, len(todo), BATCH):
+                batch = todo[offset : offset + BATCH]
+                out = FetchResult()
+                context = ", ".join(batch[:3]) + (f" and {len(batch) - 3} more" if len(batch) > 3 else "")
+                try:
+                    feed = self._get({"id_list": ",".join(batch), "max_results": str(len(batch))}, context=context)
+                except BlockedError as exc:
+                    out.failed = {i: exc.message for i in todo[offset:]}
+                    yield out
+                    return
+                except ArxivError as exc:
+                    out.failed = {i: exc.message for i in batch}
+                    yield out
+                    continue
+                asked = set(batch)
+                for paper in feed.papers:
+                    if paper.id in asked and paper.id not in found:
+                        found.add(paper.id)
+                        out.papers[paper.id] = paper
+                gone = [i for i in batch if i not in found]
+                if second_try or self.offline:
+                    out.failed = dict.fromkeys(gone, NOT_FOUND)
+                else:
+                    missing.extend(gone)
+                out.missing = gone
+                yield out
+            if not missing:
+                return
+
+    def search(self, query: str, *, max_results: int = 20, sort_by: str = "relevance", sort_order: str = "descending") -> SearchResult:
+        """Run an arXiv query (``ti:``, ``au:``, ``cat:``, ``AND``/``OR``/``ANDNOT``...), paging by 100."""
+        if not query.strip():
+            raise UsageError("the search query is empty")
+        if sort_by not in SORT_BY:
+            raise UsageError(f"sort must be one of {', '.join(SORT_BY)}")
+        if sort_order not in SORT_ORDER:
+            raise UsageError(f"order must be one of {', '.join(SORT_ORDER)}")
+        if not 1 <= max_results <= SEARCH_WINDOW:
+            raise UsageError(f"--max must be between 1 and {SEARCH_WINDOW} (arXiv pages no further)")
+        papers: list[Paper] = []
+        total: Optional[int] = None
+        while len(papers) < max_results:
+            size = min(SEARCH_PAGE, max_results - len(papers))
+            params = {"search_query": query, "start": str(len(papers)), "max_results": str(size), "sortBy": sort_by, "sortOrder": sort_order}
+            feed = self._get(params, context=f"search {query!r}")
+            total = feed.total if total is None else total
+            papers.extend(feed.papers)
+            if not feed.papers or (total is not None and len(papers) >= total):
+                break
+        return SearchResult(total, papers[:max_results])
+
+    # -- transport -------------------------------------------------------------------------
+
+    def _get(self, params: dict[str, str], *, context: str) -> Feed:
+        url = f"{self.api_url}?{urlencode(params)}"
+        if self.use_cache or self.offline:
+            cached = self.cache.get(url, any_age=self.offline)
+            if cached is not None:
+                return parse_feed(cached)
+        if self.offline:
+            raise ArxivError(f"{context}: not in the cache, and --offline forbids asking arXiv")
+        last = "no attempt made"
+        for attempt in range(self.max_retries + 1):
+            try:
+                return self._attempt(url, context=context)
+            except _Retry as retry:
+                last = retry.reason
+                if attempt == self.max_retries:
+                    break
+                backoff = min(60.0, max(self.delay, 1.0) * 2**attempt) + self.rng.uniform(0, max(self.delay, 1.0))
+                self.clock.sleep(max(backoff, retry.retry_after or 0.0))
+        if "Rate exceeded" in last or "429" in last:
+            raise RateLimitedError(f"{context}: arXiv is rate-limiting us ({last}) after {self.max_retries + 1} tries; wait a few minutes and try again")
+        raise ArxivError(f"{context}: arXiv did not answer properly after {self.max_retries + 1} tries ({last})")
+
+    def _attempt(self, url: str, *, context: str) -> Feed:
+        import httpx
+
+        with self.limiter.slot():
+            self.requests += 1
+            if self.on_request:
+                self.on_request(url)
+            try:
+                with self._http.stream("GET", url) as response:
+                    body = bytearray()
+                    for chunk in response.iter_bytes():
+                        body.extend(chunk)
+                        if len(body) > MAX_BODY:
+                            raise ArxivError(f"{context}: arXiv's response is larger than {MAX_BODY // 2**20} MiB; refusing it")
+                    status, headers = response.status_code, response.headers
+            except httpx.TimeoutException as exc:
+                raise _Retry(f"timed out: {type(exc).__name__}") from None
+            except httpx.TransportError as exc:
+                raise _Retry(f"connection failed: {exc or type(exc).__name__}") from None
+        data = bytes(body)
+        if data.lstrip().startswith(b"Rate exceeded"):
+            raise _Retry("HTTP 429 Rate exceeded.", _retry_after(headers.get("Retry-After")))
+        if status == 403:
+            raise BlockedError(f"{context}: arXiv's robot protection answered 403 Access Denied; stopping. Do not retry for a while, and check that only one lmdev runs at a time")
+        if status in RETRY_STATUS:
+            raise _Retry(f"HTTP {status}", _retry_after(headers.get("Retry-After")))
+        if status >= 400 or status < 200:
+            message = _error_message(data) or f"HTTP {status}"
+            raise ArxivError(f"{context}: arXiv refused the request: {message}")
+        try:
+            feed = parse_feed(data)
+        except MalformedFeedError as exc:
+            raise _Retry(exc.message) from None
+        if feed.errors:
+            raise ArxivError(f"{context}: arXiv answered with an error: {'; '.join(feed.errors)}")
+        if feed.papers:
+            self.cache.put(url, data)
+        return feed
+
+
+def _retry_after(value: Optional[str]) -> Optional[float]:
+    if value and value.strip().isdigit():
+        return float(value.strip())
+    return None
+
+
+def _error_message(data: bytes) -> Optional[str]:
+    try:
+        feed = parse_feed(data)
+    except ArxivError:
+        text = data[:200].decode("utf-8", "replace").strip()
+        return text.splitlines()[0] if text else None
+    return "; ".join(feed.errors) or None

@@ -1,0 +1,56 @@
+"""An on-disk cache of raw arXiv responses, so repeating a command does not ask arXiv again.
+
+arXiv's metadata changes at most once a day, so entries live for a day by default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+from lmdev.yamlio import atomic_write
+
+ENV_CACHE_DIR = "LMDEV_CACHE_DIR"
+DAY = 24 * 3600
+
+
+def cache_dir() -> Path:
+    """``$LMDEV_CACHE_DIR``, else the platform's user cache directory plus ``lmdev``."""
+    if os.environ.get(ENV_CACHE_DIR):
+        return Path(os.environ[ENV_CACHE_DIR])
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "lmdev"
+
+
+class ResponseCache:
+    def __init__(self, root: Path, *, ttl: float = DAY) -> None:
+        self.root = root / "arxiv"
+        self.ttl = ttl
+
+    def _path(self, key: str) -> Path:
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+        return self.root / digest[:2] / f"{digest}.xml"
+
+    def get(self, key: str, *, any_age: bool = False) -> Optional[bytes]:
+        path = self._path(key)
+        try:
+            if not any_age and time.time() - path.stat().st_mtime > self.ttl:
+                return None
+            return path.read_bytes()
+        except OSError:
+            return None
+
+    def put(self, key: str, body: bytes) -> None:
+        try:
+            atomic_write(self._path(key), body.decode("utf-8"))
+        except (OSError, UnicodeDecodeError):
+            pass  # a cache that cannot be written only costs a request next time

@@ -1,0 +1,214 @@
+"""Commands that talk to arXiv: add, search, refresh."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from lmdev.cli.base import app, examples, library
+from lmdev.cli.output import TextOrJson, is_interactive, message, out, print_json, progress
+from lmdev.errors import DataError, InvalidIdError, UsageError
+from lmdev.ids import ArxivId, parse_arxiv_id
+from lmdev.store import Library
+from lmdev.sync import Outcome, sync
+
+NO_CACHE = typer.Option(False, "--no-cache", help="Ask arXiv even if a cached answer from today exists.")
+OFFLINE = typer.Option(False, "--offline", help="Never ask arXiv; use cached answers only.")
+
+
+class SortBy(str, Enum):
+    relevance = "relevance"
+    submitted = "submitted"
+    updated = "updated"
+
+
+class Order(str, Enum):
+    desc = "desc"
+    asc = "asc"
+
+
+def _client(no_cache: bool, offline: bool):  # type: ignore[no-untyped-def]
+    from lmdev.arxiv import ArxivClient
+
+    return ArxivClient(use_cache=not no_cache, offline=offline)
+
+
+def read_id_lines(source: str) -> list[tuple[str, str]]:
+    """(where, text) for each non-blank, non-comment line of a file or of stdin (``-``)."""
+    if source == "-":
+        lines, name = sys.stdin.read().splitlines(), "<stdin>"
+    else:
+        path = Path(source)
+        try:
+            lines, name = path.read_text(encoding="utf-8").splitlines(), str(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(f"cannot read id list: {getattr(exc, 'strerror', None) or exc}", path=str(path)) from None
+    return [(f"{name}:{n}", line.split("#", 1)[0].strip()) for n, line in enumerate(lines, 1) if line.split("#", 1)[0].strip()]
+
+
+def _describe(outcome: Outcome) -> str:
+    if outcome.action == "failed":
+        return f"failed     {outcome.id}: {outcome.reason}"
+    paper = outcome.paper
+    assert paper is not None
+    who = paper.first_author.split()[-1] if paper.authors else "?"
+    line = f"{outcome.action:<10} {paper.id}  {paper.title} ({who}, {paper.year or 'n.d.'})"
+    if outcome.changes:
+        line += "\n           " + "; ".join(outcome.changes)
+    return line
+
+
+def _finish(outcomes: list[Outcome], fmt: TextOrJson, verb: str) -> None:
+    failed = [o for o in outcomes if o.action == "failed"]
+    if fmt is TextOrJson.json:
+        print_json([o.to_json() for o in outcomes])
+    counts = {a: sum(o.action == a for o in outcomes) for a in ("added", "updated", "unchanged", "failed")}
+    message(f"{verb}: " + ", ".join(f"{n} {a}" for a, n in counts.items() if n) if outcomes else f"{verb}: nothing to do")
+    if failed:
+        raise typer.Exit(1)
+
+
+def run_sync(lib: Library, ids: list[ArxivId], fmt: TextOrJson, *, no_cache: bool, offline: bool, verb: str, **kwargs: object) -> list[Outcome]:
+    """Fetch and store with a progress bar; messages per paper on stderr as they land."""
+    with _client(no_cache, offline) as client, progress(len(ids), verb) as advance:
+
+        def report(outcome: Outcome) -> None:
+            advance(1)
+            if fmt is TextOrJson.text:
+                message(_describe(outcome))
+
+        return sync(lib, client, ids, on_outcome=report, **kwargs)  # type: ignore[arg-type]
+
+
+@app.command(epilog=examples(
+    "lmdev add 2205.14135",
+    "lmdev add https://arxiv.org/abs/2201.11903v6 arXiv:2005.14165 --problem prompting",
+    "lmdev add 2205.05638 --assumption out-of-the-box:challenges",
+    "lmdev add --from reading-group.txt        (one id or URL per line; # comments)",
+    "cat ids.txt | lmdev add --from - --accept-suggestions",
+))
+def add(
+    ctx: typer.Context,
+    ids: Optional[list[str]] = typer.Argument(None, metavar="[ID_OR_URL]...", help="arXiv ids or URLs, in any form."),
+    from_file: Optional[str] = typer.Option(None, "--from", metavar="FILE", help="Read ids from FILE, one per line ('-' for stdin)."),
+    problem: list[str] = typer.Option([], "--problem", "-p", metavar="ID", help="Tag every added paper with this problem."),
+    assumption: list[str] = typer.Option([], "--assumption", "-a", metavar="ID:STANCE", help="Tag every added paper with this assumption."),
+    accept_suggestions: bool = typer.Option(False, "--accept-suggestions", help="Apply the classifier's suggested tags (without prompting)."),
+    review: bool = typer.Option(False, "--review", help="On a terminal, review the classifier's suggestions for each new paper."),
+    no_cache: bool = NO_CACHE,
+    offline: bool = OFFLINE,
+    fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f"),
+) -> None:
+    """Add papers from arXiv (or refresh them if already stored, keeping their tags)."""
+    lib = library(ctx)
+    raw = [(f"argument {n}", text) for n, text in enumerate(ids or [], 1)]
+    if from_file:
+        raw += read_id_lines(from_file)
+    if not raw:
+        raise UsageError("give at least one arXiv id or URL, or --from FILE")
+    parsed: list[ArxivId] = []
+    bad: list[str] = []
+    for where, text in raw:
+        try:
+            parsed.append(parse_arxiv_id(text))
+        except InvalidIdError as exc:
+            bad.append(f"{where}: {exc.message}")
+    if bad and not from_file:
+        raise UsageError(bad[0] if len(bad) == 1 else f"{len(bad)} invalid ids: " + "; ".join(bad))
+    for line in bad:
+        message(f"skipped    {line}")
+    if review and not is_interactive():
+        raise UsageError("--review prompts, so it needs a terminal; use --accept-suggestions instead")
+    before_save = None
+    if accept_suggestions or review:
+        from lmdev.cli.review import suggestion_hook
+
+        before_save = suggestion_hook(lib, interactive=review)
+    outcomes = run_sync(lib, parsed, fmt, no_cache=no_cache, offline=offline, verb="adding", problems=problem, assumptions=assumption, before_save=before_save)
+    if bad:
+        outcomes += [Outcome(line.split(": ", 1)[0], "failed", reason="invalid id") for line in bad]
+    _finish(outcomes, fmt, "add")
+
+
+@app.command(epilog=examples(
+    "lmdev refresh                       every stored arXiv paper",
+    "lmdev refresh 2205.14135 2201.11903",
+    "lmdev refresh --format json",
+))
+def refresh(
+    ctx: typer.Context,
+    ids: Optional[list[str]] = typer.Argument(None, metavar="[ID]...", help="Stored papers to refresh (default: all arXiv papers)."),
+    no_cache: bool = NO_CACHE,
+    offline: bool = OFFLINE,
+    fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f"),
+) -> None:
+    """Update stored papers' arXiv metadata (versions, DOI, journal ref); tags and notes stay."""
+    lib = library(ctx)
+    if ids:
+        parsed = [parse_arxiv_id(i) for i in ids]
+    else:
+        parsed = [parse_arxiv_id(p.id) for p in lib.papers() if p.is_arxiv]
+    outcomes = run_sync(lib, parsed, fmt, no_cache=no_cache, offline=offline, verb="refreshing", only_existing=True)
+    _finish(outcomes, fmt, "refresh")
+
+
+@app.command(epilog=examples(
+    "lmdev search 'ti:\"speculative decoding\"'",
+    "lmdev search 'au:raffel AND cat:cs.CL' --max 50 --sort submitted",
+    "lmdev search 'abs:\"in-context learning\" AND submittedDate:[202301010000 TO 202312312359]'",
+    "lmdev search 'ti:flashattention' --add 1,3      add hits 1 and 3",
+    "lmdev search 'ti:flashattention' --add all",
+))
+def search(
+    ctx: typer.Context,
+    query: str = typer.Argument(..., help="arXiv query: ti:, au:, abs:, cat:, AND/OR/ANDNOT, submittedDate:[A TO B]. Quote phrases."),
+    max_results: int = typer.Option(20, "--max", "-n", min=1, max=10_000, help="How many hits to fetch."),
+    sort: SortBy = typer.Option(SortBy.relevance, "--sort", help="relevance, submitted or updated."),
+    order: Order = typer.Option(Order.desc, "--order", help="desc or asc."),
+    add_hits: Optional[str] = typer.Option(None, "--add", metavar="HITS", help="Add these hits: 'all' or numbers such as 1,3-5."),
+    no_cache: bool = NO_CACHE,
+    offline: bool = OFFLINE,
+    fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f"),
+) -> None:
+    """Search arXiv and mark the hits already in the library."""
+    lib = library(ctx)
+    sort_by = {"relevance": "relevance", "submitted": "submittedDate", "updated": "lastUpdatedDate"}[sort.value]
+    with _client(no_cache, offline) as client:
+        result = client.search(query, max_results=max_results, sort_by=sort_by, sort_order="descending" if order is Order.desc else "ascending")
+    stored = lib.ids()
+    if fmt is TextOrJson.json:
+        print_json({"total": result.total, "hits": [{"n": n, "in_library": p.id in stored, **p.model_dump(mode="json", exclude_defaults=True)} for n, p in enumerate(result.papers, 1)]})
+    else:
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False)
+        for column in ("#", "", "id", "year", "title", "first author"):
+            table.add_column(column, no_wrap=column in ("#", "id"), overflow="fold")
+        for n, p in enumerate(result.papers, 1):
+            table.add_row(str(n), "✓" if p.id in stored else "", p.id, str(p.year or ""), p.title, p.first_author)
+        out().print(table)
+        message(f"{len(result.papers)} of {result.total if result.total is not None else '?'} hits; ✓ = already in the library")
+    if add_hits:
+        chosen = [result.papers[i - 1] for i in _pick(add_hits, len(result.papers))]
+        outcomes = run_sync(lib, [parse_arxiv_id(p.id) for p in chosen], TextOrJson.text, no_cache=False, offline=offline, verb="adding")
+        _finish(outcomes, TextOrJson.text, "add")
+
+
+def _pick(spec: str, count: int) -> list[int]:
+    """'all' or '1,3-5' into 1-based hit numbers, each checked against ``count``."""
+    if spec.strip().lower() == "all":
+        return list(range(1, count + 1))
+    chosen: list[int] = []
+    for part in spec.split(","):
+        lo, _, hi = part.strip().partition("-")
+        if not lo.isdigit() or (hi and not hi.isdigit()):
+            raise UsageError(f"--add takes 'all' or numbers such as 1,3-5, not {spec!r}")
+        for n in range(int(lo), int(hi or lo) + 1):
+            if not 1 <= n <= count:
+                raise UsageError(f"--add: there is no hit {n} (hits are 1 to {count})")
+            chosen.append(n)
+    return list(dict.fromkeys(chosen))

@@ -1,0 +1,125 @@
+"""Adding papers from arXiv and refreshing stored ones, keeping everything a person wrote.
+
+Both are one operation: fetch metadata in batches, merge it into the stored paper (tags,
+stances, notes and citekey stay), write each file atomically as soon as its batch arrives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
+
+from lmdev.errors import DataError
+from lmdev.ids import ArxivId
+from lmdev.models import AssumptionTag, Paper, ProblemTag
+from lmdev.store import Library
+from lmdev.tagging import apply_tag_flags, merge_metadata, parse_assumption_spec
+
+if TYPE_CHECKING:
+    from lmdev.arxiv import ArxivClient
+
+TRACKED = ("version", "title", "authors", "abstract", "updated", "primary_category", "categories", "doi", "journal_ref", "comment")
+
+
+@dataclass
+class Outcome:
+    """What happened to one id: ``added``, ``updated``, ``unchanged`` or ``failed``."""
+
+    id: str
+    action: str
+    paper: Optional[Paper] = None
+    reason: Optional[str] = None
+    changes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {"id": self.id, "action": self.action}
+        if self.paper is not None:
+            data["title"] = self.paper.title
+        if self.reason:
+            data["reason"] = self.reason
+        if self.changes:
+            data["changes"] = self.changes
+        return data
+
+
+def metadata_changes(old: Paper, new: Paper) -> list[str]:
+    """Human-readable differences in arXiv metadata, for ``refresh`` reports."""
+    changes = []
+    for name in TRACKED:
+        before, after = getattr(old, name), getattr(new, name)
+        if before == after or (not before and not after):
+            continue
+        if name in ("abstract", "authors", "categories", "title") and before and after:
+            changes.append(f"{name} changed")
+        elif not before:
+            changes.append(f"{name} added: {after}")
+        elif not after:
+            changes.append(f"{name} removed (was {before})")
+        else:
+            changes.append(f"{name}: {before} → {after}")
+    return changes
+
+
+def sync(
+    library: Library,
+    client: "ArxivClient",
+    ids: Sequence[ArxivId],
+    *,
+    problems: Iterable[str] = (),
+    assumptions: Iterable[str] = (),
+    only_existing: bool = False,
+    before_save: Optional[Callable[[Paper], None]] = None,
+    on_outcome: Optional[Callable[[Outcome], None]] = None,
+) -> list[Outcome]:
+    """Fetch ``ids`` and write their files; returns one outcome per id, in input order.
+
+    A stored file that does not validate is reported and left alone, never overwritten.
+    """
+    problems, assumptions = list(problems), list(assumptions)
+    taxonomy = library.taxonomy
+    for node_id in problems:
+        taxonomy.get(node_id, "problem")
+    for spec in assumptions:
+        taxonomy.get(parse_assumption_spec(spec)[0], "assumption")
+    works = taxonomy.works_by_arxiv()
+    outcomes: dict[str, Outcome] = {}
+    stored: dict[str, Paper] = {}
+    to_fetch: list[ArxivId] = []
+
+    def record(outcome: Outcome) -> None:
+        outcomes[outcome.id] = outcome
+        if on_outcome:
+            on_outcome(outcome)
+
+    for arxiv_id in dict.fromkeys(ids):
+        path = library.path_for(arxiv_id.base)
+        if path.exists():
+            try:
+                stored[arxiv_id.base] = library.read(path).paper
+            except DataError as exc:
+                record(Outcome(arxiv_id.base, "failed", reason=f"stored file does not validate, left untouched: {exc}"))
+                continue
+        elif only_existing:
+            record(Outcome(arxiv_id.base, "failed", reason="not in the library"))
+            continue
+        to_fetch.append(arxiv_id)
+
+    for batch in client.fetch_batches(to_fetch):
+        for paper_id, fresh in batch.papers.items():
+            old = stored.get(paper_id)
+            paper = merge_metadata(old, fresh) if old else fresh
+            if old is None and paper_id in works:
+                work = works[paper_id]
+                paper.essay_cited = True
+                paper.problems = [ProblemTag(id=p, by="essay") for p in work.problems]
+                paper.assumptions = [AssumptionTag(id=a, stance=s, by="essay") for a, s in work.assumptions.items()]
+            apply_tag_flags(paper, taxonomy, problems, assumptions)
+            if before_save:
+                before_save(paper)
+            changed = library.save(paper)
+            action = "added" if old is None else ("updated" if changed else "unchanged")
+            record(Outcome(paper_id, action, paper, changes=metadata_changes(old, paper) if old else []))
+        for paper_id, reason in batch.failed.items():
+            record(Outcome(paper_id, "failed", reason=reason))
+    order = [i.base for i in dict.fromkeys(ids)]
+    return [outcomes[i] for i in order if i in outcomes]
