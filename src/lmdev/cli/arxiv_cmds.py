@@ -98,7 +98,7 @@ def add(
     problem: list[str] = typer.Option([], "--problem", "-p", metavar="ID", help="Tag every added paper with this problem."),
     assumption: list[str] = typer.Option([], "--assumption", "-a", metavar="ID:STANCE", help="Tag every added paper with this assumption."),
     accept_suggestions: bool = typer.Option(False, "--accept-suggestions", help="Apply the classifier's suggested tags (without prompting)."),
-    review: bool = typer.Option(False, "--review", help="On a terminal, review the classifier's suggestions for each new paper."),
+    review: Optional[bool] = typer.Option(None, "--review/--no-review", help="Review the classifier's suggestions for each new paper (default: on a terminal, unless --accept-suggestions)."),
     no_cache: bool = NO_CACHE,
     offline: bool = OFFLINE,
     fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f"),
@@ -123,15 +123,33 @@ def add(
         message(f"skipped    {line}")
     if review and not is_interactive():
         raise UsageError("--review prompts, so it needs a terminal; use --accept-suggestions instead")
+    if review is None:
+        review = is_interactive() and not accept_suggestions and fmt is TextOrJson.text
     before_save = None
-    if accept_suggestions or review:
+    if accept_suggestions:
         from lmdev.cli.review import suggestion_hook
 
-        before_save = suggestion_hook(lib, interactive=review)
+        before_save = suggestion_hook(lib)
     outcomes = run_sync(lib, parsed, fmt, no_cache=no_cache, offline=offline, verb="adding", problems=problem, assumptions=assumption, before_save=before_save)
+    if review:
+        _review_added(lib, outcomes)
     if bad:
         outcomes += [Outcome(line.split(": ", 1)[0], "failed", reason="invalid id") for line in bad]
     _finish(outcomes, fmt, "add")
+
+
+def _review_added(lib: Library, outcomes: list[Outcome]) -> None:
+    """After the fetch, walk through the new papers' suggestions one by one."""
+    from lmdev.cli.review import review_suggestions
+    from lmdev.suggest import load_model
+
+    added = [o.paper for o in outcomes if o.action == "added" and o.paper is not None]
+    if not added:
+        return
+    model = load_model(lib)
+    for paper in added:
+        if review_suggestions(lib, paper, model):
+            lib.save(paper)
 
 
 @app.command(epilog=examples(

@@ -1,0 +1,178 @@
+"""The classifier: zero-label prior, learned model, calibration, reasons, and safety of tags."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lmdev.classify import Doc, prior_only, train
+from lmdev.evaluate import cross_validate
+from lmdev.models import AssumptionTag, Paper, ProblemTag
+from lmdev.store import Library
+
+from conftest import REPO, SHIPPED
+
+CORPUS_LINES = [
+    {"arxiv_id": "2501.00001", "title": "Faster inference with 4-bit quantization of the KV cache", "abstract": "We reduce memory and latency of decoding with quantization of the key-value cache, with no loss in accuracy and a large throughput speedup."},
+    {"arxiv_id": "2501.00002", "title": "Chain-of-thought prompting for arithmetic", "abstract": "Few-shot prompts with reasoning demonstrations improve in-context learning on math word problems without any fine-tuning."},
+    {"arxiv_id": "2501.00003", "title": "Red teaming language models for harmful outputs", "abstract": "We study safety risks, jailbreak attacks and toxicity, and propose defenses against misuse."},
+]
+
+
+def _jsonl(tmp_path: Path, rows: list[dict]) -> Path:
+    path = tmp_path / "new.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_with_zero_tagged_papers_the_seed_terms_still_suggest(empty_data_dir: Path) -> None:
+    model = prior_only(Library(empty_data_dir).taxonomy)
+    row = CORPUS_LINES[0]
+    result = model.classify(Doc.of(row["arxiv_id"], row["title"], row["abstract"]))
+    assert result.problems[0].id == "efficiency" and result.problems[0].suggested
+    assert all(0.0 <= s.score <= 1.0 for s in [*result.problems, *result.assumptions])
+    assert any("seed terms: " in r and "quantization" in r for r in result.problems[0].reasons)
+    assert "seed terms only" in result.problems[0].reasons[-1]
+
+
+def test_learned_model_beats_the_seed_terms_baseline_on_the_shipped_data() -> None:
+    lib = Library(SHIPPED)
+    evaluation = cross_validate(lib.taxonomy, lib.papers())
+    assert evaluation.papers == 112
+    assert evaluation.model.summary["micro_f1"] > evaluation.baseline.summary["micro_f1"]
+    assert evaluation.model.summary["macro_f1"] > evaluation.baseline.summary["macro_f1"]
+    assert evaluation.model.top_problem_accuracy >= evaluation.baseline.top_problem_accuracy
+
+
+def test_suggestions_carry_terms_and_nearest_tagged_papers() -> None:
+    lib = Library(SHIPPED)
+    model = train(lib.taxonomy, lib.papers())
+    row = CORPUS_LINES[1]
+    result = model.classify(Doc.of(row["arxiv_id"], row["title"], row["abstract"]))
+    top = result.problems[0]
+    assert top.id == "prompting" and top.suggested
+    assert any(r.startswith("terms: ") for r in top.reasons)
+    assert any(r.startswith("like: ") and "2201.11903" in r for r in top.reasons)
+    out_of_box = next(s for s in result.assumptions if s.id == "out-of-the-box")
+    assert out_of_box.stance in ("relies", "supports", "challenges")
+
+
+def test_classify_input_prints_one_object_per_paper_covering_every_tag(cli, data_dir: Path, tmp_path: Path) -> None:
+    result = cli("--data-dir", str(data_dir), "classify", "--input", str(_jsonl(tmp_path, CORPUS_LINES)), "--format", "json")
+    assert result.code == 0, result.err
+    rows = json.loads(result.out)
+    assert [r["id"] for r in rows] == ["2501.00001", "2501.00002", "2501.00003"]
+    for row in rows:
+        assert len(row["problems"]) == 9 and len(row["assumptions"]) == 11
+        scores = [p["score"] for p in row["problems"]]
+        assert scores == sorted(scores, reverse=True)
+        assert all(set(a) == {"id", "stance", "score", "suggested", "reasons"} for a in row["assumptions"])
+    assert rows[0]["problems"][0]["id"] == "efficiency"
+    assert rows[2]["problems"][0]["id"] == "safety"
+
+
+def test_classify_input_accepts_paper_yaml_and_skips_bad_records(cli, data_dir: Path, tmp_path: Path) -> None:
+    single = cli("--data-dir", str(data_dir), "classify", "--input", str(SHIPPED / "papers" / "2205.14135.yaml"), "--format", "json")
+    assert json.loads(single.out)[0]["id"] == "2205.14135"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(CORPUS_LINES[0]) + "\n{not json\n" + json.dumps({"arxiv_id": "x"}) + "\n")
+    result = cli("--data-dir", str(data_dir), "classify", "--input", str(bad))
+    assert result.code == 1
+    assert f"{bad}:2" in result.err and f"{bad}:3" in result.err
+    assert result.out.startswith("2501.00001\t")
+
+
+def test_parallel_bulk_path_gives_the_same_answers(cli, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lmdev.batch
+
+    rows = [dict(r, arxiv_id=f"2502.{n:05d}") for n in range(40) for r in CORPUS_LINES[n % 3 : n % 3 + 1]]
+    source = _jsonl(tmp_path, rows)
+    serial = cli("--data-dir", str(data_dir), "classify", "--input", str(source), "--format", "json")
+    monkeypatch.setattr(lmdev.batch, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(lmdev.batch, "CHUNK", 7)
+    parallel = cli("--data-dir", str(data_dir), "classify", "--input", str(source), "--format", "json", "--workers", "2")
+    assert parallel.code == 0, parallel.err
+    assert json.loads(parallel.out) == json.loads(serial.out)
+
+
+def test_apply_never_replaces_or_removes_a_persons_tag(cli, data_dir: Path) -> None:
+    lib = Library(data_dir)
+    paper = Paper(
+        id="2501.00001",
+        title=CORPUS_LINES[0]["title"],
+        abstract=CORPUS_LINES[0]["abstract"],
+        problems=[ProblemTag(id="alignment"), ProblemTag(id="efficiency", by="person")],
+        assumptions=[AssumptionTag(id="cost-irrelevant", stance="relies"), AssumptionTag(id="end-to-end", stance="challenges", by="classifier", score=0.9)],
+    )
+    lib.save(paper)
+    result = cli("--data-dir", str(data_dir), "classify", "2501.00001", "--apply", "--min-score", "0.01")
+    assert result.code == 0, result.err
+    data = yaml.safe_load((data_dir / "papers" / "2501.00001.yaml").read_text())
+    problems = {p["id"]: p for p in data["problems"]}
+    assumptions = {a["id"]: a for a in data["assumptions"]}
+    assert problems["alignment"] == {"id": "alignment", "by": "person"}
+    assert problems["efficiency"] == {"id": "efficiency", "by": "person"}
+    assert assumptions["cost-irrelevant"] == {"id": "cost-irrelevant", "stance": "relies", "by": "person"}
+    added = [p for p in data["problems"] if p["by"] == "classifier"]
+    assert added and all(0 <= p["score"] <= 1 for p in added)
+    again = cli("--data-dir", str(data_dir), "classify", "2501.00001", "--apply", "--min-score", "1.0")
+    assert again.code == 0
+    data = yaml.safe_load((data_dir / "papers" / "2501.00001.yaml").read_text())
+    assert {p["id"] for p in data["problems"]} == {"alignment", "efficiency"}
+    assert [a["id"] for a in data["assumptions"]] == ["cost-irrelevant"]
+
+
+def test_default_selection_is_the_untagged_papers(cli, data_dir: Path) -> None:
+    none = cli("--data-dir", str(data_dir), "classify")
+    assert none.code == 0 and "no untagged papers" in none.err
+    Library(data_dir).save(Paper(id="2501.00002", title=CORPUS_LINES[1]["title"], abstract=CORPUS_LINES[1]["abstract"]))
+    result = cli("--data-dir", str(data_dir), "classify", "--format", "json")
+    assert [r["id"] for r in json.loads(result.out)] == ["2501.00002"]
+
+
+def test_the_model_is_cached_and_invalidated_when_papers_change(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lmdev.suggest
+
+    lib = Library(data_dir)
+    first = lmdev.suggest.load_model(lib)
+
+    def no_training(*args: object, **kwargs: object) -> None:
+        raise AssertionError("trained again although nothing changed")
+
+    monkeypatch.setattr(lmdev.suggest, "train", no_training)
+    assert lmdev.suggest.load_model(lib).data["fingerprint"] == first.data["fingerprint"]
+    monkeypatch.undo()
+    path = data_dir / "papers" / "2205.14135.yaml"
+    path.write_text(path.read_text().replace("- id: efficiency\n  by: essay\n", "- id: efficiency\n  by: essay\n- id: scaling\n  by: person\n"))
+    assert lmdev.suggest.load_model(lib).data["fingerprint"] != first.data["fingerprint"]
+
+
+def test_add_accept_suggestions_tags_new_papers_as_the_classifiers(cli, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from arxiv_server import FakeArxiv
+
+    with FakeArxiv({"2501.00001": {"title": CORPUS_LINES[0]["title"]}}) as fake:
+        monkeypatch.setenv("LMDEV_ARXIV_API", fake.url)
+        monkeypatch.setenv("LMDEV_ARXIV_DELAY", "0")
+        result = cli("--data-dir", str(data_dir), "add", "2501.00001", "--accept-suggestions", "--problem", "scaling")
+    assert result.code == 0, result.err
+    data = yaml.safe_load((data_dir / "papers" / "2501.00001.yaml").read_text())
+    assert {"id": "scaling", "by": "person"} in data["problems"]
+    assert any(p["by"] == "classifier" for p in data["problems"] + data.get("assumptions", []))
+
+
+def test_interactive_review_accepts_rejects_and_edits(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lmdev.cli import review
+
+    lib = Library(data_dir)
+    paper = Paper(id="2501.00002", title=CORPUS_LINES[1]["title"], abstract=CORPUS_LINES[1]["abstract"])
+    answers = iter(["a", "e", "challenges", "r", "r", "r", "r", "r", "r"])
+    monkeypatch.setattr(review.typer, "prompt", lambda *a, **k: next(answers, "q"))
+    assert review.review_suggestions(lib, paper) is True
+    assert paper.problems[0].id == "prompting" and paper.problems[0].by == "person"
+    assert paper.assumptions and paper.assumptions[0].stance == "challenges" and paper.assumptions[0].by == "person"
