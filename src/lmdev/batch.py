@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
-from lmdev.classify import Doc, Model, Result
+from lmdev.classify import Doc, Model
 from lmdev.errors import DataError
 from lmdev.suggest import Record, parse_record
 from lmdev.taxonomy import load_taxonomy
@@ -29,23 +29,29 @@ def _init(taxonomy_path: str, model_path: str) -> None:
     _model = Model(load_taxonomy(Path(taxonomy_path)), json.loads(Path(model_path).read_text(encoding="utf-8")))
 
 
-def render_text(result: Result) -> str:
-    """One line per paper: suggested problems, then suggested assumptions with stances."""
-    problems = ", ".join(f"{s.id} {s.score:.2f}" for s in result.problems if s.suggested) or "-"
-    assumptions = ", ".join(f"{s.id}:{s.stance} {s.score:.2f}" for s in result.assumptions if s.suggested) or "-"
-    return f"{result.paper_id}\tproblems: {problems}\tassumptions: {assumptions}"
-
-
 def classify_one(model: Model, record: Record, fmt: str) -> str:
-    result = model.classify(Doc.of(record.id, record.title, record.abstract), explain=fmt == "json")
-    return json.dumps(result.to_json(), ensure_ascii=False) if fmt == "json" else render_text(result)
+    """One record as a JSON object (every tag, with reasons) or as a line of suggested tags."""
+    doc = Doc.of(record.id, record.title, record.abstract)
+    if fmt == "json":
+        return json.dumps(model.classify(doc).to_json(), ensure_ascii=False)
+    problems, assumptions = model.suggested(doc)
+    shown_problems = ", ".join(f"{i} {p:.2f}" for i, p in problems) or "-"
+    shown_assumptions = ", ".join(f"{i}:{s} {p:.2f}" for i, s, p in assumptions) or "-"
+    return f"{record.id}\tproblems: {shown_problems}\tassumptions: {shown_assumptions}"
 
 
-def _work(lines: list[tuple[int, str]], path: str, fmt: str) -> tuple[list[str], list[str]]:
+def _work(path: str, start: int, end: int, first_line: int, fmt: str) -> tuple[list[str], list[str]]:
+    """Classify the lines between two byte offsets. The worker reads them itself, so the main
+    process ships only offsets and both cores go to classifying."""
     assert _model is not None
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        data = handle.read(end - start).decode("utf-8", "replace")
     out: list[str] = []
     errors: list[str] = []
-    for number, line in lines:
+    for number, line in enumerate(data.split("\n"), first_line):
+        if not line.strip():
+            continue
         record = parse_record(line, path, number)
         if isinstance(record, DataError):
             errors.append(str(record))
@@ -54,25 +60,28 @@ def _work(lines: list[tuple[int, str]], path: str, fmt: str) -> tuple[list[str],
     return out, errors
 
 
-def _chunks(path: Path) -> Iterator[list[tuple[int, str]]]:
-    chunk: list[tuple[int, str]] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if line.strip():
-                chunk.append((number, line))
-                if len(chunk) == CHUNK:
-                    yield chunk
-                    chunk = []
-    if chunk:
-        yield chunk
+def _ranges(path: Path) -> Iterator[tuple[int, int, int, int]]:
+    """(start offset, end offset, first line number, lines) for chunks of ``CHUNK`` lines."""
+    start = offset = 0
+    first = 1
+    lines = 0
+    with path.open("rb") as handle:
+        for line in handle:
+            offset += len(line)
+            lines += 1
+            if lines == CHUNK:
+                yield start, offset, first, lines
+                start, first, lines = offset, first + lines, 0
+    if lines:
+        yield start, offset, first, lines
 
 
 def classify_jsonl(path: Path, taxonomy_path: Path, model_path: Path, fmt: str, *, workers: int, advance: Callable[[int], None]) -> Iterator[tuple[list[str], list[str]]]:
     """Yield (outputs, errors) per chunk of a JSONL file, in input order."""
     with ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(str(taxonomy_path), str(model_path))) as pool:
         pending = []
-        for chunk in _chunks(path):
-            pending.append((len(chunk), pool.submit(_work, chunk, str(path), fmt)))
+        for start, end, first, size in _ranges(path):
+            pending.append((size, pool.submit(_work, str(path), start, end, first, fmt)))
             while len(pending) > workers * 2:
                 size, future = pending.pop(0)
                 yield future.result()

@@ -19,14 +19,15 @@ from typing import Any, Iterable, Optional, Sequence
 from lmdev.models import STANCES, Paper
 from lmdev.prior import Phrase, Prior
 from lmdev.taxonomy import Taxonomy
-from lmdev.text import document, features, tokens
+from lmdev.text import SKIP, document_tokens, features
 
 MODEL_VERSION = 1
 FOLDS = 5
 MIN_POSITIVES = 3
 MIN_FOR_THRESHOLD = 5
-ALPHA = 0.1
-KEEP_WEIGHTS = 1500
+ALPHA = 0.3
+KEEP_WEIGHTS = 200
+KEEP_STANCE_WEIGHTS = 60
 KEEP_VECTOR = 40
 PRIOR_ONLY = (3.0, -3.0)
 
@@ -79,7 +80,7 @@ def _log_ratio(pos: Sequence[dict[str, float]], neg: Sequence[dict[str, float]],
     return {f: round(ratio[f], 4) for f in top}
 
 
-def _fit_logistic(rows: Sequence[tuple[float, float]], labels: Sequence[int], l2: float = 0.01) -> tuple[float, float, float]:
+def _fit_logistic(rows: Sequence[tuple[float, float]], labels: Sequence[int], l2: float = 0.3) -> tuple[float, float, float]:
     """Logistic regression on two features by Newton's method, with Platt's smoothed targets."""
     n_pos = sum(labels)
     n_neg = len(labels) - n_pos
@@ -142,12 +143,14 @@ class Doc:
     id: str
     title: str
     words: list[str]
-    feats: list[str]
 
     @classmethod
     def of(cls, paper_id: str, title: str, abstract: str) -> Doc:
-        words = tokens(document(title, abstract))
-        return cls(paper_id, title, words, features(words))
+        return cls(paper_id, title, document_tokens(title, abstract))
+
+    @property
+    def feats(self) -> list[str]:
+        return features(self.words)
 
 
 @dataclass
@@ -186,14 +189,27 @@ class Model:
         self.prior = Prior(taxonomy)
         self.node_ids: list[str] = self.prior.node_ids
         self.kinds = [taxonomy.nodes[i].kind for i in self.node_ids]
-        self.vectorize = Vectorizer(data["idf"])
+        self.idf: dict[str, float] = data["idf"]
+        self.bigram_left = {f.split(" ", 1)[0] for f in self.idf if " " in f}
         self.weights: list[dict[str, float]] = [data["nodes"][i]["weights"] for i in self.node_ids]
         self.by_feature: dict[str, list[tuple[int, float]]] = {}
         for index, weights in enumerate(self.weights):
             for f, r in weights.items():
                 self.by_feature.setdefault(f, []).append((index, r))
+        n = len(self.node_ids)
         self.calibration = [tuple(data["nodes"][i]["calibration"]) for i in self.node_ids]
         self.thresholds = [data["nodes"][i]["threshold"] for i in self.node_ids]
+        self.stance_slots: dict[str, list[tuple[str, int]]] = {}
+        self.base: list[float] = [0.0] * n
+        for assumption, model in data["stances"].items():
+            slots = []
+            for stance, log_prior in model["log_prior"].items():
+                slot = len(self.base)
+                self.base.append(log_prior)
+                slots.append((stance, slot))
+                for f, r in model["weights"].get(stance, {}).items():
+                    self.by_feature.setdefault(f, []).append((slot, r))
+            self.stance_slots[assumption] = slots
         self.doc_index: dict[str, list[tuple[str, float]]] = {}
         for pid, entry in data["docs"].items():
             for f, w in entry["vector"].items():
@@ -202,36 +218,74 @@ class Model:
     def to_json(self) -> dict[str, Any]:
         return self.data
 
-    def _scores(self, doc: Doc) -> tuple[dict[str, float], list[float], list[dict[Phrase, int]]]:
-        vector = self.vectorize(doc.feats)
-        learned = [0.0] * len(self.node_ids)
+    def raw_vector(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> tuple[dict[str, float], float]:
+        """Unnormalised TF-IDF weights and their L2 norm (scores divide by it once, at the end)."""
+        idf = self.idf
+        left = self.bigram_left
+        word_counts = word_counts if word_counts is not None else Counter(words)
+        counts = {w: c for w, c in word_counts.items() if w in idf}
+        content = [w for w in words if w not in SKIP]
+        for pair in [a + " " + b for a, b in zip(content, content[1:]) if a in left]:
+            if pair in idf:
+                counts[pair] = counts.get(pair, 0) + 1
+        log = math.log
+        raw = {f: idf[f] * (1.0 + log(c)) if c > 1 else idf[f] for f, c in counts.items()}
+        return raw, math.sqrt(sum([v * v for v in raw.values()])) or 1.0
+
+    def vector(self, words: list[str]) -> dict[str, float]:
+        """The document's TF-IDF vector; the same as ``Vectorizer(features(words))``, built faster."""
+        raw, norm = self.raw_vector(words)
+        return {f: v / norm for f, v in raw.items()}
+
+    def _scores(self, doc: Doc) -> tuple[dict[str, float], list[float], list[dict[Phrase, int]], list[float]]:
+        word_counts = Counter(doc.words)
+        raw, norm = self.raw_vector(doc.words, word_counts)
+        totals = [0.0] * len(self.base)
         by_feature = self.by_feature
-        for f, v in vector.items():
-            for index, r in by_feature.get(f, ()):
-                learned[index] += v * r
-        counts = self.prior.counts(doc.words)
+        for f, v in raw.items():
+            for slot, r in by_feature.get(f, ()):
+                totals[slot] += v * r
+        totals = [b + t / norm for b, t in zip(self.base, totals)]
+        learned = totals[: len(self.node_ids)]
+        counts = self.prior.counts(doc.words, word_counts)
         prior = self.prior.scores(doc.words, counts)
         probs = []
         for (a, b, c), s, p in zip(self.calibration, learned, prior):
             probs.append(_sigmoid(a * s + b * p + c) if c is not None else _sigmoid(PRIOR_ONLY[0] * p + PRIOR_ONLY[1]))
-        return vector, probs, counts
+        return raw, probs, counts, totals
 
     def probabilities(self, doc: Doc) -> list[float]:
         return self._scores(doc)[1]
 
-    def stance(self, assumption: str, vector: dict[str, float]) -> tuple[str, float]:
+    def stance(self, assumption: str, scores: list[float]) -> tuple[str, float]:
         """The likeliest stance for an assumption and the share of the stance model's weight it has."""
-        model = self.data["stances"].get(assumption)
-        if not model:
+        slots = self.stance_slots.get(assumption)
+        if not slots:
             return "relies", 0.0
-        scores = {s: model["log_prior"][s] + _dot(model["weights"][s], vector) for s in model["log_prior"]}
-        top = max(scores, key=lambda s: scores[s])
-        total = sum(math.exp(v - scores[top]) for v in scores.values())
-        return top, 1.0 / total
+        top_stance, top_slot = max(slots, key=lambda item: scores[item[1]])
+        total = sum(math.exp(scores[slot] - scores[top_slot]) for _, slot in slots)
+        return top_stance, 1.0 / total
+
+    def suggested(self, doc: Doc) -> tuple[list[tuple[str, float]], list[tuple[str, str, float]]]:
+        """Only the suggested tags, best first: the lean path for bulk text output."""
+        _, probs, _, totals = self._scores(doc)
+        problems: list[tuple[str, float]] = []
+        assumptions: list[tuple[str, str, float]] = []
+        for node_id, kind, p, tau in zip(self.node_ids, self.kinds, probs, self.thresholds):
+            if p < tau:
+                continue
+            if kind == "problem":
+                problems.append((node_id, p))
+            else:
+                assumptions.append((node_id, self.stance(node_id, totals)[0], p))
+        problems.sort(key=lambda item: -item[1])
+        assumptions.sort(key=lambda item: -item[2])
+        return problems, assumptions
 
     def classify(self, doc: Doc, *, explain: bool = True) -> Result:
         """Every problem and assumption with its calibrated score, best first; reasons for likely ones."""
-        vector, probs, counts = self._scores(doc)
+        raw, probs, counts, stance_scores = self._scores(doc)
+        vector: dict[str, float] = {}
         similar: Optional[dict[str, float]] = None
         problems: list[Suggestion] = []
         assumptions: list[Suggestion] = []
@@ -240,12 +294,14 @@ class Model:
             reasons: list[str] = []
             if explain and (suggested or p >= 0.6 * self.thresholds[index]):
                 if similar is None:
+                    norm = math.sqrt(sum(v * v for v in raw.values())) or 1.0
+                    vector = {f: v / norm for f, v in raw.items()}
                     similar = self._similar(vector, doc.id)
                 reasons = self._reasons(index, vector, counts[index], similar)
             if kind == "problem":
                 problems.append(Suggestion(node_id, kind, p, suggested, reasons))
             else:
-                stance, share = self.stance(node_id, vector)
+                stance, share = self.stance(node_id, stance_scores)
                 if reasons and share:
                     reasons.append(f"stance {stance}: {share:.0%} of the stance model's weight")
                 assumptions.append(Suggestion(node_id, kind, p, suggested, reasons, stance))
@@ -337,7 +393,7 @@ def _train_stances(taxonomy: Taxonomy, tagged: Sequence[Paper], vectors: Sequenc
         for stance in STANCES:
             pos = [v for s, v in rows if s == stance]
             neg = [v for s, v in rows if s != stance]
-            model["weights"][stance] = dict(list(_log_ratio(pos, neg, vectorizer.idf).items())[:300]) if pos and neg else {}
+            model["weights"][stance] = dict(list(_log_ratio(pos, neg, vectorizer.idf).items())[:KEEP_STANCE_WEIGHTS]) if pos and neg else {}
         out[node.id] = model
     return out
 

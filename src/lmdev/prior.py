@@ -6,7 +6,7 @@ Each node's score is a saturating, length-normalised count of its phrases in the
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Optional
 
 from lmdev.taxonomy import Taxonomy
@@ -28,33 +28,49 @@ class Prior:
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.node_ids = [n.id for n in taxonomy]
         self.phrases: list[dict[Phrase, float]] = []
-        for node in taxonomy:
+        described = [{w for w in tokens(n.node.description) if w not in STOP and len(w) > 2} for n in taxonomy]
+        spread = Counter(w for words in described for w in words)
+        for node, words in zip(taxonomy, described):
             table: dict[Phrase, float] = {}
-            for word in tokens(node.node.description):
-                if word not in STOP and len(word) > 2:
+            for word in words:
+                if spread[word] == 1:  # a word of one node's description only: distinctive
                     table[(word,)] = DESCRIPTION
             for term in node.node.terms:
                 table[tuple(tokens(term))] = TERM
             for term in node.node.against:
                 table[tuple(tokens(term))] = AGAINST
             self.phrases.append({p: w for p, w in table.items() if p})
-        self.by_first: dict[str, list[tuple[Phrase, int, float]]] = defaultdict(list)
+        self.single: dict[str, list[int]] = defaultdict(list)
+        self.by_pair: dict[tuple[str, str], list[tuple[Phrase, int]]] = defaultdict(list)
         for index, table in enumerate(self.phrases):
-            for phrase, weight in table.items():
-                self.by_first[phrase[0]].append((phrase, index, weight))
-        self.max_len = max((len(p) for t in self.phrases for p in t), default=1)
+            for phrase in table:
+                if len(phrase) == 1:
+                    self.single[phrase[0]].append(index)
+                else:
+                    self.by_pair[phrase[:2]].append((phrase, index))
+        self.single = dict(self.single)
+        self.by_pair = dict(self.by_pair)
+        self.pair_firsts = frozenset(pair[0] for pair in self.by_pair)
 
-    def counts(self, words: list[str]) -> list[dict[Phrase, int]]:
+    def counts(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> list[dict[Phrase, int]]:
+        """For each node, how often each of its phrases occurs in ``words``."""
         found: list[dict[Phrase, int]] = [{} for _ in self.node_ids]
-        by_first = self.by_first
-        for i, word in enumerate(words):
-            entries = by_first.get(word)
-            if not entries:
-                continue
-            for phrase, index, _ in entries:
-                if len(phrase) == 1 or tuple(words[i : i + len(phrase)]) == phrase:
-                    bucket = found[index]
-                    bucket[phrase] = bucket.get(phrase, 0) + 1
+        word_counts = word_counts if word_counts is not None else Counter(words)
+        single = self.single
+        for word in word_counts.keys() & single.keys():
+            c = word_counts[word]
+            for index in single[word]:
+                found[index][(word,)] = c
+        if word_counts.keys() & self.pair_firsts:
+            by_pair = self.by_pair
+            for i, pair in enumerate(zip(words, words[1:])):
+                entries = by_pair.get(pair)
+                if entries is None:
+                    continue
+                for phrase, index in entries:
+                    if len(phrase) == 2 or tuple(words[i : i + len(phrase)]) == phrase:
+                        bucket = found[index]
+                        bucket[phrase] = bucket.get(phrase, 0) + 1
         return found
 
     def scores(self, words: list[str], counts: Optional[list[dict[Phrase, int]]] = None) -> list[float]:
@@ -67,10 +83,3 @@ class Prior:
                 total += table[phrase] * c * (K1 + 1) / (c + norm)
             result.append(total)
         return result
-
-    def matched(self, words: list[str], index: int, limit: int = 5) -> list[str]:
-        """The node's seed phrases found in the document, strongest first (for explanations)."""
-        found = self.counts(words)[index]
-        table = self.phrases[index]
-        ranked = sorted((p for p in found if table[p] >= TERM), key=lambda p: (-found[p], p))
-        return [" ".join(p) for p in ranked[:limit]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_TOKEN = re.compile(r"[a-z][a-z0-9]*|\d+[a-z]+[a-z0-9]*")
+_TOKEN = re.compile(r"[a-z][a-z0-9]*")
 
 STOP = frozenset(
     """a about above after again against all also an and any are as at be been before being below between both but by can
@@ -19,6 +19,10 @@ STOP = frozenset(
     thus therefore show shows shown propose proposed paper approach method methods results result new use used using
     based work study task tasks model models""".split()
 )
+
+
+SKIP = STOP | frozenset("abcdefghijklmnopqrstuvwxyz")
+"""Words that never become features: stop words and single letters."""
 
 
 def fold(text: str) -> str:
@@ -36,10 +40,11 @@ def tokens(text: str) -> list[str]:
 
 def features(words: list[str]) -> list[str]:
     """Unigrams and adjacent bigrams of the content words."""
-    content = [w for w in words if w not in STOP and len(w) > 1]
+    content = [w for w in words if w not in SKIP]
     return content + [f"{a} {b}" for a, b in zip(content, content[1:])]
 
 
-def document(title: str, abstract: str) -> str:
-    """The text the classifier reads: the title twice (a cheap title boost), then the abstract."""
-    return f"{title}. {title}. {abstract}"
+def document_tokens(title: str, abstract: str) -> list[str]:
+    """The words the classifier reads: the title twice (a cheap title boost), then the abstract."""
+    head = tokens(title)
+    return head + head + tokens(abstract)
