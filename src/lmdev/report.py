@@ -13,7 +13,7 @@ from lmdev.check import Extra, Finding
 from lmdev.models import STANCES, Paper
 from lmdev.taxonomy import Taxonomy
 
-DEFAULT_MIN_PAPERS = 3
+DEFAULT_MIN_PAPERS = 3  # the CLI repeats these two defaults so that --help need not import this module
 DEFAULT_RECENT_YEARS = 2
 
 

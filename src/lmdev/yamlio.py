@@ -39,13 +39,16 @@ def parse(text: str, *, path: str) -> tuple[Any, Optional[yaml.Node]]:
     """Parse YAML text into plain data plus its node tree (kept for error line numbers)."""
     if not text.strip():
         raise DataError("file is empty", path=path)
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise DataError(f"invalid YAML: {problem}", path=path, line=mark.line + 1 if mark else None) from None
+    finally:
+        loader.dispose()
     return data, node
 
 

@@ -13,8 +13,11 @@ from lmdev.cli.base import app, examples, library
 from lmdev.cli.output import TextOrJson, is_interactive, message, out, print_json, progress
 from lmdev.errors import DataError, InvalidIdError, UsageError
 from lmdev.ids import ArxivId, parse_arxiv_id
-from lmdev.store import Library
-from lmdev.sync import Outcome, sync
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lmdev.store import Library
+    from lmdev.sync import Outcome
 
 NO_CACHE = typer.Option(False, "--no-cache", help="Ask arXiv even if a cached answer from today exists.")
 OFFLINE = typer.Option(False, "--offline", help="Never ask arXiv; use cached answers only.")
@@ -74,6 +77,8 @@ def _finish(outcomes: list[Outcome], fmt: TextOrJson, verb: str) -> None:
 
 def run_sync(lib: Library, ids: list[ArxivId], fmt: TextOrJson, *, no_cache: bool, offline: bool, verb: str, **kwargs: object) -> list[Outcome]:
     """Fetch and store with a progress bar; messages per paper on stderr as they land."""
+    from lmdev.sync import sync
+
     with _client(no_cache, offline) as client, progress(len(ids), verb) as advance:
 
         def report(outcome: Outcome) -> None:
@@ -134,6 +139,8 @@ def add(
     if review:
         _review_added(lib, outcomes)
     if bad:
+        from lmdev.sync import Outcome
+
         outcomes += [Outcome(line.split(": ", 1)[0], "failed", reason="invalid id") for line in bad]
     _finish(outcomes, fmt, "add")
 

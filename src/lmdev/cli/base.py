@@ -7,8 +7,14 @@ from typing import Optional
 
 import typer
 
+from typing import TYPE_CHECKING
+
 from lmdev import __version__
-from lmdev.store import ENV_DATA_DIR, Library
+
+if TYPE_CHECKING:
+    from lmdev.store import Library
+
+ENV_DATA_DIR = "LMDEV_DATA_DIR"  # also lmdev.store.ENV_DATA_DIR; kept here so --help loads no data code
 
 app = typer.Typer(
     name="lmdev",
@@ -52,8 +58,10 @@ def _root(
     ctx.obj = {"data_dir": data_dir}
 
 
-def library(ctx: typer.Context) -> Library:
+def library(ctx: typer.Context) -> "Library":
     """The library named by ``--data-dir`` / ``$LMDEV_DATA_DIR`` / the working directory."""
+    from lmdev.store import Library
+
     root = ctx.find_root()
     data_dir = (root.obj or {}).get("data_dir")
     lib = Library.open(data_dir)

@@ -20,6 +20,9 @@ class EvalFormat(str, Enum):
 
 
 def _print_result_text(result, title: str) -> None:  # type: ignore[no-untyped-def]
+    if not sys.stdout.isatty():
+        _print_result_plain(result, title)
+        return
     from rich.markup import escape
 
     console = out()
@@ -32,6 +35,18 @@ def _print_result_text(result, title: str) -> None:  # type: ignore[no-untyped-d
         console.print(f"  {mark} {s.kind:<10} {escape(label):<32} {s.score:.2f}")
         for reason in s.reasons[:2]:
             console.print(f"      [dim]{escape(reason)}[/]")
+
+
+def _print_result_plain(result, title: str) -> None:  # type: ignore[no-untyped-def]
+    """The same as the terminal rendering, without rich: piped output stays quick to produce."""
+    lines = [f"{result.paper_id}  {title}"]
+    for s in [*result.problems, *result.assumptions]:
+        if not s.reasons and not s.suggested:
+            continue
+        label = f"{s.id}:{s.stance}" if s.stance else s.id
+        lines.append(f"  {'✓' if s.suggested else '?'} {s.kind:<10} {label:<32} {s.score:.2f}")
+        lines.extend(f"      {reason}" for reason in s.reasons[:2])
+    print("\n".join(lines))
 
 
 @app.command(epilog=examples(

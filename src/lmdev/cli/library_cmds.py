@@ -9,14 +9,14 @@ from typing import Any, Optional
 
 import typer
 
-from lmdev.check import check_library, github_annotation
 from lmdev.cli.base import app, examples, library
 from lmdev.cli.output import TextOrJson, err, is_interactive, message, out, print_json
 from lmdev.errors import UsageError
-from lmdev.models import Paper
-from lmdev.selection import Selection, parse_years
-from lmdev.tagging import apply_tag_flags, remove_tags
-from lmdev.taxonomy import Taxonomy
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lmdev.models import Paper
+    from lmdev.taxonomy import Taxonomy
 
 
 class CheckFormat(str, Enum):
@@ -39,9 +39,10 @@ def check(
     reading_lists: Optional[str] = typer.Option(None, "--reading-lists", help="Also fail when the reading lists in this folder are stale."),
 ) -> None:
     """Check every paper file; exit 1 if any problem is found (the CI gate)."""
-    lib = library(ctx)
+    from lmdev.check import check_library, github_annotation
     from lmdev.cli.checks import extra_checks
 
+    lib = library(ctx)
     count, findings = check_library(lib, extra_checks(min_papers_per_problem, reading_lists))
     if fmt is CheckFormat.json:
         print_json({"ok": not findings, "files": count, "findings": [f.__dict__ for f in findings]})
@@ -91,7 +92,7 @@ def taxonomy(ctx: typer.Context, fmt: TaxonomyFormat = typer.Option(TaxonomyForm
     out().print(tree)
 
 
-def taxonomy_json(tax: Taxonomy) -> list[dict[str, Any]]:
+def taxonomy_json(tax: "Taxonomy") -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for f in tax.data.fields:
         rows.append({"id": f.id, "kind": "field", "name": f.name, "description": f.description, "gave_rise_to": f.gave_rise_to, "ref": f.ref.model_dump()})
@@ -100,11 +101,11 @@ def taxonomy_json(tax: Taxonomy) -> list[dict[str, Any]]:
     return rows
 
 
-def paper_json(paper: Paper) -> dict[str, Any]:
+def paper_json(paper: "Paper") -> dict[str, Any]:
     return {**paper.model_dump(mode="json"), "link": paper.link, "year": paper.year}
 
 
-def _tags_text(paper: Paper) -> str:
+def _tags_text(paper: "Paper") -> str:
     probs = ", ".join(paper.problem_ids())
     assumptions = ", ".join(f"{t.id}:{t.stance}" for t in paper.assumptions)
     return "; ".join(x for x in (probs, assumptions) if x)
@@ -122,6 +123,8 @@ def list_papers(
     fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f"),
 ) -> None:
     """List papers, filtered by tag, stance, year or text."""
+    from lmdev.selection import Selection, parse_years
+
     lib = library(ctx)
     selection = Selection(problem, assumption, stance.value if stance else None, parse_years(year) if year else (None, None), text, untagged)
     papers = selection.validate(lib.taxonomy).apply(lib.papers())
@@ -154,7 +157,7 @@ def show(ctx: typer.Context, paper_id: str = typer.Argument(..., metavar="ID", h
     render_paper(paper, lib.taxonomy)
 
 
-def render_paper(paper: Paper, tax: Taxonomy) -> None:
+def render_paper(paper: "Paper", tax: "Taxonomy") -> None:
     from rich.markup import escape
 
     console = out()
@@ -195,6 +198,8 @@ def tag(
     accept_suggestions: bool = typer.Option(False, "--accept-suggestions", help="Apply the classifier's suggested tags without prompting."),
 ) -> None:
     """Tag a paper by hand; with no tag options on a terminal, review the classifier's suggestions."""
+    from lmdev.tagging import apply_tag_flags, remove_tags
+
     lib = library(ctx)
     paper = lib.get(paper_id)
     tax = lib.taxonomy

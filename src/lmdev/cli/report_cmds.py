@@ -9,8 +9,14 @@ import typer
 
 from lmdev.cli.base import app, examples, library
 from lmdev.cli.output import out, print_json
-from lmdev.report import DEFAULT_MIN_PAPERS, DEFAULT_RECENT_YEARS, Coverage, NodeCoverage, coverage
-from lmdev.taxonomy import Taxonomy
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lmdev.report import Coverage, NodeCoverage
+    from lmdev.taxonomy import Taxonomy
+
+DEFAULT_MIN_PAPERS = 3
+DEFAULT_RECENT_YEARS = 2
 
 
 class CoverageFormat(str, Enum):
@@ -27,6 +33,8 @@ def coverage_cmd(
     recent_years: int = typer.Option(DEFAULT_RECENT_YEARS, "--recent-years", min=1, help="Call out nodes with no paper in this many years, counted back from the newest paper."),
 ) -> None:
     """How the library covers each problem and assumption, and where the gaps are."""
+    from lmdev.report import coverage
+
     lib = library(ctx)
     tax = lib.taxonomy
     cov = coverage(tax, lib.papers(), min_papers=min_papers, recent_years=recent_years)
