@@ -76,7 +76,8 @@ def coverage(tax: Taxonomy, papers: list[Paper], *, min_papers: int = DEFAULT_MI
     nodes = {n.id: NodeCoverage(n.id, n.kind, n.field.id, n.name) for fid in [f.id for f in tax.field_order()] for kind in ("problem", "assumption") for n in tax.in_field(fid, kind)}  # type: ignore[arg-type]
     matrix: dict[str, dict[str, dict[str, int]]] = {p.id: {} for p in tax.problems}
     newest: dict[str, Paper] = {}
-    years = sorted({p.year for p in papers if p.year})
+    present = [p.year for p in papers if p.year]
+    years = list(range(min(present), max(present) + 1)) if present else []
     for paper in papers:
         tags: list[tuple[str, Optional[str]]] = [(t.id, None) for t in paper.problems] + [(t.id, t.stance) for t in paper.assumptions]
         for node_id, stance in tags:

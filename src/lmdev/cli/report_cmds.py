@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
+from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -127,3 +129,151 @@ def render_coverage(tax: Taxonomy, cov: Coverage) -> None:
         console.print(f"  [yellow]{g.id}[/] ({g.kind}): {g.reason}")
     if not cov.gaps:
         console.print("  none")
+
+
+class ListFormat(str, Enum):
+    markdown = "markdown"
+    bibtex = "bibtex"
+    json = "json"
+
+
+class ExportFormat(str, Enum):
+    bibtex = "bibtex"
+    json = "json"
+    csv = "csv"
+
+
+def _with_citekeys(lib, papers):  # type: ignore[no-untyped-def]
+    """Make citekeys for papers that lack one and store them, so they never change again."""
+    from lmdev.bibtex import assign_citekeys
+    from lmdev.cli.output import message
+
+    taken = {p.citekey for p in lib.papers() if p.citekey}
+    changed = assign_citekeys(papers, taken)
+    for paper in changed:
+        lib.save(paper)
+    if changed:
+        message(f"made {len(changed)} new citekey(s), stored in the paper files")
+    return papers
+
+
+@app.command("reading-list", epilog=examples(
+    "lmdev reading-list efficiency",
+    "lmdev reading-list out-of-the-box --format bibtex > ootb.bib",
+    "lmdev reading-list --all --out docs/reading-lists",
+    "lmdev check --reading-lists docs/reading-lists      fails when the lists are stale",
+))
+def reading_list_cmd(
+    ctx: typer.Context,
+    node_id: Optional[str] = typer.Argument(None, metavar="[ID]", help="A problem or assumption id."),
+    all_problems: bool = typer.Option(False, "--all", help="A list for every problem (with --out: one file each plus an index)."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", metavar="DIR", help="With --all: write the lists into DIR."),
+    fmt: ListFormat = typer.Option(ListFormat.markdown, "--format", "-f", help="markdown, bibtex or json."),
+) -> None:
+    """The papers tagged with a problem or assumption: essay citations first, then challengers, then newest."""
+    from lmdev import readinglist
+    from lmdev.errors import UsageError
+
+    lib = library(ctx)
+    tax = lib.taxonomy
+    if (node_id is None) == (not all_problems):
+        raise UsageError("give one problem or assumption id, or --all")
+    if out_dir is not None and not all_problems:
+        raise UsageError("--out goes with --all")
+    papers = lib.papers()
+    if out_dir is not None:
+        from lmdev.cli.output import message
+        from lmdev.yamlio import atomic_write
+
+        if fmt is not ListFormat.markdown:
+            raise UsageError("--all --out writes Markdown lists")
+        for name, text in readinglist.list_files(tax, papers).items():
+            atomic_write(out_dir / name, text)
+        message(f"wrote {len(tax.problems) + 1} files to {out_dir}")
+        return
+    lists = readinglist.all_problem_lists(tax, papers) if all_problems else {node_id: readinglist.reading_list(tax, papers, node_id)}  # type: ignore[dict-item]
+    if fmt is ListFormat.json:
+        print_json({k: [e.to_json() for e in v] for k, v in lists.items()} if all_problems else [e.to_json() for e in next(iter(lists.values()))])
+    elif fmt is ListFormat.bibtex:
+        from lmdev.bibtex import render
+
+        chosen = list({e.paper.id: e.paper for entries in lists.values() for e in entries}.values())
+        sys.stdout.write(render(_with_citekeys(lib, chosen)))
+    else:
+        sys.stdout.write("\n".join(readinglist.render_markdown(tax, k, v) for k, v in lists.items()))
+
+
+@app.command(epilog=examples(
+    "lmdev export --format bibtex > lmd.bib",
+    "lmdev export --format csv --problem efficiency --year 2022-",
+    "lmdev export --format json --assumption out-of-the-box --stance challenges",
+))
+def export(
+    ctx: typer.Context,
+    fmt: ExportFormat = typer.Option(..., "--format", "-f", help="bibtex, json or csv."),
+    problem: list[str] = typer.Option([], "--problem", "-p", metavar="ID", help="Only papers with this problem (repeatable)."),
+    assumption: list[str] = typer.Option([], "--assumption", "-a", metavar="ID", help="Only papers with this assumption (repeatable)."),
+    stance: Optional[str] = typer.Option(None, "--stance", help="With --assumption: relies, supports or challenges."),
+    year: Optional[str] = typer.Option(None, "--year", help="YEAR, FROM-TO, FROM- or -TO."),
+    text: Optional[str] = typer.Option(None, "--text", help="Words that must all appear."),
+    untagged: bool = typer.Option(False, "--untagged", help="Only papers with no tags."),
+    out_file: Optional[Path] = typer.Option(None, "--out", metavar="FILE", help="Write to FILE instead of stdout."),
+) -> None:
+    """Export papers as BibTeX, JSON or CSV, with the same filters as list."""
+    from lmdev.errors import UsageError
+    from lmdev.selection import Selection, parse_years
+
+    if stance is not None and stance not in ("relies", "supports", "challenges"):
+        raise UsageError(f"--stance must be relies, supports or challenges, not {stance!r}")
+    lib = library(ctx)
+    selection = Selection(problem, assumption, stance, parse_years(year) if year else (None, None), text, untagged).validate(lib.taxonomy)
+    papers = sorted(selection.apply(lib.papers()), key=lambda p: (p.year or 0, p.id))
+    if fmt is ExportFormat.bibtex:
+        from lmdev.bibtex import render
+
+        body = render(_with_citekeys(lib, papers))
+    elif fmt is ExportFormat.json:
+        import json
+
+        from lmdev.cli.library_cmds import paper_json
+
+        body = json.dumps([paper_json(p) for p in papers], indent=2, ensure_ascii=False) + "\n"
+    else:
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["id", "title", "authors", "year", "problems", "assumptions", "doi", "journal_ref", "link", "citekey"])
+        for p in papers:
+            writer.writerow([p.id, p.title, "; ".join(p.authors), p.year or "", " ".join(p.problem_ids()), " ".join(f"{a.id}:{a.stance}" for a in p.assumptions), p.doi or "", p.journal_ref or "", p.link, p.citekey or ""])
+        body = buffer.getvalue()
+    if out_file is not None:
+        from lmdev.cli.output import message
+        from lmdev.yamlio import atomic_write
+
+        atomic_write(out_file, body)
+        message(f"wrote {len(papers)} paper(s) to {out_file}")
+    else:
+        sys.stdout.write(body)
+
+
+@app.command(epilog=examples("lmdev report --html site/", "lmdev report --html docs/report --min-papers 5"))
+def report(
+    ctx: typer.Context,
+    html_dir: Path = typer.Option(..., "--html", metavar="DIR", help="Folder to write index.html into."),
+    min_papers: int = typer.Option(DEFAULT_MIN_PAPERS, "--min-papers", min=0, help="Call out problems with fewer papers than this."),
+    recent_years: int = typer.Option(DEFAULT_RECENT_YEARS, "--recent-years", min=1, help="Call out nodes with no paper in this many years."),
+) -> None:
+    """Write a static HTML report (inline SVG charts, gaps, reading lists; no JavaScript)."""
+    from lmdev import htmlreport
+    from lmdev.cli.output import message
+    from lmdev.report import coverage
+    from lmdev.yamlio import atomic_write
+
+    lib = library(ctx)
+    papers = lib.papers()
+    cov = coverage(lib.taxonomy, papers, min_papers=min_papers, recent_years=recent_years)
+    path = html_dir / "index.html"
+    atomic_write(path, htmlreport.render(lib.taxonomy, cov, papers))
+    message(f"wrote {path}")

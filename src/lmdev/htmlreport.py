@@ -1,0 +1,114 @@
+"""A static HTML report: coverage charts as inline SVG, the gaps, the reading lists.
+
+One self-contained page: no JavaScript, no network, nothing but the file itself.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Iterable
+
+from lmdev.models import Paper
+from lmdev.readinglist import Entry, all_problem_lists
+from lmdev.report import Coverage, NodeCoverage
+from lmdev.taxonomy import Taxonomy
+
+COLOURS = {"relies": "#4c78a8", "supports": "#54a24b", "challenges": "#e45756", "papers": "#4c78a8"}
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; line-height: 1.4; padding: 0 1rem; }
+h1 { font-size: 1.6rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; } h3 { margin-bottom: .3rem; }
+.legend span { display: inline-block; width: .9em; height: .9em; margin: 0 .3em 0 1em; vertical-align: middle; }
+table { border-collapse: collapse; } td, th { padding: .2rem .45rem; text-align: center; font-size: .9rem; }
+th.row, td.row { text-align: left; } .muted { color: #666; } ol li { margin-bottom: .4rem; }
+.gaps li { margin-bottom: .2rem; } svg text { font-size: 12px; font-family: system-ui, sans-serif; }
+"""
+
+
+def _bars(nodes: list[NodeCoverage], top: int, stacked: bool) -> str:
+    """Horizontal bars, one per node; assumptions stacked by stance."""
+    row, label_w, bar_w = 22, 170, 420
+    height = row * len(nodes) + 6
+    parts = [f'<svg role="img" width="{label_w + bar_w + 60}" height="{height}" viewBox="0 0 {label_w + bar_w + 60} {height}">']
+    for i, n in enumerate(nodes):
+        y = i * row + 4
+        parts.append(f'<text x="{label_w - 8}" y="{y + 13}" text-anchor="end">{escape(n.id)}</text>')
+        x = float(label_w)
+        segments = [("relies", n.relies), ("supports", n.supports), ("challenges", n.challenges)] if stacked else [("papers", n.papers)]
+        for name, value in segments:
+            width = bar_w * value / top if top else 0
+            if width:
+                parts.append(f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="16" fill="{COLOURS[name]}"><title>{escape(n.id)}: {value} {name}</title></rect>')
+            x += width
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + 13}">{n.papers}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _spark(by_year: dict[int, int], years: list[int], peak: int) -> str:
+    width, height, step = 8 * len(years) + 4, 24, 8
+    parts = [f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
+    for i, year in enumerate(years):
+        value = by_year.get(year, 0)
+        h = 20 * value / peak if peak else 0
+        if h:
+            parts.append(f'<rect x="{2 + i * step}" y="{22 - h:.1f}" width="6" height="{h:.1f}" fill="#4c78a8"><title>{year}: {value}</title></rect>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _heat(value: int, peak: int) -> str:
+    if not value:
+        return "#fff"
+    share = value / peak if peak else 0
+    return f"rgba(228, 87, 86, {0.15 + 0.85 * share:.2f})"
+
+
+def _entries(entries: Iterable[Entry]) -> str:
+    items = []
+    for e in entries:
+        p = e.paper
+        authors = ", ".join(p.authors[:3]) + (" et al." if len(p.authors) > 3 else "")
+        stance = f" <em>({escape(e.stance)})</em>" if e.stance else ""
+        items.append(f'<li><a href="{escape(p.link)}">{escape(p.title)}</a>. {escape(authors)} ({p.year or "n.d."}){stance}<br><span class="muted">{escape(e.reason)}</span></li>')
+    return "<ol>" + "".join(items) + "</ol>"
+
+
+def render(tax: Taxonomy, cov: Coverage, papers: list[Paper]) -> str:
+    """The whole report as one HTML document."""
+    src = tax.data.source
+    top = max((n.papers for n in cov.nodes), default=0)
+    out = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>lmdev report</title><style>{CSS}</style></head><body>"]
+    out.append(f"<h1>Language model development: where the literature stands</h1><p>{cov.total} papers ({cov.untagged} untagged), read against the assumptions and problems of {escape(src.author)}, “{escape(src.title)}” ({src.year}).</p>")
+    out.append('<nav><a href="#coverage">Coverage</a> · <a href="#matrix">Problems × assumptions</a> · <a href="#years">Papers per year</a> · <a href="#gaps">Gaps</a> · <a href="#lists">Reading lists</a></nav>')
+    out.append('<h2 id="coverage">Coverage</h2><p class="legend">Assumptions by stance:' + "".join(f'<span style="background:{COLOURS[s]}"></span>{s}' for s in ("relies", "supports", "challenges")) + "</p>")
+    for f in tax.field_order():
+        for kind in ("problem", "assumption"):
+            nodes = [n for n in cov.nodes if n.field == f.id and n.kind == kind]
+            if nodes:
+                out.append(f"<h3>{escape(f.name)}: {kind}s</h3>" + _bars(nodes, top, kind == "assumption"))
+    used = [a.id for fl in tax.field_order() for a in tax.in_field(fl.id, "assumption") if any(a.id in row for row in cov.matrix.values())]
+    peak = max((sum(c.values()) for row in cov.matrix.values() for c in row.values()), default=1)
+    out.append('<h2 id="matrix">Problems × assumptions</h2><p>Papers on each problem that rely on / support / challenge each assumption; darker means more papers.</p><table><tr><th class="row">problem</th>' + "".join(f"<th>{escape(a)}</th>" for a in used) + "</tr>")
+    for problem, row in cov.matrix.items():
+        cells = []
+        for a in used:
+            cell = row.get(a)
+            total = sum(cell.values()) if cell else 0
+            text = f"{cell['relies']}/{cell['supports']}/{cell['challenges']}" if cell else ""
+            cells.append(f'<td style="background:{_heat(total, peak)}">{text}</td>')
+        out.append(f'<tr><td class="row">{escape(problem)}</td>' + "".join(cells) + "</tr>")
+    out.append("</table>")
+    years = cov.years
+    out.append(f'<h2 id="years">Papers per year</h2><p>Each bar is a year, {years[0] if years else ""}–{years[-1] if years else ""}.</p><table>')
+    ypeak = max((max(n.by_year.values(), default=0) for n in cov.nodes if n.kind == "problem"), default=0)
+    for n in cov.nodes:
+        if n.kind == "problem":
+            out.append(f'<tr><td class="row">{escape(n.id)}</td><td>{_spark(n.by_year, years, ypeak)}</td><td>{n.papers}</td></tr>')
+    out.append("</table>")
+    out.append('<h2 id="gaps">Gaps</h2><ul class="gaps">' + ("".join(f"<li><strong>{escape(g.id)}</strong> ({g.kind}): {escape(g.reason)}</li>" for g in cov.gaps) or "<li>none</li>") + "</ul>")
+    out.append('<h2 id="lists">Reading lists</h2><p>The essay’s citations first, then papers that challenge an assumption, then the rest, newest first.</p>')
+    for node_id, entries in all_problem_lists(tax, papers).items():
+        node = tax.get(node_id)
+        out.append(f'<h3 id="list-{escape(node_id)}">{escape(node.name)} (<code>{escape(node_id)}</code>), {len(entries)} papers</h3>' + _entries(entries))
+    out.append("</body></html>\n")
+    return "\n".join(out)
