@@ -107,10 +107,10 @@ def render_coverage(tax: Taxonomy, cov: Coverage) -> None:
             if not cell:
                 cells.append("")
                 continue
-            heat = ("grey35", "dark_orange3", "orange1", "red1")[min(3, sum(cell.values()) * 4 // (peak + 1))]
+            heat = ("white on grey35", "white on dark_orange3", "black on orange1", "white on red1")[min(3, sum(cell.values()) * 4 // (peak + 1))]
             agree = cell["relies"] + cell["supports"]
             text = (str(agree) if agree else "") + (f"✗{cell['challenges']}" if cell["challenges"] else "")
-            cells.append(f"[on {heat}]{text}[/]")
+            cells.append(f"[{heat}]{text}[/]")
         matrix.add_row(problem, *cells)
     console.print(matrix)
     console.print("[dim]" + ", ".join(f"{labels[a]} {a}" for a in used) + "[/]")
