@@ -33,10 +33,14 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
     except LmdevError as exc:
         print(f"lmdev: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a file that cannot be written or read: say which, without a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"lmdev: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("lmdev: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # output piped into head and the like
         return 0
     return 0
 

@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from lmdev.cli.base import app, examples, library
+from lmdev.cli.library_cmds import StanceChoice
 from lmdev.cli.output import out, print_json
 from typing import TYPE_CHECKING
 
@@ -213,20 +214,17 @@ def export(
     fmt: ExportFormat = typer.Option(..., "--format", "-f", help="bibtex, json or csv."),
     problem: list[str] = typer.Option([], "--problem", "-p", metavar="ID", help="Only papers with this problem (repeatable)."),
     assumption: list[str] = typer.Option([], "--assumption", "-a", metavar="ID", help="Only papers with this assumption (repeatable)."),
-    stance: Optional[str] = typer.Option(None, "--stance", help="With --assumption: relies, supports or challenges."),
+    stance: Optional[StanceChoice] = typer.Option(None, "--stance", help="With --assumption: relies, supports or challenges."),
     year: Optional[str] = typer.Option(None, "--year", help="YEAR, FROM-TO, FROM- or -TO."),
     text: Optional[str] = typer.Option(None, "--text", help="Words that must all appear."),
     untagged: bool = typer.Option(False, "--untagged", help="Only papers with no tags."),
     out_file: Optional[Path] = typer.Option(None, "--out", metavar="FILE", help="Write to FILE instead of stdout."),
 ) -> None:
     """Export papers as BibTeX, JSON or CSV, with the same filters as list."""
-    from lmdev.errors import UsageError
     from lmdev.selection import Selection, parse_years
 
-    if stance is not None and stance not in ("relies", "supports", "challenges"):
-        raise UsageError(f"--stance must be relies, supports or challenges, not {stance!r}")
     lib = library(ctx)
-    selection = Selection(problem, assumption, stance, parse_years(year) if year else (None, None), text, untagged).validate(lib.taxonomy)
+    selection = Selection(problem, assumption, stance.value if stance else None, parse_years(year) if year else (None, None), text, untagged).validate(lib.taxonomy)
     papers = sorted(selection.apply(lib.papers()), key=lambda p: (p.year or 0, p.id))
     if fmt is ExportFormat.bibtex:
         from lmdev.bibtex import render
