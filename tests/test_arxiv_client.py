@@ -12,7 +12,7 @@ import pytest
 
 from lmdev.arxiv import NOT_FOUND, ArxivClient
 from lmdev.cache import ResponseCache
-from lmdev.errors import ArxivError, BlockedError, RateLimitedError
+from lmdev.errors import BlockedError, RateLimitedError
 
 from fakes import FakeClock, atom_entry, atom_feed, fixture
 

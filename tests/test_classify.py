@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lmdev.classify import Doc, prior_only, train
+from lmdev.classify import Doc
+from lmdev.training import prior_only, train
 from lmdev.evaluate import cross_validate
 from lmdev.models import AssumptionTag, Paper, ProblemTag
 from lmdev.store import Library

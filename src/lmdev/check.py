@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from lmdev import yamlio
 from lmdev.store import Library, LoadedPaper, normalise_title
@@ -36,13 +36,7 @@ def check_library(library: Library, extras: tuple[Extra, ...] = ()) -> tuple[int
     seen_title: dict[str, str] = {}
     for item in loaded:
         paper, path = item.paper, str(item.path)
-        node = None
-
-        def line(*loc: object) -> Optional[int]:
-            nonlocal node
-            if node is None:
-                node = yamlio.parse(item.text, path=path)[1]
-            return yamlio.line_of(node, loc)
+        line = _line_finder(item)
 
         if not library.stem_matches(item.path, paper):
             findings.append(Finding(path, line("id"), f"file name does not match id {paper.id!r} (expected {library.path_for(paper.id).name})"))
@@ -65,6 +59,18 @@ def check_library(library: Library, extras: tuple[Extra, ...] = ()) -> tuple[int
     for extra in extras:
         findings.extend(extra(library, loaded))
     return len(loaded) + len(errors), findings
+
+
+def _line_finder(item: LoadedPaper) -> Callable[..., Optional[int]]:
+    """Line numbers in one paper file, parsing its node tree only if a finding needs one."""
+    tree: list[Any] = []
+
+    def line(*loc: object) -> Optional[int]:
+        if not tree:
+            tree.append(yamlio.parse(item.text, path=str(item.path))[1])
+        return yamlio.line_of(tree[0], loc)
+
+    return line
 
 
 def github_annotation(finding: Finding) -> str:

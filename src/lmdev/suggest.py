@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from lmdev.cache import cache_dir
-from lmdev.classify import MODEL_VERSION, Model, Result, train
+from lmdev.classify import MODEL_VERSION, Model, Result
+from lmdev.training import train
 from lmdev.errors import DataError
 from lmdev.models import Paper
 from lmdev.store import Library
