@@ -191,7 +191,7 @@ def refresh(
 def search(
     ctx: typer.Context,
     query: str = typer.Argument(..., help="arXiv query: ti:, au:, abs:, cat:, AND/OR/ANDNOT, submittedDate:[A TO B]. Quote phrases."),
-    max_results: int = typer.Option(20, "--max", "-n", min=1, max=10_000, help="How many hits to fetch."),
+    max_results: int = typer.Option(20, "--max", "-n", metavar="N", min=1, max=10_000, help="How many hits to fetch."),
     sort: SortBy = typer.Option(SortBy.relevance, "--sort", help="relevance, submitted or updated."),
     order: Order = typer.Option(Order.desc, "--order", help="desc or asc."),
     add_hits: Optional[str] = typer.Option(None, "--add", metavar="HITS", help="Add these hits: 'all' or numbers such as 1,3-5."),

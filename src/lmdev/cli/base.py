@@ -48,7 +48,7 @@ def _root(
     ctx: typer.Context,
     data_dir: Optional[Path] = typer.Option(
         None,
-        "--data-dir",
+        "--data-dir", metavar="DIR",
         envvar=ENV_DATA_DIR,
         help="Folder holding taxonomy.yaml and papers/ (default: the nearest data/ at or above the working directory).",
         show_default=False,

@@ -60,9 +60,9 @@ def classify(
     ids: Optional[list[str]] = typer.Argument(None, metavar="[ID]...", help="Papers in the library (default: those without tags)."),
     all_papers: bool = typer.Option(False, "--all", help="Every paper in the library."),
     apply: bool = typer.Option(False, "--apply", help="Write suggested tags, marked as the classifier's."),
-    min_score: Optional[float] = typer.Option(None, "--min-score", min=0.0, max=1.0, help="Suggest tags scoring at least this (instead of each tag's own threshold)."),
+    min_score: Optional[float] = typer.Option(None, "--min-score", metavar="SCORE", min=0.0, max=1.0, help="Suggest tags scoring at least this (instead of each tag's own threshold)."),
     input_file: Optional[Path] = typer.Option(None, "--input", metavar="FILE", help="Classify papers not in the library: a JSONL file of arXiv records, a paper YAML file or a folder of them."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Worker processes for large inputs (default: up to 4, one per core)."),
+    workers: Optional[int] = typer.Option(None, "--workers", metavar="N", min=1, help="Worker processes for large inputs (default: up to 4, one per core)."),
     retrain: bool = typer.Option(False, "--retrain", help="Ignore the cached model and train afresh."),
     fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f"),
 ) -> None:
@@ -157,7 +157,7 @@ def _classify_input(lib, model, source: Path, fmt: TextOrJson, workers: Optional
 @app.command("eval", epilog=examples("lmdev eval", "lmdev eval --folds 10 --format json"))
 def eval_cmd(
     ctx: typer.Context,
-    folds: int = typer.Option(5, "--folds", min=2, max=20, help="Number of cross-validation folds."),
+    folds: int = typer.Option(5, "--folds", metavar="K", min=2, max=20, help="Number of cross-validation folds."),
     fmt: EvalFormat = typer.Option(EvalFormat.text, "--format", "-f"),
 ) -> None:
     """Cross-validate the classifier on the tagged papers, beside a seed-terms-only baseline."""

@@ -35,8 +35,8 @@ class StanceChoice(str, Enum):
 def check(
     ctx: typer.Context,
     fmt: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="text, json, or github (workflow annotations)."),
-    min_papers_per_problem: Optional[int] = typer.Option(None, "--min-papers-per-problem", min=1, help="Also fail when a problem has fewer papers than this."),
-    reading_lists: Optional[str] = typer.Option(None, "--reading-lists", help="Also fail when the reading lists in this folder are stale."),
+    min_papers_per_problem: Optional[int] = typer.Option(None, "--min-papers-per-problem", metavar="N", min=1, help="Also fail when a problem has fewer papers than this."),
+    reading_lists: Optional[str] = typer.Option(None, "--reading-lists", metavar="DIR", help="Also fail when the reading lists in this folder are stale."),
 ) -> None:
     """Check every paper file; exit 1 if any problem is found (the CI gate)."""
     from lmdev.check import check_library, github_annotation
@@ -114,11 +114,11 @@ def _tags_text(paper: "Paper") -> str:
 @app.command("list", epilog=examples("lmdev list --problem efficiency", "lmdev list --assumption out-of-the-box --stance challenges", "lmdev list --year 2023 --text agents --format json", "lmdev list --untagged"))
 def list_papers(
     ctx: typer.Context,
-    problem: list[str] = typer.Option([], "--problem", "-p", help="Only papers tagged with this problem (repeatable)."),
-    assumption: list[str] = typer.Option([], "--assumption", "-a", help="Only papers tagged with this assumption (repeatable)."),
+    problem: list[str] = typer.Option([], "--problem", "-p", metavar="ID", help="Only papers tagged with this problem (repeatable)."),
+    assumption: list[str] = typer.Option([], "--assumption", "-a", metavar="ID", help="Only papers tagged with this assumption (repeatable)."),
     stance: Optional[StanceChoice] = typer.Option(None, "--stance", help="With --assumption: only this stance."),
-    year: Optional[str] = typer.Option(None, "--year", help="YEAR, FROM-TO, FROM- or -TO."),
-    text: Optional[str] = typer.Option(None, "--text", help="Words that must all appear in id, title, abstract, authors or notes."),
+    year: Optional[str] = typer.Option(None, "--year", metavar="YEARS", help="YEAR, FROM-TO, FROM- or -TO."),
+    text: Optional[str] = typer.Option(None, "--text", metavar="WORDS", help="Words that must all appear in id, title, abstract, authors or notes."),
     untagged: bool = typer.Option(False, "--untagged", help="Only papers with no tags at all."),
     fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f"),
 ) -> None:
@@ -191,10 +191,10 @@ def render_paper(paper: "Paper", tax: "Taxonomy") -> None:
 def tag(
     ctx: typer.Context,
     paper_id: str = typer.Argument(..., metavar="ID", help="arXiv id, arXiv URL or slug."),
-    problem: list[str] = typer.Option([], "--problem", "-p", help="Problem id to add (repeatable)."),
-    assumption: list[str] = typer.Option([], "--assumption", "-a", help="ID:STANCE, stance one of relies, supports, challenges (repeatable)."),
-    remove: list[str] = typer.Option([], "--remove", "-r", help="Problem or assumption id to remove (repeatable)."),
-    note: Optional[str] = typer.Option(None, "--note", help="Set the paper's notes."),
+    problem: list[str] = typer.Option([], "--problem", "-p", metavar="ID", help="Problem id to add (repeatable)."),
+    assumption: list[str] = typer.Option([], "--assumption", "-a", metavar="ID:STANCE", help="ID:STANCE, stance one of relies, supports, challenges (repeatable)."),
+    remove: list[str] = typer.Option([], "--remove", "-r", metavar="ID", help="Problem or assumption id to remove (repeatable)."),
+    note: Optional[str] = typer.Option(None, "--note", metavar="TEXT", help="Set the paper's notes."),
     accept_suggestions: bool = typer.Option(False, "--accept-suggestions", help="Apply the classifier's suggested tags without prompting."),
 ) -> None:
     """Tag a paper by hand; with no tag options on a terminal, review the classifier's suggestions."""

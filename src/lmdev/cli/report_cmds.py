@@ -32,8 +32,8 @@ class CoverageFormat(str, Enum):
 def coverage_cmd(
     ctx: typer.Context,
     fmt: CoverageFormat = typer.Option(CoverageFormat.table, "--format", "-f", help="table, json or markdown."),
-    min_papers: int = typer.Option(DEFAULT_MIN_PAPERS, "--min-papers", min=0, help="Call out problems with fewer papers than this."),
-    recent_years: int = typer.Option(DEFAULT_RECENT_YEARS, "--recent-years", min=1, help="Call out nodes with no paper in this many years, counted back from the newest paper."),
+    min_papers: int = typer.Option(DEFAULT_MIN_PAPERS, "--min-papers", metavar="N", min=0, help="Call out problems with fewer papers than this."),
+    recent_years: int = typer.Option(DEFAULT_RECENT_YEARS, "--recent-years", metavar="N", min=1, help="Call out nodes with no paper in this many years, counted back from the newest paper."),
 ) -> None:
     """How the library covers each problem and assumption, and where the gaps are."""
     from lmdev.report import coverage
@@ -215,8 +215,8 @@ def export(
     problem: list[str] = typer.Option([], "--problem", "-p", metavar="ID", help="Only papers with this problem (repeatable)."),
     assumption: list[str] = typer.Option([], "--assumption", "-a", metavar="ID", help="Only papers with this assumption (repeatable)."),
     stance: Optional[StanceChoice] = typer.Option(None, "--stance", help="With --assumption: relies, supports or challenges."),
-    year: Optional[str] = typer.Option(None, "--year", help="YEAR, FROM-TO, FROM- or -TO."),
-    text: Optional[str] = typer.Option(None, "--text", help="Words that must all appear."),
+    year: Optional[str] = typer.Option(None, "--year", metavar="YEARS", help="YEAR, FROM-TO, FROM- or -TO."),
+    text: Optional[str] = typer.Option(None, "--text", metavar="WORDS", help="Words that must all appear."),
     untagged: bool = typer.Option(False, "--untagged", help="Only papers with no tags."),
     out_file: Optional[Path] = typer.Option(None, "--out", metavar="FILE", help="Write to FILE instead of stdout."),
 ) -> None:
@@ -260,8 +260,8 @@ def export(
 def report(
     ctx: typer.Context,
     html_dir: Path = typer.Option(..., "--html", metavar="DIR", help="Folder to write index.html into."),
-    min_papers: int = typer.Option(DEFAULT_MIN_PAPERS, "--min-papers", min=0, help="Call out problems with fewer papers than this."),
-    recent_years: int = typer.Option(DEFAULT_RECENT_YEARS, "--recent-years", min=1, help="Call out nodes with no paper in this many years."),
+    min_papers: int = typer.Option(DEFAULT_MIN_PAPERS, "--min-papers", metavar="N", min=0, help="Call out problems with fewer papers than this."),
+    recent_years: int = typer.Option(DEFAULT_RECENT_YEARS, "--recent-years", metavar="N", min=1, help="Call out nodes with no paper in this many years."),
 ) -> None:
     """Write a static HTML report (inline SVG charts, gaps, reading lists; no JavaScript)."""
     from lmdev import htmlreport
