@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from lmdev.models import Paper
+    from lmdev.store import Library
     from lmdev.taxonomy import Taxonomy
 
 
@@ -111,23 +112,37 @@ def _tags_text(paper: "Paper") -> str:
     return "; ".join(x for x in (probs, assumptions) if x)
 
 
+# The filters of `list`, shared with `export`.
+FILTER_PROBLEM = typer.Option([], "--problem", "-p", metavar="ID", help="Only papers tagged with this problem (repeatable).")
+FILTER_ASSUMPTION = typer.Option([], "--assumption", "-a", metavar="ID", help="Only papers tagged with this assumption (repeatable).")
+FILTER_STANCE = typer.Option(None, "--stance", help="With --assumption: only this stance.")
+FILTER_YEAR = typer.Option(None, "--year", metavar="YEARS", help="YEAR, FROM-TO, FROM- or -TO.")
+FILTER_TEXT = typer.Option(None, "--text", metavar="WORDS", help="Words that must all appear in id, title, abstract, authors or notes.")
+FILTER_UNTAGGED = typer.Option(False, "--untagged", help="Only papers with no tags at all.")
+
+
+def select(lib: "Library", problem: list[str], assumption: list[str], stance: Optional[StanceChoice], year: Optional[str], text: Optional[str], untagged: bool) -> list["Paper"]:
+    """The library's papers that pass the filters, each id checked against the taxonomy."""
+    from lmdev.selection import Selection, parse_years
+
+    selection = Selection(problem, assumption, stance.value if stance else None, parse_years(year) if year else (None, None), text, untagged)
+    return selection.validate(lib.taxonomy).apply(lib.papers())
+
+
 @app.command("list", epilog=examples("lmdev list --problem efficiency", "lmdev list --assumption out-of-the-box --stance challenges", "lmdev list --year 2023 --text agents --format json", "lmdev list --untagged"))
 def list_papers(
     ctx: typer.Context,
-    problem: list[str] = typer.Option([], "--problem", "-p", metavar="ID", help="Only papers tagged with this problem (repeatable)."),
-    assumption: list[str] = typer.Option([], "--assumption", "-a", metavar="ID", help="Only papers tagged with this assumption (repeatable)."),
-    stance: Optional[StanceChoice] = typer.Option(None, "--stance", help="With --assumption: only this stance."),
-    year: Optional[str] = typer.Option(None, "--year", metavar="YEARS", help="YEAR, FROM-TO, FROM- or -TO."),
-    text: Optional[str] = typer.Option(None, "--text", metavar="WORDS", help="Words that must all appear in id, title, abstract, authors or notes."),
-    untagged: bool = typer.Option(False, "--untagged", help="Only papers with no tags at all."),
+    problem: list[str] = FILTER_PROBLEM,
+    assumption: list[str] = FILTER_ASSUMPTION,
+    stance: Optional[StanceChoice] = FILTER_STANCE,
+    year: Optional[str] = FILTER_YEAR,
+    text: Optional[str] = FILTER_TEXT,
+    untagged: bool = FILTER_UNTAGGED,
     fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f"),
 ) -> None:
     """List papers, filtered by tag, stance, year or text."""
-    from lmdev.selection import Selection, parse_years
-
     lib = library(ctx)
-    selection = Selection(problem, assumption, stance.value if stance else None, parse_years(year) if year else (None, None), text, untagged)
-    papers = selection.validate(lib.taxonomy).apply(lib.papers())
+    papers = select(lib, problem, assumption, stance, year, text, untagged)
     papers.sort(key=lambda p: (p.published or dt.date.min, p.id), reverse=True)
     if fmt is TextOrJson.json:
         print_json([paper_json(p) for p in papers])

@@ -10,7 +10,16 @@ from typing import Optional
 import typer
 
 from lmdev.cli.base import app, examples, library
-from lmdev.cli.library_cmds import StanceChoice
+from lmdev.cli.library_cmds import (
+    FILTER_ASSUMPTION,
+    FILTER_PROBLEM,
+    FILTER_STANCE,
+    FILTER_TEXT,
+    FILTER_UNTAGGED,
+    FILTER_YEAR,
+    StanceChoice,
+    select,
+)
 from lmdev.cli.output import out, print_json
 from typing import TYPE_CHECKING
 
@@ -212,20 +221,17 @@ def reading_list_cmd(
 def export(
     ctx: typer.Context,
     fmt: ExportFormat = typer.Option(..., "--format", "-f", help="bibtex, json or csv."),
-    problem: list[str] = typer.Option([], "--problem", "-p", metavar="ID", help="Only papers with this problem (repeatable)."),
-    assumption: list[str] = typer.Option([], "--assumption", "-a", metavar="ID", help="Only papers with this assumption (repeatable)."),
-    stance: Optional[StanceChoice] = typer.Option(None, "--stance", help="With --assumption: relies, supports or challenges."),
-    year: Optional[str] = typer.Option(None, "--year", metavar="YEARS", help="YEAR, FROM-TO, FROM- or -TO."),
-    text: Optional[str] = typer.Option(None, "--text", metavar="WORDS", help="Words that must all appear."),
-    untagged: bool = typer.Option(False, "--untagged", help="Only papers with no tags."),
+    problem: list[str] = FILTER_PROBLEM,
+    assumption: list[str] = FILTER_ASSUMPTION,
+    stance: Optional[StanceChoice] = FILTER_STANCE,
+    year: Optional[str] = FILTER_YEAR,
+    text: Optional[str] = FILTER_TEXT,
+    untagged: bool = FILTER_UNTAGGED,
     out_file: Optional[Path] = typer.Option(None, "--out", metavar="FILE", help="Write to FILE instead of stdout."),
 ) -> None:
     """Export papers as BibTeX, JSON or CSV, with the same filters as list."""
-    from lmdev.selection import Selection, parse_years
-
     lib = library(ctx)
-    selection = Selection(problem, assumption, stance.value if stance else None, parse_years(year) if year else (None, None), text, untagged).validate(lib.taxonomy)
-    papers = sorted(selection.apply(lib.papers()), key=lambda p: (p.year or 0, p.id))
+    papers = sorted(select(lib, problem, assumption, stance, year, text, untagged), key=lambda p: (p.year or 0, p.id))
     if fmt is ExportFormat.bibtex:
         from lmdev.bibtex import render
 
