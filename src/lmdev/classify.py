@@ -82,7 +82,7 @@ class Model:
         self.node_ids: list[str] = self.prior.node_ids
         self.kinds = [taxonomy.nodes[i].kind for i in self.node_ids]
         self.idf: dict[str, float] = data["idf"]
-        self.bigram_left = {f.split(" ", 1)[0] for f in self.idf if " " in f}
+        self.bigrams: dict[tuple[str, ...], str] = {tuple(f.split(" ")): f for f in self.idf if " " in f}
         self.weights: list[dict[str, float]] = [data["nodes"][i]["weights"] for i in self.node_ids]
         self.by_feature: dict[str, list[tuple[int, float]]] = {}
         for index, weights in enumerate(self.weights):
@@ -113,13 +113,13 @@ class Model:
     def raw_vector(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> tuple[dict[str, float], float]:
         """Unnormalised TF-IDF weights and their L2 norm (scores divide by it once, at the end)."""
         idf = self.idf
-        left = self.bigram_left
         word_counts = word_counts if word_counts is not None else Counter(words)
         counts = {w: c for w, c in word_counts.items() if w in idf}
         content = [w for w in words if w not in SKIP]
-        for pair in [a + " " + b for a, b in zip(content, content[1:]) if a in left]:
-            if pair in idf:
-                counts[pair] = counts.get(pair, 0) + 1
+        bigrams = self.bigrams
+        for pair in [p for p in zip(content, content[1:]) if p in bigrams]:
+            name = bigrams[pair]
+            counts[name] = counts.get(name, 0) + 1
         log = math.log
         raw = {f: idf[f] * (1.0 + log(c)) if c > 1 else idf[f] for f, c in counts.items()}
         return raw, math.sqrt(sum([v * v for v in raw.values()])) or 1.0
@@ -129,7 +129,7 @@ class Model:
         raw, norm = self.raw_vector(words)
         return {f: v / norm for f, v in raw.items()}
 
-    def _scores(self, doc: Doc) -> tuple[dict[str, float], list[float], list[dict[Phrase, int]], list[float]]:
+    def _scores(self, doc: Doc) -> tuple[dict[str, float], list[float], list[float]]:
         word_counts = Counter(doc.words)
         raw, norm = self.raw_vector(doc.words, word_counts)
         totals = [0.0] * len(self.base)
@@ -139,12 +139,11 @@ class Model:
                 totals[slot] += v * r
         totals = [b + t / norm for b, t in zip(self.base, totals)]
         learned = totals[: len(self.node_ids)]
-        counts = self.prior.counts(doc.words, word_counts)
-        prior = self.prior.scores(doc.words, counts)
+        prior = self.prior.scores(doc.words, word_counts)
         probs = []
         for (a, b, c), s, p in zip(self.calibration, learned, prior):
             probs.append(sigmoid(a * s + b * p + c) if c is not None else sigmoid(PRIOR_ONLY[0] * p + PRIOR_ONLY[1]))
-        return raw, probs, counts, totals
+        return raw, probs, totals
 
     def probabilities(self, doc: Doc) -> list[float]:
         return self._scores(doc)[1]
@@ -160,7 +159,7 @@ class Model:
 
     def suggested(self, doc: Doc) -> tuple[list[tuple[str, float]], list[tuple[str, str, float]]]:
         """Only the suggested tags, best first: the lean path for bulk text output."""
-        _, probs, _, totals = self._scores(doc)
+        _, probs, totals = self._scores(doc)
         problems: list[tuple[str, float]] = []
         assumptions: list[tuple[str, str, float]] = []
         for node_id, kind, p, tau in zip(self.node_ids, self.kinds, probs, self.thresholds):
@@ -176,8 +175,9 @@ class Model:
 
     def classify(self, doc: Doc, *, explain: bool = True) -> Result:
         """Every problem and assumption with its calibrated score, best first; reasons for likely ones."""
-        raw, probs, counts, stance_scores = self._scores(doc)
+        raw, probs, stance_scores = self._scores(doc)
         vector: dict[str, float] = {}
+        counts: list[dict[Phrase, int]] = []
         similar: Optional[dict[str, float]] = None
         problems: list[Suggestion] = []
         assumptions: list[Suggestion] = []
@@ -189,6 +189,7 @@ class Model:
                     norm = math.sqrt(sum(v * v for v in raw.values())) or 1.0
                     vector = {f: v / norm for f, v in raw.items()}
                     similar = self._similar(vector, doc.id)
+                    counts = self.prior.counts(doc.words)
                 reasons = self._reasons(index, vector, counts[index], similar)
             if kind == "problem":
                 problems.append(Suggestion(node_id, kind, p, suggested, reasons))

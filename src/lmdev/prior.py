@@ -51,6 +51,7 @@ class Prior:
         self.single = dict(self.single)
         self.by_pair = dict(self.by_pair)
         self.pair_firsts = frozenset(pair[0] for pair in self.by_pair)
+        self.single_weights = {w: [(i, self.phrases[i][(w,)]) for i in nodes] for w, nodes in self.single.items()}
 
     def counts(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> list[dict[Phrase, int]]:
         """For each node, how often each of its phrases occurs in ``words``."""
@@ -73,13 +74,28 @@ class Prior:
                         bucket[phrase] = bucket.get(phrase, 0) + 1
         return found
 
-    def scores(self, words: list[str], counts: Optional[list[dict[Phrase, int]]] = None) -> list[float]:
-        counts = counts if counts is not None else self.counts(words)
+    def scores(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> list[float]:
+        """Each node's prior score. The hot path of bulk classification, so it keeps no per-phrase
+        tallies (:meth:`counts` gives those, for explanations)."""
+        word_counts = word_counts if word_counts is not None else Counter(words)
         norm = K1 * (1 - B + B * len(words) / AVERAGE_LENGTH)
-        result = []
-        for table, found in zip(self.phrases, counts):
-            total = 0.0
-            for phrase, c in found.items():
-                total += table[phrase] * c * (K1 + 1) / (c + norm)
-            result.append(total)
-        return result
+        totals = [0.0] * len(self.node_ids)
+        single = self.single_weights
+        for word in word_counts.keys() & single.keys():
+            c = word_counts[word]
+            saturated = c * (K1 + 1) / (c + norm)
+            for index, weight in single[word]:
+                totals[index] += weight * saturated
+        if word_counts.keys() & self.pair_firsts:
+            by_pair = self.by_pair
+            multi: dict[tuple[Phrase, int], int] = {}
+            for i, pair in enumerate(zip(words, words[1:])):
+                entries = by_pair.get(pair)
+                if entries is None:
+                    continue
+                for phrase, index in entries:
+                    if len(phrase) == 2 or tuple(words[i : i + len(phrase)]) == phrase:
+                        multi[(phrase, index)] = multi.get((phrase, index), 0) + 1
+            for (phrase, index), c in multi.items():
+                totals[index] += self.phrases[index][phrase] * c * (K1 + 1) / (c + norm)
+        return totals
