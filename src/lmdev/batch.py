@@ -8,6 +8,7 @@ than it saves.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -76,9 +77,18 @@ def _ranges(path: Path) -> Iterator[tuple[int, int, int, int]]:
         yield start, offset, first, lines
 
 
-def classify_jsonl(path: Path, taxonomy_path: Path, model_path: Path, fmt: str, *, workers: int, advance: Callable[[int], None]) -> Iterator[tuple[list[str], list[str]]]:
+def _pool(model: Model, taxonomy_path: Path, model_path: Path, workers: int) -> ProcessPoolExecutor:
+    """Workers that have the model: inherited where processes fork, loaded from the cache elsewhere."""
+    global _model
+    if "fork" in multiprocessing.get_all_start_methods():
+        _model = model
+        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(str(taxonomy_path), str(model_path)))
+
+
+def classify_jsonl(path: Path, model: Model, taxonomy_path: Path, model_path: Path, fmt: str, *, workers: int, advance: Callable[[int], None]) -> Iterator[tuple[list[str], list[str]]]:
     """Yield (outputs, errors) per chunk of a JSONL file, in input order."""
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(str(taxonomy_path), str(model_path))) as pool:
+    with _pool(model, taxonomy_path, model_path, workers) as pool:
         pending = []
         for start, end, first, size in _ranges(path):
             pending.append((size, pool.submit(_work, str(path), start, end, first, fmt)))

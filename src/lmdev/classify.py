@@ -1,6 +1,6 @@
 """Tag suggestions: a seed-term prior plus a per-tag linear model learned from tagged papers.
 
-Per tag, documents are sublinear TF-IDF vectors (unigrams and bigrams); a naive-Bayes
+Per tag, documents are sublinear TF-IDF vectors of their words; a naive-Bayes
 log-count-ratio vector gives the linear score, and a logistic regression on
 ``[learned score, prior score]`` fitted to out-of-fold scores calibrates it to [0, 1] (Platt
 scaling with the prior as a second feature, so the model learns per tag how far to trust the
@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 from lmdev.prior import Phrase, Prior
 from lmdev.taxonomy import Taxonomy
-from lmdev.text import SKIP, document_tokens, features
+from lmdev.text import document_tokens, features
 
 MODEL_VERSION = 1
 PRIOR_ONLY = (3.0, -3.0)  # calibration of the seed-term score for tags with too few examples
@@ -82,7 +82,6 @@ class Model:
         self.node_ids: list[str] = self.prior.node_ids
         self.kinds = [taxonomy.nodes[i].kind for i in self.node_ids]
         self.idf: dict[str, float] = data["idf"]
-        self.bigrams: dict[tuple[str, ...], str] = {tuple(f.split(" ")): f for f in self.idf if " " in f}
         self.weights: list[dict[str, float]] = [data["nodes"][i]["weights"] for i in self.node_ids]
         self.by_feature: dict[str, list[tuple[int, float]]] = {}
         for index, weights in enumerate(self.weights):
@@ -114,14 +113,8 @@ class Model:
         """Unnormalised TF-IDF weights and their L2 norm (scores divide by it once, at the end)."""
         idf = self.idf
         word_counts = word_counts if word_counts is not None else Counter(words)
-        counts = {w: c for w, c in word_counts.items() if w in idf}
-        content = [w for w in words if w not in SKIP]
-        bigrams = self.bigrams
-        for pair in [p for p in zip(content, content[1:]) if p in bigrams]:
-            name = bigrams[pair]
-            counts[name] = counts.get(name, 0) + 1
         log = math.log
-        raw = {f: idf[f] * (1.0 + log(c)) if c > 1 else idf[f] for f, c in counts.items()}
+        raw = {w: idf[w] * (1.0 + log(c)) if c > 1 else idf[w] for w, c in word_counts.items() if w in idf}
         return raw, math.sqrt(sum([v * v for v in raw.values()])) or 1.0
 
     def vector(self, words: list[str]) -> dict[str, float]:

@@ -86,11 +86,12 @@ class Prior:
             saturated = c * (K1 + 1) / (c + norm)
             for index, weight in single[word]:
                 totals[index] += weight * saturated
-        if word_counts.keys() & self.pair_firsts:
+        firsts = word_counts.keys() & self.pair_firsts
+        if firsts:
             by_pair = self.by_pair
             multi: dict[tuple[Phrase, int], int] = {}
-            for i, pair in enumerate(zip(words, words[1:])):
-                entries = by_pair.get(pair)
+            for i in [i for i, word in enumerate(words) if word in firsts]:
+                entries = by_pair.get(tuple(words[i : i + 2]))
                 if entries is None:
                     continue
                 for phrase, index in entries:

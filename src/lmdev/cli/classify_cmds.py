@@ -132,7 +132,7 @@ def _classify_input(lib, model, source: Path, fmt: TextOrJson, workers: Optional
     path = model_path(lib)
     if jsonl and total >= batch.PARALLEL_FROM and n_workers > 1 and path.exists() and min_score is None:
         with progress(total, "classifying") as advance:
-            for outputs, errs in batch.classify_jsonl(source, lib.root / "taxonomy.yaml", path, fmt.value, workers=n_workers, advance=advance):
+            for outputs, errs in batch.classify_jsonl(source, model, lib.root / "taxonomy.yaml", path, fmt.value, workers=n_workers, advance=advance):
                 for line in outputs:
                     emit(line)
                 errors.extend(errs)
