@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
@@ -78,9 +79,10 @@ def _ranges(path: Path) -> Iterator[tuple[int, int, int, int]]:
 
 
 def _pool(model: Model, taxonomy_path: Path, model_path: Path, workers: int) -> ProcessPoolExecutor:
-    """Workers that have the model: inherited where processes fork, loaded from the cache elsewhere."""
+    """Workers that have the model: inherited on Linux, where processes fork safely; loaded from
+    the model cache elsewhere."""
     global _model
-    if "fork" in multiprocessing.get_all_start_methods():
+    if sys.platform.startswith("linux"):
         _model = model
         return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
     return ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(str(taxonomy_path), str(model_path)))
