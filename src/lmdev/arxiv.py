@@ -176,7 +176,6 @@ class ArxivClient:
                     out.failed = dict.fromkeys(gone, NOT_FOUND)
                 else:
                     missing.extend(gone)
-                out.missing = gone
                 yield out
             if not missing:
                 return

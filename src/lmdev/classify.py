@@ -117,11 +117,6 @@ class Model:
         raw = {w: idf[w] * (1.0 + log(c)) if c > 1 else idf[w] for w, c in word_counts.items() if w in idf}
         return raw, math.sqrt(sum([v * v for v in raw.values()])) or 1.0
 
-    def vector(self, words: list[str]) -> dict[str, float]:
-        """The document's TF-IDF vector; the same as ``training.Vectorizer(features(words))``, built faster."""
-        raw, norm = self.raw_vector(words)
-        return {f: v / norm for f, v in raw.items()}
-
     def _scores(self, doc: Doc) -> tuple[dict[str, float], list[float], list[float]]:
         word_counts = Counter(doc.words)
         raw, norm = self.raw_vector(doc.words, word_counts)
@@ -137,9 +132,6 @@ class Model:
         for (a, b, c), s, p in zip(self.calibration, learned, prior):
             probs.append(sigmoid(a * s + b * p + c) if c is not None else sigmoid(PRIOR_ONLY[0] * p + PRIOR_ONLY[1]))
         return raw, probs, totals
-
-    def probabilities(self, doc: Doc) -> list[float]:
-        return self._scores(doc)[1]
 
     def stance(self, assumption: str, scores: list[float]) -> tuple[str, float]:
         """The likeliest stance for an assumption and the share of the stance model's weight it has."""

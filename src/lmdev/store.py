@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 from pydantic import ValidationError
 
@@ -116,9 +116,6 @@ class Library:
             raise DataError(f"{first.message} (run 'lmdev check' for every problem)", path=first.path, line=first.line)
         return [item.paper for item in loaded]
 
-    def __iter__(self) -> Iterator[Paper]:
-        return iter(self.papers())
-
     def ids(self) -> set[str]:
         """Ids of the stored papers, from file names alone (no file is parsed)."""
         found = set()
@@ -128,9 +125,6 @@ class Library:
             except Exception:
                 continue
         return found
-
-    def exists(self, paper_id: str) -> bool:
-        return self.path_for(paper_id).exists()
 
     def get(self, paper_id: str) -> Paper:
         path = self.path_for(paper_id)

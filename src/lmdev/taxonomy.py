@@ -44,6 +44,7 @@ class Taxonomy:
         self.path = path
         self.text = text
         self.fields = {f.id: f for f in data.fields}
+        self._works = {parse_arxiv_id(w.arxiv).base: w for w in data.works if w.arxiv}
         self.nodes: dict[str, TaxNode] = {}
         for kind, nodes in (("problem", data.problems), ("assumption", data.assumptions)):
             for node in nodes:
@@ -77,7 +78,8 @@ class Taxonomy:
         return node is not None and node.kind == kind
 
     def works_by_arxiv(self) -> dict[str, Work]:
-        return {parse_arxiv_id(w.arxiv).base: w for w in self.data.works if w.arxiv}
+        """The essay's cited works by version-less arXiv id (built once; reading lists ask per paper)."""
+        return self._works
 
     def __iter__(self) -> Iterator[TaxNode]:
         return iter(self.nodes.values())
