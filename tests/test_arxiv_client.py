@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from lmdev.arxiv import NOT_FOUND, ArxivClient
-from lmdev.cache import ResponseCache
+from lmdev.arxiv.client import NOT_FOUND, ArxivClient
+from lmdev.arxiv.cache import ResponseCache
 from lmdev.errors import BlockedError, RateLimitedError
 
 from fakes import FakeClock, atom_entry, atom_feed, fixture
@@ -215,9 +215,9 @@ def test_entity_expansion_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_very_large_response_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import lmdev.arxiv
+    import lmdev.arxiv.client
 
-    monkeypatch.setattr(lmdev.arxiv, "MAX_BODY", 1000)
+    monkeypatch.setattr(lmdev.arxiv.client, "MAX_BODY", 1000)
     client, rec, _ = make(tmp_path, httpx.Response(200, content=b"<feed>" + b" " * 5000 + b"</feed>"))
     assert "larger than" in client.fetch(["1605.08386"]).failed["1605.08386"]
     assert len(rec.requests) == 1
@@ -260,7 +260,7 @@ def test_the_rate_limit_holds_across_processes(tmp_path: Path) -> None:
     import sys
 
     script = (
-        "import sys, time; from pathlib import Path; from lmdev.ratelimit import RateLimiter\n"
+        "import sys, time; from pathlib import Path; from lmdev.arxiv.ratelimit import RateLimiter\n"
         "lim = RateLimiter(Path(sys.argv[1]), 0.3)\n"
         "for _ in range(3):\n"
         "    with lim.slot() as start: print(start, flush=True)\n"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lmdev.classify import Doc
-from lmdev.training import prior_only, train
-from lmdev.evaluate import cross_validate
+from lmdev.classifier.model import Doc
+from lmdev.classifier.training import prior_only, train
+from lmdev.classifier.evaluation import cross_validate
 from lmdev.models import AssumptionTag, Paper, ProblemTag
 from lmdev.store import Library
 
@@ -87,13 +87,13 @@ def test_classify_input_accepts_paper_yaml_and_skips_bad_records(cli, data_dir: 
 
 
 def test_parallel_bulk_path_gives_the_same_answers(cli, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import lmdev.batch
+    import lmdev.classifier.bulk
 
     rows = [dict(r, arxiv_id=f"2502.{n:05d}") for n in range(40) for r in CORPUS_LINES[n % 3 : n % 3 + 1]]
     source = _jsonl(tmp_path, rows)
     serial = cli("--data-dir", str(data_dir), "classify", "--input", str(source), "--format", "json")
-    monkeypatch.setattr(lmdev.batch, "PARALLEL_FROM", 10)
-    monkeypatch.setattr(lmdev.batch, "CHUNK", 7)
+    monkeypatch.setattr(lmdev.classifier.bulk, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(lmdev.classifier.bulk, "CHUNK", 7)
     parallel = cli("--data-dir", str(data_dir), "classify", "--input", str(source), "--format", "json", "--workers", "2")
     assert parallel.code == 0, parallel.err
     assert json.loads(parallel.out) == json.loads(serial.out)
@@ -135,20 +135,20 @@ def test_default_selection_is_the_untagged_papers(cli, data_dir: Path) -> None:
 
 
 def test_the_model_is_cached_and_invalidated_when_papers_change(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import lmdev.suggest
+    import lmdev.classifier.modelcache
 
     lib = Library(data_dir)
-    first = lmdev.suggest.load_model(lib)
+    first = lmdev.classifier.modelcache.load_model(lib)
 
     def no_training(*args: object, **kwargs: object) -> None:
         raise AssertionError("trained again although nothing changed")
 
-    monkeypatch.setattr(lmdev.suggest, "train", no_training)
-    assert lmdev.suggest.load_model(lib).data["fingerprint"] == first.data["fingerprint"]
+    monkeypatch.setattr(lmdev.classifier.modelcache, "train", no_training)
+    assert lmdev.classifier.modelcache.load_model(lib).data["fingerprint"] == first.data["fingerprint"]
     monkeypatch.undo()
     path = data_dir / "papers" / "2205.14135.yaml"
     path.write_text(path.read_text().replace("- id: efficiency\n  by: essay\n", "- id: efficiency\n  by: essay\n- id: scaling\n  by: person\n"))
-    assert lmdev.suggest.load_model(lib).data["fingerprint"] != first.data["fingerprint"]
+    assert lmdev.classifier.modelcache.load_model(lib).data["fingerprint"] != first.data["fingerprint"]
 
 
 def test_add_accept_suggestions_tags_new_papers_as_the_classifiers(cli, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -112,7 +112,7 @@ def test_bibtex_parses_in_pybtex_and_bibtexparser_with_stable_citekeys(cli, data
 
 
 def test_bibtex_entry_types_escaping_and_clashes(empty_data_dir: Path) -> None:
-    from lmdev.bibtex import assign_citekeys, entry, escape
+    from lmdev.reports.bibtex import assign_citekeys, entry, escape
     from lmdev.models import Paper
 
     assert escape("100% of R&D_costs #1 {x} ~ ^") == r"100\% of R\&D\_costs \#1 \{x\} \textasciitilde{} \textasciicircum{}"

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from lmdev.errors import DataError
-from lmdev.markdown import taxonomy_page
+from lmdev.reports.markdown import taxonomy_page
 from lmdev.taxonomy import load_taxonomy
 
 from conftest import REPO, SHIPPED

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from lmdev.store import Library
-    from lmdev.sync import Outcome
+    from lmdev.ingest import Outcome
 
 NO_CACHE = typer.Option(False, "--no-cache", help="Ask arXiv even if a cached answer from today exists.")
 OFFLINE = typer.Option(False, "--offline", help="Never ask arXiv; use cached answers only.")
@@ -35,7 +35,7 @@ class Order(str, Enum):
 
 
 def _client(no_cache: bool, offline: bool):  # type: ignore[no-untyped-def]
-    from lmdev.arxiv import ArxivClient
+    from lmdev.arxiv.client import ArxivClient
 
     return ArxivClient(use_cache=not no_cache, offline=offline)
 
@@ -77,7 +77,7 @@ def _finish(outcomes: list[Outcome], fmt: TextOrJson, verb: str) -> None:
 
 def run_sync(lib: Library, ids: list[ArxivId], fmt: TextOrJson, *, no_cache: bool, offline: bool, verb: str, **kwargs: object) -> list[Outcome]:
     """Fetch and store with a progress bar; messages per paper on stderr as they land."""
-    from lmdev.sync import sync
+    from lmdev.ingest import sync
 
     with _client(no_cache, offline) as client, progress(len(ids), verb) as advance:
 
@@ -139,7 +139,7 @@ def add(
     if review:
         _review_added(lib, outcomes)
     if bad:
-        from lmdev.sync import Outcome
+        from lmdev.ingest import Outcome
 
         outcomes += [Outcome(line.split(": ", 1)[0], "failed", reason="invalid id") for line in bad]
     _finish(outcomes, fmt, "add")
@@ -148,7 +148,7 @@ def add(
 def _review_added(lib: Library, outcomes: list[Outcome]) -> None:
     """After the fetch, walk through the new papers' suggestions one by one."""
     from lmdev.cli.review import review_suggestions
-    from lmdev.suggest import load_model
+    from lmdev.classifier.modelcache import load_model
 
     added = [o.paper for o in outcomes if o.action == "added" and o.paper is not None]
     if not added:

@@ -10,11 +10,11 @@ from lmdev.check import Extra
 def extra_checks(min_papers_per_problem: Optional[int], reading_lists: Optional[str]) -> tuple[Extra, ...]:
     extras: list[Extra] = []
     if min_papers_per_problem is not None:
-        from lmdev.report import coverage_floor_check
+        from lmdev.reports.coverage import coverage_floor_check
 
         extras.append(coverage_floor_check(min_papers_per_problem))
     if reading_lists is not None:
-        from lmdev.readinglist import stale_lists_check
+        from lmdev.reports.readinglist import stale_lists_check
 
         extras.append(stale_lists_check(reading_lists))
     return tuple(extras)

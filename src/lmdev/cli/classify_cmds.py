@@ -67,7 +67,7 @@ def classify(
     fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f"),
 ) -> None:
     """Suggest problems and assumptions, with calibrated scores and reasons."""
-    from lmdev.suggest import load_model
+    from lmdev.classifier.modelcache import load_model
 
     lib = library(ctx)
     if input_file is not None:
@@ -85,7 +85,7 @@ def classify(
         return
     model = load_model(lib, retrain=retrain)
     from lmdev.cli.review import suggestions_for
-    from lmdev.suggest import apply_suggestions
+    from lmdev.classifier.modelcache import apply_suggestions
 
     results = []
     for paper in papers:
@@ -107,8 +107,8 @@ def classify(
 
 
 def _classify_input(lib, model, source: Path, fmt: TextOrJson, workers: Optional[int], min_score: Optional[float]) -> None:  # type: ignore[no-untyped-def]
-    from lmdev import batch
-    from lmdev.suggest import model_path, read_records
+    from lmdev.classifier import bulk as batch
+    from lmdev.classifier.modelcache import model_path, read_records
 
     if min_score is not None:
         model.thresholds = [min_score] * len(model.thresholds)
@@ -161,7 +161,7 @@ def eval_cmd(
     fmt: EvalFormat = typer.Option(EvalFormat.text, "--format", "-f"),
 ) -> None:
     """Cross-validate the classifier on the tagged papers, beside a seed-terms-only baseline."""
-    from lmdev.evaluate import cross_validate
+    from lmdev.classifier.evaluation import cross_validate
 
     lib = library(ctx)
     papers = lib.papers()

@@ -73,7 +73,7 @@ def taxonomy(ctx: typer.Context, fmt: TaxonomyFormat = typer.Option(TaxonomyForm
         print_json(taxonomy_json(tax))
         return
     if fmt is TaxonomyFormat.markdown:
-        from lmdev.markdown import taxonomy_page
+        from lmdev.reports.markdown import taxonomy_page
 
         sys.stdout.write(taxonomy_page(tax))
         return
@@ -123,7 +123,7 @@ FILTER_UNTAGGED = typer.Option(False, "--untagged", help="Only papers with no ta
 
 def select(lib: "Library", problem: list[str], assumption: list[str], stance: Optional[StanceChoice], year: Optional[str], text: Optional[str], untagged: bool) -> list["Paper"]:
     """The library's papers that pass the filters, each id checked against the taxonomy."""
-    from lmdev.selection import Selection, parse_years
+    from lmdev.filters import Selection, parse_years
 
     selection = Selection(problem, assumption, stance.value if stance else None, parse_years(year) if year else (None, None), text, untagged)
     return selection.validate(lib.taxonomy).apply(lib.papers())

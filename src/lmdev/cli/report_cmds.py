@@ -24,7 +24,7 @@ from lmdev.cli.output import out, print_json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lmdev.report import Coverage, NodeCoverage
+    from lmdev.reports.coverage import Coverage, NodeCoverage
     from lmdev.taxonomy import Taxonomy
 
 DEFAULT_MIN_PAPERS = 3
@@ -45,7 +45,7 @@ def coverage_cmd(
     recent_years: int = typer.Option(DEFAULT_RECENT_YEARS, "--recent-years", metavar="N", min=1, help="Call out nodes with no paper in this many years, counted back from the newest paper."),
 ) -> None:
     """How the library covers each problem and assumption, and where the gaps are."""
-    from lmdev.report import coverage
+    from lmdev.reports.coverage import coverage
 
     lib = library(ctx)
     tax = lib.taxonomy
@@ -53,7 +53,7 @@ def coverage_cmd(
     if fmt is CoverageFormat.json:
         print_json(cov.to_json())
     elif fmt is CoverageFormat.markdown:
-        from lmdev.markdown import coverage_page
+        from lmdev.reports.markdown import coverage_page
 
         sys.stdout.write(coverage_page(tax, cov))
     else:
@@ -155,7 +155,7 @@ class ExportFormat(str, Enum):
 
 def _with_citekeys(lib, papers):  # type: ignore[no-untyped-def]
     """Make citekeys for papers that lack one and store them, so they never change again."""
-    from lmdev.bibtex import assign_citekeys
+    from lmdev.reports.bibtex import assign_citekeys
     from lmdev.cli.output import message
 
     taken = {p.citekey for p in lib.papers() if p.citekey}
@@ -181,7 +181,7 @@ def reading_list_cmd(
     fmt: ListFormat = typer.Option(ListFormat.markdown, "--format", "-f", help="markdown, bibtex or json."),
 ) -> None:
     """The papers tagged with a problem or assumption: essay citations first, then challengers, then newest."""
-    from lmdev import readinglist
+    from lmdev.reports import readinglist
     from lmdev.errors import UsageError
 
     lib = library(ctx)
@@ -205,7 +205,7 @@ def reading_list_cmd(
     if fmt is ListFormat.json:
         print_json({k: [e.to_json() for e in v] for k, v in lists.items()} if all_problems else [e.to_json() for e in next(iter(lists.values()))])
     elif fmt is ListFormat.bibtex:
-        from lmdev.bibtex import render
+        from lmdev.reports.bibtex import render
 
         chosen = list({e.paper.id: e.paper for entries in lists.values() for e in entries}.values())
         sys.stdout.write(render(_with_citekeys(lib, chosen)))
@@ -233,7 +233,7 @@ def export(
     lib = library(ctx)
     papers = sorted(select(lib, problem, assumption, stance, year, text, untagged), key=lambda p: (p.year or 0, p.id))
     if fmt is ExportFormat.bibtex:
-        from lmdev.bibtex import render
+        from lmdev.reports.bibtex import render
 
         body = render(_with_citekeys(lib, papers))
     elif fmt is ExportFormat.json:
@@ -270,9 +270,9 @@ def report(
     recent_years: int = typer.Option(DEFAULT_RECENT_YEARS, "--recent-years", metavar="N", min=1, help="Call out nodes with no paper in this many years."),
 ) -> None:
     """Write a static HTML report (inline SVG charts, gaps, reading lists; no JavaScript)."""
-    from lmdev import htmlreport
+    from lmdev.reports import html as htmlreport
     from lmdev.cli.output import message
-    from lmdev.report import coverage
+    from lmdev.reports.coverage import coverage
     from lmdev.yamlio import atomic_write
 
     lib = library(ctx)

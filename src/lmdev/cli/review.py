@@ -6,11 +6,11 @@ from typing import Callable, Optional
 
 import typer
 
-from lmdev.classify import Doc, Model, Result
+from lmdev.classifier.model import Doc, Model, Result
 from lmdev.cli.output import out
 from lmdev.models import STANCES, Paper
 from lmdev.store import Library
-from lmdev.suggest import apply_suggestions, load_model
+from lmdev.classifier.modelcache import apply_suggestions, load_model
 from lmdev.tagging import set_assumption, set_problem
 
 

@@ -15,9 +15,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
-from lmdev.classify import Doc, Model
+from lmdev.classifier.model import Doc, Model
 from lmdev.errors import DataError
-from lmdev.suggest import Record, parse_record
+from lmdev.classifier.modelcache import Record, parse_record
 from lmdev.taxonomy import load_taxonomy
 
 CHUNK = 2000

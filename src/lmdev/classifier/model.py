@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from lmdev.prior import Phrase, Prior
+from lmdev.classifier.prior import Phrase, Prior
 from lmdev.taxonomy import Taxonomy
 from lmdev.text import document_tokens, features
 

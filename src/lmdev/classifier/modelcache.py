@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
-from lmdev.cache import cache_dir
-from lmdev.classify import MODEL_VERSION, Model, Result
-from lmdev.training import train
+from lmdev.arxiv.cache import cache_dir
+from lmdev.classifier.model import MODEL_VERSION, Model, Result
+from lmdev.classifier.training import train
 from lmdev.errors import DataError
 from lmdev.models import Paper
 from lmdev.store import Library

@@ -16,7 +16,7 @@ from lmdev.store import Library
 from lmdev.tagging import apply_tag_flags, merge_metadata, parse_assumption_spec
 
 if TYPE_CHECKING:
-    from lmdev.arxiv import ArxivClient
+    from lmdev.arxiv.client import ArxivClient
 
 TRACKED = ("version", "title", "authors", "abstract", "updated", "primary_category", "categories", "doi", "journal_ref", "comment")
 

@@ -1,8 +1,8 @@
 """An arXiv API client over httpx that keeps arXiv's terms of use.
 
 Library code: it knows nothing of the CLI. It batches id look-ups, spaces requests machine-wide
-(:mod:`lmdev.ratelimit`), retries what is worth retrying with exponential backoff and jitter,
-caches raw responses (:mod:`lmdev.cache`) and parses feeds safely (:mod:`lmdev.feed`).
+(:mod:`lmdev.arxiv.ratelimit`), retries what is worth retrying with exponential backoff and jitter,
+caches raw responses (:mod:`lmdev.arxiv.cache`) and parses feeds safely (:mod:`lmdev.arxiv.atom`).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional
 from urllib.parse import urlencode
 
 from lmdev import __version__
-from lmdev.cache import ResponseCache, cache_dir
+from lmdev.arxiv.cache import ResponseCache, cache_dir
 from lmdev.errors import ArxivError, BlockedError, RateLimitedError, UsageError
-from lmdev.feed import Feed, MalformedFeedError, parse_feed
+from lmdev.arxiv.atom import Feed, MalformedFeedError, parse_feed
 from lmdev.ids import ArxivId, parse_arxiv_id
 from lmdev.models import Paper
-from lmdev.ratelimit import Clock, RateLimiter, SystemClock
+from lmdev.arxiv.ratelimit import Clock, RateLimiter, SystemClock
 
 if TYPE_CHECKING:
     import httpx

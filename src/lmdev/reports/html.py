@@ -9,8 +9,8 @@ from html import escape
 from typing import Iterable
 
 from lmdev.models import Paper
-from lmdev.readinglist import Entry, all_problem_lists
-from lmdev.report import Coverage, NodeCoverage
+from lmdev.reports.readinglist import Entry, all_problem_lists
+from lmdev.reports.coverage import Coverage, NodeCoverage
 from lmdev.taxonomy import Taxonomy
 
 COLOURS = {"relies": "#4c78a8", "supports": "#54a24b", "challenges": "#e45756", "papers": "#4c78a8"}

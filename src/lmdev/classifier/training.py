@@ -1,4 +1,4 @@
-"""Training the classifier from tagged papers (see :mod:`lmdev.classify` for the model).
+"""Training the classifier from tagged papers (see :mod:`lmdev.classifier.model` for the model).
 
 Per tag: a naive-Bayes log-count ratio over TF-IDF vectors, scored out of fold, then a
 logistic regression on ``[learned score, prior score]`` for calibration, and a threshold that
@@ -13,9 +13,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from lmdev.classify import MODEL_VERSION, Doc, Model, sigmoid
+from lmdev.classifier.model import MODEL_VERSION, Doc, Model, sigmoid
 from lmdev.models import STANCES, Paper
-from lmdev.prior import Prior
+from lmdev.classifier.prior import Prior
 from lmdev.taxonomy import Taxonomy
 
 FOLDS = 5

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
-from lmdev.classify import Doc, Model
-from lmdev.training import FOLDS, fold_of, prior_only, train
+from lmdev.classifier.model import Doc, Model
+from lmdev.classifier.training import FOLDS, fold_of, prior_only, train
 from lmdev.models import Paper
 from lmdev.taxonomy import Taxonomy
 

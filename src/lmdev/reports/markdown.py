@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from lmdev.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
-    from lmdev.report import Coverage, NodeCoverage
+    from lmdev.reports.coverage import Coverage, NodeCoverage
 
 
 def _ref(section_names: dict[str, str], section: str, item: int | None) -> str:
