@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
+from helpers import SHIPPED, Result
 from lmdev.cli.app import run
-
-REPO = Path(__file__).resolve().parents[1]
-SHIPPED = REPO / "data"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
 
 
 @pytest.fixture(autouse=True)
@@ -61,8 +50,3 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
         return Result(code, captured.out, captured.err)
 
     return invoke
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file's bytes, to show that a failed command changed nothing."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+from helpers import FIXTURES
 
 
 class FakeClock:

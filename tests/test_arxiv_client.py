@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
 
-from lmdev.arxiv.client import NOT_FOUND, ArxivClient
-from lmdev.arxiv.cache import ResponseCache
-from lmdev.errors import BlockedError, RateLimitedError
-
 from fakes import FakeClock, atom_entry, atom_feed, fixture
+from lmdev.arxiv.cache import ResponseCache
+from lmdev.arxiv.client import NOT_FOUND, ArxivClient
+from lmdev.errors import BlockedError, RateLimitedError
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -105,7 +104,7 @@ def test_error_feed_becomes_a_message_naming_the_id_and_is_not_retried(tmp_path:
 
 
 def test_empty_result_is_retried_once_then_reported_not_found(tmp_path: Path) -> None:
-    client, rec, clock = make(tmp_path, ok("new_empty_nonexistent_id_0808.05394.xml"))
+    client, rec, _clock = make(tmp_path, ok("new_empty_nonexistent_id_0808.05394.xml"))
     result = client.fetch(["0808.05394"])
     assert result.missing == ["0808.05394"] and result.failed == {"0808.05394": NOT_FOUND}
     assert len(rec.requests) == 2
@@ -147,7 +146,7 @@ def test_legacy_two_id_feed_and_a_title_that_is_zero(tmp_path: Path) -> None:
 
 
 def test_503_then_success_is_retried_with_spacing(tmp_path: Path) -> None:
-    client, rec, clock = make(tmp_path, httpx.Response(503), ok("new_single_id_1605.08386.xml"))
+    client, rec, _clock = make(tmp_path, httpx.Response(503), ok("new_single_id_1605.08386.xml"))
     assert "1605.08386" in client.fetch(["1605.08386"]).papers
     assert len(rec.requests) == 2
     assert_spaced(rec)
@@ -161,7 +160,7 @@ def test_rate_exceeded_is_recognised_whatever_the_status(tmp_path: Path) -> None
 
 
 def test_backoff_grows_and_honours_retry_after(tmp_path: Path) -> None:
-    client, rec, clock = make(tmp_path, httpx.Response(503, headers={"Retry-After": "45"}), httpx.Response(502), httpx.Response(504), ok("new_single_id_1605.08386.xml"))
+    client, _rec, clock = make(tmp_path, httpx.Response(503, headers={"Retry-After": "45"}), httpx.Response(502), httpx.Response(504), ok("new_single_id_1605.08386.xml"))
     client.fetch(["1605.08386"])
     assert clock.sleeps[0] >= 45
     assert clock.sleeps[2] > clock.sleeps[1]
@@ -210,7 +209,7 @@ def test_malformed_xml_is_retried_then_reported(tmp_path: Path) -> None:
 
 def test_entity_expansion_is_refused(tmp_path: Path) -> None:
     bomb = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><feed xmlns="http://www.w3.org/2005/Atom"><title>&lol2;</title></feed>'
-    client, rec, _ = make(tmp_path, httpx.Response(200, content=bomb), max_retries=0)
+    client, _rec, _ = make(tmp_path, httpx.Response(200, content=bomb), max_retries=0)
     assert "not an Atom feed" in client.fetch(["1605.08386"]).failed["1605.08386"]
 
 

@@ -2,10 +2,11 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from conftest import REPO, snapshot
+from helpers import REPO, snapshot
 
 
 def test_taxonomy_json_lists_every_node_with_its_id(cli, data_dir: Path) -> None:
@@ -102,3 +103,40 @@ def test_python_dash_m_runs_the_cli() -> None:
 
 def test_unknown_command_is_a_usage_error(cli) -> None:
     assert cli("frobnicate").code == 2
+
+
+def test_commands_page_documents_exactly_the_commands_and_options_that_exist() -> None:
+    import re
+
+    import typer.main
+
+    from lmdev.cli.app import app
+
+    root: Any = typer.main.get_command(app)
+    page = (REPO / "docs" / "commands.md").read_text(encoding="utf-8")
+    sections = dict(re.findall(r"^### `lmdev ([a-z-]+)`\n(.*?)(?=^##|\Z)", page, flags=re.M | re.S))
+    assert set(sections) == set(root.commands), "docs/commands.md must have one section per command"
+    for name, command in root.commands.items():
+        wanted = {opt for p in command.params if p.param_type_name == "option" for opt in p.opts if opt.startswith("--")}
+        wanted |= {opt for p in command.params if p.param_type_name == "option" for opt in p.secondary_opts}
+        named = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", sections[name]))
+        assert wanted <= named, f"lmdev {name}: undocumented {sorted(wanted - named)}"
+        assert named <= wanted, f"lmdev {name}: documents options that do not exist: {sorted(named - wanted)}"
+    global_opts = {opt for p in root.params for opt in p.opts if opt.startswith("--")}
+    assert all(f"`{opt}" in page for opt in global_opts)
+
+
+def test_debug_shows_the_traceback_that_the_one_line_error_hides(cli, tmp_path: Path) -> None:
+    plain = cli("--data-dir", str(tmp_path), "list")
+    assert plain.code == 1 and plain.err.startswith("lmdev: error:") and "Traceback" not in plain.err
+    env = {**__import__("os").environ, "LMDEV_DEBUG": "1"}
+    proc = subprocess.run([sys.executable, "-m", "lmdev", "--data-dir", str(tmp_path), "list"], capture_output=True, text=True, env=env)
+    assert proc.returncode != 0 and "Traceback" in proc.stderr and "DataError" in proc.stderr
+
+
+def test_the_library_never_imports_typer_or_rich() -> None:
+    code = (
+        "import sys, lmdev.store, lmdev.check, lmdev.ingest, lmdev.arxiv, lmdev.classifier, lmdev.reports, lmdev.reports.html, lmdev.reports.markdown;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'rich', 'click')))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"

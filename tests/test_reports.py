@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, SHIPPED
+from helpers import REPO, SHIPPED, shipped_count
 
 
 def _raw_papers(data_dir: Path) -> list[dict]:
@@ -28,7 +28,7 @@ def test_coverage_counts_equal_those_computed_from_the_files(cli, data_dir: Path
     raw = _raw_papers(data_dir)
     papers = Counter(t["id"] for p in raw for t in p.get("problems", []) + p.get("assumptions", []))
     stances = Counter((t["id"], t["stance"]) for p in raw for t in p.get("assumptions", []))
-    assert report["papers"] == len(raw) == 112
+    assert report["papers"] == len(raw) == shipped_count()
     taxonomy = yaml.safe_load((data_dir / "taxonomy.yaml").read_text())
     assert {n["id"] for n in report["nodes"]} == {n["id"] for n in taxonomy["problems"] + taxonomy["assumptions"]}
     for node in report["nodes"]:
@@ -96,11 +96,11 @@ def test_bibtex_parses_in_pybtex_and_bibtexparser_with_stable_citekeys(cli, data
     result = cli("--data-dir", str(data_dir), "export", "--format", "bibtex")
     assert result.code == 0, result.err
     pybtex_db = parse_string(result.out, "bibtex")
-    assert len(pybtex_db.entries) == 112
+    assert len(pybtex_db.entries) == shipped_count()
     library = bibtexparser.parse_string(result.out)
-    assert len(library.entries) == 112 and not library.failed_blocks
+    assert len(library.entries) == shipped_count() and not library.failed_blocks
     keys = [e.key for e in library.entries]
-    assert len(set(keys)) == 112 and all(k.isascii() for k in keys)
+    assert len(set(keys)) == shipped_count() and all(k.isascii() for k in keys)
     flash = pybtex_db.entries["dao2022flashattention"]
     assert flash.fields["eprint"] == "2205.14135" and flash.fields["archivePrefix"] == "arXiv" and flash.type == "misc"
     h2o = next(e for e in pybtex_db.entries.values() if e.fields.get("eprint") == "2306.14048")
@@ -112,8 +112,8 @@ def test_bibtex_parses_in_pybtex_and_bibtexparser_with_stable_citekeys(cli, data
 
 
 def test_bibtex_entry_types_escaping_and_clashes(empty_data_dir: Path) -> None:
-    from lmdev.reports.bibtex import assign_citekeys, entry, escape
     from lmdev.models import Paper
+    from lmdev.reports.bibtex import assign_citekeys, entry, escape
 
     assert escape("100% of R&D_costs #1 {x} ~ ^") == r"100\% of R\&D\_costs \#1 \{x\} \textasciitilde{} \textasciicircum{}"
     assert escape("costs $5 and more") == r"costs \$5 and more"

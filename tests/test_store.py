@@ -2,18 +2,18 @@ from pathlib import Path
 
 import pytest
 
+from helpers import SHIPPED, shipped_count
 from lmdev.errors import DataError
 from lmdev.models import AssumptionTag, Paper
-from lmdev.store import Library, find_data_dir, render
-
-from conftest import SHIPPED
+from lmdev.paths import find_data_dir
+from lmdev.store import Library, render
 
 
 def test_every_shipped_file_round_trips_to_identical_bytes() -> None:
     lib = Library(SHIPPED)
     loaded, errors = lib.scan()
     assert not errors
-    assert len(loaded) == 112
+    assert len(loaded) == shipped_count()
     for item in loaded:
         assert render(item.paper) == item.text, item.path.name
 
@@ -59,5 +59,5 @@ def test_data_dir_is_found_above_the_working_directory(tmp_path: Path, data_dir:
     assert find_data_dir(cwd=nested) == data_dir
     monkeypatch.setenv("LMDEV_DATA_DIR", str(SHIPPED))
     assert find_data_dir(cwd=nested) == SHIPPED
-    with pytest.raises(DataError, match="no taxonomy.yaml"):
+    with pytest.raises(DataError, match=r"no taxonomy\.yaml"):
         find_data_dir(tmp_path / "a")

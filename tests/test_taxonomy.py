@@ -2,11 +2,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers import REPO, SHIPPED
 from lmdev.errors import DataError
 from lmdev.reports.markdown import taxonomy_page
 from lmdev.taxonomy import load_taxonomy
-
-from conftest import REPO, SHIPPED
 
 PUBLIC_IDS = {
     "problem": {"prompting", "efficiency", "alignment", "safety", "integration", "architecture", "objective", "optimization", "scaling"},
@@ -76,7 +75,7 @@ def test_a_work_naming_an_unknown_problem_is_reported(tmp_path: Path) -> None:
 
 def test_a_bad_essay_section_is_reported(tmp_path: Path) -> None:
     path = _broken(tmp_path, "ref: {section: some-history, item: 1}", "ref: {section: history, item: 1}")
-    with pytest.raises(DataError, match="ref.section 'history'"):
+    with pytest.raises(DataError, match=r"ref\.section 'history'"):
         load_taxonomy(path)
 
 

@@ -3,4 +3,4 @@
 The package is a library first; :mod:`lmdev.cli` is a thin layer over it.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"

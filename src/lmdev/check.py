@@ -5,11 +5,13 @@ Each finding names the file (and line where known), so CI can annotate a pull re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from lmdev import yamlio
+from lmdev.ids import normalise_paper_id
 from lmdev.store import Library, LoadedPaper, normalise_title
 
 
@@ -24,20 +26,26 @@ class Finding:
         return f"{where}: {self.message}"
 
 
-Extra = Callable[[Library, list[LoadedPaper]], list[Finding]]
+Rule = Callable[[Library, list[LoadedPaper]], list[Finding]]
 
 
-def check_library(library: Library, extras: tuple[Extra, ...] = ()) -> tuple[int, list[Finding]]:
+def check_library(library: Library, extras: tuple[Rule, ...] = ()) -> tuple[int, list[Finding]]:
     """Check every paper file; returns (files checked, findings). The taxonomy must load first."""
     taxonomy = library.taxonomy
     loaded, errors = library.scan()
     findings = [Finding(e.path or "?", e.line, e.message) for e in errors]
     seen_doi: dict[str, str] = {}
     seen_title: dict[str, str] = {}
+    seen_id: dict[str, str] = {}
     for item in loaded:
         paper, path = item.paper, str(item.path)
         line = _line_finder(item)
 
+        key_id = normalise_paper_id(paper.id)
+        if key_id in seen_id:
+            findings.append(Finding(path, line("id"), f"id {paper.id!r} is also the id of {seen_id[key_id]}; one paper, one file"))
+        else:
+            seen_id[key_id] = item.path.name
         if not library.stem_matches(item.path, paper):
             findings.append(Finding(path, line("id"), f"file name does not match id {paper.id!r} (expected {library.path_for(paper.id).name})"))
         for i, tag in enumerate(paper.problems):
@@ -78,3 +86,49 @@ def github_annotation(finding: Finding) -> str:
     message = finding.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     line = f",line={finding.line}" if finding.line else ""
     return f"::error file={finding.path}{line}::{message}"
+
+
+def optional_rules(min_papers_per_problem: Optional[int] = None, reading_lists: Optional[Path] = None) -> tuple[Rule, ...]:
+    """The rules ``check`` adds on request: a coverage floor, and reading lists kept current."""
+    rules: list[Rule] = []
+    if min_papers_per_problem is not None:
+        rules.append(coverage_floor_rule(min_papers_per_problem))
+    if reading_lists is not None:
+        rules.append(stale_lists_rule(reading_lists))
+    return tuple(rules)
+
+
+def coverage_floor_rule(min_papers: int) -> Rule:
+    """Every problem must have at least ``min_papers`` papers."""
+
+    def run(library: Library, loaded: list[LoadedPaper]) -> list[Finding]:
+        from lmdev.reports.coverage import coverage
+
+        cov = coverage(library.taxonomy, [item.paper for item in loaded], min_papers=min_papers)
+        path = str(library.root / "taxonomy.yaml")
+        return [
+            Finding(path, None, f"problem {n.id!r} has {n.papers} paper(s), fewer than --min-papers-per-problem {min_papers}")
+            for n in cov.nodes
+            if n.kind == "problem" and n.papers < min_papers
+        ]
+
+    return run
+
+
+def stale_lists_rule(folder: Path) -> Rule:
+    """The reading lists in ``folder`` must match what the data would generate now."""
+
+    def run(library: Library, loaded: list[LoadedPaper]) -> list[Finding]:
+        from lmdev.reports.readinglist import list_files
+
+        expected = list_files(library.taxonomy, [item.paper for item in loaded])
+        findings = []
+        for name, text in expected.items():
+            path = folder / name
+            if not path.exists():
+                findings.append(Finding(str(path), None, f"reading list is missing; run: lmdev reading-list --all --out {folder}"))
+            elif path.read_text(encoding="utf-8") != text:
+                findings.append(Finding(str(path), None, f"reading list is stale; run: lmdev reading-list --all --out {folder}"))
+        return findings
+
+    return run

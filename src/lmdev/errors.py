@@ -48,7 +48,24 @@ class NotFoundError(LmdevError):
 
 
 class ArxivError(LmdevError):
-    """The arXiv API answered with an error, or could not be reached."""
+    """The arXiv API answered with an error, or could not be reached.
+
+    ``url``, ``status`` and ``retry_after`` (seconds) say what was asked and how arXiv answered,
+    so callers can decide without reading the message.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+        self.retry_after = retry_after
 
 
 class RateLimitedError(ArxivError):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from typing import Optional
 
 from lmdev.errors import UsageError
 from lmdev.models import Paper
@@ -32,6 +34,19 @@ class Selection:
     text: Optional[str] = None
     untagged: bool = False
 
+    @classmethod
+    def parse(
+        cls,
+        problems: Iterable[str] = (),
+        assumptions: Iterable[str] = (),
+        stance: Optional[str] = None,
+        years: Optional[str] = None,
+        text: Optional[str] = None,
+        untagged: bool = False,
+    ) -> Selection:
+        """A selection from command-line values (``years`` as ``parse_years`` takes it)."""
+        return cls(list(problems), list(assumptions), stance, parse_years(years) if years else (None, None), text, untagged)
+
     def validate(self, taxonomy: Taxonomy) -> Selection:
         for p in self.problems:
             taxonomy.get(p, "problem")
@@ -52,9 +67,8 @@ class Selection:
             if a not in stances or (self.stance and stances[a] != self.stance):
                 return False
         start, end = self.years
-        if start or end:
-            if paper.year is None or (start and paper.year < start) or (end and paper.year > end):
-                return False
+        if (start or end) and (paper.year is None or (start and paper.year < start) or (end and paper.year > end)):
+            return False
         if self.text:
             haystack = " ".join([paper.id, paper.title, paper.abstract, *paper.authors, paper.notes or ""]).lower()
             if any(word not in haystack for word in self.text.lower().split()):
@@ -63,3 +77,15 @@ class Selection:
 
     def apply(self, papers: Iterable[Paper]) -> list[Paper]:
         return [p for p in papers if self.matches(p)]
+
+
+def newest_first(papers: Iterable[Paper]) -> list[Paper]:
+    """Newest first; papers without a date go last, not first."""
+    dated = sorted((p for p in papers if p.published), key=lambda p: (p.published or dt.date.min, p.id), reverse=True)
+    undated = sorted((p for p in papers if not p.published), key=lambda p: p.id, reverse=True)
+    return dated + undated
+
+
+def oldest_first(papers: Iterable[Paper]) -> list[Paper]:
+    """By year, then id (the order of exports); papers without a year go last."""
+    return sorted(papers, key=lambda p: (p.year is None, p.year or 0, p.id))

@@ -6,8 +6,11 @@ stances, notes and citekey stay), write each file atomically as soon as its batc
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
 
 from lmdev.errors import DataError
 from lmdev.ids import ArxivId
@@ -62,7 +65,7 @@ def metadata_changes(old: Paper, new: Paper) -> list[str]:
 
 def sync(
     library: Library,
-    client: "ArxivClient",
+    client: ArxivClient,
     ids: Sequence[ArxivId],
     *,
     problems: Iterable[str] = (),
@@ -123,3 +126,36 @@ def sync(
             record(Outcome(paper_id, "failed", reason=reason))
     order = [i.base for i in dict.fromkeys(ids)]
     return [outcomes[i] for i in order if i in outcomes]
+
+
+MAX_ID_LIST_BYTES = 10 * 1024 * 1024
+
+
+def read_id_lines(source: str) -> list[tuple[str, str]]:
+    """(where, text) for each non-blank, non-comment line of an id list, a file or stdin (``-``).
+
+    Reading stops with an error past ``MAX_ID_LIST_BYTES``, so a file that never ends
+    (``/dev/zero``, a pipe left open) cannot exhaust memory.
+    """
+    name = "<stdin>" if source == "-" else source
+    try:
+        if source == "-":
+            stream = getattr(sys.stdin, "buffer", None)
+            raw = stream.read(MAX_ID_LIST_BYTES + 1) if stream is not None else sys.stdin.read(MAX_ID_LIST_BYTES + 1).encode("utf-8", "surrogateescape")
+        else:
+            with Path(source).open("rb") as handle:
+                raw = handle.read(MAX_ID_LIST_BYTES + 1)
+    except OSError as exc:
+        raise DataError(f"cannot read id list: {exc.strerror or exc}", path=name) from None
+    if len(raw) > MAX_ID_LIST_BYTES:
+        raise DataError(f"id list is larger than {MAX_ID_LIST_BYTES // 2**20} MiB; split it", path=name)
+    try:
+        lines = raw.decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise DataError(f"id list is not UTF-8 text (byte {exc.start})", path=name) from None
+    found = []
+    for number, line in enumerate(lines, 1):
+        text = line.split("#", 1)[0].strip()
+        if text:
+            found.append((f"{name}:{number}", text))
+    return found

@@ -7,7 +7,6 @@ them back deterministically and atomically.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,27 +18,8 @@ from lmdev import yamlio
 from lmdev.errors import DataError, NotFoundError
 from lmdev.ids import file_stem, id_from_stem, normalise_paper_id
 from lmdev.models import Paper
+from lmdev.paths import PAPERS_DIR, TAXONOMY_FILE, find_data_dir
 from lmdev.taxonomy import Taxonomy, load_taxonomy
-
-ENV_DATA_DIR = "LMDEV_DATA_DIR"
-TAXONOMY_FILE = "taxonomy.yaml"
-PAPERS_DIR = "papers"
-
-
-def find_data_dir(explicit: Optional[Path] = None, cwd: Optional[Path] = None) -> Path:
-    """``explicit``, else ``$LMDEV_DATA_DIR``, else the nearest ``data/`` holding a taxonomy."""
-    chosen = explicit or (Path(os.environ[ENV_DATA_DIR]) if os.environ.get(ENV_DATA_DIR) else None)
-    if chosen is not None:
-        if not (chosen / TAXONOMY_FILE).is_file():
-            raise DataError(f"no {TAXONOMY_FILE} in the data directory", path=str(chosen))
-        return chosen
-    start = (cwd or Path.cwd()).resolve()
-    for folder in (start, *start.parents):
-        if (folder / "data" / TAXONOMY_FILE).is_file():
-            return folder / "data"
-    raise DataError(
-        f"no data/{TAXONOMY_FILE} at or above {start}; pass --data-dir DIR or set {ENV_DATA_DIR}"
-    )
 
 
 def normalise_title(title: str) -> str:

@@ -5,11 +5,16 @@ Taxonomy ids are validated here so that the CLI, the classifier and ``add`` shar
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Optional
 
 from lmdev.errors import UsageError
 from lmdev.models import STANCES, AssumptionTag, Paper, ProblemTag, TagSource
 from lmdev.taxonomy import Taxonomy
+
+if TYPE_CHECKING:
+    from lmdev.store import Library
 
 
 def parse_assumption_spec(spec: str, *, default_stance: Optional[str] = None) -> tuple[str, str]:
@@ -85,3 +90,50 @@ def merge_metadata(old: Paper, new: Paper) -> Paper:
             "essay_cited": old.essay_cited or new.essay_cited,
         }
     )
+
+
+@dataclass
+class TagChange:
+    """What a person asked to change on one paper: tags to add or remove, and notes."""
+
+    problems: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    remove: list[str] = field(default_factory=list)
+    note: Optional[str] = None
+
+    def __bool__(self) -> bool:
+        return bool(self.problems or self.assumptions or self.remove or self.note is not None)
+
+    def validate(self, taxonomy: Taxonomy) -> None:
+        """Check every id and stance before anything is read or written."""
+        for node_id in self.problems:
+            taxonomy.get(node_id, "problem")
+        for spec in self.assumptions:
+            taxonomy.get(parse_assumption_spec(spec)[0], "assumption")
+        for node_id in self.remove:
+            taxonomy.get(node_id)
+
+    def apply(self, paper: Paper, taxonomy: Taxonomy) -> list[str]:
+        """Change ``paper`` in place; returns the ids asked to be removed that it did not have."""
+        apply_tag_flags(paper, taxonomy, self.problems, self.assumptions)
+        removed = remove_tags(paper, self.remove)
+        if self.note is not None:
+            paper.notes = self.note or None
+        return [node_id for node_id in dict.fromkeys(self.remove) if node_id not in removed]
+
+
+@dataclass
+class Tagged:
+    paper: Paper
+    changed: bool
+    not_present: list[str]
+
+
+def tag_paper(library: Library, paper_id: str, change: TagChange, *, before_save: Optional[Callable[[Paper], None]] = None) -> Tagged:
+    """Read a paper, apply ``change`` (then ``before_save``), and write it back."""
+    change.validate(library.taxonomy)
+    paper = library.get(paper_id)
+    not_present = change.apply(paper, library.taxonomy)
+    if before_save is not None:
+        before_save(paper)
+    return Tagged(paper, library.save(paper), not_present)

@@ -6,9 +6,10 @@ section, work tag) resolves, and every error names the line it is on.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 import yaml
 from pydantic import ValidationError
@@ -80,6 +81,15 @@ class Taxonomy:
     def works_by_arxiv(self) -> dict[str, Work]:
         """The essay's cited works by version-less arXiv id (built once; reading lists ask per paper)."""
         return self._works
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """Fields, then every assumption and problem, as plain data for ``--format json``."""
+        rows: list[dict[str, Any]] = []
+        for f in self.data.fields:
+            rows.append({"id": f.id, "kind": "field", "name": f.name, "description": f.description, "gave_rise_to": f.gave_rise_to, "ref": f.ref.model_dump()})
+        for n in self:
+            rows.append({"id": n.id, "kind": n.kind, "field": n.field.id, "name": n.name, "description": n.node.description, "ref": n.node.ref.model_dump()})
+        return rows
 
     def __iter__(self) -> Iterator[TaxNode]:
         return iter(self.nodes.values())

@@ -11,13 +11,7 @@ import unicodedata
 _PUNCTUATION = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
 
 STOP = frozenset(
-    """a about above after again against all also an and any are as at be been before being below between both but by can
-    could did do does doing down during each few for from further had has have having he her here hers how i if in into is
-    it its itself just may more most much must no nor not now of off on once only or other our out over own per same she
-    should so some such than that the their them then there these they this those through to too under until up upon us
-    very via was we were what when where which while who whom why will with within without would you your yet however
-    thus therefore show shows shown propose proposed paper approach method methods results result new use used using
-    based work study task tasks model models""".split()
+    ["a", "about", "above", "after", "again", "against", "all", "also", "an", "and", "any", "are", "as", "at", "be", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "may", "more", "most", "much", "must", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "out", "over", "own", "per", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "upon", "us", "very", "via", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "within", "without", "would", "you", "your", "yet", "however", "thus", "therefore", "show", "shows", "shown", "propose", "proposed", "paper", "approach", "method", "methods", "results", "result", "new", "use", "used", "using", "based", "work", "study", "task", "tasks", "model", "models"]
 )
 
 

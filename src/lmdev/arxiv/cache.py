@@ -6,29 +6,13 @@ arXiv's metadata changes at most once a day, so entries live for a day by defaul
 from __future__ import annotations
 
 import hashlib
-import os
-import sys
 import time
 from pathlib import Path
 from typing import Optional
 
 from lmdev.yamlio import atomic_write
 
-ENV_CACHE_DIR = "LMDEV_CACHE_DIR"
 DAY = 24 * 3600
-
-
-def cache_dir() -> Path:
-    """``$LMDEV_CACHE_DIR``, else the platform's user cache directory plus ``lmdev``."""
-    if os.environ.get(ENV_CACHE_DIR):
-        return Path(os.environ[ENV_CACHE_DIR])
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "lmdev"
 
 
 class ResponseCache:

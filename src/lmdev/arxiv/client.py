@@ -7,26 +7,25 @@ caches raw responses (:mod:`lmdev.arxiv.cache`) and parses feeds safely (:mod:`l
 
 from __future__ import annotations
 
-import os
+import logging
 import random
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Optional
 from urllib.parse import urlencode
 
 from lmdev import __version__
-from lmdev.arxiv.cache import ResponseCache, cache_dir
-from lmdev.errors import ArxivError, BlockedError, RateLimitedError, UsageError
 from lmdev.arxiv.atom import Feed, MalformedFeedError, parse_feed
+from lmdev.arxiv.cache import ResponseCache
+from lmdev.arxiv.ratelimit import Clock, RateLimiter, SystemClock
+from lmdev.errors import ArxivError, BlockedError, RateLimitedError, UsageError
 from lmdev.ids import ArxivId, parse_arxiv_id
 from lmdev.models import Paper
-from lmdev.arxiv.ratelimit import Clock, RateLimiter, SystemClock
+from lmdev.paths import arxiv_api_url, arxiv_delay, cache_dir
 
 if TYPE_CHECKING:
     import httpx
 
-DEFAULT_API = "https://export.arxiv.org/api/query"
-ENV_API = "LMDEV_ARXIV_API"
-ENV_DELAY = "LMDEV_ARXIV_DELAY"
 BATCH = 100
 SEARCH_PAGE = 100
 SEARCH_WINDOW = 10_000
@@ -38,6 +37,8 @@ USER_AGENT = f"lmdev/{__version__} (literature tracker for language model develo
 
 
 NOT_FOUND = "not found on arXiv"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -57,23 +58,13 @@ class SearchResult:
 
 
 class _Retry(Exception):
-    def __init__(self, reason: str, retry_after: Optional[float] = None) -> None:
+    """An attempt that failed in a way worth trying again."""
+
+    def __init__(self, reason: str, *, status: Optional[int] = None, retry_after: Optional[float] = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.status = status
         self.retry_after = retry_after
-
-
-def _env_delay() -> float:
-    raw = os.environ.get(ENV_DELAY)
-    if raw is None:
-        return 3.0
-    try:
-        value = float(raw)
-    except ValueError:
-        raise UsageError(f"{ENV_DELAY} must be a number of seconds, not {raw!r}") from None
-    if value < 0:
-        raise UsageError(f"{ENV_DELAY} must not be negative")
-    return value
 
 
 class ArxivClient:
@@ -84,7 +75,7 @@ class ArxivClient:
         *,
         api_url: Optional[str] = None,
         delay: Optional[float] = None,
-        transport: Optional["httpx.BaseTransport"] = None,
+        transport: Optional[httpx.BaseTransport] = None,
         clock: Optional[Clock] = None,
         cache: Optional[ResponseCache] = None,
         use_cache: bool = True,
@@ -96,8 +87,8 @@ class ArxivClient:
     ) -> None:
         import httpx
 
-        self.api_url = api_url or os.environ.get(ENV_API) or DEFAULT_API
-        self.delay = _env_delay() if delay is None else delay
+        self.api_url = api_url or arxiv_api_url()
+        self.delay = arxiv_delay() if delay is None else delay
         self.clock = clock or SystemClock()
         root = cache_dir()
         self.cache = cache if cache is not None else ResponseCache(root)
@@ -212,25 +203,32 @@ class ArxivClient:
                 return parse_feed(cached)
         if self.offline:
             raise ArxivError(f"{context}: not in the cache, and --offline forbids asking arXiv")
-        last = "no attempt made"
+        last = _Retry("no attempt made")
         for attempt in range(self.max_retries + 1):
             try:
                 return self._attempt(url, context=context)
             except _Retry as retry:
-                last = retry.reason
+                last = retry
                 if attempt == self.max_retries:
                     break
                 backoff = min(60.0, max(self.delay, 1.0) * 2**attempt) + self.rng.uniform(0, max(self.delay, 1.0))
-                self.clock.sleep(max(backoff, retry.retry_after or 0.0))
-        if "Rate exceeded" in last or "429" in last:
-            raise RateLimitedError(f"{context}: arXiv is rate-limiting us ({last}) after {self.max_retries + 1} tries; wait a few minutes and try again")
-        raise ArxivError(f"{context}: arXiv did not answer properly after {self.max_retries + 1} tries ({last})")
+                wait = max(backoff, retry.retry_after or 0.0)
+                log.warning("arXiv: %s; waiting %.0f s before try %d of %d", retry.reason, wait, attempt + 2, self.max_retries + 1)
+                self.clock.sleep(wait)
+        tries = self.max_retries + 1
+        if last.status == 429:
+            raise RateLimitedError(
+                f"{context}: arXiv is rate-limiting us ({last.reason}) after {tries} tries; wait a few minutes and try again",
+                url=url, status=last.status, retry_after=last.retry_after,
+            )
+        raise ArxivError(f"{context}: arXiv did not answer properly after {tries} tries ({last.reason})", url=url, status=last.status)
 
     def _attempt(self, url: str, *, context: str) -> Feed:
         import httpx
 
         with self.limiter.slot():
             self.requests += 1
+            log.info("arXiv: GET %s", url)
             if self.on_request:
                 self.on_request(url)
             try:
@@ -247,20 +245,20 @@ class ArxivClient:
                 raise _Retry(f"connection failed: {exc or type(exc).__name__}") from None
         data = bytes(body)
         if data.lstrip().startswith(b"Rate exceeded"):
-            raise _Retry("HTTP 429 Rate exceeded.", _retry_after(headers.get("Retry-After")))
+            raise _Retry("HTTP 429 Rate exceeded.", status=429, retry_after=_retry_after(headers.get("Retry-After")))
         if status == 403:
-            raise BlockedError(f"{context}: arXiv's robot protection answered 403 Access Denied; stopping. Do not retry for a while, and check that only one lmdev runs at a time")
+            raise BlockedError(f"{context}: arXiv's robot protection answered 403 Access Denied; stopping. Do not retry for a while, and check that only one lmdev runs at a time", url=url, status=403)
         if status in RETRY_STATUS:
-            raise _Retry(f"HTTP {status}", _retry_after(headers.get("Retry-After")))
+            raise _Retry(f"HTTP {status}", status=status, retry_after=_retry_after(headers.get("Retry-After")))
         if status >= 400 or status < 200:
             message = _error_message(data) or f"HTTP {status}"
-            raise ArxivError(f"{context}: arXiv refused the request: {message}")
+            raise ArxivError(f"{context}: arXiv refused the request: {message}", url=url, status=status)
         try:
             feed = parse_feed(data)
         except MalformedFeedError as exc:
             raise _Retry(exc.message) from None
         if feed.errors:
-            raise ArxivError(f"{context}: arXiv answered with an error: {'; '.join(feed.errors)}")
+            raise ArxivError(f"{context}: arXiv answered with an error: {'; '.join(feed.errors)}", url=url, status=status)
         if feed.papers:
             self.cache.put(url, data)
         return feed

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator, Protocol
-
+from typing import IO, Protocol
 
 MARGIN = 0.01  # seconds added to each gap, so network jitter cannot shrink it below the delay at arXiv's end
 

@@ -11,13 +11,14 @@ import json
 import multiprocessing
 import os
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Optional
 
 from lmdev.classifier.model import Doc, Model
+from lmdev.classifier.records import Record, parse_record
 from lmdev.errors import DataError
-from lmdev.classifier.modelcache import Record, parse_record
 from lmdev.taxonomy import load_taxonomy
 
 CHUNK = 2000
@@ -26,9 +27,10 @@ PARALLEL_FROM = 5000
 _model: Optional[Model] = None
 
 
-def _init(taxonomy_path: str, model_path: str) -> None:
+def _init(taxonomy_path: str, model_path: str, min_score: Optional[float]) -> None:
     global _model
     _model = Model(load_taxonomy(Path(taxonomy_path)), json.loads(Path(model_path).read_text(encoding="utf-8")))
+    _model.min_score = min_score
 
 
 def classify_one(model: Model, record: Record, fmt: str) -> str:
@@ -85,7 +87,7 @@ def _pool(model: Model, taxonomy_path: Path, model_path: Path, workers: int) -> 
     if sys.platform.startswith("linux"):
         _model = model
         return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
-    return ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(str(taxonomy_path), str(model_path)))
+    return ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(str(taxonomy_path), str(model_path), model.min_score))
 
 
 def classify_jsonl(path: Path, model: Model, taxonomy_path: Path, model_path: Path, fmt: str, *, workers: int, advance: Callable[[int], None]) -> Iterator[tuple[list[str], list[str]]]:

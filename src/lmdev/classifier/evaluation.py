@@ -6,8 +6,9 @@ for the seed-terms-only prior, the model a library with no tags would get.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 from lmdev.classifier.model import Doc, Model
 from lmdev.classifier.training import FOLDS, fold_of, prior_only, train

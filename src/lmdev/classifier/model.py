@@ -90,6 +90,7 @@ class Model:
         n = len(self.node_ids)
         self.calibration = [tuple(data["nodes"][i]["calibration"]) for i in self.node_ids]
         self.thresholds = [data["nodes"][i]["threshold"] for i in self.node_ids]
+        self.min_score: Optional[float] = None  # when set, replaces every tag's own threshold
         self.stance_slots: dict[str, list[tuple[str, int]]] = {}
         self.base: list[float] = [0.0] * n
         for assumption, model in data["stances"].items():
@@ -142,13 +143,17 @@ class Model:
         total = sum(math.exp(scores[slot] - scores[top_slot]) for _, slot in slots)
         return top_stance, 1.0 / total
 
+    def threshold(self, index: int) -> float:
+        """The score a tag needs to be suggested: ``min_score`` if set, else the tag's tuned threshold."""
+        return self.min_score if self.min_score is not None else self.thresholds[index]
+
     def suggested(self, doc: Doc) -> tuple[list[tuple[str, float]], list[tuple[str, str, float]]]:
         """Only the suggested tags, best first: the lean path for bulk text output."""
         _, probs, totals = self._scores(doc)
         problems: list[tuple[str, float]] = []
         assumptions: list[tuple[str, str, float]] = []
-        for node_id, kind, p, tau in zip(self.node_ids, self.kinds, probs, self.thresholds):
-            if p < tau:
+        for index, (node_id, kind, p) in enumerate(zip(self.node_ids, self.kinds, probs)):
+            if p < self.threshold(index):
                 continue
             if kind == "problem":
                 problems.append((node_id, p))
@@ -167,9 +172,9 @@ class Model:
         problems: list[Suggestion] = []
         assumptions: list[Suggestion] = []
         for index, (node_id, kind, p) in enumerate(zip(self.node_ids, self.kinds, probs)):
-            suggested = p >= self.thresholds[index]
+            suggested = p >= self.threshold(index)
             reasons: list[str] = []
-            if explain and (suggested or p >= 0.6 * self.thresholds[index]):
+            if explain and (suggested or p >= 0.6 * self.threshold(index)):
                 if similar is None:
                     norm = math.sqrt(sum(v * v for v in raw.values())) or 1.0
                     vector = {f: v / norm for f, v in raw.items()}

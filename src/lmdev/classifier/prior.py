@@ -41,7 +41,7 @@ class Prior:
                 table[tuple(tokens(term))] = AGAINST
             self.phrases.append({p: w for p, w in table.items() if p})
         self.single: dict[str, list[int]] = defaultdict(list)
-        self.by_pair: dict[tuple[str, str], list[tuple[Phrase, int]]] = defaultdict(list)
+        self.by_pair: dict[tuple[str, ...], list[tuple[Phrase, int]]] = defaultdict(list)
         for index, table in enumerate(self.phrases):
             for phrase in table:
                 if len(phrase) == 1:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 import zlib
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from lmdev.classifier.model import MODEL_VERSION, Doc, Model, sigmoid
-from lmdev.models import STANCES, Paper
 from lmdev.classifier.prior import Prior
+from lmdev.models import STANCES, Paper
 from lmdev.taxonomy import Taxonomy
 
 FOLDS = 5

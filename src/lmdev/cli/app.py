@@ -3,46 +3,56 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
+from typing import Optional
 
-from lmdev.cli import library_cmds  # noqa: F401 - registers commands
-from lmdev.cli.base import app
+from lmdev.cli import arxiv_cmds, classify_cmds, library_cmds, report_cmds  # noqa: F401 - register commands
+from lmdev.cli.base import app, state
 from lmdev.errors import LmdevError
-
-for _module in ("arxiv_cmds", "classify_cmds", "report_cmds"):
-    try:
-        __import__(f"lmdev.cli.{_module}")
-    except ModuleNotFoundError as exc:  # a command group still being built
-        if exc.name != f"lmdev.cli.{_module}":
-            raise
+from lmdev.paths import debug_enabled
 
 
 def run(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the CLI and return its exit code: 0 ok, 1 check failed or error, 2 usage."""
+    """Run the CLI and return its exit code: 0 ok, 1 check failed or error, 2 usage.
+
+    Library errors and unreadable files become one line on stderr; ``--debug`` (or
+    ``LMDEV_DEBUG=1``) lets them through with their traceback instead.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
+    state["debug"] = debug_enabled()
     try:
-        app(args=args, prog_name="lmdev")
+        app(args=args, prog_name="lmdev", standalone_mode=True)
     except SystemExit as exc:
-        code = exc.code
-        if code is None:
-            return 0
-        if isinstance(code, int):
-            return code
-        print(code, file=sys.stderr)
-        return 1
-    except LmdevError as exc:
-        print(f"lmdev: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except OSError as exc:  # a file that cannot be written or read: say which, without a traceback
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"lmdev: error: {where}{exc.strerror or exc}", file=sys.stderr)
-        return 1
+        return _exit_code(exc.code)
+    except BrokenPipeError:  # output piped into head and the like
+        return 0
+    except (LmdevError, OSError) as exc:
+        if state["debug"]:
+            raise
+        code = exc.exit_code if isinstance(exc, LmdevError) else 1
+        print(f"lmdev: error: {_describe(exc)}", file=sys.stderr)
+        return code
     except KeyboardInterrupt:
         print("lmdev: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # output piped into head and the like
-        return 0
     return 0
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, LmdevError):
+        return str(exc)
+    assert isinstance(exc, OSError)
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
 
 
 def main() -> None:

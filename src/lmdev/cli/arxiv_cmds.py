@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
-from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from lmdev.cli import render
 from lmdev.cli.base import app, examples, library
-from lmdev.cli.output import TextOrJson, is_interactive, message, out, print_json, progress
-from lmdev.errors import DataError, InvalidIdError, UsageError
+from lmdev.cli.options import AssumptionTags, FormatOption, NoCache, Offline, ProblemTags, TextOrJson
+from lmdev.cli.output import is_interactive, message, print_json, progress
+from lmdev.errors import InvalidIdError, UsageError
 from lmdev.ids import ArxivId, parse_arxiv_id
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lmdev.store import Library
+    from lmdev.arxiv.client import ArxivClient
     from lmdev.ingest import Outcome
-
-NO_CACHE = typer.Option(False, "--no-cache", help="Ask arXiv even if a cached answer from today exists.")
-OFFLINE = typer.Option(False, "--offline", help="Never ask arXiv; use cached answers only.")
+    from lmdev.store import Library
 
 
 class SortBy(str, Enum):
@@ -34,49 +31,23 @@ class Order(str, Enum):
     asc = "asc"
 
 
-def _client(no_cache: bool, offline: bool):  # type: ignore[no-untyped-def]
+def _client(no_cache: bool, offline: bool) -> ArxivClient:
     from lmdev.arxiv.client import ArxivClient
 
     return ArxivClient(use_cache=not no_cache, offline=offline)
 
 
-def read_id_lines(source: str) -> list[tuple[str, str]]:
-    """(where, text) for each non-blank, non-comment line of a file or of stdin (``-``)."""
-    if source == "-":
-        lines, name = sys.stdin.read().splitlines(), "<stdin>"
-    else:
-        path = Path(source)
-        try:
-            lines, name = path.read_text(encoding="utf-8").splitlines(), str(path)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(f"cannot read id list: {getattr(exc, 'strerror', None) or exc}", path=str(path)) from None
-    return [(f"{name}:{n}", line.split("#", 1)[0].strip()) for n, line in enumerate(lines, 1) if line.split("#", 1)[0].strip()]
-
-
-def _describe(outcome: Outcome) -> str:
-    if outcome.action == "failed":
-        return f"failed     {outcome.id}: {outcome.reason}"
-    paper = outcome.paper
-    assert paper is not None
-    who = paper.first_author.split()[-1] if paper.authors else "?"
-    line = f"{outcome.action:<10} {paper.id}  {paper.title} ({who}, {paper.year or 'n.d.'})"
-    if outcome.changes:
-        line += "\n           " + "; ".join(outcome.changes)
-    return line
-
-
 def _finish(outcomes: list[Outcome], fmt: TextOrJson, verb: str) -> None:
-    failed = [o for o in outcomes if o.action == "failed"]
     if fmt is TextOrJson.json:
         print_json([o.to_json() for o in outcomes])
     counts = {a: sum(o.action == a for o in outcomes) for a in ("added", "updated", "unchanged", "failed")}
     message(f"{verb}: " + ", ".join(f"{n} {a}" for a, n in counts.items() if n) if outcomes else f"{verb}: nothing to do")
-    if failed:
+    if counts["failed"]:
         raise typer.Exit(1)
 
 
-def run_sync(lib: Library, ids: list[ArxivId], fmt: TextOrJson, *, no_cache: bool, offline: bool, verb: str, **kwargs: object) -> list[Outcome]:
-    """Fetch and store with a progress bar; messages per paper on stderr as they land."""
+def _sync(lib: Library, ids: list[ArxivId], fmt: TextOrJson, *, no_cache: bool, offline: bool, verb: str, **kwargs: Any) -> list[Outcome]:
+    """Fetch and store with a progress bar; a line per paper on stderr as each lands."""
     from lmdev.ingest import sync
 
     with _client(no_cache, offline) as client, progress(len(ids), verb) as advance:
@@ -84,9 +55,9 @@ def run_sync(lib: Library, ids: list[ArxivId], fmt: TextOrJson, *, no_cache: boo
         def report(outcome: Outcome) -> None:
             advance(1)
             if fmt is TextOrJson.text:
-                message(_describe(outcome))
+                message(render.outcome_line(outcome))
 
-        return sync(lib, client, ids, on_outcome=report, **kwargs)  # type: ignore[arg-type]
+        return sync(lib, client, ids, on_outcome=report, **kwargs)
 
 
 @app.command(epilog=examples(
@@ -98,17 +69,19 @@ def run_sync(lib: Library, ids: list[ArxivId], fmt: TextOrJson, *, no_cache: boo
 ))
 def add(
     ctx: typer.Context,
-    ids: Optional[list[str]] = typer.Argument(None, metavar="[ID_OR_URL]...", help="arXiv ids or URLs, in any form."),
-    from_file: Optional[str] = typer.Option(None, "--from", metavar="FILE", help="Read ids from FILE, one per line ('-' for stdin)."),
-    problem: list[str] = typer.Option([], "--problem", "-p", metavar="ID", help="Tag every added paper with this problem."),
-    assumption: list[str] = typer.Option([], "--assumption", "-a", metavar="ID:STANCE", help="Tag every added paper with this assumption."),
-    accept_suggestions: bool = typer.Option(False, "--accept-suggestions", help="Apply the classifier's suggested tags (without prompting)."),
-    review: Optional[bool] = typer.Option(None, "--review/--no-review", help="Review the classifier's suggestions for each new paper (default: on a terminal, unless --accept-suggestions)."),
-    no_cache: bool = NO_CACHE,
-    offline: bool = OFFLINE,
-    fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f"),
+    ids: Annotated[Optional[list[str]], typer.Argument(metavar="[ID_OR_URL]...", help="arXiv ids or URLs, in any form.")] = None,
+    from_file: Annotated[Optional[str], typer.Option("--from", metavar="FILE", help="Read ids from FILE, one per line ('-' for stdin).")] = None,
+    problem: ProblemTags = [],  # noqa: B006
+    assumption: AssumptionTags = [],  # noqa: B006
+    accept_suggestions: Annotated[bool, typer.Option("--accept-suggestions", help="Apply the classifier's suggested tags (without prompting).")] = False,
+    review: Annotated[Optional[bool], typer.Option("--review/--no-review", help="Review the classifier's suggestions for each new paper (default: on a terminal, unless --accept-suggestions).")] = None,
+    no_cache: NoCache = False,
+    offline: Offline = False,
+    fmt: FormatOption = TextOrJson.text,
 ) -> None:
     """Add papers from arXiv (or refresh them if already stored, keeping their tags)."""
+    from lmdev.ingest import Outcome, read_id_lines
+
     lib = library(ctx)
     raw = [(f"argument {n}", text) for n, text in enumerate(ids or [], 1)]
     if from_file:
@@ -132,31 +105,16 @@ def add(
         review = is_interactive() and not accept_suggestions and fmt is TextOrJson.text
     before_save = None
     if accept_suggestions:
-        from lmdev.cli.review import suggestion_hook
+        from lmdev.classifier.apply import suggestion_hook
 
         before_save = suggestion_hook(lib)
-    outcomes = run_sync(lib, parsed, fmt, no_cache=no_cache, offline=offline, verb="adding", problems=problem, assumptions=assumption, before_save=before_save)
+    outcomes = _sync(lib, parsed, fmt, no_cache=no_cache, offline=offline, verb="adding", problems=problem, assumptions=assumption, before_save=before_save)
     if review:
-        _review_added(lib, outcomes)
-    if bad:
-        from lmdev.ingest import Outcome
+        from lmdev.cli.review import review_added
 
-        outcomes += [Outcome(line.split(": ", 1)[0], "failed", reason="invalid id") for line in bad]
+        review_added(lib, [o.paper for o in outcomes if o.action == "added" and o.paper is not None])
+    outcomes += [Outcome(line.split(": ", 1)[0], "failed", reason="invalid id") for line in bad]
     _finish(outcomes, fmt, "add")
-
-
-def _review_added(lib: Library, outcomes: list[Outcome]) -> None:
-    """After the fetch, walk through the new papers' suggestions one by one."""
-    from lmdev.cli.review import review_suggestions
-    from lmdev.classifier.modelcache import load_model
-
-    added = [o.paper for o in outcomes if o.action == "added" and o.paper is not None]
-    if not added:
-        return
-    model = load_model(lib)
-    for paper in added:
-        if review_suggestions(lib, paper, model):
-            lib.save(paper)
 
 
 @app.command(epilog=examples(
@@ -166,18 +124,15 @@ def _review_added(lib: Library, outcomes: list[Outcome]) -> None:
 ))
 def refresh(
     ctx: typer.Context,
-    ids: Optional[list[str]] = typer.Argument(None, metavar="[ID]...", help="Stored papers to refresh (default: all arXiv papers)."),
-    no_cache: bool = NO_CACHE,
-    offline: bool = OFFLINE,
-    fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f"),
+    ids: Annotated[Optional[list[str]], typer.Argument(metavar="[ID]...", help="Stored papers to refresh (default: all arXiv papers).")] = None,
+    no_cache: NoCache = False,
+    offline: Offline = False,
+    fmt: FormatOption = TextOrJson.text,
 ) -> None:
     """Update stored papers' arXiv metadata (versions, DOI, journal ref); tags and notes stay."""
     lib = library(ctx)
-    if ids:
-        parsed = [parse_arxiv_id(i) for i in ids]
-    else:
-        parsed = [parse_arxiv_id(p.id) for p in lib.papers() if p.is_arxiv]
-    outcomes = run_sync(lib, parsed, fmt, no_cache=no_cache, offline=offline, verb="refreshing", only_existing=True)
+    parsed = [parse_arxiv_id(i) for i in ids] if ids else [parse_arxiv_id(p.id) for p in lib.papers() if p.is_arxiv]
+    outcomes = _sync(lib, parsed, fmt, no_cache=no_cache, offline=offline, verb="refreshing", only_existing=True)
     _finish(outcomes, fmt, "refresh")
 
 
@@ -190,14 +145,14 @@ def refresh(
 ))
 def search(
     ctx: typer.Context,
-    query: str = typer.Argument(..., help="arXiv query: ti:, au:, abs:, cat:, AND/OR/ANDNOT, submittedDate:[A TO B]. Quote phrases."),
-    max_results: int = typer.Option(20, "--max", "-n", metavar="N", min=1, max=10_000, help="How many hits to fetch."),
-    sort: SortBy = typer.Option(SortBy.relevance, "--sort", help="relevance, submitted or updated."),
-    order: Order = typer.Option(Order.desc, "--order", help="desc or asc."),
-    add_hits: Optional[str] = typer.Option(None, "--add", metavar="HITS", help="Add these hits: 'all' or numbers such as 1,3-5."),
-    no_cache: bool = NO_CACHE,
-    offline: bool = OFFLINE,
-    fmt: TextOrJson = typer.Option(TextOrJson.text, "--format", "-f"),
+    query: Annotated[str, typer.Argument(help="arXiv query: ti:, au:, abs:, cat:, AND/OR/ANDNOT, submittedDate:[A TO B]. Quote phrases.")],
+    max_results: Annotated[int, typer.Option("--max", "-n", metavar="N", min=1, max=10_000, help="How many hits to fetch.")] = 20,
+    sort: Annotated[SortBy, typer.Option("--sort", help="relevance, submitted or updated.")] = SortBy.relevance,
+    order: Annotated[Order, typer.Option("--order", help="desc or asc.")] = Order.desc,
+    add_hits: Annotated[Optional[str], typer.Option("--add", metavar="HITS", help="Add these hits: 'all' or numbers such as 1,3-5.")] = None,
+    no_cache: NoCache = False,
+    offline: Offline = False,
+    fmt: FormatOption = TextOrJson.text,
 ) -> None:
     """Search arXiv and mark the hits already in the library."""
     lib = library(ctx)
@@ -208,18 +163,11 @@ def search(
     if fmt is TextOrJson.json:
         print_json({"total": result.total, "hits": [{"n": n, "in_library": p.id in stored, **p.model_dump(mode="json", exclude_defaults=True)} for n, p in enumerate(result.papers, 1)]})
     else:
-        from rich.table import Table
-
-        table = Table(box=None, pad_edge=False)
-        for column in ("#", "", "id", "year", "title", "first author"):
-            table.add_column(column, no_wrap=column in ("#", "id"), overflow="fold")
-        for n, p in enumerate(result.papers, 1):
-            table.add_row(str(n), "✓" if p.id in stored else "", p.id, str(p.year or ""), p.title, p.first_author)
-        out().print(table)
+        render.search_hits(result.papers, stored)
         message(f"{len(result.papers)} of {result.total if result.total is not None else '?'} hits; ✓ = already in the library")
     if add_hits:
         chosen = [result.papers[i - 1] for i in _pick(add_hits, len(result.papers))]
-        outcomes = run_sync(lib, [parse_arxiv_id(p.id) for p in chosen], TextOrJson.text, no_cache=False, offline=offline, verb="adding")
+        outcomes = _sync(lib, [parse_arxiv_id(p.id) for p in chosen], TextOrJson.text, no_cache=False, offline=offline, verb="adding")
         _finish(outcomes, TextOrJson.text, "add")
 
 

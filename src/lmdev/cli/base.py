@@ -1,20 +1,17 @@
-"""The Typer application object and what every command shares."""
+"""The Typer application object, its global options, and what every command needs."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from typing import TYPE_CHECKING
-
 from lmdev import __version__
+from lmdev.paths import ENV_DATA_DIR, ENV_DEBUG
 
 if TYPE_CHECKING:
     from lmdev.store import Library
-
-ENV_DATA_DIR = "LMDEV_DATA_DIR"  # also lmdev.store.ENV_DATA_DIR; kept here so --help loads no data code
 
 app = typer.Typer(
     name="lmdev",
@@ -36,6 +33,9 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+# Set by the root callback, read by the error boundary in lmdev.cli.app.
+state = {"debug": False}
+
 
 def _version(value: bool) -> None:
     if value:
@@ -46,19 +46,29 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     ctx: typer.Context,
-    data_dir: Optional[Path] = typer.Option(
-        None,
-        "--data-dir", metavar="DIR",
-        envvar=ENV_DATA_DIR,
-        help="Folder holding taxonomy.yaml and papers/ (default: the nearest data/ at or above the working directory).",
-        show_default=False,
-    ),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    data_dir: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--data-dir",
+            metavar="DIR",
+            envvar=ENV_DATA_DIR,
+            show_default=False,
+            help="Folder holding taxonomy.yaml and papers/ (default: the nearest data/ at or above the working directory).",
+        ),
+    ] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Say what happens (requests, retries, waits); -vv for more.")] = 0,
+    debug: Annotated[bool, typer.Option("--debug", envvar=ENV_DEBUG, help="Show the full traceback of an error (for bug reports).")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
 ) -> None:
     ctx.obj = {"data_dir": data_dir}
+    state["debug"] = debug
+    import logging
+
+    level = logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="lmdev: %(message)s", force=True)
 
 
-def library(ctx: typer.Context) -> "Library":
+def library(ctx: typer.Context) -> Library:
     """The library named by ``--data-dir`` / ``$LMDEV_DATA_DIR`` / the working directory."""
     from lmdev.store import Library
 

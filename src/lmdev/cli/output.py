@@ -7,40 +7,54 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 
-class TextOrJson(str, Enum):
-    text = "text"
-    json = "json"
+# C0 and C1 controls (but tab and newline, handled apart), DEL, and the bidirectional overrides
+# that can make text read differently from what it is.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_BREAKS = re.compile("[\n\u2028\u2029]")
+
+
+def safe(text: str, *, newlines: bool = False, tabs: bool = False) -> str:
+    """Text from data or a server made safe for a terminal: control characters shown as escapes
+    (``\\x1b``), never sent raw; line breaks kept only with ``newlines``; tabs become spaces
+    with ``tabs`` (for tab-separated output) and are kept otherwise."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+    if not newlines:
+        text = _BREAKS.sub(" ", text)
+    if tabs:
+        text = text.replace("\t", " ")
+    return text
 
 
 def _colour() -> bool:
     return "NO_COLOR" not in os.environ
 
 
-def out() -> "Console":
+def out() -> Console:
     """A console on stdout: colour and markup only on a TTY and without NO_COLOR."""
     from rich.console import Console
 
     return Console(highlight=False, no_color=not _colour(), soft_wrap=False)
 
 
-def err() -> "Console":
+def err() -> Console:
     from rich.console import Console
 
     return Console(stderr=True, highlight=False, no_color=not _colour())
 
 
 def message(text: str) -> None:
-    """A plain message on stderr (no markup, so ids and paths print as they are)."""
-    print(text, file=sys.stderr)
+    """A plain message on stderr: no markup, control characters escaped, line breaks kept."""
+    print(safe(text, newlines=True), file=sys.stderr)
 
 
 def print_json(data: Any) -> None:
@@ -69,4 +83,8 @@ def progress(total: int, description: str, *, minimum: int = 5) -> Iterator[Call
     )
     with bar:
         task = bar.add_task(description, total=total)
-        yield lambda n=1: bar.advance(task, n)
+
+        def advance(n: int = 1) -> None:
+            bar.advance(task, n)
+
+        yield advance

@@ -5,140 +5,32 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
+from lmdev.cli import render
 from lmdev.cli.base import app, examples, library
-from lmdev.cli.library_cmds import (
-    FILTER_ASSUMPTION,
-    FILTER_PROBLEM,
-    FILTER_STANCE,
-    FILTER_TEXT,
-    FILTER_UNTAGGED,
-    FILTER_YEAR,
-    StanceChoice,
-    select,
+from lmdev.cli.options import (
+    DEFAULT_MIN_PAPERS,
+    DEFAULT_RECENT_YEARS,
+    AssumptionFilter,
+    MinPapers,
+    ProblemFilter,
+    RecentYears,
+    StanceFilter,
+    TextFilter,
+    UntaggedFilter,
+    YearFilter,
 )
-from lmdev.cli.output import out, print_json
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from lmdev.reports.coverage import Coverage, NodeCoverage
-    from lmdev.taxonomy import Taxonomy
-
-DEFAULT_MIN_PAPERS = 3
-DEFAULT_RECENT_YEARS = 2
+from lmdev.cli.output import message, print_json
+from lmdev.errors import UsageError
 
 
 class CoverageFormat(str, Enum):
     table = "table"
     json = "json"
     markdown = "markdown"
-
-
-@app.command("coverage", epilog=examples("lmdev coverage", "lmdev coverage --format json", "lmdev coverage --format markdown > COVERAGE.md", "lmdev coverage --min-papers 5 --recent-years 1"))
-def coverage_cmd(
-    ctx: typer.Context,
-    fmt: CoverageFormat = typer.Option(CoverageFormat.table, "--format", "-f", help="table, json or markdown."),
-    min_papers: int = typer.Option(DEFAULT_MIN_PAPERS, "--min-papers", metavar="N", min=0, help="Call out problems with fewer papers than this."),
-    recent_years: int = typer.Option(DEFAULT_RECENT_YEARS, "--recent-years", metavar="N", min=1, help="Call out nodes with no paper in this many years, counted back from the newest paper."),
-) -> None:
-    """How the library covers each problem and assumption, and where the gaps are."""
-    from lmdev.reports.coverage import coverage
-
-    lib = library(ctx)
-    tax = lib.taxonomy
-    cov = coverage(tax, lib.papers(), min_papers=min_papers, recent_years=recent_years)
-    if fmt is CoverageFormat.json:
-        print_json(cov.to_json())
-    elif fmt is CoverageFormat.markdown:
-        from lmdev.reports.markdown import coverage_page
-
-        sys.stdout.write(coverage_page(tax, cov))
-    else:
-        render_coverage(tax, cov)
-
-
-def _short_labels(tax: Taxonomy) -> dict[str, str]:
-    """Column labels after the essay's numbering: LM1 is LM development's first assumption."""
-    prefix = {"lm-development": "LM", "deep-learning": "DL", "statistical-ml": "ST"}
-    labels: dict[str, str] = {}
-    for f in tax.data.fields:
-        for i, n in enumerate(tax.in_field(f.id, "assumption"), 1):
-            labels[n.id] = f"{prefix.get(f.id, f.id[:2].upper())}{n.node.ref.item or i}"
-    return labels
-
-
-def _bar(value: int, top: int, width: int = 12) -> str:
-    if not top:
-        return ""
-    full = value * width / top
-    return "█" * int(full) + ("▌" if full - int(full) >= 0.5 else "")
-
-
-def render_coverage(tax: Taxonomy, cov: Coverage) -> None:
-    from rich.table import Table
-
-    console = out()
-    console.print(f"[bold]{tax.data.source.title}[/] — coverage of {cov.total} papers ({cov.untagged} untagged)\n")
-    top = max((n.papers for n in cov.nodes), default=0)
-    for f in tax.field_order():
-        for kind in ("problem", "assumption"):
-            rows: list[NodeCoverage] = [n for n in cov.nodes if n.field == f.id and n.kind == kind]
-            if not rows:
-                continue
-            table = Table(title=f"{f.name}: {kind}s", title_justify="left", box=None, pad_edge=False, title_style="bold")
-            table.add_column("id", style="green", no_wrap=True)
-            table.add_column("papers", justify="right", no_wrap=True)
-            if kind == "assumption":
-                for stance in ("relies", "supports", "challenges"):
-                    table.add_column(stance, justify="right", no_wrap=True)
-            table.add_column("", no_wrap=True, style="cyan")
-            if kind == "problem":
-                table.add_column("newest", no_wrap=True, style="dim")
-            for n in rows:
-                extra = [str(n.relies), str(n.supports), str(n.challenges)] if kind == "assumption" else []
-                newest = [f"{n.newest_id} ({n.newest_year})" if n.newest_id else "—"] if kind == "problem" else []
-                table.add_row(n.id, str(n.papers), *extra, _bar(n.papers, top), *newest)
-            console.print(table)
-            console.print()
-    labels = _short_labels(tax)
-    used = [a.id for f in tax.field_order() for a in tax.in_field(f.id, "assumption") if any(a.id in row for row in cov.matrix.values())]
-    matrix = Table(title="Problems × assumptions: papers that rely on or support each (✗ those that challenge it)", title_justify="left", title_style="bold", box=None, pad_edge=False)
-    matrix.add_column("problem", style="green", no_wrap=True)
-    peak = max((sum(c.values()) for row in cov.matrix.values() for c in row.values()), default=1)
-    for a in used:
-        matrix.add_column(labels[a], justify="center", no_wrap=True)
-    for problem, row in cov.matrix.items():
-        cells = []
-        for a in used:
-            cell = row.get(a)
-            if not cell:
-                cells.append("")
-                continue
-            heat = ("white on grey35", "white on dark_orange3", "black on orange1", "white on red1")[min(3, sum(cell.values()) * 4 // (peak + 1))]
-            agree = cell["relies"] + cell["supports"]
-            text = (str(agree) if agree else "") + (f"✗{cell['challenges']}" if cell["challenges"] else "")
-            cells.append(f"[{heat}]{text}[/]")
-        matrix.add_row(problem, *cells)
-    console.print(matrix)
-    console.print("[dim]" + ", ".join(f"{labels[a]} {a}" for a in used) + "[/]")
-    console.print()
-    years = Table(title="Papers per year", title_justify="left", title_style="bold", box=None, pad_edge=False)
-    years.add_column("problem", style="green", no_wrap=True)
-    for y in cov.years:
-        years.add_column(str(y)[2:] if len(cov.years) > 8 else str(y), justify="right")
-    for n in cov.nodes:
-        if n.kind == "problem":
-            years.add_row(n.id, *(str(n.by_year.get(y, "")) for y in cov.years))
-    console.print(years)
-    console.print()
-    console.print("[bold]Gaps[/]")
-    for g in cov.gaps:
-        console.print(f"  [yellow]{g.id}[/] ({g.kind}): {g.reason}")
-    if not cov.gaps:
-        console.print("  none")
 
 
 class ListFormat(str, Enum):
@@ -153,18 +45,27 @@ class ExportFormat(str, Enum):
     csv = "csv"
 
 
-def _with_citekeys(lib, papers):  # type: ignore[no-untyped-def]
-    """Make citekeys for papers that lack one and store them, so they never change again."""
-    from lmdev.reports.bibtex import assign_citekeys
-    from lmdev.cli.output import message
+@app.command("coverage", epilog=examples("lmdev coverage", "lmdev coverage --format json", "lmdev coverage --format markdown > COVERAGE.md", "lmdev coverage --min-papers 5 --recent-years 1"))
+def coverage_cmd(
+    ctx: typer.Context,
+    fmt: Annotated[CoverageFormat, typer.Option("--format", "-f", help="table, json or markdown.")] = CoverageFormat.table,
+    min_papers: MinPapers = DEFAULT_MIN_PAPERS,
+    recent_years: RecentYears = DEFAULT_RECENT_YEARS,
+) -> None:
+    """How the library covers each problem and assumption, and where the gaps are."""
+    from lmdev.reports.coverage import coverage
 
-    taken = {p.citekey for p in lib.papers() if p.citekey}
-    changed = assign_citekeys(papers, taken)
-    for paper in changed:
-        lib.save(paper)
-    if changed:
-        message(f"made {len(changed)} new citekey(s), stored in the paper files")
-    return papers
+    lib = library(ctx)
+    tax = lib.taxonomy
+    cov = coverage(tax, lib.papers(), min_papers=min_papers, recent_years=recent_years)
+    if fmt is CoverageFormat.json:
+        print_json(cov.to_json())
+    elif fmt is CoverageFormat.markdown:
+        from lmdev.reports.markdown import coverage_page
+
+        sys.stdout.write(coverage_page(tax, cov))
+    else:
+        render.coverage(tax, cov)
 
 
 @app.command("reading-list", epilog=examples(
@@ -175,40 +76,35 @@ def _with_citekeys(lib, papers):  # type: ignore[no-untyped-def]
 ))
 def reading_list_cmd(
     ctx: typer.Context,
-    node_id: Optional[str] = typer.Argument(None, metavar="[ID]", help="A problem or assumption id."),
-    all_problems: bool = typer.Option(False, "--all", help="A list for every problem (with --out: one file each plus an index)."),
-    out_dir: Optional[Path] = typer.Option(None, "--out", metavar="DIR", help="With --all: write the lists into DIR."),
-    fmt: ListFormat = typer.Option(ListFormat.markdown, "--format", "-f", help="markdown, bibtex or json."),
+    node_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="A problem or assumption id.")] = None,
+    all_problems: Annotated[bool, typer.Option("--all", help="A list for every problem (with --out: one file each plus an index).")] = False,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", metavar="DIR", help="With --all: write the lists into DIR.")] = None,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="markdown, bibtex or json.")] = ListFormat.markdown,
 ) -> None:
     """The papers tagged with a problem or assumption: essay citations first, then challengers, then newest."""
     from lmdev.reports import readinglist
-    from lmdev.errors import UsageError
 
-    lib = library(ctx)
-    tax = lib.taxonomy
     if (node_id is None) == (not all_problems):
         raise UsageError("give one problem or assumption id, or --all")
     if out_dir is not None and not all_problems:
         raise UsageError("--out goes with --all")
+    if out_dir is not None and fmt is not ListFormat.markdown:
+        raise UsageError("--all --out writes Markdown lists")
+    lib = library(ctx)
+    tax = lib.taxonomy
     papers = lib.papers()
     if out_dir is not None:
-        from lmdev.cli.output import message
-        from lmdev.yamlio import atomic_write
-
-        if fmt is not ListFormat.markdown:
-            raise UsageError("--all --out writes Markdown lists")
-        for name, text in readinglist.list_files(tax, papers).items():
-            atomic_write(out_dir / name, text)
-        message(f"wrote {len(tax.problems) + 1} files to {out_dir}")
+        written = readinglist.write_files(tax, papers, out_dir)
+        message(f"wrote {written} files to {out_dir}")
         return
-    lists = readinglist.all_problem_lists(tax, papers) if all_problems else {node_id: readinglist.reading_list(tax, papers, node_id)}  # type: ignore[dict-item]
+    lists = readinglist.all_problem_lists(tax, papers) if node_id is None else {node_id: readinglist.reading_list(tax, papers, node_id)}
     if fmt is ListFormat.json:
-        print_json({k: [e.to_json() for e in v] for k, v in lists.items()} if all_problems else [e.to_json() for e in next(iter(lists.values()))])
+        print_json({k: [e.to_json() for e in v] for k, v in lists.items()} if node_id is None else [e.to_json() for e in lists[node_id]])
     elif fmt is ListFormat.bibtex:
-        from lmdev.reports.bibtex import render
+        from lmdev.reports.bibtex import render as bibtex
 
         chosen = list({e.paper.id: e.paper for entries in lists.values() for e in entries}.values())
-        sys.stdout.write(render(_with_citekeys(lib, chosen)))
+        sys.stdout.write(bibtex(chosen, taken=(p.citekey for p in papers if p.citekey)))
     else:
         sys.stdout.write("\n".join(readinglist.render_markdown(tax, k, v) for k, v in lists.items()))
 
@@ -220,58 +116,47 @@ def reading_list_cmd(
 ))
 def export(
     ctx: typer.Context,
-    fmt: ExportFormat = typer.Option(..., "--format", "-f", help="bibtex, json or csv."),
-    problem: list[str] = FILTER_PROBLEM,
-    assumption: list[str] = FILTER_ASSUMPTION,
-    stance: Optional[StanceChoice] = FILTER_STANCE,
-    year: Optional[str] = FILTER_YEAR,
-    text: Optional[str] = FILTER_TEXT,
-    untagged: bool = FILTER_UNTAGGED,
-    out_file: Optional[Path] = typer.Option(None, "--out", metavar="FILE", help="Write to FILE instead of stdout."),
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="bibtex, json or csv.")],
+    problem: ProblemFilter = [],  # noqa: B006
+    assumption: AssumptionFilter = [],  # noqa: B006
+    stance: StanceFilter = None,
+    year: YearFilter = None,
+    text: TextFilter = None,
+    untagged: UntaggedFilter = False,
+    out_file: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="Write to FILE instead of stdout.")] = None,
 ) -> None:
-    """Export papers as BibTeX, JSON or CSV, with the same filters as list."""
+    """Export papers as BibTeX, JSON or CSV, with the same filters as list. Paper files are never changed."""
+    from lmdev.filters import Selection, oldest_first
+    from lmdev.reports import bibtex
+    from lmdev.reports import export as shapes
+
     lib = library(ctx)
-    papers = sorted(select(lib, problem, assumption, stance, year, text, untagged), key=lambda p: (p.year or 0, p.id))
+    everything = lib.papers()
+    papers = oldest_first(Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged).validate(lib.taxonomy).apply(everything))
     if fmt is ExportFormat.bibtex:
-        from lmdev.reports.bibtex import render
-
-        body = render(_with_citekeys(lib, papers))
+        body = bibtex.render(papers, taken=(p.citekey for p in everything if p.citekey))
     elif fmt is ExportFormat.json:
-        import json
-
-        from lmdev.cli.library_cmds import paper_json
-
-        body = json.dumps([paper_json(p) for p in papers], indent=2, ensure_ascii=False) + "\n"
+        body = shapes.render_json(papers)
     else:
-        import csv
-        import io
-
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["id", "title", "authors", "year", "problems", "assumptions", "doi", "journal_ref", "link", "citekey"])
-        for p in papers:
-            writer.writerow([p.id, p.title, "; ".join(p.authors), p.year or "", " ".join(p.problem_ids()), " ".join(f"{a.id}:{a.stance}" for a in p.assumptions), p.doi or "", p.journal_ref or "", p.link, p.citekey or ""])
-        body = buffer.getvalue()
-    if out_file is not None:
-        from lmdev.cli.output import message
-        from lmdev.yamlio import atomic_write
-
-        atomic_write(out_file, body)
-        message(f"wrote {len(papers)} paper(s) to {out_file}")
-    else:
+        body = shapes.render_csv(papers)
+    if out_file is None:
         sys.stdout.write(body)
+        return
+    from lmdev.yamlio import atomic_write
+
+    atomic_write(out_file, body)
+    message(f"wrote {len(papers)} paper(s) to {out_file}")
 
 
 @app.command(epilog=examples("lmdev report --html site/", "lmdev report --html docs/report --min-papers 5"))
 def report(
     ctx: typer.Context,
-    html_dir: Path = typer.Option(..., "--html", metavar="DIR", help="Folder to write index.html into."),
-    min_papers: int = typer.Option(DEFAULT_MIN_PAPERS, "--min-papers", metavar="N", min=0, help="Call out problems with fewer papers than this."),
-    recent_years: int = typer.Option(DEFAULT_RECENT_YEARS, "--recent-years", metavar="N", min=1, help="Call out nodes with no paper in this many years."),
+    html_dir: Annotated[Path, typer.Option("--html", metavar="DIR", help="Folder to write index.html into.")],
+    min_papers: MinPapers = DEFAULT_MIN_PAPERS,
+    recent_years: RecentYears = DEFAULT_RECENT_YEARS,
 ) -> None:
     """Write a static HTML report (inline SVG charts, gaps, reading lists; no JavaScript)."""
-    from lmdev.reports import html as htmlreport
-    from lmdev.cli.output import message
+    from lmdev.reports import html
     from lmdev.reports.coverage import coverage
     from lmdev.yamlio import atomic_write
 
@@ -279,5 +164,5 @@ def report(
     papers = lib.papers()
     cov = coverage(lib.taxonomy, papers, min_papers=min_papers, recent_years=recent_years)
     path = html_dir / "index.html"
-    atomic_write(path, htmlreport.render(lib.taxonomy, cov, papers))
+    atomic_write(path, html.render(lib.taxonomy, cov, papers))
     message(f"wrote {path}")

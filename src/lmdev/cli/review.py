@@ -1,49 +1,37 @@
-"""Reviewing the classifier's suggestions for one paper, on a terminal or in bulk."""
+"""Reviewing the classifier's suggestions on a terminal, one key per decision."""
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Optional
 
 import typer
 
-from lmdev.classifier.model import Doc, Model, Result
+from lmdev.classifier.apply import suggestions_for
+from lmdev.classifier.model import Model
+from lmdev.classifier.modelcache import load_model
 from lmdev.cli.output import out
+from lmdev.cli.render import esc
 from lmdev.models import STANCES, Paper
 from lmdev.store import Library
-from lmdev.classifier.modelcache import apply_suggestions, load_model
 from lmdev.tagging import set_assumption, set_problem
 
 
-def suggestions_for(model: Model, paper: Paper) -> Result:
-    return model.classify(Doc.of(paper.id, paper.title, paper.abstract))
-
-
-def accept_all(library: Library, paper: Paper, model: Optional[Model] = None) -> list[str]:
-    """Apply every suggested tag as the classifier's (a person's tags stay as they are)."""
-    model = model or load_model(library)
-    return apply_suggestions(paper, suggestions_for(model, paper), library).added
-
-
-def suggestion_hook(library: Library) -> Callable[[Paper], None]:
-    """A ``before_save`` step for ``add --accept-suggestions``: the model loads once, on first use."""
-    cache: dict[str, Model] = {}
-
-    def hook(paper: Paper) -> None:
-        if "model" not in cache:
-            cache["model"] = load_model(library)
-        accept_all(library, paper, cache["model"])
-
-    return hook
+def review_added(lib: Library, papers: list[Paper]) -> None:
+    """After a fetch, walk through the new papers' suggestions one by one."""
+    if not papers:
+        return
+    model = load_model(lib)
+    for paper in papers:
+        if review_suggestions(lib, paper, model):
+            lib.save(paper)
 
 
 def review_suggestions(library: Library, paper: Paper, model: Optional[Model] = None) -> bool:
     """Ask about each suggested tag: accept (as the person's tag), reject, or change the stance."""
-    from rich.markup import escape
-
     model = model or load_model(library)
     result = suggestions_for(model, paper)
     console = out()
-    console.print(f"\n[bold]{escape(paper.title)}[/] [dim]({paper.id})[/]")
+    console.print(f"\n[bold]{esc(paper.title)}[/] [dim]({esc(paper.id)})[/]")
     have = set(paper.problem_ids()) | set(paper.assumption_stances())
     candidates = [s for s in [*result.problems, *result.assumptions] if s.suggested and s.id not in have]
     if not candidates:
@@ -52,9 +40,9 @@ def review_suggestions(library: Library, paper: Paper, model: Optional[Model] = 
     changed = False
     for s in candidates:
         label = f"{s.id}:{s.stance}" if s.stance else s.id
-        console.print(f"  [green]{s.kind} {escape(label)}[/]  score {s.score:.2f}")
+        console.print(f"  [green]{s.kind} {esc(label)}[/]  score {s.score:.2f}")
         for reason in s.reasons[:3]:
-            console.print(f"    [dim]{escape(reason)}[/]")
+            console.print(f"    [dim]{esc(reason)}[/]")
         choices = "a/r/e/q" if s.stance else "a/r/q"
         answer = typer.prompt(f"  accept, reject{', edit stance' if s.stance else ''}, quit? [{choices}]", default="a").strip().lower()[:1]
         if answer == "q":

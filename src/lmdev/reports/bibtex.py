@@ -8,7 +8,7 @@ manuscript must not break because metadata was refreshed.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from lmdev.models import Paper
 from lmdev.text import STOP, fold
@@ -93,5 +93,11 @@ def entry(paper: Paper) -> str:
     return f"@{kind}{{{paper.citekey},\n{body}\n}}\n"
 
 
-def render(papers: Iterable[Paper]) -> str:
-    return "\n".join(entry(p) for p in papers)
+def render(papers: Iterable[Paper], taken: Iterable[str] = ()) -> str:
+    """BibTeX for ``papers``. A paper without a stored citekey gets one for this output only
+    (avoiding ``taken``, the keys stored in the library): exporting never rewrites paper files."""
+    chosen = list(papers)
+    missing = [p.model_copy() for p in chosen if not p.citekey]
+    assign_citekeys(missing, set(taken))
+    keyed = {p.id: p for p in missing}
+    return "\n".join(entry(keyed.get(p.id, p)) for p in chosen)

@@ -6,10 +6,10 @@ the same :class:`Coverage`, so every output agrees with the others and with the 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import dataclasses
+from dataclasses import asdict, dataclass
 from typing import Any, Optional
 
-from lmdev.check import Extra, Finding
 from lmdev.models import STANCES, Paper
 from lmdev.taxonomy import Taxonomy
 
@@ -30,7 +30,7 @@ class NodeCoverage:
     essay_cited: int = 0
     newest_id: Optional[str] = None
     newest_year: Optional[int] = None
-    by_year: dict[int, int] = field(default_factory=dict)
+    by_year: dict[int, int] = dataclasses.field(default_factory=dict)
 
 
 @dataclass
@@ -73,7 +73,7 @@ def coverage(tax: Taxonomy, papers: list[Paper], *, min_papers: int = DEFAULT_MI
     "Recent" is measured back from the newest paper in the library, so a gap says that a node
     lags the rest of the reading list, whatever today's date.
     """
-    nodes = {n.id: NodeCoverage(n.id, n.kind, n.field.id, n.name) for fid in [f.id for f in tax.field_order()] for kind in ("problem", "assumption") for n in tax.in_field(fid, kind)}  # type: ignore[arg-type]
+    nodes = {n.id: NodeCoverage(n.id, n.kind, n.field.id, n.name) for fid in [f.id for f in tax.field_order()] for kind in ("problem", "assumption") for n in tax.in_field(fid, kind)}
     matrix: dict[str, dict[str, dict[str, int]]] = {p.id: {} for p in tax.problems}
     newest: dict[str, Paper] = {}
     present = [p.year for p in papers if p.year]
@@ -115,14 +115,3 @@ def _gaps(nodes: list[NodeCoverage], years: list[int], min_papers: int, recent_y
         if since is not None and n.papers and (n.newest_year or 0) < since:
             gaps.append(Gap(n.id, n.kind, f"nothing since {since} (newest: {n.newest_id}, {n.newest_year})"))
     return gaps
-
-
-def coverage_floor_check(min_papers: int) -> Extra:
-    """A ``check`` rule: every problem must have at least ``min_papers`` papers."""
-
-    def run(library: Any, loaded: list[Any]) -> list[Finding]:
-        cov = coverage(library.taxonomy, [item.paper for item in loaded], min_papers=min_papers)
-        path = str(library.root / "taxonomy.yaml")
-        return [Finding(path, None, f"problem {n.id!r} has {n.papers} paper(s), fewer than --min-papers-per-problem {min_papers}") for n in cov.nodes if n.kind == "problem" and n.papers < min_papers]
-
-    return run

@@ -5,12 +5,12 @@ One self-contained page: no JavaScript, no network, nothing but the file itself.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from html import escape
-from typing import Iterable
 
 from lmdev.models import Paper
-from lmdev.reports.readinglist import Entry, all_problem_lists
 from lmdev.reports.coverage import Coverage, NodeCoverage
+from lmdev.reports.readinglist import Entry, all_problem_lists
 from lmdev.taxonomy import Taxonomy
 
 COLOURS = {"relies": "#4c78a8", "supports": "#54a24b", "challenges": "#e45756", "papers": "#4c78a8"}

@@ -35,7 +35,7 @@ def taxonomy_page(tax: Taxonomy) -> str:
         else:
             lines += [f"From the {_ref(sections, f.ref.section, f.ref.item)}.", ""]
         for kind in ("assumption", "problem"):
-            nodes = tax.in_field(f.id, kind)  # type: ignore[arg-type]
+            nodes = tax.in_field(f.id, kind)
             if not nodes:
                 continue
             lines += [f"### {kind.capitalize()}s", "", "| id | name | what it says | from |", "|---|---|---|---|"]
@@ -53,7 +53,7 @@ def taxonomy_page(tax: Taxonomy) -> str:
     return "\n".join(lines) + "\n"
 
 
-def coverage_page(tax: Taxonomy, cov: "Coverage") -> str:
+def coverage_page(tax: Taxonomy, cov: Coverage) -> str:
     """Coverage as Markdown tables, for a README, a wiki or a pull-request comment."""
     lines = ["# Coverage of the essay's agenda", "", f"{cov.total} papers, {cov.untagged} untagged.", ""]
     for f in tax.field_order():
@@ -83,5 +83,5 @@ def coverage_page(tax: Taxonomy, cov: "Coverage") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _newest(n: "NodeCoverage") -> str:
+def _newest(n: NodeCoverage) -> str:
     return f"{n.newest_id} ({n.newest_year})" if n.newest_id else ""

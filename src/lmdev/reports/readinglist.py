@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from lmdev.check import Extra, Finding
 from lmdev.models import Paper
 from lmdev.taxonomy import TaxNode, Taxonomy
 
@@ -126,19 +125,11 @@ def list_files(tax: Taxonomy, papers: list[Paper]) -> dict[str, str]:
     return files
 
 
-def stale_lists_check(folder: str) -> Extra:
-    """A ``check`` rule: the reading lists in ``folder`` match what the data would generate now."""
+def write_files(tax: Taxonomy, papers: list[Paper], folder: Path) -> int:
+    """Write one Markdown list per problem plus an index into ``folder``; returns the file count."""
+    from lmdev.yamlio import atomic_write
 
-    def run(library: Any, loaded: list[Any]) -> list[Finding]:
-        expected = list_files(library.taxonomy, [item.paper for item in loaded])
-        root = Path(folder)
-        findings = []
-        for name, text in expected.items():
-            path = root / name
-            if not path.exists():
-                findings.append(Finding(str(path), None, "reading list is missing; run: lmdev reading-list --all --out " + folder))
-            elif path.read_text(encoding="utf-8") != text:
-                findings.append(Finding(str(path), None, "reading list is stale; run: lmdev reading-list --all --out " + folder))
-        return findings
-
-    return run
+    files = list_files(tax, papers)
+    for name, text in files.items():
+        atomic_write(folder / name, text)
+    return len(files)

@@ -1,0 +1,70 @@
+"""Turning the classifier's suggestions into tags on a paper, without touching a person's tags."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Optional
+
+from lmdev.classifier.model import Doc, Model, Result
+from lmdev.classifier.modelcache import load_model
+from lmdev.models import Paper
+from lmdev.store import Library
+from lmdev.tagging import set_assumption, set_problem
+
+
+def suggestions_for(model: Model, paper: Paper) -> Result:
+    """The model's result for a stored paper."""
+    return model.classify(Doc.of(paper.id, paper.title, paper.abstract))
+
+
+@dataclass
+class Applied:
+    added: list[str]
+    removed: list[str]
+
+
+def apply_suggestions(paper: Paper, result: Result, library: Library) -> Applied:
+    """Write suggested tags as the classifier's. A person's (or the essay's) tag is never touched.
+
+    Classifier tags that are no longer suggested are removed: they are the model's state, not
+    anyone's judgement.
+    """
+    tax = library.taxonomy
+    added: list[str] = []
+    removed: list[str] = []
+
+    had = set(paper.problem_ids()) | set(paper.assumption_stances())
+    for s in result.problems:
+        if s.suggested:
+            if set_problem(paper, tax, s.id, by="classifier", score=s.score) and s.id not in had:
+                added.append(s.id)
+        elif any(t.id == s.id and t.by == "classifier" for t in paper.problems):
+            paper.problems = [t for t in paper.problems if t.id != s.id]
+            removed.append(s.id)
+    for s in result.assumptions:
+        if s.suggested:
+            if set_assumption(paper, tax, s.id, s.stance or "relies", by="classifier", score=s.score) and s.id not in had:
+                added.append(f"{s.id}:{s.stance}")
+        elif any(t.id == s.id and t.by == "classifier" for t in paper.assumptions):
+            paper.assumptions = [t for t in paper.assumptions if t.id != s.id]
+            removed.append(s.id)
+    return Applied(added, removed)
+
+
+def accept_all(library: Library, paper: Paper, model: Optional[Model] = None) -> list[str]:
+    """Apply every suggested tag as the classifier's (a person's tags stay as they are)."""
+    model = model or load_model(library)
+    return apply_suggestions(paper, suggestions_for(model, paper), library).added
+
+
+def suggestion_hook(library: Library) -> Callable[[Paper], None]:
+    """A ``before_save`` step for ``add --accept-suggestions``: the model loads once, on first use."""
+    cache: dict[str, Model] = {}
+
+    def hook(paper: Paper) -> None:
+        if "model" not in cache:
+            cache["model"] = load_model(library)
+        accept_all(library, paper, cache["model"])
+
+    return hook

@@ -1,0 +1,43 @@
+"""Options that several commands share, defined once as ``Annotated`` types."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+
+class TextOrJson(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class StanceChoice(str, Enum):
+    relies = "relies"
+    supports = "supports"
+    challenges = "challenges"
+
+
+FormatOption = Annotated[TextOrJson, typer.Option("--format", "-f", help="text, or json for scripts (on stdout).")]
+
+# The filters of `list`, shared with `export`.
+ProblemFilter = Annotated[list[str], typer.Option("--problem", "-p", metavar="ID", help="Only papers tagged with this problem (repeatable).")]
+AssumptionFilter = Annotated[list[str], typer.Option("--assumption", "-a", metavar="ID", help="Only papers tagged with this assumption (repeatable).")]
+StanceFilter = Annotated[Optional[StanceChoice], typer.Option("--stance", help="With --assumption: only this stance.")]
+YearFilter = Annotated[Optional[str], typer.Option("--year", metavar="YEARS", help="YEAR, FROM-TO, FROM- or -TO.")]
+TextFilter = Annotated[Optional[str], typer.Option("--text", metavar="WORDS", help="Words that must all appear in id, title, abstract, authors or notes.")]
+UntaggedFilter = Annotated[bool, typer.Option("--untagged", help="Only papers with no tags at all.")]
+
+# Tag flags, shared by `tag` and `add`.
+ProblemTags = Annotated[list[str], typer.Option("--problem", "-p", metavar="ID", help="Problem id to tag with (repeatable).")]
+AssumptionTags = Annotated[list[str], typer.Option("--assumption", "-a", metavar="ID:STANCE", help="ID:STANCE, stance one of relies, supports, challenges (repeatable).")]
+
+# arXiv access.
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Ask arXiv even if a cached answer from today exists.")]
+Offline = Annotated[bool, typer.Option("--offline", help="Never ask arXiv; use cached answers only.")]
+
+MinPapers = Annotated[int, typer.Option("--min-papers", metavar="N", min=0, help="Call out problems with fewer papers than this.")]
+RecentYears = Annotated[int, typer.Option("--recent-years", metavar="N", min=1, help="Call out nodes with no paper in this many years, counted back from the newest paper.")]
+DEFAULT_MIN_PAPERS = 3
+DEFAULT_RECENT_YEARS = 2
