@@ -35,8 +35,8 @@ def test_list_filters_by_problem_assumption_stance_year_and_text(cli, data_dir: 
     assert "2005.14165" not in efficiency
     challengers = ids("--assumption", "out-of-the-box", "--stance", "challenges")
     assert "2205.05638" in challengers and "2005.14165" not in challengers
-    assert ids("--problem", "efficiency", "--year", "2023-") == {p for p in efficiency if p.startswith("23")}
-    assert ids("--text", "speculative decoding") == {"2211.17192", "2302.01318"}
+    assert ids("--problem", "efficiency", "--year", "2023-") == {p for p in efficiency if int(p[:2]) >= 23}
+    assert {"2211.17192", "2302.01318"} <= ids("--text", "speculative decoding")
     assert ids("--text", "leviathan") == {"2211.17192"}
     assert ids("--year", "2013") == {"1312.6114"}
     assert ids("--untagged") == set()

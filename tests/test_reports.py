@@ -40,8 +40,11 @@ def test_coverage_counts_equal_those_computed_from_the_files(cli, data_dir: Path
     expected = Counter(a["stance"] for p in raw if any(t["id"] == "efficiency" for t in p.get("problems", [])) for a in p.get("assumptions", []) if a["id"] == "fixed-recipe")
     assert cell == {s: expected[s] for s in ("relies", "supports", "challenges")}
     gaps = {(g["id"], g["reason"]) for g in report["gaps"]}
-    assert any(i == "fixed-recipe" and "no paper challenges" in r for i, r in gaps)
-    assert any(i == "optimization" and "fewer than 3" in r for i, r in gaps)
+    challenged = {a for (a, s) in stances if s == "challenges"}
+    for node in taxonomy["assumptions"]:
+        assert any(i == node["id"] and "no paper challenges" in r for i, r in gaps) == (node["id"] not in challenged), node["id"]
+    for node in taxonomy["problems"]:
+        assert any(i == node["id"] and "fewer than 3" in r for i, r in gaps) == (papers[node["id"]] < 3), node["id"]
 
 
 def test_coverage_table_and_markdown_show_every_problem(cli, data_dir: Path) -> None:
@@ -53,9 +56,11 @@ def test_coverage_table_and_markdown_show_every_problem(cli, data_dir: Path) -> 
 
 
 def test_check_can_require_papers_per_problem(cli, data_dir: Path) -> None:
-    assert cli("--data-dir", str(data_dir), "check", "--min-papers-per-problem", "1").code == 0
-    result = cli("--data-dir", str(data_dir), "check", "--min-papers-per-problem", "2")
-    assert result.code == 1 and "problem 'optimization' has 1 paper(s)" in result.out
+    counts = Counter(t["id"] for p in _raw_papers(data_dir) for t in p.get("problems", []))
+    fewest, least = min(counts.items(), key=lambda item: (item[1], item[0]))
+    assert cli("--data-dir", str(data_dir), "check", "--min-papers-per-problem", str(least)).code == 0
+    result = cli("--data-dir", str(data_dir), "check", "--min-papers-per-problem", str(least + 1))
+    assert result.code == 1 and f"problem {fewest!r} has {least} paper(s)" in result.out
 
 
 def test_reading_list_holds_exactly_the_tagged_papers_in_the_documented_order(cli, data_dir: Path) -> None:

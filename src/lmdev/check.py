@@ -54,6 +54,8 @@ def check_library(library: Library, extras: tuple[Rule, ...] = ()) -> tuple[int,
         for i, atag in enumerate(paper.assumptions):
             if not taxonomy.has(atag.id, "assumption"):
                 findings.append(Finding(path, line("assumptions", i, "id"), f"unknown assumption id {atag.id!r}"))
+        if paper.problems and paper.primary is None:
+            findings.append(Finding(path, line("problems"), f"paper {paper.id} names no primary problem (set one with: lmdev tag {paper.id} --primary ID)"))
         if not paper.assumptions:
             findings.append(Finding(path, line("id"), f"paper {paper.id} maps to no assumption (add one with: lmdev tag {paper.id} --assumption ID:STANCE)"))
         keys = [("DOI", paper.doi.lower() if paper.doi else None, seen_doi), ("title", normalise_title(paper.title), seen_title)]
@@ -64,6 +66,7 @@ def check_library(library: Library, extras: tuple[Rule, ...] = ()) -> tuple[int,
                 findings.append(Finding(path, line("doi" if label == "DOI" else "title"), f"duplicates {seen[key]} (same {label})"))
             else:
                 seen[key] = Path(path).name
+    findings.extend(_rejected_rules(library, seen_id))
     for extra in extras:
         findings.extend(extra(library, loaded))
     return len(loaded) + len(errors), findings
@@ -132,3 +135,16 @@ def stale_lists_rule(folder: Path) -> Rule:
         return findings
 
     return run
+
+
+def _rejected_rules(library: Library, library_ids: dict[str, str]) -> list[Finding]:
+    """The record of rejected papers parses line by line, and no paper is both kept and rejected."""
+    from lmdev import decisions
+
+    entries, errors = decisions.scan(library.root)
+    findings = [Finding(e.path or "?", e.line, e.message) for e in errors]
+    path = str(decisions.path_for(library.root))
+    for entry in entries:
+        if entry.rejection.id in library_ids:
+            findings.append(Finding(path, entry.line, f"{entry.rejection.id} is rejected here but kept in the library ({library_ids[entry.rejection.id]}); keep one decision"))
+    return findings

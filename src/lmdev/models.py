@@ -66,6 +66,7 @@ class Work(_Strict):
     name: str
     problems: list[str] = Field(default_factory=list)
     assumptions: dict[str, Stance] = Field(default_factory=dict)
+    note: Optional[str] = None
     ref: Ref
 
     @model_validator(mode="after")
@@ -78,6 +79,15 @@ class Work(_Strict):
 class Decision(_Strict):
     id: str
     ref: Ref
+    text: str
+
+
+class Observation(_Strict):
+    """A point the essay makes more than once that bears on how tags are read."""
+
+    id: str
+    ref: Ref
+    applies_to: list[str] = Field(default_factory=list)
     text: str
 
 
@@ -95,6 +105,7 @@ class TaxonomyFile(_Strict):
     fields: list[FieldNode]
     assumptions: list[Node]
     problems: list[Node]
+    observations: list[Observation] = Field(default_factory=list)
     decisions: list[Decision] = Field(default_factory=list)
     works: list[Work] = Field(default_factory=list)
 
@@ -139,6 +150,7 @@ class Paper(_Strict):
     comment: Optional[str] = None
     essay_cited: bool = False
     citekey: Optional[str] = None
+    primary: Optional[str] = None
     problems: list[ProblemTag] = Field(default_factory=list)
     assumptions: list[AssumptionTag] = Field(default_factory=list)
     notes: Optional[str] = None
@@ -159,6 +171,8 @@ class Paper(_Strict):
             repeated = sorted({i for i in ids if ids.count(i) > 1})
             if repeated:
                 raise ValueError(f"{name} lists {', '.join(repeated)} more than once")
+        if self.primary is not None and self.primary not in self.problem_ids():
+            raise ValueError(f"primary {self.primary!r} is not one of the paper's problems")
         return self
 
     @property

@@ -40,7 +40,18 @@ def set_problem(paper: Paper, taxonomy: Taxonomy, node_id: str, *, by: TagSource
         paper.problems = [ProblemTag(id=node_id, by=by, score=score) if t.id == node_id else t for t in paper.problems]
         return True
     paper.problems = [*paper.problems, ProblemTag(id=node_id, by=by, score=score)]
+    if paper.primary is None:
+        paper.primary = node_id
     return True
+
+
+def set_primary(paper: Paper, taxonomy: Taxonomy, node_id: str) -> bool:
+    """Make ``node_id`` the paper's primary problem (the one it attacks most), tagging it if needed."""
+    changed = set_problem(paper, taxonomy, node_id)
+    if paper.primary != node_id:
+        paper.primary = node_id
+        return True
+    return changed
 
 
 def set_assumption(paper: Paper, taxonomy: Taxonomy, node_id: str, stance: str, *, by: TagSource = "person", score: Optional[float] = None) -> bool:
@@ -63,8 +74,12 @@ def remove_tags(paper: Paper, ids: Iterable[str]) -> list[str]:
     """Remove problem or assumption tags by id; returns the ids that were present."""
     wanted = set(ids)
     removed = [t.id for t in paper.problems if t.id in wanted] + [t.id for t in paper.assumptions if t.id in wanted]
+    if paper.primary in wanted:
+        paper.primary = None  # cleared first: a primary must always be one of the problems
     paper.problems = [t for t in paper.problems if t.id not in wanted]
     paper.assumptions = [t for t in paper.assumptions if t.id not in wanted]
+    if paper.primary is None and paper.problems:
+        paper.primary = paper.problems[0].id
     return removed
 
 
@@ -100,9 +115,10 @@ class TagChange:
     assumptions: list[str] = field(default_factory=list)
     remove: list[str] = field(default_factory=list)
     note: Optional[str] = None
+    primary: Optional[str] = None
 
     def __bool__(self) -> bool:
-        return bool(self.problems or self.assumptions or self.remove or self.note is not None)
+        return bool(self.problems or self.assumptions or self.remove or self.note is not None or self.primary)
 
     def validate(self, taxonomy: Taxonomy) -> None:
         """Check every id and stance before anything is read or written."""
@@ -112,11 +128,15 @@ class TagChange:
             taxonomy.get(parse_assumption_spec(spec)[0], "assumption")
         for node_id in self.remove:
             taxonomy.get(node_id)
+        if self.primary is not None:
+            taxonomy.get(self.primary, "problem")
 
     def apply(self, paper: Paper, taxonomy: Taxonomy) -> list[str]:
         """Change ``paper`` in place; returns the ids asked to be removed that it did not have."""
         apply_tag_flags(paper, taxonomy, self.problems, self.assumptions)
         removed = remove_tags(paper, self.remove)
+        if self.primary is not None:
+            set_primary(paper, taxonomy, self.primary)
         if self.note is not None:
             paper.notes = self.note or None
         return [node_id for node_id in dict.fromkeys(self.remove) if node_id not in removed]

@@ -152,6 +152,12 @@ def _first_reference_error(tax: TaxonomyFile) -> Optional[tuple[tuple[Any, ...],
     for i, d in enumerate(tax.decisions):
         if err := bad_ref(("decisions", i), d.ref.section):
             return err
+    for i, o in enumerate(tax.observations):
+        if err := bad_ref(("observations", i), o.ref.section):
+            return err
+        for j, node_id in enumerate(o.applies_to):
+            if node_id not in kinds:
+                return ("observations", i, "applies_to", j), f"applies_to {node_id!r} is not an assumption or problem"
     for i, w in enumerate(tax.works):
         if err := bad_ref(("works", i), w.ref.section):
             return err

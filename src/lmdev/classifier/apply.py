@@ -10,7 +10,7 @@ from lmdev.classifier.model import Doc, Model, Result
 from lmdev.classifier.modelcache import load_model
 from lmdev.models import Paper
 from lmdev.store import Library
-from lmdev.tagging import set_assumption, set_problem
+from lmdev.tagging import remove_tags, set_assumption, set_problem
 
 
 def suggestions_for(model: Model, paper: Paper) -> Result:
@@ -40,15 +40,13 @@ def apply_suggestions(paper: Paper, result: Result, library: Library) -> Applied
             if set_problem(paper, tax, s.id, by="classifier", score=s.score) and s.id not in had:
                 added.append(s.id)
         elif any(t.id == s.id and t.by == "classifier" for t in paper.problems):
-            paper.problems = [t for t in paper.problems if t.id != s.id]
-            removed.append(s.id)
+            removed += remove_tags(paper, [s.id])
     for s in result.assumptions:
         if s.suggested:
             if set_assumption(paper, tax, s.id, s.stance or "relies", by="classifier", score=s.score) and s.id not in had:
                 added.append(f"{s.id}:{s.stance}")
         elif any(t.id == s.id and t.by == "classifier" for t in paper.assumptions):
-            paper.assumptions = [t for t in paper.assumptions if t.id != s.id]
-            removed.append(s.id)
+            removed += remove_tags(paper, [s.id])
     return Applied(added, removed)
 
 

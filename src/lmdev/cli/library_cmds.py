@@ -131,6 +131,7 @@ def show(ctx: typer.Context, paper_id: PaperId, fmt: FormatOption = TextOrJson.t
 @app.command(epilog=examples(
     "lmdev tag 2205.14135 --problem efficiency --assumption fixed-recipe:relies",
     "lmdev tag 2205.14135 --remove cost-irrelevant",
+    "lmdev tag 2205.05638 --primary efficiency",
     "lmdev tag 2205.14135 --note 'IO-aware exact attention'",
     "lmdev tag 2205.14135              (on a terminal: review the classifier's suggestions)",
 ))
@@ -141,16 +142,17 @@ def tag(
     assumption: AssumptionTags = [],  # noqa: B006
     remove: Annotated[list[str], typer.Option("--remove", "-r", metavar="ID", help="Problem or assumption id to remove (repeatable).")] = [],  # noqa: B006
     note: Annotated[Optional[str], typer.Option("--note", metavar="TEXT", help="Set the paper's notes.")] = None,
+    primary: Annotated[Optional[str], typer.Option("--primary", metavar="ID", help="The problem the paper attacks most (tagged if it was not).")] = None,
     accept_suggestions: Annotated[bool, typer.Option("--accept-suggestions", help="Apply the classifier's suggested tags without prompting.")] = False,
 ) -> None:
     """Tag a paper by hand; with no tag options on a terminal, review the classifier's suggestions."""
     from lmdev.tagging import TagChange, tag_paper
 
     lib = library(ctx)
-    change = TagChange(problems=problem, assumptions=assumption, remove=remove, note=note)
+    change = TagChange(problems=problem, assumptions=assumption, remove=remove, note=note, primary=primary)
     if not (change or accept_suggestions):
         if not is_interactive():
-            raise UsageError("give --problem, --assumption, --remove, --note or --accept-suggestions (prompts only run on a terminal)")
+            raise UsageError("give --problem, --assumption, --primary, --remove, --note or --accept-suggestions (prompts only run on a terminal)")
         from lmdev.cli.review import review_suggestions
 
         paper = lib.get(paper_id)

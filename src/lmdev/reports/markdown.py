@@ -42,11 +42,18 @@ def taxonomy_page(tax: Taxonomy) -> str:
             for n in nodes:
                 lines.append(f"| `{n.id}` | {n.name} | {n.node.description} | {_ref(sections, n.node.ref.section, n.node.ref.item)} |")
             lines.append("")
-    lines += ["## Works the essay cites", "", "| work | problems | assumptions (stance) |", "|---|---|---|"]
+    lines += ["## Works the essay cites", "", "Only what the essay itself says of each work; the project's own readings are in the paper files.", ""]
+    lines += ["| work | why the essay names it | problems | assumptions (stance) |", "|---|---|---|---|"]
     for w in tax.data.works:
         link = f"[{w.name}](https://arxiv.org/abs/{w.arxiv})" if w.arxiv else f"[{w.name}]({w.url})"
         stances = ", ".join(f"`{a}` ({s})" for a, s in w.assumptions.items()) or "none given"
-        lines.append(f"| {link} | {', '.join(f'`{p}`' for p in w.problems)} | {stances} |")
+        problems = ", ".join(f"`{p}`" for p in w.problems) or "none given"
+        lines.append(f"| {link} | {w.note or ''} | {problems} | {stances} |")
+    if tax.data.observations:
+        lines += ["", "## Points the essay makes twice", ""]
+        for o in tax.data.observations:
+            bears = ", ".join(f"`{a}`" for a in o.applies_to)
+            lines += [f"- **{o.id}** (bears on {bears}; {_ref(sections, o.ref.section, o.ref.item)}): {o.text}"]
     lines += ["", "## Reading decisions", ""]
     for d in tax.data.decisions:
         lines += [f"- **{d.id}**: {d.text}"]

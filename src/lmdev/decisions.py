@@ -1,0 +1,167 @@
+"""The tracker's record of papers judged out of scope: ``<data dir>/rejected.yaml``.
+
+Accepted papers become paper files; rejected ones are recorded here with a short reason, so
+that nobody (and no ``watch``) proposes them again, and so that the classifier learns what the
+group does not want. The file is a YAML list with one flow mapping per line, in the order the
+decisions were made. One entry per line is what makes it safe to merge: the ``.gitattributes``
+that ``lmdev init`` writes gives it git's union merge, so two people triaging on two machines
+and merging keep every decision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import yaml
+
+from lmdev import yamlio
+from lmdev.errors import DataError
+from lmdev.ids import normalise_paper_id
+
+REJECTED_FILE = "rejected.yaml"
+MAX_REASON = 300
+HEADER = (
+    "# Papers this tracker judged out of scope: one per line, oldest first.\n"
+    "# Written by `lmdev reject` and `lmdev review`; `lmdev check` validates it.\n"
+    "# Git merges it line by line (see .gitattributes), so concurrent triage keeps every decision.\n"
+)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    id: str
+    reason: str
+    date: Optional[dt.date] = None
+    title: Optional[str] = None
+
+    def to_line(self) -> str:
+        """One line of the file: a YAML flow mapping in a list item."""
+        data: dict[str, object] = {"id": self.id, "reason": self.reason}
+        if self.date is not None:
+            data["date"] = self.date.isoformat()
+        if self.title:
+            data["title"] = self.title
+        text = yaml.safe_dump([data], default_flow_style=None, allow_unicode=True, width=1 << 30, sort_keys=False)
+        line = text.strip()
+        if "\n" in line:  # a value yaml would fold over lines; keep the record on one line
+            line = "- " + yaml.safe_dump(data, default_flow_style=True, allow_unicode=True, width=1 << 30, sort_keys=False).strip()
+        return line
+
+
+@dataclass(frozen=True)
+class Entry:
+    rejection: Rejection
+    line: int
+
+
+def path_for(data_dir: Path) -> Path:
+    return data_dir / REJECTED_FILE
+
+
+def load(data_dir: Path) -> list[Entry]:
+    """Every recorded rejection with its line; raises :class:`DataError` naming the first bad line."""
+    entries, errors = scan(data_dir)
+    if errors:
+        raise errors[0]
+    return entries
+
+
+def scan(data_dir: Path) -> tuple[list[Entry], list[DataError]]:
+    """Every valid entry, and an error for each line that is not one (for ``lmdev check``)."""
+    path = path_for(data_dir)
+    if not path.exists():
+        return [], []
+    text = yamlio.read_text(path, max_bytes=64 * 1024 * 1024)
+    entries: list[Entry] = []
+    errors: list[DataError] = []
+    for number, raw in enumerate(text.split("\n"), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            entries.append(Entry(_parse_line(line), number))
+        except DataError as exc:
+            errors.append(DataError(exc.message, path=str(path), line=number))
+    return entries, errors
+
+
+def _parse_line(line: str) -> Rejection:
+    if not line.startswith("- {") or not line.endswith("}"):
+        raise DataError("each line must be one entry: - {id: ..., reason: ...}")
+    data, _ = yamlio.parse(line, path="")
+    if not isinstance(data, list) or len(data) != 1 or not isinstance(data[0], dict):
+        raise DataError("each line must be one entry: - {id: ..., reason: ...}")
+    item = data[0]
+    unknown = set(item) - {"id", "reason", "date", "title"}
+    if unknown:
+        raise DataError(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
+    paper_id, reason = item.get("id"), item.get("reason")
+    if not isinstance(paper_id, str) or not paper_id.strip():
+        raise DataError("an entry needs an 'id' string")
+    if not isinstance(reason, str) or not reason.strip():
+        raise DataError(f"{paper_id}: an entry needs a 'reason'")
+    try:
+        canonical = normalise_paper_id(paper_id)
+    except Exception as exc:
+        raise DataError(f"not a paper id: {paper_id!r} ({exc})") from None
+    date = item.get("date")
+    if isinstance(date, str):
+        try:
+            date = dt.date.fromisoformat(date)
+        except ValueError:
+            raise DataError(f"{paper_id}: date {date!r} is not YYYY-MM-DD") from None
+    if date is not None and not isinstance(date, dt.date):
+        raise DataError(f"{paper_id}: date must be YYYY-MM-DD")
+    title = item.get("title")
+    if title is not None and not isinstance(title, str):
+        raise DataError(f"{paper_id}: title must be a string")
+    return Rejection(canonical, reason.strip(), date, title)
+
+
+def rejected_ids(data_dir: Path) -> set[str]:
+    return {entry.rejection.id for entry in load(data_dir)}
+
+
+def record(data_dir: Path, rejections: Iterable[Rejection]) -> list[Rejection]:
+    """Append rejections not yet on record (atomically); returns those added."""
+    path = path_for(data_dir)
+    existing = load(data_dir)
+    known = {entry.rejection.id for entry in existing}
+    new: list[Rejection] = []
+    for rejection in rejections:
+        if len(rejection.reason) > MAX_REASON:
+            raise DataError(f"{rejection.id}: reason is longer than {MAX_REASON} characters")
+        if rejection.id not in known:
+            known.add(rejection.id)
+            new.append(rejection)
+    if not new:
+        return []
+    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+    if text and not text.endswith("\n"):
+        text += "\n"
+    text += "".join(r.to_line() + "\n" for r in new)
+    yamlio.atomic_write(path, text)
+    return new
+
+
+def forget(data_dir: Path, ids: Iterable[str]) -> list[str]:
+    """Remove ids from the record (a paper that is accepted after all); returns those removed."""
+    path = path_for(data_dir)
+    wanted = set(ids)
+    if not path.exists() or not wanted:
+        return []
+    entries = {entry.line: entry.rejection.id for entry in load(data_dir)}
+    kept: list[str] = []
+    removed: list[str] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+        if entries.get(number) in wanted:
+            removed.append(entries[number])
+            continue
+        kept.append(line)
+    if removed:
+        yamlio.atomic_write(path, "\n".join(kept))
+    return removed

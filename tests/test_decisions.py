@@ -1,0 +1,89 @@
+"""The record of rejected papers and the primary problem: the tracker's decisions."""
+
+import datetime as dt
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import shipped_count
+
+from lmdev import decisions
+from lmdev.errors import DataError
+from lmdev.store import Library
+
+
+def test_every_shipped_paper_with_problems_names_a_primary_among_them() -> None:
+    from helpers import SHIPPED
+
+    papers = Library(SHIPPED).papers()
+    assert len(papers) == shipped_count()
+    assert all(p.primary in p.problem_ids() for p in papers if p.problems)
+
+
+def test_rejections_append_one_line_each_and_skip_known_ids(empty_data_dir: Path) -> None:
+    first = decisions.Rejection("2504.17039", "not about language models: air pollution", dt.date(2025, 4, 26), "Dense Air Pollution Estimation")
+    assert decisions.record(empty_data_dir, [first]) == [first]
+    assert decisions.record(empty_data_dir, [first, decisions.Rejection("2504.17040", "survey: [x] of {y}, with 'quotes': and #hash")]) != []
+    text = (empty_data_dir / "rejected.yaml").read_text()
+    entries = [line for line in text.splitlines() if line.startswith("- {")]
+    assert len(entries) == 2
+    loaded = decisions.load(empty_data_dir)
+    assert [e.rejection.id for e in loaded] == ["2504.17039", "2504.17040"]
+    assert loaded[1].rejection.reason == "survey: [x] of {y}, with 'quotes': and #hash"
+    assert loaded[0].rejection == first
+
+
+def test_a_bad_line_is_named_by_check_with_its_line_and_the_rest_still_counts(cli, data_dir: Path) -> None:
+    path = data_dir / "rejected.yaml"
+    path.write_text(path.read_text() + "- {id: '2504.99999'}\nnot a list item\n- {id: '2205.14135', reason: kept and rejected}\n")
+    result = cli("--data-dir", str(data_dir), "check", "--format", "json")
+    assert result.code == 1
+    found = {(Path(f["path"]).name, f["message"].split(":")[0]) for f in json.loads(result.out)["findings"]}
+    assert ("rejected.yaml", "2504.99999") in found
+    assert any("each line must be one entry" in f["message"] for f in json.loads(result.out)["findings"])
+    assert any("2205.14135 is rejected here but kept" in f["message"] for f in json.loads(result.out)["findings"])
+
+
+def test_load_refuses_a_damaged_record_naming_the_line(empty_data_dir: Path) -> None:
+    (empty_data_dir / "rejected.yaml").write_text("- {id: '2504.17039', reason: fine}\n- {id: 2504 17039, reason: bad id}\n")
+    with pytest.raises(DataError) as info:
+        decisions.load(empty_data_dir)
+    assert info.value.line == 2
+
+
+def test_two_branches_rejecting_different_papers_merge_without_conflict(tmp_path: Path) -> None:
+    """The shipped .gitattributes gives rejected.yaml git's union merge."""
+    repo = tmp_path / "repo"
+    (repo / "data").mkdir(parents=True)
+    from helpers import REPO
+
+    (repo / ".gitattributes").write_text((REPO / ".gitattributes").read_text())
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
+
+    git("init", "-q", "-b", "main")
+    git("config", "user.email", "t@example.org")
+    git("config", "user.name", "t")
+    decisions.record(repo / "data", [decisions.Rejection("2504.00001", "first")])
+    git("add", "-A")
+    git("commit", "-qm", "one")
+    git("checkout", "-qb", "alice")
+    decisions.record(repo / "data", [decisions.Rejection("2504.00002", "alice's")])
+    git("commit", "-qam", "alice")
+    git("checkout", "-q", "main")
+    decisions.record(repo / "data", [decisions.Rejection("2504.00003", "bob's")])
+    git("commit", "-qam", "bob")
+    git("merge", "-q", "alice", "-m", "merge")
+    assert sorted(e.rejection.id for e in decisions.load(repo / "data")) == ["2504.00001", "2504.00002", "2504.00003"]
+
+
+def test_tag_primary_sets_it_and_check_wants_one(cli, data_dir: Path) -> None:
+    assert cli("--data-dir", str(data_dir), "tag", "2205.05638", "--primary", "efficiency").code == 0
+    assert Library(data_dir).get("2205.05638").primary == "efficiency"
+    path = data_dir / "papers" / "2205.05638.yaml"
+    path.write_text(path.read_text().replace("primary: efficiency\n", ""))
+    result = cli("--data-dir", str(data_dir), "check")
+    assert result.code == 1 and "names no primary problem" in result.out
+    assert cli("--data-dir", str(data_dir), "tag", "2205.05638", "--remove", "prompting").code == 0
