@@ -6,8 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import shipped_count
 
+from helpers import shipped_count
 from lmdev import decisions
 from lmdev.errors import DataError
 from lmdev.store import Library
