@@ -37,6 +37,7 @@ class Rejection:
     reason: str
     date: Optional[dt.date] = None
     title: Optional[str] = None
+    abstract: Optional[str] = None
 
     def to_line(self) -> str:
         """One line of the file: a YAML flow mapping in a list item."""
@@ -45,6 +46,8 @@ class Rejection:
             data["date"] = self.date.isoformat()
         if self.title:
             data["title"] = self.title
+        if self.abstract:
+            data["abstract"] = self.abstract
         text = yaml.safe_dump([data], default_flow_style=None, allow_unicode=True, width=1 << 30, sort_keys=False)
         line = text.strip()
         if "\n" in line:  # a value yaml would fold over lines; keep the record on one line
@@ -96,7 +99,7 @@ def _parse_line(line: str) -> Rejection:
     if not isinstance(data, list) or len(data) != 1 or not isinstance(data[0], dict):
         raise DataError("each line must be one entry: - {id: ..., reason: ...}")
     item = data[0]
-    unknown = set(item) - {"id", "reason", "date", "title"}
+    unknown = set(item) - {"id", "reason", "date", "title", "abstract"}
     if unknown:
         raise DataError(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
     paper_id, reason = item.get("id"), item.get("reason")
@@ -116,10 +119,12 @@ def _parse_line(line: str) -> Rejection:
             raise DataError(f"{paper_id}: date {date!r} is not YYYY-MM-DD") from None
     if date is not None and not isinstance(date, dt.date):
         raise DataError(f"{paper_id}: date must be YYYY-MM-DD")
-    title = item.get("title")
+    title, abstract = item.get("title"), item.get("abstract")
     if title is not None and not isinstance(title, str):
         raise DataError(f"{paper_id}: title must be a string")
-    return Rejection(canonical, reason.strip(), date, title)
+    if abstract is not None and not isinstance(abstract, str):
+        raise DataError(f"{paper_id}: abstract must be a string")
+    return Rejection(canonical, reason.strip(), date, title, abstract)
 
 
 def rejected_ids(data_dir: Path) -> set[str]:

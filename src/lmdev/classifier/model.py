@@ -64,12 +64,29 @@ class Suggestion:
 
 @dataclass
 class Result:
+    """Every problem and assumption with its score, best first, plus how relevant the paper is
+    to the essay's agenda (0 to 1) and the problem it most likely attacks (its primary)."""
+
     paper_id: str
     problems: list[Suggestion]
     assumptions: list[Suggestion]
 
+    @property
+    def relevance(self) -> float:
+        return self.problems[0].score if self.problems else 0.0
+
+    @property
+    def primary(self) -> Optional[str]:
+        return self.problems[0].id if self.problems else None
+
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.paper_id, "problems": [s.to_json() for s in self.problems], "assumptions": [s.to_json() for s in self.assumptions]}
+        return {
+            "id": self.paper_id,
+            "relevance": round(self.relevance, 3),
+            "primary": self.primary,
+            "problems": [s.to_json() for s in self.problems],
+            "assumptions": [s.to_json() for s in self.assumptions],
+        }
 
 
 class Model:

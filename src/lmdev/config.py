@@ -1,0 +1,46 @@
+"""A tracker's own defaults: ``<data dir>/config.yaml``, every key optional.
+
+Kept small on purpose: settings a group wants to share in its repository (which arXiv
+categories to watch, for instance), not per-user preferences.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from lmdev import yamlio
+from lmdev.errors import DataError
+
+CONFIG_FILE = "config.yaml"
+DEFAULT_CATEGORIES = ["cs.CL", "cs.LG", "cs.AI"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WatchConfig(_Strict):
+    """Defaults for ``lmdev watch``."""
+
+    categories: list[str] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1)
+
+
+class Config(_Strict):
+    watch: WatchConfig = Field(default_factory=WatchConfig)
+
+
+def load_config(data_dir: Path) -> Config:
+    """The tracker's config, or the defaults when it has none; a bad file names its line."""
+    path = data_dir / CONFIG_FILE
+    if not path.exists():
+        return Config()
+    data, node = yamlio.load(path)
+    try:
+        return Config.model_validate(data or {})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        where = ".".join(str(p) for p in loc) or "config"
+        raise DataError(f"{where}: {err['msg']}", path=str(path), line=yamlio.line_of(node, loc)) from None
