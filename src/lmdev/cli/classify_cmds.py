@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from lmdev.cli import render
-from lmdev.cli.base import app, examples, library
+from lmdev.cli.base import app, examples, library, readable_papers
 from lmdev.cli.options import FormatOption, TextOrJson
 from lmdev.cli.output import message, print_json, progress
 from lmdev.errors import UsageError
@@ -44,7 +44,7 @@ def classify(
         raise UsageError("--input classifies papers outside the library; it does not go with ids, --all or --apply")
     if input_file is not None and not input_file.exists():
         raise UsageError(f"no such input: {input_file}")
-    papers = [] if input_file is not None else [lib.get(i) for i in ids] if ids else [p for p in lib.papers() if all_papers or not p.is_tagged()]
+    papers = [] if input_file is not None else [lib.get(i) for i in ids] if ids else [p for p in readable_papers(lib) if all_papers or not p.is_tagged()]
     if input_file is None and not papers:
         message("no untagged papers to classify; name ids or use --all")
         return
@@ -53,7 +53,7 @@ def classify(
     if input_file is not None:
         _classify_input(lib, model, input_file, fmt, workers)
         return
-    from lmdev.classifier.apply import apply_suggestions, suggestions_for
+    from lmdev.classifier.apply import apply_to_stored, suggestions_for
 
     results = [(paper, suggestions_for(model, paper)) for paper in papers]
     if fmt is TextOrJson.json:
@@ -63,8 +63,8 @@ def classify(
             render.classification(result, paper.title, terminal=sys.stdout.isatty())
     if apply:
         for paper, result in results:
-            applied = apply_suggestions(paper, result, lib)
-            if lib.save(paper):
+            applied, changed = apply_to_stored(lib, paper.id, result)
+            if changed:
                 message(f"{paper.id}: added {', '.join(applied.added) or 'nothing'}" + (f"; removed {', '.join(applied.removed)}" if applied.removed else ""))
 
 
@@ -120,7 +120,7 @@ def eval_cmd(
     from lmdev.classifier.evaluation import cross_validate
 
     lib = library(ctx)
-    papers = lib.papers()
+    papers = readable_papers(lib)
     with progress(folds, "cross-validating", minimum=1):
         evaluation = cross_validate(lib.taxonomy, papers, folds)
     if fmt is TextOrJson.json:

@@ -6,6 +6,7 @@ rich is imported lazily so that ``lmdev --help`` stays fast.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import sys
@@ -33,6 +34,13 @@ def safe(text: str, *, newlines: bool = False, tabs: bool = False) -> str:
     if tabs:
         text = text.replace("\t", " ")
     return text
+
+
+class SafeFormatter(logging.Formatter):
+    """Log records go to a terminal too: retries quote what a server said."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return safe(super().format(record), newlines=True)
 
 
 def _colour() -> bool:

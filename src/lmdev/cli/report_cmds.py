@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from lmdev.cli import render
-from lmdev.cli.base import app, examples, library
+from lmdev.cli.base import app, examples, library, readable_papers
 from lmdev.cli.options import (
     DEFAULT_MIN_PAPERS,
     DEFAULT_RECENT_YEARS,
@@ -57,7 +57,7 @@ def coverage_cmd(
 
     lib = library(ctx)
     tax = lib.taxonomy
-    cov = coverage(tax, lib.papers(), min_papers=min_papers, recent_years=recent_years)
+    cov = coverage(tax, readable_papers(lib), min_papers=min_papers, recent_years=recent_years)
     if fmt is CoverageFormat.json:
         print_json(cov.to_json())
     elif fmt is CoverageFormat.markdown:
@@ -92,7 +92,7 @@ def reading_list_cmd(
         raise UsageError("--all --out writes Markdown lists")
     lib = library(ctx)
     tax = lib.taxonomy
-    papers = lib.papers()
+    papers = readable_papers(lib)
     if out_dir is not None:
         written = readinglist.write_files(tax, papers, out_dir)
         message(f"wrote {written} files to {out_dir}")
@@ -131,7 +131,7 @@ def export(
     from lmdev.reports import export as shapes
 
     lib = library(ctx)
-    everything = lib.papers()
+    everything = readable_papers(lib)
     papers = oldest_first(Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged).validate(lib.taxonomy).apply(everything))
     if fmt is ExportFormat.bibtex:
         body = bibtex.render(papers, taken=(p.citekey for p in everything if p.citekey))
@@ -161,7 +161,7 @@ def report(
     from lmdev.yamlio import atomic_write
 
     lib = library(ctx)
-    papers = lib.papers()
+    papers = readable_papers(lib)
     cov = coverage(lib.taxonomy, papers, min_papers=min_papers, recent_years=recent_years)
     path = html_dir / "index.html"
     atomic_write(path, html.render(lib.taxonomy, cov, papers))
