@@ -5,12 +5,14 @@ Each finding names the file (and line where known), so CI can annotate a pull re
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 from lmdev import yamlio
+from lmdev.errors import DataError
 from lmdev.ids import normalise_paper_id
 from lmdev.store import Library, LoadedPaper, normalise_title
 
@@ -125,9 +127,15 @@ def stale_lists_rule(folder: Path) -> Rule:
         findings = []
         for name, text in expected.items():
             path = folder / name
-            if not path.exists():
+            if not os.path.lexists(path):
                 findings.append(Finding(str(path), None, f"reading list is missing; run: lmdev reading-list --all --out {folder}"))
-            elif path.read_text(encoding="utf-8") != text:
+                continue
+            try:
+                stale = yamlio.read_text(path, follow_symlinks=False) != text
+            except DataError as exc:
+                findings.append(Finding(str(path), None, exc.message))
+                continue
+            if stale:
                 findings.append(Finding(str(path), None, f"reading list is stale; run: lmdev reading-list --all --out {folder}"))
         return findings
 

@@ -75,11 +75,12 @@ def parse(text: str, *, path: str) -> tuple[Any, Optional[yaml.Node]]:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        if node is not None:
-            _refuse_duplicate_keys(node, path)
-        data = loader.construct_document(node) if node is not None else None
+        if node is None:
+            raise DataError("file is empty: it holds only comments or blank lines", path=path)
+        _refuse_duplicate_keys(node, path)
+        data = loader.construct_document(node)
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc, path) from None
+        raise _yaml_error(exc, path, text) from None
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise DataError(f"invalid value: {exc}", path=path) from None
     finally:
@@ -87,10 +88,14 @@ def parse(text: str, *, path: str) -> tuple[Any, Optional[yaml.Node]]:
     return data, node
 
 
-def _yaml_error(exc: yaml.YAMLError, path: str) -> DataError:
+def _yaml_error(exc: yaml.YAMLError, path: str, text: str) -> DataError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return DataError(f"invalid YAML: {problem}", path=path, line=mark.line + 1 if mark else None)
+    line = mark.line + 1 if mark else None
+    position = getattr(exc, "position", None)  # a ReaderError (a control character) has no mark
+    if line is None and isinstance(position, int):
+        line = text.count("\n", 0, position) + 1
+    return DataError(f"invalid YAML: {problem}", path=path, line=line)
 
 
 def _refuse_anchors(text: str, path: str) -> None:
@@ -99,9 +104,9 @@ def _refuse_anchors(text: str, path: str) -> None:
         for event in yaml.parse(text, Loader=_Loader):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 what = "alias" if isinstance(event, yaml.AliasEvent) else "anchor"
-                raise DataError(f"YAML {what}s (&name, *name) are not allowed in data files", path=path, line=event.start_mark.line + 1 if event.start_mark else None)
+                raise DataError(f"YAML anchors and aliases (&name, *name) are not allowed in data files; found an {what}", path=path, line=event.start_mark.line + 1 if event.start_mark else None)
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc, path) from None
+        raise _yaml_error(exc, path, text) from None
 
 
 def _refuse_duplicate_keys(root: yaml.Node, path: str) -> None:
