@@ -17,6 +17,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the user's environment, cache or the network."""
     monkeypatch.delenv("LMDEV_DATA_DIR", raising=False)
     monkeypatch.setenv("LMDEV_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("LMDEV_RATE_LOCK", str(tmp_path / "rate" / "arxiv-rate.lock"))
     monkeypatch.setenv("LMDEV_ARXIV_API", "http://127.0.0.1:9/unreachable")
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")

@@ -310,9 +310,12 @@ def test_the_shipped_gitignore_covers_temporary_and_lock_files(name: str) -> Non
     assert any(fnmatch.fnmatch(name, p.lstrip("/")) for p in patterns), name
 
 
-def test_a_paper_too_large_to_read_back_is_never_written(empty_data_dir: Path) -> None:
+def test_a_paper_too_large_to_read_back_is_never_written(empty_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lmdev import yamlio
+
+    monkeypatch.setattr(yamlio, "MAX_FILE_BYTES", 20_000)
     lib = Library(empty_data_dir)
-    paper = Paper(id="2401.00001", title="Huge", abstract="word " * 300_000, assumptions=[AssumptionTag(id="end-to-end", stance="relies")])
+    paper = Paper(id="2401.00001", title="Huge", abstract="word " * 5_000, assumptions=[AssumptionTag(id="end-to-end", stance="relies")])
     with pytest.raises(DataError, match="larger than"):
         lib.save(paper)
     assert not lib.path_for("2401.00001").exists()
