@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Optional
 
@@ -23,33 +22,6 @@ from helpers import SHIPPED, Result, snapshot
 
 GOOD = ["2205.14135", "2307.03172", "2005.14165"]
 HOSTILE = "2401.00009.yaml"
-
-
-@pytest.fixture(autouse=True)
-def _no_hang() -> Iterator[None]:
-    """A test that would hang (reading a FIFO or /dev/zero) fails instead."""
-    if not hasattr(signal, "SIGALRM"):
-        yield
-        return
-
-    def expire(*_: object) -> None:
-        raise TimeoutError("the command hung")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(30)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-@pytest.fixture
-def lib_dir(empty_data_dir: Path) -> Path:
-    """A small library: the shipped taxonomy and three good papers (fast to run commands on)."""
-    for paper_id in GOOD:
-        shutil.copy(SHIPPED / "papers" / f"{paper_id}.yaml", empty_data_dir / "papers")
-    return empty_data_dir
 
 
 def _symlink_to(target: str) -> Callable[[Path, Path], None]:
@@ -115,20 +87,20 @@ READ_COMMANDS = {
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
-def test_check_names_a_special_file_named_like_a_paper(cli, lib_dir: Path, tmp_path: Path, kind: str) -> None:
-    KINDS[kind](lib_dir / "papers" / HOSTILE, tmp_path)
-    result = cli("--data-dir", str(lib_dir), "check", "--format", "json")
+def test_check_names_a_special_file_named_like_a_paper(cli, small_dir: Path, tmp_path: Path, kind: str) -> None:
+    KINDS[kind](small_dir / "papers" / HOSTILE, tmp_path)
+    result = cli("--data-dir", str(small_dir), "check", "--format", "json")
     assert result.code == 1, result.err
     findings = json.loads(result.out)["findings"]
-    assert [f["path"] for f in findings] == [str(lib_dir / "papers" / HOSTILE)]
+    assert [f["path"] for f in findings] == [str(small_dir / "papers" / HOSTILE)]
     assert "regular file" in findings[0]["message"] or "directory" in findings[0]["message"]
 
 
 @pytest.mark.parametrize("command", sorted(READ_COMMANDS))
 @pytest.mark.parametrize("kind", ["symlink-dev-zero", "fifo", "directory", "symlink-outside"])
-def test_read_commands_skip_a_special_file_and_go_on(cli, lib_dir: Path, tmp_path: Path, kind: str, command: str) -> None:
-    KINDS[kind](lib_dir / "papers" / HOSTILE, tmp_path)
-    result = cli("--data-dir", str(lib_dir), *READ_COMMANDS[command])
+def test_read_commands_skip_a_special_file_and_go_on(cli, small_dir: Path, tmp_path: Path, kind: str, command: str) -> None:
+    KINDS[kind](small_dir / "papers" / HOSTILE, tmp_path)
+    result = cli("--data-dir", str(small_dir), *READ_COMMANDS[command])
     assert result.code == 1, result.err
     assert HOSTILE in result.err and "Traceback" not in result.err
     if command not in ("coverage", "reading-list"):
@@ -136,11 +108,11 @@ def test_read_commands_skip_a_special_file_and_go_on(cli, lib_dir: Path, tmp_pat
 
 
 @pytest.mark.parametrize("kind", ["symlink-dev-zero", "symlink-outside", "fifo", "directory"])
-def test_writes_never_go_through_a_special_file(cli, lib_dir: Path, tmp_path: Path, kind: str) -> None:
-    path = lib_dir / "papers" / HOSTILE
+def test_writes_never_go_through_a_special_file(cli, small_dir: Path, tmp_path: Path, kind: str) -> None:
+    path = small_dir / "papers" / HOSTILE
     KINDS[kind](path, tmp_path)
     before = snapshot(tmp_path / "outside.yaml") if (tmp_path / "outside.yaml").exists() else None
-    result = cli("--data-dir", str(lib_dir), "tag", "2401.00009", "--note", "x")
+    result = cli("--data-dir", str(small_dir), "tag", "2401.00009", "--note", "x")
     assert result.code == 1 and HOSTILE in result.err
     assert os.path.lexists(path) and not (path.is_file() and not path.is_symlink())
     if before is not None:
@@ -175,19 +147,19 @@ YAML_TRAPS = {
 
 
 @pytest.mark.parametrize("trap", sorted(YAML_TRAPS))
-def test_aliases_anchors_and_duplicate_keys_are_findings_with_a_line(cli, lib_dir: Path, trap: str) -> None:
+def test_aliases_anchors_and_duplicate_keys_are_findings_with_a_line(cli, small_dir: Path, trap: str) -> None:
     text, line, words = YAML_TRAPS[trap]
-    (lib_dir / "papers" / HOSTILE).write_text(text)
-    result = cli("--data-dir", str(lib_dir), "check", "--format", "json")
+    (small_dir / "papers" / HOSTILE).write_text(text)
+    result = cli("--data-dir", str(small_dir), "check", "--format", "json")
     assert result.code == 1
     [finding] = json.loads(result.out)["findings"]
     assert finding["path"].endswith(HOSTILE) and finding["line"] == line and words in finding["message"], finding
 
 
-def test_an_alias_bomb_that_passed_check_no_longer_exhausts_export(cli, lib_dir: Path) -> None:
-    (lib_dir / "papers" / HOSTILE).write_text(_alias_bomb(levels=12, width=10))
-    assert len((lib_dir / "papers" / HOSTILE).read_bytes()) < 16_000
-    result = cli("--data-dir", str(lib_dir), "export", "--format", "json")
+def test_an_alias_bomb_that_passed_check_no_longer_exhausts_export(cli, small_dir: Path) -> None:
+    (small_dir / "papers" / HOSTILE).write_text(_alias_bomb(levels=12, width=10))
+    assert len((small_dir / "papers" / HOSTILE).read_bytes()) < 16_000
+    result = cli("--data-dir", str(small_dir), "export", "--format", "json")
     assert result.code == 1 and HOSTILE in result.err
     assert {p["id"] for p in json.loads(result.out)} == set(GOOD)
 
@@ -232,11 +204,11 @@ IMPOSSIBLE: dict[str, tuple[str, Optional[int], str]] = {
 
 
 @pytest.mark.parametrize("case", sorted(IMPOSSIBLE))
-def test_impossible_values_are_one_finding_with_file_and_line_and_the_rest_still_reported(cli, lib_dir: Path, case: str) -> None:
+def test_impossible_values_are_one_finding_with_file_and_line_and_the_rest_still_reported(cli, small_dir: Path, case: str) -> None:
     text, line, words = IMPOSSIBLE[case]
-    (lib_dir / "papers" / HOSTILE).write_bytes(text.encode("utf-8", "surrogateescape"))
-    (lib_dir / "papers" / "2401.00010.yaml").write_text("id: '2401.00010'\ntitle: [unclosed\n")
-    result = cli("--data-dir", str(lib_dir), "check", "--format", "json")
+    (small_dir / "papers" / HOSTILE).write_bytes(text.encode("utf-8", "surrogateescape"))
+    (small_dir / "papers" / "2401.00010.yaml").write_text("id: '2401.00010'\ntitle: [unclosed\n")
+    result = cli("--data-dir", str(small_dir), "check", "--format", "json")
     assert "Traceback" not in result.err
     assert result.code == 1, result.err
     findings = json.loads(result.out)["findings"]
@@ -249,49 +221,49 @@ def test_impossible_values_are_one_finding_with_file_and_line_and_the_rest_still
     assert words in mine[0]["message"], mine[0]
     if line is not None:
         assert mine[0]["line"] == line, mine[0]
-    text_out = cli("--data-dir", str(lib_dir), "check")
+    text_out = cli("--data-dir", str(small_dir), "check")
     assert text_out.code == 1 and f"{HOSTILE}:" in text_out.out
 
 
-def test_the_same_id_in_a_yaml_and_a_yml_file_is_a_finding_and_blocks_writes(cli, lib_dir: Path) -> None:
-    shutil.copy(lib_dir / "papers" / "2205.14135.yaml", lib_dir / "papers" / "2205.14135.yml")
-    result = cli("--data-dir", str(lib_dir), "check", "--format", "json")
+def test_the_same_id_in_a_yaml_and_a_yml_file_is_a_finding_and_blocks_writes(cli, small_dir: Path) -> None:
+    shutil.copy(small_dir / "papers" / "2205.14135.yaml", small_dir / "papers" / "2205.14135.yml")
+    result = cli("--data-dir", str(small_dir), "check", "--format", "json")
     assert result.code == 1
     findings = json.loads(result.out)["findings"]
     assert any(f["path"].endswith("2205.14135.yml") and f["line"] == 1 and "also the id of 2205.14135.yaml" in f["message"] for f in findings), findings
-    before = snapshot(lib_dir)
-    tagged = cli("--data-dir", str(lib_dir), "tag", "2205.14135", "--note", "which file?")
+    before = snapshot(small_dir)
+    tagged = cli("--data-dir", str(small_dir), "tag", "2205.14135", "--note", "which file?")
     assert tagged.code == 1 and "2205.14135.yml" in tagged.err
-    assert snapshot(lib_dir) == before
+    assert snapshot(small_dir) == before
 
 
 @pytest.mark.parametrize("command", sorted(READ_COMMANDS))
-def test_read_commands_with_one_broken_file_name_it_and_go_on(cli, lib_dir: Path, command: str) -> None:
-    (lib_dir / "papers" / HOSTILE).write_text(IMPOSSIBLE["month-13"][0])
-    result: Result = cli("--data-dir", str(lib_dir), *READ_COMMANDS[command])
+def test_read_commands_with_one_broken_file_name_it_and_go_on(cli, small_dir: Path, command: str) -> None:
+    (small_dir / "papers" / HOSTILE).write_text(IMPOSSIBLE["month-13"][0])
+    result: Result = cli("--data-dir", str(small_dir), *READ_COMMANDS[command])
     assert result.code == 1
     assert f"{HOSTILE}:3" in result.err and "Traceback" not in result.err
     if command not in ("coverage", "reading-list"):
         assert "2307.03172" in result.out
 
 
-def test_a_paper_file_is_read_once_and_never_past_its_size(lib_dir: Path, tmp_path: Path) -> None:
+def test_a_paper_file_is_read_once_and_never_past_its_size(small_dir: Path, tmp_path: Path) -> None:
     from lmdev.errors import DataError
     from lmdev.store import Library
 
-    path = lib_dir / "papers" / HOSTILE
+    path = small_dir / "papers" / HOSTILE
     path.write_bytes(b"id: '2401.00009'\n" + b"#" * 2_000_000)
     with pytest.raises(DataError, match="larger than"):
-        Library(lib_dir).read(path)
+        Library(small_dir).read(path)
 
 
 @pytest.mark.parametrize("kind", ["fifo", "symlink-dev-zero", "directory"])
-def test_check_reading_lists_names_a_special_file_instead_of_reading_it(cli, lib_dir: Path, tmp_path: Path, kind: str) -> None:
+def test_check_reading_lists_names_a_special_file_instead_of_reading_it(cli, small_dir: Path, tmp_path: Path, kind: str) -> None:
     lists = tmp_path / "lists"
-    assert cli("--data-dir", str(lib_dir), "reading-list", "--all", "--out", str(lists)).code == 0
+    assert cli("--data-dir", str(small_dir), "reading-list", "--all", "--out", str(lists)).code == 0
     (lists / "efficiency.md").unlink()
     KINDS[kind](lists / "efficiency.md", tmp_path)
-    result = cli("--data-dir", str(lib_dir), "check", "--reading-lists", str(lists), "--format", "json")
+    result = cli("--data-dir", str(small_dir), "check", "--reading-lists", str(lists), "--format", "json")
     assert result.code == 1
     [finding] = json.loads(result.out)["findings"]
     assert finding["path"].endswith("efficiency.md") and ("regular file" in finding["message"] or "directory" in finding["message"])

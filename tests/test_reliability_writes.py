@@ -82,7 +82,7 @@ def test_threads_updating_one_paper_lose_nothing(empty_data_dir: Path) -> None:
 
 
 @pytest.mark.parametrize("command", ["refresh", "add"])
-def test_a_note_written_while_arxiv_answers_survives_refresh_and_add(cli, data_dir: Path, arxiv: FakeArxiv, command: str) -> None:
+def test_a_note_written_while_arxiv_answers_survives_refresh_and_add(cli, small_dir: Path, arxiv: FakeArxiv, command: str) -> None:
     """The stored file changes between the start of the command and the answer arriving."""
     from lmdev.tagging import TagChange, tag_paper
 
@@ -90,33 +90,33 @@ def test_a_note_written_while_arxiv_answers_survives_refresh_and_add(cli, data_d
     original = arxiv.server.RequestHandlerClass.do_GET  # type: ignore[attr-defined]
 
     def slow_answer(handler: object) -> None:
-        tag_paper(Library(data_dir), PAPER, TagChange(note="written during the refresh", problems=["scaling"]))
+        tag_paper(Library(small_dir), PAPER, TagChange(note="written during the refresh", problems=["scaling"]))
         original(handler)
 
     arxiv.server.RequestHandlerClass.do_GET = slow_answer  # type: ignore[attr-defined]
-    result = cli("--data-dir", str(data_dir), command, PAPER)
+    result = cli("--data-dir", str(small_dir), command, PAPER)
     assert result.code == 0, result.err
-    paper = Library(data_dir).get(PAPER)
+    paper = Library(small_dir).get(PAPER)
     assert paper.notes == "written during the refresh"
     assert "scaling" in paper.problem_ids()
     assert paper.version == 3
 
 
-def test_a_tag_written_while_classify_runs_survives_apply(cli, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_tag_written_while_classify_runs_survives_apply(cli, small_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from lmdev.classifier import apply
     from lmdev.tagging import TagChange, tag_paper
 
     real = apply.suggestions_for
 
     def and_meanwhile(model: object, paper: Paper) -> object:
-        tag_paper(Library(data_dir), paper.id, TagChange(note=f"meanwhile {paper.id}"))
+        tag_paper(Library(small_dir), paper.id, TagChange(note=f"meanwhile {paper.id}"))
         return real(model, paper)  # type: ignore[arg-type]
 
     monkeypatch.setattr(apply, "suggestions_for", and_meanwhile)
-    result = cli("--data-dir", str(data_dir), "classify", PAPER, "2307.03172", "--apply")
+    result = cli("--data-dir", str(small_dir), "classify", PAPER, "2307.03172", "--apply")
     assert result.code == 0, result.err
     for paper_id in (PAPER, "2307.03172"):
-        assert Library(data_dir).get(paper_id).notes == f"meanwhile {paper_id}"
+        assert Library(small_dir).get(paper_id).notes == f"meanwhile {paper_id}"
 
 
 # --- a file whose name does not match its id -------------------------------------------------
@@ -134,13 +134,13 @@ def test_a_tag_written_while_classify_runs_survives_apply(cli, data_dir: Path, m
     ],
     ids=lambda a: "-".join(a[:1] + a[2:3]),
 )
-def test_a_hand_made_copy_never_makes_a_write_land_in_another_papers_file(cli, data_dir: Path, arxiv: FakeArxiv, args: list[str]) -> None:
-    original = data_dir / "papers" / f"{PAPER}.yaml"
-    copy = data_dir / "papers" / "2401.00002.yaml"
+def test_a_hand_made_copy_never_makes_a_write_land_in_another_papers_file(cli, small_dir: Path, arxiv: FakeArxiv, args: list[str]) -> None:
+    original = small_dir / "papers" / f"{PAPER}.yaml"
+    copy = small_dir / "papers" / "2401.00002.yaml"
     copy.write_bytes(original.read_bytes())
     arxiv.papers = {"2401.00002": {}, PAPER: {}}
     before = original.read_bytes()
-    result = cli("--data-dir", str(data_dir), *args)
+    result = cli("--data-dir", str(small_dir), *args)
     assert original.read_bytes() == before
     assert result.code == 1, result.err
     assert "2401.00002.yaml" in result.err and PAPER in result.err
@@ -162,21 +162,21 @@ def test_a_hand_made_copy_never_makes_a_write_land_in_another_papers_file(cli, d
     ],
     ids=["note-latin1", "note-two-bytes", "problem", "assumption", "list-text", "export-text", "show-id"],
 )
-def test_invalid_utf8_arguments_are_refused_and_every_file_still_loads(cli, data_dir: Path, args: list[str]) -> None:
-    before = snapshot(data_dir)
-    result = cli("--data-dir", str(data_dir), *args)
+def test_invalid_utf8_arguments_are_refused_and_every_file_still_loads(cli, small_dir: Path, args: list[str]) -> None:
+    before = snapshot(small_dir)
+    result = cli("--data-dir", str(small_dir), *args)
     assert result.code == 2, result.err
     assert "UTF-8" in result.err and "Traceback" not in result.err
     assert len(result.err.strip().splitlines()) == 1
-    assert snapshot(data_dir) == before
-    assert cli("--data-dir", str(data_dir), "check").code == 0
+    assert snapshot(small_dir) == before
+    assert cli("--data-dir", str(small_dir), "check").code == 0
 
 
-def test_invalid_utf8_from_a_real_shell_is_refused(data_dir: Path, tmp_path: Path) -> None:
+def test_invalid_utf8_from_a_real_shell_is_refused(small_dir: Path, tmp_path: Path) -> None:
     env = {**os.environ, "LMDEV_CACHE_DIR": str(tmp_path / "cache")}
-    proc = subprocess.run([sys.executable, "-m", "lmdev", "--data-dir", str(data_dir), "tag", PAPER, b"--note", b"caf\xe9"], env=env, capture_output=True)  # type: ignore[list-item]
+    proc = subprocess.run([sys.executable, "-m", "lmdev", "--data-dir", str(small_dir), "tag", PAPER, b"--note", b"caf\xe9"], env=env, capture_output=True)  # type: ignore[list-item]
     assert proc.returncode == 2 and b"UTF-8" in proc.stderr
-    assert Library(data_dir).get(PAPER).notes is None
+    assert Library(small_dir).get(PAPER).notes is None
 
 
 def test_the_library_refuses_text_that_cannot_be_written_as_utf8(empty_data_dir: Path) -> None:
@@ -252,12 +252,12 @@ def test_tricky_text_round_trips_exactly_through_a_paper_file(empty_data_dir: Pa
     assert len(path.read_text(encoding="utf-8").splitlines()) == path.read_bytes().count(b"\n")
 
 
-def test_a_note_with_special_line_breaks_round_trips_through_the_cli(cli, data_dir: Path) -> None:
+def test_a_note_with_special_line_breaks_round_trips_through_the_cli(cli, small_dir: Path) -> None:
     note = "first\u2028second\u0085third\u2029fourth"
-    assert cli("--data-dir", str(data_dir), "tag", PAPER, "--note", note).code == 0
-    shown = json.loads(cli("--data-dir", str(data_dir), "show", PAPER, "--format", "json").out)
+    assert cli("--data-dir", str(small_dir), "tag", PAPER, "--note", note).code == 0
+    shown = json.loads(cli("--data-dir", str(small_dir), "show", PAPER, "--format", "json").out)
     assert shown["notes"] == note
-    assert cli("--data-dir", str(data_dir), "check").code == 0
+    assert cli("--data-dir", str(small_dir), "check").code == 0
 
 
 # --- refresh keeps every field a person set ----------------------------------------------------
@@ -274,13 +274,13 @@ HAND_SET = {
 
 
 @pytest.mark.parametrize("field", sorted(HAND_SET))
-def test_refresh_keeps_a_field_a_person_set_when_arxiv_has_none(cli, data_dir: Path, arxiv: FakeArxiv, field: str) -> None:
-    path = data_dir / "papers" / f"{PAPER}.yaml"
+def test_refresh_keeps_a_field_a_person_set_when_arxiv_has_none(cli, small_dir: Path, arxiv: FakeArxiv, field: str) -> None:
+    path = small_dir / "papers" / f"{PAPER}.yaml"
     data = yaml.safe_load(path.read_text())
     data[field] = HAND_SET[field]
     path.write_text(render(Paper.model_validate(data)))
     arxiv.papers = {PAPER: {"version": 4}}
-    result = cli("--data-dir", str(data_dir), "refresh", PAPER)
+    result = cli("--data-dir", str(small_dir), "refresh", PAPER)
     assert result.code == 0, result.err
     after = yaml.safe_load(path.read_text())
     assert after["version"] == 4 and after["title"] == f"A study numbered {PAPER}"
@@ -293,12 +293,19 @@ TEMP_NAMES = [f".{PAPER}.yaml.k3j9x2qa.tmp", ".2401.00001.yml.abcd1234.tmp", ".h
 
 
 @pytest.mark.parametrize("name", TEMP_NAMES)
-def test_temporary_files_are_ignored_by_check_and_cleaned_up_by_the_next_write(cli, data_dir: Path, name: str) -> None:
-    stale = data_dir / "papers" / name
+def test_temporary_files_are_ignored_by_check_and_cleaned_up_by_the_next_write(cli, small_dir: Path, name: str) -> None:
+    stale = small_dir / "papers" / name
     stale.write_text("id: '2205.14135'\ntitle: half a fi")
-    result = cli("--data-dir", str(data_dir), "check")
+    result = cli("--data-dir", str(small_dir), "check")
     assert result.code == 0, result.out + result.err
-    assert cli("--data-dir", str(data_dir), "tag", PAPER, "--note", "x").code == 0
+    assert cli("--data-dir", str(small_dir), "tag", PAPER, "--note", "x").code == 0
+    assert not stale.exists()
+
+
+def test_temporary_files_are_cleaned_up_by_a_read_command_too(cli, small_dir: Path) -> None:
+    stale = small_dir / "papers" / TEMP_NAMES[0]
+    stale.write_text("half")
+    assert cli("--data-dir", str(small_dir), "list").code == 0
     assert not stale.exists()
 
 

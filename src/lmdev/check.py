@@ -15,6 +15,7 @@ from lmdev import yamlio
 from lmdev.errors import DataError
 from lmdev.ids import normalise_paper_id
 from lmdev.store import Library, LoadedPaper, normalise_title
+from lmdev.text import printable
 
 
 @dataclass(frozen=True)
@@ -83,11 +84,23 @@ def _line_finder(item: LoadedPaper) -> Callable[..., Optional[int]]:
     return line
 
 
+def _workflow_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _workflow_property(text: str) -> str:
+    return _workflow_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
 def github_annotation(finding: Finding) -> str:
-    """A GitHub Actions workflow command that annotates the file in a pull request."""
-    message = finding.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A GitHub Actions workflow command that annotates the file in a pull request.
+
+    Escaped as the workflow-command syntax requires (``%``, CR and LF everywhere; ``:`` and
+    ``,`` in properties too), and with other control characters removed, so a file name or a
+    message cannot end the command early or start another one.
+    """
     line = f",line={finding.line}" if finding.line else ""
-    return f"::error file={finding.path}{line}::{message}"
+    return printable(f"::error file={_workflow_property(finding.path)}{line}::{_workflow_data(finding.message)}")
 
 
 def optional_rules(min_papers_per_problem: Optional[int] = None, reading_lists: Optional[Path] = None) -> tuple[Rule, ...]:

@@ -23,7 +23,7 @@ from lmdev.cli.options import (
     UntaggedFilter,
     YearFilter,
 )
-from lmdev.cli.output import is_interactive, message, print_json, safe
+from lmdev.cli.output import is_interactive, message, print_json, safe, write
 from lmdev.errors import UsageError
 
 
@@ -79,7 +79,7 @@ def taxonomy(
     elif fmt is TaxonomyFormat.markdown:
         from lmdev.reports.markdown import taxonomy_page
 
-        sys.stdout.write(taxonomy_page(tax))
+        write(taxonomy_page(tax))
     else:
         render.taxonomy_tree(tax)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -23,7 +22,7 @@ from lmdev.cli.options import (
     UntaggedFilter,
     YearFilter,
 )
-from lmdev.cli.output import message, print_json
+from lmdev.cli.output import message, print_json, write
 from lmdev.errors import UsageError
 
 
@@ -63,7 +62,7 @@ def coverage_cmd(
     elif fmt is CoverageFormat.markdown:
         from lmdev.reports.markdown import coverage_page
 
-        sys.stdout.write(coverage_page(tax, cov))
+        write(coverage_page(tax, cov))
     else:
         render.coverage(tax, cov)
 
@@ -104,9 +103,9 @@ def reading_list_cmd(
         from lmdev.reports.bibtex import render as bibtex
 
         chosen = list({e.paper.id: e.paper for entries in lists.values() for e in entries}.values())
-        sys.stdout.write(bibtex(chosen, taken=(p.citekey for p in papers if p.citekey)))
+        write(bibtex(chosen, taken=(p.citekey for p in papers if p.citekey)))
     else:
-        sys.stdout.write("\n".join(readinglist.render_markdown(tax, k, v) for k, v in lists.items()))
+        write("\n".join(readinglist.render_markdown(tax, k, v) for k, v in lists.items()))
 
 
 @app.command(epilog=examples(
@@ -140,7 +139,7 @@ def export(
     else:
         body = shapes.render_csv(papers)
     if out_file is None:
-        sys.stdout.write(body)
+        write(body)
         return
     from lmdev.yamlio import atomic_write
 
