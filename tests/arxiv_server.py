@@ -11,13 +11,17 @@ from urllib.parse import parse_qs, urlparse
 
 from fakes import atom_entry, atom_feed
 
+Answer = Callable[[dict[str, str]], tuple[int, dict[str, str], bytes]]
+
 
 class FakeArxiv:
-    """Knows ``papers`` (id -> entry kwargs); records the monotonic start time of each request."""
+    """Knows ``papers`` (id -> entry kwargs); records the monotonic start time of each request.
+    ``answer``, when set, scripts the whole response (status, headers, body) from the query."""
 
     def __init__(self, papers: Optional[dict[str, dict]] = None, search: Optional[Callable[[dict[str, str]], bytes]] = None) -> None:
         self.papers: dict[str, dict] = papers or {}
         self.search = search
+        self.answer: Optional[Answer] = None
         self.starts: list[float] = []
         self.queries: list[dict[str, str]] = []
         self.user_agents: list[str] = []
@@ -29,6 +33,15 @@ class FakeArxiv:
                 params = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
                 fake.queries.append(params)
                 fake.user_agents.append(self.headers.get("User-Agent", ""))
+                if fake.answer is not None:
+                    status, headers, body = fake.answer(params)
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 if "id_list" in params:
                     ids = params["id_list"].split(",")
                     body = atom_feed([atom_entry(i, **fake.papers[i]) for i in ids if i in fake.papers])

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,29 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the user's environment, cache or the network."""
     monkeypatch.delenv("LMDEV_DATA_DIR", raising=False)
     monkeypatch.setenv("LMDEV_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("LMDEV_RATE_LOCK", str(tmp_path / "rate" / "arxiv-rate.lock"))
     monkeypatch.setenv("LMDEV_ARXIV_API", "http://127.0.0.1:9/unreachable")
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
+
+
+@pytest.fixture(autouse=True)
+def _no_hang() -> Iterator[None]:
+    """A test that would hang (a FIFO read, a server that never finishes) fails instead."""
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def expire(*_: object) -> None:
+        raise TimeoutError("the test hung for 120 s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(120)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture
@@ -37,6 +58,14 @@ def empty_data_dir(tmp_path: Path) -> Path:
     (target / "papers").mkdir(parents=True)
     shutil.copy(SHIPPED / "taxonomy.yaml", target / "taxonomy.yaml")
     return target
+
+
+@pytest.fixture
+def small_dir(empty_data_dir: Path) -> Path:
+    """The shipped taxonomy and three of its papers: quick to run commands on."""
+    for paper_id in ("2205.14135", "2307.03172", "2005.14165"):
+        shutil.copy(SHIPPED / "papers" / f"{paper_id}.yaml", empty_data_dir / "papers")
+    return empty_data_dir
 
 
 @pytest.fixture

@@ -23,5 +23,6 @@ class Result:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file's bytes, to show that a command changed nothing."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every file's bytes, to show that a command changed nothing (the library's lock file,
+    which any write attempt creates and which holds nothing, aside)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".lmdev.lock"}

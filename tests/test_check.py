@@ -86,11 +86,14 @@ def test_broken_input_never_gives_a_traceback_nor_changes_a_file(cli, data_dir: 
     assert result.code == 1
     assert f"{big}: file is 10,000,009 bytes" in result.out
     assert snapshot(data_dir) == before
-    for args in (["show", "../x"], ["tag", "../x", "--problem", "efficiency"], ["tag", "2401.00011", "--problem", "efficiency"], ["list"]):
+    for args in (["show", "../x"], ["tag", "../x", "--problem", "efficiency"], ["tag", "2401.00011", "--problem", "efficiency"]):
         result = cli("--data-dir", str(data_dir), *args)
         assert result.code in (1, 2), args
         assert len(result.err.strip().splitlines()) == 1, result.err
         assert "Traceback" not in result.err
+    listed = cli("--data-dir", str(data_dir), "list")
+    assert listed.code == 1 and "Traceback" not in listed.err
+    assert "2401.00011.yaml" in listed.err and "2401.00012.yaml" in listed.err and "2205.14135" in listed.out
     assert snapshot(data_dir) == before
 
 

@@ -5,14 +5,17 @@ Each finding names the file (and line where known), so CI can annotate a pull re
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 from lmdev import yamlio
+from lmdev.errors import DataError
 from lmdev.ids import normalise_paper_id
 from lmdev.store import Library, LoadedPaper, normalise_title
+from lmdev.text import printable
 
 
 @dataclass(frozen=True)
@@ -84,11 +87,23 @@ def _line_finder(item: LoadedPaper) -> Callable[..., Optional[int]]:
     return line
 
 
+def _workflow_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _workflow_property(text: str) -> str:
+    return _workflow_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
 def github_annotation(finding: Finding) -> str:
-    """A GitHub Actions workflow command that annotates the file in a pull request."""
-    message = finding.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A GitHub Actions workflow command that annotates the file in a pull request.
+
+    Escaped as the workflow-command syntax requires (``%``, CR and LF everywhere; ``:`` and
+    ``,`` in properties too), and with other control characters removed, so a file name or a
+    message cannot end the command early or start another one.
+    """
     line = f",line={finding.line}" if finding.line else ""
-    return f"::error file={finding.path}{line}::{message}"
+    return printable(f"::error file={_workflow_property(finding.path)}{line}::{_workflow_data(finding.message)}")
 
 
 def optional_rules(min_papers_per_problem: Optional[int] = None, reading_lists: Optional[Path] = None) -> tuple[Rule, ...]:
@@ -128,9 +143,15 @@ def stale_lists_rule(folder: Path) -> Rule:
         findings = []
         for name, text in expected.items():
             path = folder / name
-            if not path.exists():
+            if not os.path.lexists(path):
                 findings.append(Finding(str(path), None, f"reading list is missing; run: lmdev reading-list --all --out {folder}"))
-            elif path.read_text(encoding="utf-8") != text:
+                continue
+            try:
+                stale = yamlio.read_text(path, follow_symlinks=False) != text
+            except DataError as exc:
+                findings.append(Finding(str(path), None, exc.message))
+                continue
+            if stale:
                 findings.append(Finding(str(path), None, f"reading list is stale; run: lmdev reading-list --all --out {folder}"))
         return findings
 

@@ -68,6 +68,10 @@ class ArxivError(LmdevError):
         self.retry_after = retry_after
 
 
+class UnreachableError(ArxivError):
+    """arXiv could not be reached at all (name lookup or connection failed): fail fast, no retry."""
+
+
 class RateLimitedError(ArxivError):
     """arXiv kept refusing us for sending too many requests."""
 

@@ -10,15 +10,17 @@ from dataclasses import dataclass
 
 from lmdev.errors import InvalidIdError
 
-_NEW = r"(?P<new>\d{2}(?:0[1-9]|1[0-2])\.\d{4,5})"
-_OLD = r"(?P<old>[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{2}(?:0[1-9]|1[0-2])\d{3})"
-_VERSION = r"(?:v(?P<version>[1-9]\d{0,3}))?"
-_ID_RE = re.compile(rf"(?:{_NEW}|{_OLD}){_VERSION}")
+# ASCII digits only: ``\d`` would also take fullwidth or Arabic-Indic digits, which look like
+# an id, pass int(), and then name a different file.
+_NEW = r"(?P<new>[0-9]{2}(?:0[1-9]|1[0-2])\.[0-9]{4,5})"
+_OLD = r"(?P<old>[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/[0-9]{2}(?:0[1-9]|1[0-2])[0-9]{3})"
+_VERSION = r"(?:v(?P<version>[1-9][0-9]{0,3}))?"
+_ID_RE = re.compile(rf"(?:{_NEW}|{_OLD}){_VERSION}", re.ASCII)
 _URL_RE = re.compile(
     r"https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/(?P<rest>[^?#]+?)(?:\.pdf)?/?(?:[?#].*)?",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
-_SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*", re.ASCII)
 _SLUG_MAX = 80
 
 

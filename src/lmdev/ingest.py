@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from lmdev.errors import DataError
+from lmdev.errors import DataError, NotFoundError
 from lmdev.ids import ArxivId
 from lmdev.models import AssumptionTag, Paper, ProblemTag
 from lmdev.store import Library
@@ -76,7 +76,9 @@ def sync(
 ) -> list[Outcome]:
     """Fetch ``ids`` and write their files; returns one outcome per id, in input order.
 
-    A stored file that does not validate is reported and left alone, never overwritten.
+    Each paper is merged into its file as stored when the answer arrives (re-read under the
+    library lock), so a note or tag written while arXiv was answering is kept. A stored file
+    that does not validate, or whose name does not match its id, is reported and left alone.
     """
     problems, assumptions = list(problems), list(assumptions)
     taxonomy = library.taxonomy
@@ -86,7 +88,6 @@ def sync(
         taxonomy.get(parse_assumption_spec(spec)[0], "assumption")
     works = taxonomy.works_by_arxiv()
     outcomes: dict[str, Outcome] = {}
-    stored: dict[str, Paper] = {}
     to_fetch: list[ArxivId] = []
 
     def record(outcome: Outcome) -> None:
@@ -94,23 +95,11 @@ def sync(
         if on_outcome:
             on_outcome(outcome)
 
-    for arxiv_id in dict.fromkeys(ids):
-        path = library.path_for(arxiv_id.base)
-        if path.exists():
-            try:
-                stored[arxiv_id.base] = library.read(path).paper
-            except DataError as exc:
-                record(Outcome(arxiv_id.base, "failed", reason=f"stored file does not validate, left untouched: {exc}"))
-                continue
-        elif only_existing:
-            record(Outcome(arxiv_id.base, "failed", reason="not in the library"))
-            continue
-        to_fetch.append(arxiv_id)
-
-    for batch in client.fetch_batches(to_fetch):
-        for paper_id, fresh in batch.papers.items():
-            old = stored.get(paper_id)
-            paper = merge_metadata(old, fresh) if old else fresh
+    def merged(paper_id: str, fresh: Paper) -> Callable[[Optional[Paper]], Paper]:
+        def make(old: Optional[Paper]) -> Paper:
+            if old is None and only_existing:
+                raise NotFoundError("no longer in the library")
+            paper = merge_metadata(old, fresh) if old else fresh.model_copy(deep=True)
             if old is None and paper_id in works:
                 work = works[paper_id]
                 paper.essay_cited = True
@@ -119,9 +108,30 @@ def sync(
             apply_tag_flags(paper, taxonomy, problems, assumptions)
             if before_save:
                 before_save(paper)
-            changed = library.save(paper)
-            action = "added" if old is None else ("updated" if changed else "unchanged")
-            record(Outcome(paper_id, action, paper, changes=metadata_changes(old, paper) if old else []))
+            return paper
+
+        return make
+
+    for arxiv_id in dict.fromkeys(ids):
+        try:
+            stored = library.stored(arxiv_id.base)
+        except DataError as exc:
+            record(Outcome(arxiv_id.base, "failed", reason=f"stored file does not validate, left untouched: {exc}"))
+            continue
+        if stored is None and only_existing:
+            record(Outcome(arxiv_id.base, "failed", reason="not in the library"))
+            continue
+        to_fetch.append(arxiv_id)
+
+    for batch in client.fetch_batches(to_fetch):
+        for paper_id, fresh in batch.papers.items():
+            try:
+                done = library.upsert(paper_id, merged(paper_id, fresh))
+            except (DataError, NotFoundError) as exc:
+                record(Outcome(paper_id, "failed", reason=f"left untouched: {exc}"))
+                continue
+            action = "added" if done.before is None else ("updated" if done.changed else "unchanged")
+            record(Outcome(paper_id, action, done.paper, changes=metadata_changes(done.before, done.paper) if done.before else []))
         for paper_id, reason in batch.failed.items():
             record(Outcome(paper_id, "failed", reason=reason))
     order = [i.base for i in dict.fromkeys(ids)]

@@ -7,16 +7,51 @@ paper's tags name real taxonomy nodes is a cross-file rule, checked in :mod:`lmd
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, Optional
+import re
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from lmdev.errors import InvalidIdError
 from lmdev.ids import is_slug, normalise_paper_id
 
 Stance = Literal["relies", "supports", "challenges"]
 STANCES: tuple[str, ...] = ("relies", "supports", "challenges")
 TagSource = Literal["person", "essay", "classifier"]
 Kind = Literal["problem", "assumption"]
+
+
+def _utf8(value: Any) -> Any:
+    """Refuse lone surrogates: they come from invalid bytes on a command line (Python's
+    surrogate escapes) and would make the file unreadable once written. Refuse ``!!binary``
+    values too, which pydantic would otherwise decode into text."""
+    if isinstance(value, str) and any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise ValueError("is not valid UTF-8 text (it holds bytes that are not UTF-8)")
+    if isinstance(value, (bytes, bytearray)):
+        raise ValueError("must be text, not binary data")
+    return value
+
+
+_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f-\x9f\"<>\\^`{|}]+", re.IGNORECASE)
+_CITEKEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_:.+/-]*")
+
+
+def _http_url(value: str) -> str:
+    """Links end up in HTML, Markdown and BibTeX: only plain http(s) URLs, never ``javascript:``."""
+    if not _URL.fullmatch(value):
+        raise ValueError(f"must be an http:// or https:// URL without spaces, quotes or braces, not {value!r}")
+    return value
+
+
+def _citekey(value: str) -> str:
+    if not _CITEKEY.fullmatch(value):
+        raise ValueError(f"a citekey is letters, digits and _:.+/- (no spaces, commas or braces), not {value!r}")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_utf8)]
+Url = Annotated[str, BeforeValidator(_utf8), AfterValidator(_http_url)]
+Citekey = Annotated[str, BeforeValidator(_utf8), AfterValidator(_citekey)]
 
 
 class _Strict(BaseModel):
@@ -62,7 +97,7 @@ class Work(_Strict):
     """A work the essay cites as an example, with the tags the essay itself gives it."""
 
     arxiv: Optional[str] = None
-    url: Optional[str] = None
+    url: Optional[Url] = None
     name: str
     problems: list[str] = Field(default_factory=list)
     assumptions: dict[str, Stance] = Field(default_factory=dict)
@@ -95,7 +130,7 @@ class Source(_Strict):
     title: str
     author: str
     year: int
-    url: Optional[str] = None
+    url: Optional[Url] = None
 
 
 class TaxonomyFile(_Strict):
@@ -135,30 +170,34 @@ class Paper(_Strict):
     """One reading: arXiv metadata (or a URL for readings not on arXiv) and its tags."""
 
     id: str
-    url: Optional[str] = None
+    url: Optional[Url] = None
     version: Optional[int] = Field(default=None, ge=1)
-    title: str = Field(min_length=1)
-    authors: list[str] = Field(default_factory=list)
-    affiliations: dict[str, list[str]] = Field(default_factory=dict)
-    abstract: str = ""
+    title: Text = Field(min_length=1)
+    authors: list[Text] = Field(default_factory=list)
+    affiliations: dict[Text, list[Text]] = Field(default_factory=dict)
+    abstract: Text = ""
     published: Optional[dt.date] = None
     updated: Optional[dt.date] = None
-    primary_category: Optional[str] = None
-    categories: list[str] = Field(default_factory=list)
-    doi: Optional[str] = None
-    journal_ref: Optional[str] = None
-    comment: Optional[str] = None
+    primary_category: Optional[Text] = None
+    categories: list[Text] = Field(default_factory=list)
+    doi: Optional[Text] = None
+    journal_ref: Optional[Text] = None
+    comment: Optional[Text] = None
     essay_cited: bool = False
-    citekey: Optional[str] = None
+    citekey: Optional[Citekey] = None
     primary: Optional[str] = None
     problems: list[ProblemTag] = Field(default_factory=list)
     assumptions: list[AssumptionTag] = Field(default_factory=list)
-    notes: Optional[str] = None
+    notes: Optional[Text] = None
 
     @field_validator("id")
     @classmethod
     def _canonical_id(cls, value: str) -> str:
-        if normalise_paper_id(value) != value:
+        try:
+            canonical = normalise_paper_id(value)
+        except InvalidIdError as exc:
+            raise ValueError(exc.message) from None
+        if canonical != value:
             raise ValueError(f"not a canonical id (write it without version or prefix): {value!r}")
         return value
 

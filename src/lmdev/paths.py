@@ -6,11 +6,14 @@ and a reader can see at a glance everything that changes lmdev's behaviour from 
 
 from __future__ import annotations
 
-import math
+import logging
 import os
+import re
 import sys
+import tempfile
 from pathlib import Path
 from typing import Optional
+from urllib.parse import urlsplit
 
 from lmdev.errors import DataError, UsageError
 
@@ -20,6 +23,7 @@ ENV_ARXIV_API = "LMDEV_ARXIV_API"
 ENV_ARXIV_RSS = "LMDEV_ARXIV_RSS"
 ENV_ARXIV_DELAY = "LMDEV_ARXIV_DELAY"
 ENV_DEBUG = "LMDEV_DEBUG"
+ENV_RATE_LOCK = "LMDEV_RATE_LOCK"
 
 DEFAULT_ARXIV_API = "https://export.arxiv.org/api/query"
 DEFAULT_ARXIV_RSS = "https://rss.arxiv.org/rss"
@@ -27,6 +31,8 @@ DEFAULT_ARXIV_DELAY = 3.0
 
 TAXONOMY_FILE = "taxonomy.yaml"
 PAPERS_DIR = "papers"
+
+log = logging.getLogger(__name__)
 
 
 def find_data_dir(explicit: Optional[Path] = None, cwd: Optional[Path] = None) -> Path:
@@ -62,7 +68,16 @@ def cache_dir() -> Path:
 
 
 def arxiv_api_url() -> str:
-    return os.environ.get(ENV_ARXIV_API) or DEFAULT_ARXIV_API
+    """``$LMDEV_ARXIV_API`` (a mirror, or a test server), else arXiv's API; http(s) only."""
+    url = os.environ.get(ENV_ARXIV_API) or DEFAULT_ARXIV_API
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number
+    except ValueError:
+        parts = urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{ENV_ARXIV_API} must be an http:// or https:// URL, not {url!r}")
+    return url
 
 
 def arxiv_rss_url() -> str:
@@ -70,17 +85,31 @@ def arxiv_rss_url() -> str:
 
 
 def arxiv_delay() -> float:
-    """Seconds between arXiv requests; arXiv asks for 3. Refuses nan, infinities and negatives."""
+    """Seconds between arXiv requests; arXiv asks for 3. A plain decimal number only (no nan,
+    infinities, exponents or negatives); below 3 it warns."""
     raw = os.environ.get(ENV_ARXIV_DELAY)
     if raw is None or not raw.strip():
         return DEFAULT_ARXIV_DELAY
-    try:
-        value = float(raw)
-    except ValueError:
-        raise UsageError(f"{ENV_ARXIV_DELAY} must be a number of seconds, not {raw!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise UsageError(f"{ENV_ARXIV_DELAY} must be a finite, non-negative number of seconds, not {raw!r}")
+    if not re.fullmatch(r"[0-9]{1,6}(\.[0-9]*)?|\.[0-9]+", raw.strip(), re.ASCII):
+        raise UsageError(f"{ENV_ARXIV_DELAY} must be a number of seconds such as 3 or 4.5, not {raw!r}")
+    value = float(raw)
+    if value < DEFAULT_ARXIV_DELAY:
+        log.warning("%s=%s is below the %g s between requests that arXiv asks for; use it only with a mirror or a test server", ENV_ARXIV_DELAY, raw.strip(), DEFAULT_ARXIV_DELAY)
     return value
+
+
+def rate_lock_path() -> Path:
+    """The lock file that spaces arXiv requests across every lmdev process of this user.
+
+    It must not follow ``LMDEV_CACHE_DIR``, or two processes with different caches would ask
+    arXiv at once: it lives in a fixed private folder of the temporary directory.
+    ``$LMDEV_RATE_LOCK`` moves it, for tests only (so they never share a real user's spacing).
+    """
+    env = os.environ.get(ENV_RATE_LOCK)
+    if env:
+        return Path(env)
+    owner = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    return Path(tempfile.gettempdir()) / f"lmdev-{owner}" / "arxiv-rate.lock"
 
 
 def debug_enabled() -> bool:

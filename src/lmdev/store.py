@@ -3,11 +3,20 @@
 The store finds the data directory, maps ids to file names, reads files into
 :class:`~lmdev.models.Paper` objects with errors that name file, line and field, and writes
 them back deterministically and atomically.
+
+Every change to a stored paper is a read-modify-write under one lock per library
+(``<data dir>/.lmdev.lock``), held across the re-read, the change and the atomic rename, so two
+commands running at once (twenty ``lmdev tag``, a ``refresh`` beside a note) never lose each
+other's changes. Writes go to the file the paper was read from, and only when that file's name
+matches the id inside it.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -17,9 +26,13 @@ from pydantic import ValidationError
 from lmdev import yamlio
 from lmdev.errors import DataError, NotFoundError
 from lmdev.ids import file_stem, id_from_stem, normalise_paper_id
+from lmdev.locking import exclusive
 from lmdev.models import Paper
 from lmdev.paths import PAPERS_DIR, TAXONOMY_FILE, find_data_dir
 from lmdev.taxonomy import Taxonomy, load_taxonomy
+
+LOCK_FILE = ".lmdev.lock"
+SUFFIXES = (".yaml", ".yml")
 
 
 def normalise_title(title: str) -> str:
@@ -32,6 +45,26 @@ class LoadedPaper:
     paper: Paper
     path: Path
     text: str
+
+
+@dataclass
+class Update:
+    """One locked read-modify-write: the paper as stored before (None if the file is new) and after."""
+
+    before: Optional[Paper]
+    paper: Paper
+    path: Path
+    changed: bool
+
+
+def validation_error(exc: ValidationError, path: Path, node: object) -> DataError:
+    """A pydantic error as one line naming file, line and field (and how many more there are)."""
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    field = ".".join(str(p) for p in loc) or "paper"
+    message = err["msg"].removeprefix("Value error, ")
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return DataError(f"{field}: {message}{more}", path=str(path), line=yamlio.line_of(node, loc))  # type: ignore[arg-type]
 
 
 class Library:
@@ -56,25 +89,34 @@ class Library:
         return self.papers_dir / f"{file_stem(normalise_paper_id(paper_id))}.yaml"
 
     def files(self) -> list[Path]:
+        """Every entry named like a paper file (including ones that are not regular files, which
+        :meth:`read` refuses, so ``check`` can name them); temporary and hidden files are left out."""
         if not self.papers_dir.is_dir():
             return []
-        return sorted(p for p in self.papers_dir.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith("."))
+        return sorted(p for p in self.papers_dir.iterdir() if p.suffix in SUFFIXES and not p.name.startswith("."))
+
+    def locate(self, paper_id: str) -> Optional[Path]:
+        """The existing file of ``paper_id`` (``.yaml`` or ``.yml``), or None.
+
+        Raises:
+            DataError: when both exist, so no write can pick one and leave the other stale.
+        """
+        base = self.path_for(paper_id)
+        found = [p for p in (base, base.with_suffix(".yml")) if os.path.lexists(p)]
+        if len(found) > 1:
+            raise DataError(f"both {found[0].name} and {found[1].name} exist; keep one", path=str(found[1]))
+        return found[0] if found else None
 
     def read(self, path: Path) -> LoadedPaper:
         """Read and validate one paper file; raises :class:`DataError` (file, line, field, reason)."""
-        text = yamlio.read_text(path)
+        text = yamlio.read_text(path, follow_symlinks=False)
         data, node = yamlio.parse(text, path=str(path))
         if not isinstance(data, dict):
             raise DataError("a paper file must be a mapping of fields", path=str(path), line=1)
         try:
             paper = Paper.model_validate(data)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = tuple(err["loc"])
-            field = ".".join(str(p) for p in loc) or "paper"
-            message = err["msg"].removeprefix("Value error, ")
-            more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-            raise DataError(f"{field}: {message}{more}", path=str(path), line=yamlio.line_of(node, loc)) from None
+            raise validation_error(exc, path, node) from None
         return LoadedPaper(paper, path, text)
 
     def scan(self) -> tuple[list[LoadedPaper], list[DataError]]:
@@ -107,17 +149,113 @@ class Library:
         return found
 
     def get(self, paper_id: str) -> Paper:
-        path = self.path_for(paper_id)
-        if not path.exists():
+        loaded = self.stored(paper_id)
+        if loaded is None:
             raise NotFoundError(f"no paper {normalise_paper_id(paper_id)!r} in {self.papers_dir}")
-        return self.read(path).paper
+        return loaded.paper
+
+    def stored(self, paper_id: str) -> Optional[LoadedPaper]:
+        """The file of ``paper_id`` read and validated, or None when there is none.
+
+        Raises:
+            DataError: the file does not validate, or holds another paper than its name says
+                (a hand-made copy), which no command may read or write as this paper.
+        """
+        canonical = normalise_paper_id(paper_id)
+        path = self.locate(canonical)
+        if path is None:
+            return None
+        loaded = self.read(path)
+        if loaded.paper.id != canonical:
+            raise DataError(
+                f"holds paper {loaded.paper.id!r}, not {canonical!r} as its name says; refusing to use it "
+                "(rename the file or fix its id)",
+                path=str(path),
+            )
+        return loaded
+
+    # -- writing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the library's write lock (reentrant); temporary files that interrupted writes
+        left behind are removed the first time it is taken."""
+        self.papers_dir.mkdir(parents=True, exist_ok=True)
+        with exclusive(self.root / LOCK_FILE):
+            self._remove_stale_temporaries()
+            yield
+
+    def tidy(self) -> None:
+        """Remove temporary files of interrupted writes, if any, when no other process is writing."""
+        if not self._stale_temporaries():
+            return
+        try:
+            with exclusive(self.root / LOCK_FILE, blocking=False) as held:
+                if held:
+                    self._remove_stale_temporaries()
+        except OSError:
+            pass  # a read-only checkout: nothing to tidy there
+
+    def _stale_temporaries(self) -> list[Path]:
+        try:
+            return [p for p in self.papers_dir.iterdir() if yamlio.is_temporary(p.name, SUFFIXES)]
+        except OSError:
+            return []
+
+    def _remove_stale_temporaries(self) -> None:
+        """Only called with the lock held: any temporary file present then is a dead writer's."""
+        for path in self._stale_temporaries():
+            try:
+                path.unlink()
+            except OSError:
+                pass
+
+    def update(self, paper_id: str, change: Callable[[Paper], Optional[Paper]]) -> Update:
+        """Re-read a stored paper, apply ``change`` and write it back, all under the lock.
+
+        ``change`` edits the paper it is given (returning None) or returns the paper to write.
+
+        Raises:
+            NotFoundError: the paper is not stored.
+            DataError: its file does not validate, or holds another id than its name says.
+        """
+
+        def existing(paper: Optional[Paper]) -> Paper:
+            if paper is None:
+                raise NotFoundError(f"no paper {normalise_paper_id(paper_id)!r} in {self.papers_dir}")
+            return change(paper) or paper
+
+        return self.upsert(paper_id, existing)
+
+    def upsert(self, paper_id: str, make: Callable[[Optional[Paper]], Paper]) -> Update:
+        """Like :meth:`update`, for a paper that may not be stored yet: ``make`` gets the stored
+        paper (a copy, re-read under the lock) or None, and returns the paper to write."""
+        canonical = normalise_paper_id(paper_id)
+        with self.lock():
+            loaded = self.stored(canonical)
+            path = loaded.path if loaded else self.path_for(canonical)
+            before = loaded.paper if loaded else None
+            try:
+                paper = make(before.model_copy(deep=True) if before else None)
+            except ValidationError as exc:
+                raise validation_error(exc, path, None) from None
+            if paper.id != canonical:
+                raise DataError(f"a change may not turn paper {canonical!r} into {paper.id!r}", path=str(path))
+            return Update(before, paper, path, self._write(path, paper, loaded.text if loaded else None))
 
     def save(self, paper: Paper) -> bool:
-        """Write a paper's file; returns False when the bytes on disk are already the same."""
-        path = self.path_for(paper.id)
+        """Write a paper as given, replacing what is stored; returns False when the bytes on disk
+        are already the same. Prefer :meth:`update`, which cannot undo another writer's change."""
+        return self.upsert(paper.id, lambda _stored: paper).changed
+
+    def _write(self, path: Path, paper: Paper, old_text: Optional[str]) -> bool:
+        """The one place a paper file is written (call with the lock held)."""
         text = render(paper)
-        if path.exists() and path.read_text(encoding="utf-8") == text:
+        if old_text == text:
             return False
+        size = len(text.encode("utf-8"))
+        if size > yamlio.MAX_FILE_BYTES:
+            raise DataError(f"paper {paper.id} would be {size:,} bytes, larger than the {yamlio.MAX_FILE_BYTES:,} a paper file may hold; not written", path=str(path))
         yamlio.atomic_write(path, text)
         return True
 

@@ -94,17 +94,24 @@ def apply_tag_flags(paper: Paper, taxonomy: Taxonomy, problems: Iterable[str], a
     return changed
 
 
+# What arXiv's feed fills in; every other field (url, citekey, notes, tags, essay_cited) is
+# only ever set by a person, an import or the essay, and a refresh never touches it.
+ARXIV_FIELDS = ("version", "title", "authors", "affiliations", "abstract", "published", "updated", "primary_category", "categories", "doi", "journal_ref", "comment")
+
+
 def merge_metadata(old: Paper, new: Paper) -> Paper:
-    """Fresh arXiv metadata with everything a person wrote kept: tags, notes, citekey, flags."""
-    return new.model_copy(
-        update={
-            "problems": old.problems,
-            "assumptions": old.assumptions,
-            "notes": old.notes,
-            "citekey": old.citekey,
-            "essay_cited": old.essay_cited or new.essay_cited,
-        }
-    )
+    """Fresh arXiv metadata with everything a person wrote kept.
+
+    arXiv's value wins where arXiv gives one; where it gives none (no DOI, no journal
+    reference) a value already stored, perhaps set by hand, stays.
+    """
+    merged = old.model_copy(deep=True)
+    for name in ARXIV_FIELDS:
+        value = getattr(new, name)
+        if value not in (None, "", [], {}):
+            setattr(merged, name, value)
+    merged.essay_cited = old.essay_cited or new.essay_cited
+    return merged
 
 
 @dataclass
@@ -150,10 +157,14 @@ class Tagged:
 
 
 def tag_paper(library: Library, paper_id: str, change: TagChange, *, before_save: Optional[Callable[[Paper], None]] = None) -> Tagged:
-    """Read a paper, apply ``change`` (then ``before_save``), and write it back."""
+    """Apply ``change`` (then ``before_save``) to a paper, re-read and written under the library lock."""
     change.validate(library.taxonomy)
-    paper = library.get(paper_id)
-    not_present = change.apply(paper, library.taxonomy)
-    if before_save is not None:
-        before_save(paper)
-    return Tagged(paper, library.save(paper), not_present)
+    not_present: list[str] = []
+
+    def edit(paper: Paper) -> None:
+        not_present[:] = change.apply(paper, library.taxonomy)
+        if before_save is not None:
+            before_save(paper)
+
+    done = library.update(paper_id, edit)
+    return Tagged(done.paper, done.changed, not_present)

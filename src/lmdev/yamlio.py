@@ -7,6 +7,7 @@ Files are hand-edited and reviewed in pull requests, so reading never executes t
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,19 +18,43 @@ import yaml
 from lmdev.errors import DataError
 
 MAX_FILE_BYTES = 1_000_000
+TEMP_SUFFIX = ".tmp"
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
-    """Read a UTF-8 data file, refusing huge, binary or undecodable files with one clear line."""
+def describe_kind(mode: int) -> str:
+    """What a non-regular file is, in words, for error messages."""
+    for test, name in ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES, follow_symlinks: bool = True) -> str:
+    """Read a UTF-8 data file, refusing huge, binary or undecodable files with one clear line.
+
+    Only regular files are read, and never more than ``max_bytes``: a FIFO, a device or a
+    symlink to ``/dev/zero`` named like a data file must not hang lmdev or fill its memory.
+    Without ``follow_symlinks`` a symbolic link is refused too (paper files are never links).
+    """
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise DataError(f"file is {size:,} bytes, larger than the {max_bytes:,} allowed", path=str(path))
-        raw = path.read_bytes()
+        info = os.stat(path) if follow_symlinks else os.lstat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise DataError(f"is {describe_kind(info.st_mode)}, not a regular file; lmdev does not read it", path=str(path))
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        if not follow_symlinks:
+            flags |= getattr(os, "O_NOFOLLOW", 0)
+        with os.fdopen(os.open(path, flags), "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise DataError(f"is {describe_kind(info.st_mode)}, not a regular file; lmdev does not read it", path=str(path))
+            raw = handle.read(max_bytes + 1)
     except OSError as exc:
         raise DataError(f"cannot read file: {exc.strerror or exc}", path=str(path)) from None
+    if len(raw) > max_bytes:
+        size = max(info.st_size, len(raw))
+        raise DataError(f"file is {size:,} bytes, larger than the {max_bytes:,} allowed", path=str(path))
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -37,20 +62,82 @@ def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
 
 
 def parse(text: str, *, path: str) -> tuple[Any, Optional[yaml.Node]]:
-    """Parse YAML text into plain data plus its node tree (kept for error line numbers)."""
+    """Parse YAML text into plain data plus its node tree (kept for error line numbers).
+
+    Anchors and aliases are refused (a few kilobytes of nested aliases expand to gigabytes in
+    any consumer), and so are duplicate keys, which YAML would otherwise resolve silently as
+    last-one-wins. Values that cannot exist (``2023-13-45``) are errors with their line.
+    """
     if not text.strip():
         raise DataError("file is empty", path=path)
+    if "&" in text or "*" in text:
+        _refuse_anchors(text, path)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        if node is None:
+            raise DataError("file is empty: it holds only comments or blank lines", path=path)
+        _refuse_duplicate_keys(node, path)
+        data = loader.construct_document(node)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise DataError(f"invalid YAML: {problem}", path=path, line=mark.line + 1 if mark else None) from None
+        raise _yaml_error(exc, path, text) from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise DataError(f"invalid value: {exc}", path=path) from None
     finally:
         loader.dispose()
     return data, node
+
+
+def _yaml_error(exc: yaml.YAMLError, path: str, text: str) -> DataError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    line = mark.line + 1 if mark else None
+    position = getattr(exc, "position", None)  # a ReaderError (a control character) has no mark
+    if line is None and isinstance(position, int):
+        line = text.count("\n", 0, position) + 1
+    return DataError(f"invalid YAML: {problem}", path=path, line=line)
+
+
+def _refuse_anchors(text: str, path: str) -> None:
+    """Refuse the first anchor or alias: paper and taxonomy files have no use for either."""
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                what = "alias" if isinstance(event, yaml.AliasEvent) else "anchor"
+                raise DataError(f"YAML anchors and aliases (&name, *name) are not allowed in data files; found an {what}", path=path, line=event.start_mark.line + 1 if event.start_mark else None)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, path, text) from None
+
+
+def _refuse_duplicate_keys(root: yaml.Node, path: str) -> None:
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: set[tuple[str, str]] = set()
+            for key, value in node.value:
+                ident = (key.tag, str(key.value))
+                if ident in seen:
+                    raise DataError(f"key {key.value!r} appears twice in one mapping", path=path, line=key.start_mark.line + 1)
+                seen.add(ident)
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    """Dates such as ``2023-13-45`` match YAML's timestamp pattern but are no date: say where."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(None, None, f"{node.value!r} is not a valid date ({exc})", node.start_mark) from None
+
+
+class _Loader(_Base):  # type: ignore[misc]
+    """The safe loader, with dates that fail at their line instead of with a traceback."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def load(path: Path) -> tuple[Any, Optional[yaml.Node]]:
@@ -83,8 +170,17 @@ class _Dumper(yaml.SafeDumper):
     """Block style, unicode kept, and ``|`` literal blocks for multi-line text."""
 
 
+# Line breaks that YAML (and Python's str.splitlines) honour besides \n: written raw inside
+# plain or block scalars they are folded or split on reading, so such text is double-quoted,
+# where they become the escapes \N, \L and \P.
+_SPECIAL_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value and value == value.rstrip(" ") else None
+    if any(ch in value for ch in _SPECIAL_BREAKS):
+        style: Optional[str] = '"'
+    else:
+        style = "|" if "\n" in value and value == value.rstrip(" ") else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
@@ -104,15 +200,23 @@ def dump(data: Any) -> str:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path`` and rename it over, so readers never see half a file."""
+    """Write to a temporary file beside ``path`` and rename it over, so readers never see half a file.
+
+    Only a regular file (or nothing) is replaced: a symlink, FIFO, device or directory at
+    ``path`` is refused, so ``--out`` can never be turned into a write somewhere else.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        mode = path.stat().st_mode & 0o777
+        info = os.lstat(path)
     except FileNotFoundError:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    else:
+        if not stat.S_ISREG(info.st_mode):
+            raise DataError(f"is {describe_kind(info.st_mode)}; refusing to replace it", path=str(path))
+        mode = info.st_mode & 0o777
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         os.chmod(tmp, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
@@ -126,3 +230,11 @@ def atomic_write(path: Path, text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def is_temporary(name: str, target_suffixes: tuple[str, ...]) -> bool:
+    """Whether ``name`` is a temporary file :func:`atomic_write` left behind for such a target."""
+    if not (name.startswith(".") and name.endswith(TEMP_SUFFIX)):
+        return False
+    target = name[1 : -len(TEMP_SUFFIX)].rpartition(".")[0]
+    return target.endswith(target_suffixes)

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from lmdev.errors import LmdevError
 from lmdev.yamlio import atomic_write
 
 DAY = 24 * 3600
@@ -36,5 +37,5 @@ class ResponseCache:
     def put(self, key: str, body: bytes) -> None:
         try:
             atomic_write(self._path(key), body.decode("utf-8"))
-        except (OSError, UnicodeDecodeError):
+        except (OSError, UnicodeDecodeError, LmdevError):
             pass  # a cache that cannot be written only costs a request next time

@@ -3,6 +3,8 @@
 Library code: it knows nothing of the CLI. It batches id look-ups, spaces requests machine-wide
 (:mod:`lmdev.arxiv.ratelimit`), retries what is worth retrying with exponential backoff and jitter,
 caches raw responses (:mod:`lmdev.arxiv.cache`) and parses feeds safely (:mod:`lmdev.arxiv.atom`).
+Each request has a total deadline, ``Retry-After`` is capped and redirects stay on the configured
+host (:mod:`lmdev.arxiv.policy`); an unreachable arXiv fails at once, without retries.
 """
 
 from __future__ import annotations
@@ -12,16 +14,17 @@ import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from lmdev import __version__
+from lmdev.arxiv import policy
 from lmdev.arxiv.atom import Feed, MalformedFeedError, parse_feed
 from lmdev.arxiv.cache import ResponseCache
 from lmdev.arxiv.ratelimit import Clock, RateLimiter, SystemClock
-from lmdev.errors import ArxivError, BlockedError, RateLimitedError, UsageError
+from lmdev.errors import ArxivError, BlockedError, RateLimitedError, UnreachableError, UsageError
 from lmdev.ids import ArxivId, parse_arxiv_id
 from lmdev.models import Paper
-from lmdev.paths import arxiv_api_url, arxiv_delay, cache_dir
+from lmdev.paths import arxiv_api_url, arxiv_delay, cache_dir, rate_lock_path
 
 if TYPE_CHECKING:
     import httpx
@@ -58,13 +61,14 @@ class SearchResult:
 
 
 class _Retry(Exception):
-    """An attempt that failed in a way worth trying again."""
+    """An attempt that failed in a way worth trying again (``slow``: it timed out)."""
 
-    def __init__(self, reason: str, *, status: Optional[int] = None, retry_after: Optional[float] = None) -> None:
+    def __init__(self, reason: str, *, status: Optional[int] = None, retry_after: Optional[float] = None, slow: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
         self.retry_after = retry_after
+        self.slow = slow
 
 
 class ArxivClient:
@@ -81,7 +85,8 @@ class ArxivClient:
         use_cache: bool = True,
         offline: bool = False,
         max_retries: int = 4,
-        timeout: float = 60.0,
+        timeout: float = 30.0,
+        deadline: float = 45.0,
         rng: Optional[random.Random] = None,
         on_request: Optional[Callable[[str], None]] = None,
     ) -> None:
@@ -90,21 +95,23 @@ class ArxivClient:
         self.api_url = api_url or arxiv_api_url()
         self.delay = arxiv_delay() if delay is None else delay
         self.clock = clock or SystemClock()
-        root = cache_dir()
-        self.cache = cache if cache is not None else ResponseCache(root)
+        self.cache = cache if cache is not None else ResponseCache(cache_dir())
         self.use_cache = use_cache
         self.offline = offline
         self.max_retries = max_retries
+        self.deadline = deadline
         self.rng = rng or random.Random()
         self.on_request = on_request
-        self.limiter = RateLimiter(root / "arxiv-rate.lock", self.delay, self.clock)
+        self.limiter = RateLimiter(rate_lock_path(), self.delay, self.clock)
         self.requests = 0
+        # One connection, closed after each answer: no idle keep-alive connection stays open
+        # while another lmdev process holds the rate-limit slot. Redirects are followed by hand.
         self._http = httpx.Client(
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=10.0),
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=0),
             headers={"User-Agent": USER_AGENT},
-            follow_redirects=True,
+            follow_redirects=False,
         )
 
     def __enter__(self) -> ArxivClient:
@@ -149,6 +156,8 @@ class ArxivClient:
                 context = ", ".join(batch[:3]) + (f" and {len(batch) - 3} more" if len(batch) > 3 else "")
                 try:
                     feed = self._get({"id_list": ",".join(batch), "max_results": str(len(batch))}, context=context)
+                except UnreachableError:
+                    raise
                 except BlockedError as exc:
                     out.failed = {i: exc.message for i in todo[offset:]}
                     yield out
@@ -162,9 +171,13 @@ class ArxivClient:
                     if paper.id in asked and paper.id not in found:
                         found.add(paper.id)
                         out.papers[paper.id] = paper
+                for paper_id, reason in feed.rejected.items():
+                    if paper_id in asked and paper_id not in found:
+                        found.add(paper_id)
+                        out.failed[paper_id] = reason
                 gone = [i for i in batch if i not in found]
                 if second_try or self.offline:
-                    out.failed = dict.fromkeys(gone, NOT_FOUND)
+                    out.failed.update(dict.fromkeys(gone, NOT_FOUND))
                 else:
                     missing.extend(gone)
                 yield out
@@ -203,53 +216,104 @@ class ArxivClient:
                 return parse_feed(cached)
         if self.offline:
             raise ArxivError(f"{context}: not in the cache, and --offline forbids asking arXiv")
+        began = self.clock.time()
         last = _Retry("no attempt made")
+        tries = 0
         for attempt in range(self.max_retries + 1):
+            tries = attempt + 1
             try:
                 return self._attempt(url, context=context)
             except _Retry as retry:
                 last = retry
-                if attempt == self.max_retries:
+                if retry.retry_after is not None and retry.retry_after > policy.MAX_WAIT:
+                    kind = RateLimitedError if retry.status == 429 else ArxivError
+                    raise kind(
+                        f"{context}: arXiv asks us to wait {policy.duration(retry.retry_after)} ({retry.reason}), longer than the "
+                        f"{policy.duration(policy.MAX_WAIT)} lmdev waits; try again later",
+                        url=url, status=retry.status, retry_after=retry.retry_after,
+                    ) from None
+                if attempt == self.max_retries or (retry.slow and attempt >= 1):
                     break
                 backoff = min(60.0, max(self.delay, 1.0) * 2**attempt) + self.rng.uniform(0, max(self.delay, 1.0))
                 wait = max(backoff, retry.retry_after or 0.0)
-                log.warning("arXiv: %s; waiting %.0f s before try %d of %d", retry.reason, wait, attempt + 2, self.max_retries + 1)
+                log.warning("arXiv: %s; waiting %s before try %d of %d", retry.reason, policy.duration(wait), attempt + 2, self.max_retries + 1)
                 self.clock.sleep(wait)
-        tries = self.max_retries + 1
+        spent = f"after {tries} tries over {policy.duration(self.clock.time() - began)}"
         if last.status == 429:
             raise RateLimitedError(
-                f"{context}: arXiv is rate-limiting us ({last.reason}) after {tries} tries; wait a few minutes and try again",
+                f"{context}: arXiv is rate-limiting us ({last.reason}) {spent}; wait a few minutes and try again",
                 url=url, status=last.status, retry_after=last.retry_after,
             )
-        raise ArxivError(f"{context}: arXiv did not answer properly after {tries} tries ({last.reason})", url=url, status=last.status)
+        raise ArxivError(f"{context}: arXiv did not answer properly {spent} ({last.reason})", url=url, status=last.status)
 
     def _attempt(self, url: str, *, context: str) -> Feed:
+        """One request, following at most ``MAX_REDIRECTS`` redirects on the configured host,
+        each a request of its own under the rate limiter."""
+        target = url
+        for hop in range(policy.MAX_REDIRECTS + 1):
+            status, headers, data = self._exchange(target, context=context)
+            if status not in policy.REDIRECT_STATUS:
+                return self._feed(url, status, headers, data, context=context)
+            location = headers.get("Location")
+            following = policy.redirect_target(self.api_url, target, location)
+            if following is None:
+                raise ArxivError(f"{context}: arXiv redirected to {location!r}, away from {urlsplit(self.api_url).netloc}; not following", url=target, status=status)
+            if hop == policy.MAX_REDIRECTS:
+                raise ArxivError(f"{context}: more than {policy.MAX_REDIRECTS} redirects; not following", url=target, status=status)
+            log.info("arXiv: redirected (HTTP %d) to %s", status, following)
+            target = following
+        raise AssertionError("unreachable")
+
+    def _exchange(self, url: str, *, context: str) -> tuple[int, httpx.Headers, bytes]:
+        """Send one GET under the machine-wide slot and read the whole body, within the deadline."""
         import httpx
 
-        with self.limiter.slot():
+        with self.limiter.slot(), policy.Watchdog(self.deadline) as watchdog:
             self.requests += 1
             log.info("arXiv: GET %s", url)
             if self.on_request:
                 self.on_request(url)
+            body = bytearray()
             try:
-                with self._http.stream("GET", url) as response:
-                    body = bytearray()
+                with self._http.stream("GET", url, extensions={"trace": watchdog.trace}) as response:
                     for chunk in response.iter_bytes():
                         body.extend(chunk)
                         if len(body) > MAX_BODY:
                             raise ArxivError(f"{context}: arXiv's response is larger than {MAX_BODY // 2**20} MiB; refusing it")
-                    status, headers = response.status_code, response.headers
+                        if watchdog.expired:
+                            break
+                    return_value = response.status_code, response.headers, bytes(body)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
+                if watchdog.expired:
+                    raise self._overdue(context, url, body) from None
+                host = urlsplit(url).netloc
+                raise UnreachableError(f"arXiv unreachable at {host} ({exc or type(exc).__name__}); use --offline to work from the cache, or try later", url=url) from None
+            except httpx.InvalidURL as exc:
+                raise ArxivError(f"{context}: arXiv redirected to a URL lmdev cannot read ({exc}); not following", url=url) from None
+            except httpx.DecodingError:
+                raise ArxivError(f"{context}: arXiv sent a body that does not decode as its Content-Encoding says", url=url) from None
             except httpx.TimeoutException as exc:
-                raise _Retry(f"timed out: {type(exc).__name__}") from None
+                raise _Retry(f"timed out: {type(exc).__name__}", slow=True) from None
             except httpx.TransportError as exc:
+                if watchdog.expired:
+                    raise self._overdue(context, url, body) from None
                 raise _Retry(f"connection failed: {exc or type(exc).__name__}") from None
-        data = bytes(body)
+            if watchdog.expired:
+                raise self._overdue(context, url, body)
+        return return_value
+
+    def _overdue(self, context: str, url: str, body: bytearray) -> ArxivError:
+        return ArxivError(f"{context}: arXiv did not finish answering within {policy.duration(self.deadline)} (sent {len(body):,} bytes so far); try again later", url=url)
+
+    def _feed(self, url: str, status: int, headers: httpx.Headers, data: bytes, *, context: str) -> Feed:
+        """Turn an answer into a feed, or into the error or retry it calls for."""
+        wait = policy.retry_after(headers.get("Retry-After"), self.clock.time())
         if data.lstrip().startswith(b"Rate exceeded"):
-            raise _Retry("HTTP 429 Rate exceeded.", status=429, retry_after=_retry_after(headers.get("Retry-After")))
+            raise _Retry("HTTP 429 Rate exceeded.", status=429, retry_after=wait)
         if status == 403:
             raise BlockedError(f"{context}: arXiv's robot protection answered 403 Access Denied; stopping. Do not retry for a while, and check that only one lmdev runs at a time", url=url, status=403)
         if status in RETRY_STATUS:
-            raise _Retry(f"HTTP {status}", status=status, retry_after=_retry_after(headers.get("Retry-After")))
+            raise _Retry(f"HTTP {status}", status=status, retry_after=wait)
         if status >= 400 or status < 200:
             message = _error_message(data) or f"HTTP {status}"
             raise ArxivError(f"{context}: arXiv refused the request: {message}", url=url, status=status)
@@ -262,12 +326,6 @@ class ArxivClient:
         if feed.papers:
             self.cache.put(url, data)
         return feed
-
-
-def _retry_after(value: Optional[str]) -> Optional[float]:
-    if value and value.strip().isdigit():
-        return float(value.strip())
-    return None
 
 
 def _error_message(data: bytes) -> Optional[str]:

@@ -1,18 +1,24 @@
 """arXiv's terms of use: one connection, at least N seconds between the starts of requests.
 
-The limit holds across every lmdev process on the machine: a lock file in the cache
-directory holds the start time of the last request, and a process keeps the lock for the
-whole of its request, so two processes never have connections open at once.
+The limit holds across every lmdev process of the user on the machine, whatever cache each
+uses: a lock file in a fixed private folder (:func:`lmdev.paths.rate_lock_path`) holds the
+start time of the last request, and a process keeps the lock for the whole of its request
+(which has a deadline), so two processes never have connections open at once.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Protocol
+from typing import Protocol
+
+from lmdev.errors import ArxivError
+from lmdev.locking import lock_handle, open_lock_file, unlock_handle
 
 MARGIN = 0.01  # seconds added to each gap, so network jitter cannot shrink it below the delay at arXiv's end
 
@@ -33,28 +39,21 @@ class SystemClock:
         time.sleep(seconds)
 
 
-def _lock(handle: IO[bytes]) -> None:
+def _private_folder(folder: Path) -> None:
+    """Create the lock's folder (0700); refuse one that another user could have planted."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = os.lstat(folder)
+    mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+    if not stat.S_ISDIR(info.st_mode) or not mine:
+        raise ArxivError(f"{folder} is not a folder of yours; remove it so lmdev can keep its arXiv rate limit there")
+
+
+def _last_start(raw: bytes) -> float:
     try:
-        import fcntl
-
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-    except ImportError:  # Windows
-        import msvcrt
-
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)  # type: ignore[attr-defined]
-
-
-def _unlock(handle: IO[bytes]) -> None:
-    try:
-        import fcntl
-
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-    except ImportError:
-        import msvcrt
-
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
+        value = float(raw.decode("ascii").strip() or 0)
+    except (UnicodeDecodeError, ValueError):
+        return 0.0
+    return value if math.isfinite(value) else 0.0
 
 
 class RateLimiter:
@@ -68,14 +67,13 @@ class RateLimiter:
     @contextmanager
     def slot(self) -> Iterator[float]:
         """Hold the machine-wide slot for one request; yields the time the request starts."""
-        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        with os.fdopen(fd, "r+b") as handle:
-            _lock(handle)
+        _private_folder(self.lock_path.parent)
+        with open_lock_file(self.lock_path) as handle:
+            lock_handle(handle)
             try:
                 handle.seek(0)
-                raw = handle.read().decode("ascii", "ignore").strip()
-                last = float(raw) if raw else 0.0
+                last = _last_start(handle.read(64))
+                # A start time in the future (a clock set back) must not block for long.
                 due = min(last + self.delay + MARGIN, self.clock.time() + self.delay + MARGIN)
                 while (wait := due - self.clock.time()) > 0:
                     self.clock.sleep(wait)
@@ -86,4 +84,4 @@ class RateLimiter:
                 handle.flush()
                 yield start
             finally:
-                _unlock(handle)
+                unlock_handle(handle)

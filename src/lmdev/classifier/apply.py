@@ -50,6 +50,18 @@ def apply_suggestions(paper: Paper, result: Result, library: Library) -> Applied
     return Applied(added, removed)
 
 
+def apply_to_stored(library: Library, paper_id: str, result: Result) -> tuple[Applied, bool]:
+    """Apply ``result`` to the paper as stored now (re-read under the library lock, so a tag or
+    note written since it was classified stays); returns what changed and whether the file did."""
+    applied = Applied([], [])
+
+    def change(paper: Paper) -> None:
+        nonlocal applied
+        applied = apply_suggestions(paper, result, library)
+
+    return applied, library.update(paper_id, change).changed
+
+
 def accept_all(library: Library, paper: Paper, model: Optional[Model] = None) -> list[str]:
     """Apply every suggested tag as the classifier's (a person's tags stay as they are)."""
     model = model or load_model(library)

@@ -12,16 +12,19 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Optional
 
 from lmdev.classifier.model import Doc, Model
-from lmdev.classifier.records import Record, parse_record
-from lmdev.errors import DataError
+from lmdev.classifier.records import MAX_LINE_BYTES, Record, iter_lines, parse_record
+from lmdev.errors import DataError, LmdevError
 from lmdev.taxonomy import load_taxonomy
+from lmdev.text import to_json
 
 CHUNK = 2000
+CHUNK_BYTES = 8 * 1024 * 1024
 PARALLEL_FROM = 5000
 
 _model: Optional[Model] = None
@@ -37,7 +40,7 @@ def classify_one(model: Model, record: Record, fmt: str) -> str:
     """One record as a JSON object (every tag, with reasons) or as a line of suggested tags."""
     doc = Doc.of(record.id, record.title, record.abstract)
     if fmt == "json":
-        return json.dumps(model.classify(doc).to_json(), ensure_ascii=False)
+        return to_json(model.classify(doc).to_json())
     problems, assumptions = model.suggested(doc)
     shown_problems = ", ".join(f"{i} {p:.2f}" for i, p in problems) or "-"
     shown_assumptions = ", ".join(f"{i}:{s} {p:.2f}" for i, s, p in assumptions) or "-"
@@ -50,10 +53,10 @@ def _work(path: str, start: int, end: int, first_line: int, fmt: str) -> tuple[l
     assert _model is not None
     with open(path, "rb") as handle:
         handle.seek(start)
-        data = handle.read(end - start).decode("utf-8", "replace")
+        data = handle.read(end - start)
     out: list[str] = []
     errors: list[str] = []
-    for number, line in enumerate(data.split("\n"), first_line):
+    for number, line in enumerate(data.split(b"\n"), first_line):
         if not line.strip():
             continue
         record = parse_record(line, path, number)
@@ -64,20 +67,32 @@ def _work(path: str, start: int, end: int, first_line: int, fmt: str) -> tuple[l
     return out, errors
 
 
-def _ranges(path: Path) -> Iterator[tuple[int, int, int, int]]:
-    """(start offset, end offset, first line number, lines) for chunks of ``CHUNK`` lines."""
+Span = tuple[int, int, int, int, list[str]]
+
+
+def _ranges(path: Path) -> Iterator[Span]:
+    """(start offset, end offset, first line number, lines, errors) for chunks of at most
+    ``CHUNK`` lines and ``CHUNK_BYTES`` bytes. A line too long to classify ends the chunk before
+    it and comes as an error of its own, so no worker ever reads it."""
     start = offset = 0
     first = 1
     lines = 0
     with path.open("rb") as handle:
-        for line in handle:
-            offset += len(line)
+        for number, line, size in iter_lines(handle):
+            if line is None:
+                if lines:
+                    yield start, offset, first, lines, []
+                yield offset, offset, number, 1, [str(DataError(f"line longer than {MAX_LINE_BYTES:,} bytes; skipped", path=str(path), line=number))]
+                offset += size
+                start, first, lines = offset, number + 1, 0
+                continue
+            offset += size
             lines += 1
-            if lines == CHUNK:
-                yield start, offset, first, lines
-                start, first, lines = offset, first + lines, 0
+            if lines == CHUNK or offset - start >= CHUNK_BYTES:
+                yield start, offset, first, lines, []
+                start, first, lines = offset, number + 1, 0
     if lines:
-        yield start, offset, first, lines
+        yield start, offset, first, lines, []
 
 
 def _pool(model: Model, taxonomy_path: Path, model_path: Path, workers: int) -> ProcessPoolExecutor:
@@ -93,16 +108,28 @@ def _pool(model: Model, taxonomy_path: Path, model_path: Path, workers: int) -> 
 def classify_jsonl(path: Path, model: Model, taxonomy_path: Path, model_path: Path, fmt: str, *, workers: int, advance: Callable[[int], None]) -> Iterator[tuple[list[str], list[str]]]:
     """Yield (outputs, errors) per chunk of a JSONL file, in input order."""
     with _pool(model, taxonomy_path, model_path, workers) as pool:
-        pending = []
-        for start, end, first, size in _ranges(path):
-            pending.append((size, pool.submit(_work, str(path), start, end, first, fmt)))
+        pending: list[tuple[int, Future[tuple[list[str], list[str]]]]] = []
+        for start, end, first, size, errors in _ranges(path):
+            if errors:
+                future: Future[tuple[list[str], list[str]]] = Future()
+                future.set_result(([], errors))
+            else:
+                future = pool.submit(_work, str(path), start, end, first, fmt)
+            pending.append((size, future))
             while len(pending) > workers * 2:
-                size, future = pending.pop(0)
-                yield future.result()
+                size, done = pending.pop(0)
+                yield _result(done)
                 advance(size)
-        for size, future in pending:
-            yield future.result()
+        for size, done in pending:
+            yield _result(done)
             advance(size)
+
+
+def _result(future: Future[tuple[list[str], list[str]]]) -> tuple[list[str], list[str]]:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise LmdevError("a worker process died while classifying (out of memory?); try --workers 1") from None
 
 
 def count_lines(path: Path) -> int:

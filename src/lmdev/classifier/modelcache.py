@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lmdev.classifier.model import MODEL_VERSION, Model
 from lmdev.classifier.training import train
+from lmdev.errors import LmdevError
 from lmdev.paths import cache_dir
 from lmdev.store import Library
 from lmdev.yamlio import atomic_write
@@ -22,7 +23,7 @@ def fingerprint(library: Library) -> str:
     digest = hashlib.sha256(f"lmdev-model-{MODEL_VERSION}".encode())
     digest.update((library.root / "taxonomy.yaml").read_bytes())
     for path in library.files():
-        stat = path.stat()
+        stat = path.lstat()
         digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:32]
 
@@ -39,11 +40,12 @@ def load_model(library: Library, *, retrain: bool = False) -> Model:
             return Model(library.taxonomy, json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache entry is rebuilt below
-    model = train(library.taxonomy, library.papers(), fingerprint=path.stem)
+    readable = [item.paper for item in library.scan()[0]]  # a broken file is the command's to report
+    model = train(library.taxonomy, readable, fingerprint=path.stem)
     try:
         for old in path.parent.glob("*.json"):
             old.unlink(missing_ok=True)
         atomic_write(path, json.dumps(model.to_json(), separators=(",", ":")))
-    except OSError:
+    except (OSError, LmdevError):
         pass  # an unwritable cache only costs training time next run
     return model

@@ -6,9 +6,12 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, Optional
 
 from lmdev.errors import DataError
 from lmdev.store import Library
+
+MAX_LINE_BYTES = 1_000_000  # an arXiv record is a few kilobytes; a longer line is an error
 
 
 @dataclass
@@ -41,20 +44,52 @@ def read_records(source: Path) -> Iterator[Record | DataError]:
             yield exc
         return
     try:
-        handle = source.open(encoding="utf-8")
+        handle = source.open("rb")
     except OSError as exc:
         raise DataError(f"cannot read input: {exc.strerror or exc}", path=str(source)) from None
     with handle:
-        for number, line in enumerate(handle, 1):
-            if line.strip():
+        for number, line, _size in iter_lines(handle):
+            if line is None:
+                yield DataError(f"line longer than {MAX_LINE_BYTES:,} bytes; skipped", path=str(source), line=number)
+            elif line.strip():
                 yield parse_record(line, str(source), number)
 
 
-def parse_record(line: str, path: str, number: int) -> Record | DataError:
+def iter_lines(handle: BinaryIO) -> Iterator[tuple[int, Optional[bytes], int]]:
+    """(line number, line, bytes it took) for each line of a binary stream. A line longer than
+    ``MAX_LINE_BYTES`` comes as None and is skipped in pieces, never held in memory whole."""
+    number = 0
+    while True:
+        line = handle.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) <= MAX_LINE_BYTES or line.endswith(b"\n"):
+            yield number, line, len(line)
+            continue
+        size = len(line)
+        while line and not line.endswith(b"\n"):
+            line = handle.readline(1 << 20)
+            size += len(line)
+        yield number, None, size
+
+
+def parse_record(line: bytes | str, path: str, number: int) -> Record | DataError:
+    """One JSONL line as a record, or the reason it is not one (invalid UTF-8, nesting too deep
+    for the parser, not an object, no id or title)."""
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return DataError(f"not UTF-8 text (byte {exc.start})", path=path, line=number)
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
         return DataError(f"not a JSON object: {exc.msg}", path=path, line=number)
+    except RecursionError:
+        return DataError("JSON nested too deeply", path=path, line=number)
+    except ValueError as exc:  # an integer of thousands of digits, and the like
+        return DataError(f"not a JSON object: {exc}", path=path, line=number)
     if not isinstance(data, dict):
         return DataError("not a JSON object", path=path, line=number)
     paper_id = data.get("arxiv_id") or data.get("id")

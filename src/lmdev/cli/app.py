@@ -2,49 +2,77 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Sequence
 from typing import Optional
 
+import typer
+
 from lmdev.cli import arxiv_cmds, classify_cmds, library_cmds, report_cmds  # noqa: F401 - register commands
 from lmdev.cli.base import app, state
+from lmdev.cli.output import safe
 from lmdev.errors import LmdevError
 from lmdev.paths import debug_enabled
+
+# The parser's own errors (bad option values, unknown commands): click's ClickException, which
+# typer re-exports under its own name from 0.2x on; found through a public class either way.
+_PARSE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
 def run(argv: Optional[Sequence[str]] = None) -> int:
     """Run the CLI and return its exit code: 0 ok, 1 check failed or error, 2 usage.
 
     Library errors and unreadable files become one line on stderr; ``--debug`` (or
-    ``LMDEV_DEBUG=1``) lets them through with their traceback instead.
+    ``LMDEV_DEBUG=1``) lets them through with their traceback instead. Everything printed here
+    passes through :func:`safe`, since messages quote what users and servers sent.
     """
     args = list(sys.argv[1:] if argv is None else argv)
-    state["debug"] = debug_enabled()
+    state.reset(debug=debug_enabled())
+    bad = _not_utf8(args)
+    if bad:
+        print(f"lmdev: error: {bad}; nothing was done", file=sys.stderr)
+        return 2
     try:
-        app(args=args, prog_name="lmdev", standalone_mode=True)
-    except SystemExit as exc:
-        return _exit_code(exc.code)
+        code = app(args=args, prog_name="lmdev", standalone_mode=False)
+    except _PARSE_ERROR as exc:
+        shown = io.StringIO()
+        exc.show(file=shown)  # type: ignore[attr-defined]
+        sys.stderr.write(safe(shown.getvalue(), newlines=True))
+        return int(exc.exit_code)  # type: ignore[attr-defined]
+    except typer.Abort:
+        print("lmdev: aborted", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # output piped into head and the like
         return 0
     except (LmdevError, OSError) as exc:
-        if state["debug"]:
+        if state.debug:
             raise
         code = exc.exit_code if isinstance(exc, LmdevError) else 1
-        print(f"lmdev: error: {_describe(exc)}", file=sys.stderr)
+        print(f"lmdev: error: {safe(_describe(exc))}", file=sys.stderr)
         return code
     except KeyboardInterrupt:
         print("lmdev: interrupted", file=sys.stderr)
         return 130
-    return 0
+    code = code if isinstance(code, int) else 0
+    if code == 0 and state.skipped:
+        print(f"lmdev: {state.skipped} paper file(s) could not be read and were left out; run 'lmdev check' for details", file=sys.stderr)
+        return 1
+    return code
 
 
-def _exit_code(code: object) -> int:
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code
-    print(code, file=sys.stderr)
-    return 1
+def _not_utf8(args: list[str]) -> Optional[str]:
+    """Invalid bytes on a command line reach Python as lone surrogates; written into a paper they
+    would make it unreadable, so such an argument is refused before anything runs."""
+    for n, arg in enumerate(args):
+        if any("\ud800" <= ch <= "\udfff" for ch in arg):
+            try:
+                shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            except UnicodeEncodeError:
+                shown = arg.encode("utf-8", "backslashreplace").decode("utf-8")
+            option = f" of {args[n - 1]}" if n and args[n - 1].startswith("-") and "=" not in args[n - 1] else ""
+            return f"the value{option} '{safe(shown)}' is not valid UTF-8 text"
+    return None
 
 
 def _describe(exc: BaseException) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from lmdev.cli import render
-from lmdev.cli.base import app, examples, library
+from lmdev.cli.base import app, examples, library, readable_papers
 from lmdev.cli.options import AssumptionTags, FormatOption, NoCache, Offline, ProblemTags, TextOrJson
 from lmdev.cli.output import is_interactive, message, print_json, progress
 from lmdev.errors import InvalidIdError, UsageError
@@ -131,7 +131,7 @@ def refresh(
 ) -> None:
     """Update stored papers' arXiv metadata (versions, DOI, journal ref); tags and notes stay."""
     lib = library(ctx)
-    parsed = [parse_arxiv_id(i) for i in ids] if ids else [parse_arxiv_id(p.id) for p in lib.papers() if p.is_arxiv]
+    parsed = [parse_arxiv_id(i) for i in ids] if ids else [parse_arxiv_id(p.id) for p in readable_papers(lib) if p.is_arxiv]
     outcomes = _sync(lib, parsed, fmt, no_cache=no_cache, offline=offline, verb="refreshing", only_existing=True)
     _finish(outcomes, fmt, "refresh")
 

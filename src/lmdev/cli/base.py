@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from lmdev import __version__
+from lmdev.cli.output import SafeFormatter, message
 from lmdev.paths import ENV_DATA_DIR, ENV_DEBUG
 
 if TYPE_CHECKING:
+    from lmdev.models import Paper
     from lmdev.store import Library
 
 app = typer.Typer(
@@ -33,8 +36,19 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-# Set by the root callback, read by the error boundary in lmdev.cli.app.
-state = {"debug": False}
+@dataclass
+class RunState:
+    """What one run records for the error boundary in :mod:`lmdev.cli.app`: whether to show
+    tracebacks, and how many paper files a command had to leave out."""
+
+    debug: bool = False
+    skipped: int = 0
+
+    def reset(self, *, debug: bool) -> None:
+        self.debug, self.skipped = debug, 0
+
+
+state = RunState()
 
 
 def _version(value: bool) -> None:
@@ -61,11 +75,13 @@ def _root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
 ) -> None:
     ctx.obj = {"data_dir": data_dir}
-    state["debug"] = debug
+    state.debug = debug
     import logging
 
     level = logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="lmdev: %(message)s", force=True)
+    handler = logging.StreamHandler()
+    handler.setFormatter(SafeFormatter("lmdev: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
 def library(ctx: typer.Context) -> Library:
@@ -76,7 +92,18 @@ def library(ctx: typer.Context) -> Library:
     data_dir = (root.obj or {}).get("data_dir")
     lib = Library.open(data_dir)
     lib.taxonomy  # noqa: B018 - load and validate it up front
+    lib.tidy()
     return lib
+
+
+def readable_papers(lib: Library) -> list[Paper]:
+    """The papers of every file that reads. Each one that does not is named on stderr and left
+    out, and the command exits 1 after its output: one broken file does not stop a report."""
+    loaded, errors = lib.scan()
+    for exc in errors:
+        message(f"skipped {exc}")
+    state.skipped += len(errors)
+    return [item.paper for item in loaded]
 
 
 def examples(*lines: str) -> str:

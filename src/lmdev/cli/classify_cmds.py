@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from lmdev.cli import render
-from lmdev.cli.base import app, examples, library
+from lmdev.cli.base import app, examples, library, readable_papers
 from lmdev.cli.options import FormatOption, TextOrJson
-from lmdev.cli.output import message, print_json, progress
+from lmdev.cli.output import message, print_json, progress, safe
 from lmdev.errors import UsageError
 
 if TYPE_CHECKING:
@@ -42,9 +42,9 @@ def classify(
     lib = library(ctx)
     if input_file is not None and (ids or all_papers or apply):
         raise UsageError("--input classifies papers outside the library; it does not go with ids, --all or --apply")
-    if input_file is not None and not input_file.exists():
-        raise UsageError(f"no such input: {input_file}")
-    papers = [] if input_file is not None else [lib.get(i) for i in ids] if ids else [p for p in lib.papers() if all_papers or not p.is_tagged()]
+    if input_file is not None:
+        _check_input(input_file)
+    papers = [] if input_file is not None else [lib.get(i) for i in ids] if ids else [p for p in readable_papers(lib) if all_papers or not p.is_tagged()]
     if input_file is None and not papers:
         message("no untagged papers to classify; name ids or use --all")
         return
@@ -53,7 +53,7 @@ def classify(
     if input_file is not None:
         _classify_input(lib, model, input_file, fmt, workers)
         return
-    from lmdev.classifier.apply import apply_suggestions, suggestions_for
+    from lmdev.classifier.apply import apply_to_stored, suggestions_for
 
     results = [(paper, suggestions_for(model, paper)) for paper in papers]
     if fmt is TextOrJson.json:
@@ -63,9 +63,23 @@ def classify(
             render.classification(result, paper.title, terminal=sys.stdout.isatty())
     if apply:
         for paper, result in results:
-            applied = apply_suggestions(paper, result, lib)
-            if lib.save(paper):
+            applied, changed = apply_to_stored(lib, paper.id, result)
+            if changed:
                 message(f"{paper.id}: added {', '.join(applied.added) or 'nothing'}" + (f"; removed {', '.join(applied.removed)}" if applied.removed else ""))
+
+
+def _check_input(source: Path) -> None:
+    """Only a regular file or a folder: a device or a pipe (``/dev/zero``) never ends."""
+    import stat
+
+    from lmdev.yamlio import describe_kind
+
+    try:
+        mode = source.stat().st_mode
+    except OSError:
+        raise UsageError(f"no such input: {source}") from None
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise UsageError(f"--input must be a regular file or a folder; {source} is {describe_kind(mode)}")
 
 
 def _classify_input(lib: Library, model: Model, source: Path, fmt: TextOrJson, workers: Optional[int]) -> None:
@@ -80,26 +94,31 @@ def _classify_input(lib: Library, model: Model, source: Path, fmt: TextOrJson, w
 
     def emit(line: str) -> None:
         nonlocal first
-        sys.stdout.write((("[\n" if first else ",\n") + line) if fmt is TextOrJson.json else line + "\n")
+        sys.stdout.write((("[\n" if first else ",\n") + line) if fmt is TextOrJson.json else safe(line) + "\n")
         first = False
 
     jsonl = source.is_file() and source.suffix not in (".yaml", ".yml")
     total = bulk.count_lines(source) if jsonl else 0
     n_workers = workers or bulk.default_workers()
     path = model_path(lib)
-    with progress(total, "classifying") as advance:
-        if jsonl and total >= bulk.PARALLEL_FROM and n_workers > 1 and path.exists():
-            for outputs, errs in bulk.classify_jsonl(source, model, lib.root / "taxonomy.yaml", path, fmt.value, workers=n_workers, advance=advance):
-                for line in outputs:
-                    emit(line)
-                errors.extend(errs)
-        else:
-            for output, error in bulk.classify_records(model, read_records(source), fmt.value):
-                if output is not None:
-                    emit(output)
-                else:
-                    errors.append(error or "")
-                advance(1)
+    try:
+        with progress(total, "classifying") as advance:
+            if jsonl and total >= bulk.PARALLEL_FROM and n_workers > 1 and path.exists():
+                for outputs, errs in bulk.classify_jsonl(source, model, lib.root / "taxonomy.yaml", path, fmt.value, workers=n_workers, advance=advance):
+                    for line in outputs:
+                        emit(line)
+                    errors.extend(errs)
+            else:
+                for output, error in bulk.classify_records(model, read_records(source), fmt.value):
+                    if output is not None:
+                        emit(output)
+                    else:
+                        errors.append(error or "")
+                    advance(1)
+    except BaseException:
+        if not first:  # the JSON array stays open: no reader can take it for a whole answer
+            message("classify stopped early; the output above is incomplete")
+        raise
     if fmt is TextOrJson.json:
         sys.stdout.write("[]\n" if first else "\n]\n")
     for error in errors[:20]:
@@ -120,7 +139,7 @@ def eval_cmd(
     from lmdev.classifier.evaluation import cross_validate
 
     lib = library(ctx)
-    papers = lib.papers()
+    papers = readable_papers(lib)
     with progress(folds, "cross-validating", minimum=1):
         evaluation = cross_validate(lib.taxonomy, papers, folds)
     if fmt is TextOrJson.json:

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from lmdev.cli import render
-from lmdev.cli.base import app, examples, library
+from lmdev.cli.base import app, examples, library, readable_papers
 from lmdev.cli.options import (
     AssumptionFilter,
     AssumptionTags,
@@ -23,7 +23,7 @@ from lmdev.cli.options import (
     UntaggedFilter,
     YearFilter,
 )
-from lmdev.cli.output import is_interactive, message, print_json, safe
+from lmdev.cli.output import is_interactive, message, print_json, safe, write
 from lmdev.errors import UsageError
 
 
@@ -79,7 +79,7 @@ def taxonomy(
     elif fmt is TaxonomyFormat.markdown:
         from lmdev.reports.markdown import taxonomy_page
 
-        sys.stdout.write(taxonomy_page(tax))
+        write(taxonomy_page(tax))
     else:
         render.taxonomy_tree(tax)
 
@@ -99,7 +99,7 @@ def list_papers(
     from lmdev.filters import Selection, newest_first
 
     lib = library(ctx)
-    papers = newest_first(Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged).validate(lib.taxonomy).apply(lib.papers()))
+    papers = newest_first(Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged).validate(lib.taxonomy).apply(readable_papers(lib)))
     if fmt is TextOrJson.json:
         from lmdev.reports.export import paper_json
 
@@ -153,11 +153,10 @@ def tag(
     if not (change or accept_suggestions):
         if not is_interactive():
             raise UsageError("give --problem, --assumption, --primary, --remove, --note or --accept-suggestions (prompts only run on a terminal)")
-        from lmdev.cli.review import review_suggestions
+        from lmdev.cli.review import review_and_save
 
         paper = lib.get(paper_id)
-        if review_suggestions(lib, paper):
-            lib.save(paper)
+        if review_and_save(lib, paper):
             message(f"saved {lib.path_for(paper.id)}")
         return
     hook = None

@@ -5,7 +5,7 @@ rich is imported lazily so that ``lmdev --help`` stays fast.
 
 from __future__ import annotations
 
-import json
+import logging
 import os
 import re
 import sys
@@ -35,6 +35,13 @@ def safe(text: str, *, newlines: bool = False, tabs: bool = False) -> str:
     return text
 
 
+class SafeFormatter(logging.Formatter):
+    """Log records go to a terminal too: retries quote what a server said."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return safe(super().format(record), newlines=True)
+
+
 def _colour() -> bool:
     return "NO_COLOR" not in os.environ
 
@@ -43,13 +50,13 @@ def out() -> Console:
     """A console on stdout: colour and markup only on a TTY and without NO_COLOR."""
     from rich.console import Console
 
-    return Console(highlight=False, no_color=not _colour(), soft_wrap=False)
+    return Console(highlight=False, emoji=False, no_color=not _colour(), soft_wrap=False)
 
 
 def err() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False, no_color=not _colour())
+    return Console(stderr=True, highlight=False, emoji=False, no_color=not _colour())
 
 
 def message(text: str) -> None:
@@ -58,8 +65,16 @@ def message(text: str) -> None:
 
 
 def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
-    sys.stdout.write("\n")
+    """JSON on stdout; characters a terminal would act on are written as ``\\u`` escapes."""
+    from lmdev.text import to_json
+
+    sys.stdout.write(to_json(data, indent=2, default=str) + "\n")
+
+
+def write(text: str) -> None:
+    """A document (Markdown, BibTeX, CSV...) on stdout, control characters escaped: the library
+    leaves none in the documents it makes, and this keeps it so whatever they quote."""
+    sys.stdout.write(safe(text, newlines=True))
 
 
 def is_interactive() -> bool:

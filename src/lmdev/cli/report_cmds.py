@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -10,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from lmdev.cli import render
-from lmdev.cli.base import app, examples, library
+from lmdev.cli.base import app, examples, library, readable_papers
 from lmdev.cli.options import (
     DEFAULT_MIN_PAPERS,
     DEFAULT_RECENT_YEARS,
@@ -23,7 +22,7 @@ from lmdev.cli.options import (
     UntaggedFilter,
     YearFilter,
 )
-from lmdev.cli.output import message, print_json
+from lmdev.cli.output import message, print_json, write
 from lmdev.errors import UsageError
 
 
@@ -57,13 +56,13 @@ def coverage_cmd(
 
     lib = library(ctx)
     tax = lib.taxonomy
-    cov = coverage(tax, lib.papers(), min_papers=min_papers, recent_years=recent_years)
+    cov = coverage(tax, readable_papers(lib), min_papers=min_papers, recent_years=recent_years)
     if fmt is CoverageFormat.json:
         print_json(cov.to_json())
     elif fmt is CoverageFormat.markdown:
         from lmdev.reports.markdown import coverage_page
 
-        sys.stdout.write(coverage_page(tax, cov))
+        write(coverage_page(tax, cov))
     else:
         render.coverage(tax, cov)
 
@@ -92,7 +91,7 @@ def reading_list_cmd(
         raise UsageError("--all --out writes Markdown lists")
     lib = library(ctx)
     tax = lib.taxonomy
-    papers = lib.papers()
+    papers = readable_papers(lib)
     if out_dir is not None:
         written = readinglist.write_files(tax, papers, out_dir)
         message(f"wrote {written} files to {out_dir}")
@@ -104,9 +103,9 @@ def reading_list_cmd(
         from lmdev.reports.bibtex import render as bibtex
 
         chosen = list({e.paper.id: e.paper for entries in lists.values() for e in entries}.values())
-        sys.stdout.write(bibtex(chosen, taken=(p.citekey for p in papers if p.citekey)))
+        write(bibtex(chosen, taken=(p.citekey for p in papers if p.citekey)))
     else:
-        sys.stdout.write("\n".join(readinglist.render_markdown(tax, k, v) for k, v in lists.items()))
+        write("\n".join(readinglist.render_markdown(tax, k, v) for k, v in lists.items()))
 
 
 @app.command(epilog=examples(
@@ -131,7 +130,7 @@ def export(
     from lmdev.reports import export as shapes
 
     lib = library(ctx)
-    everything = lib.papers()
+    everything = readable_papers(lib)
     papers = oldest_first(Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged).validate(lib.taxonomy).apply(everything))
     if fmt is ExportFormat.bibtex:
         body = bibtex.render(papers, taken=(p.citekey for p in everything if p.citekey))
@@ -140,7 +139,7 @@ def export(
     else:
         body = shapes.render_csv(papers)
     if out_file is None:
-        sys.stdout.write(body)
+        write(body)
         return
     from lmdev.yamlio import atomic_write
 
@@ -161,7 +160,7 @@ def report(
     from lmdev.yamlio import atomic_write
 
     lib = library(ctx)
-    papers = lib.papers()
+    papers = readable_papers(lib)
     cov = coverage(lib.taxonomy, papers, min_papers=min_papers, recent_years=recent_years)
     path = html_dir / "index.html"
     atomic_write(path, html.render(lib.taxonomy, cov, papers))

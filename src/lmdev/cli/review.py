@@ -13,7 +13,7 @@ from lmdev.cli.output import out
 from lmdev.cli.render import esc
 from lmdev.models import STANCES, Paper
 from lmdev.store import Library
-from lmdev.tagging import set_assumption, set_problem
+from lmdev.tagging import TagChange, set_assumption, set_problem, tag_paper
 
 
 def review_added(lib: Library, papers: list[Paper]) -> None:
@@ -22,8 +22,20 @@ def review_added(lib: Library, papers: list[Paper]) -> None:
         return
     model = load_model(lib)
     for paper in papers:
-        if review_suggestions(lib, paper, model):
-            lib.save(paper)
+        review_and_save(lib, paper, model)
+
+
+def review_and_save(library: Library, paper: Paper, model: Optional[Model] = None) -> bool:
+    """Review a paper's suggestions, then write the accepted tags into the paper as stored now:
+    a person may take minutes to answer, and whatever changed the file meanwhile stays."""
+    edited = paper.model_copy(deep=True)
+    if not review_suggestions(library, edited, model):
+        return False
+    change = TagChange(
+        problems=[t.id for t in edited.problems if t not in paper.problems],
+        assumptions=[f"{t.id}:{t.stance}" for t in edited.assumptions if t not in paper.assumptions],
+    )
+    return tag_paper(library, paper.id, change).changed
 
 
 def review_suggestions(library: Library, paper: Paper, model: Optional[Model] = None) -> bool:

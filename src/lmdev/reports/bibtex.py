@@ -11,32 +11,61 @@ import re
 from collections.abc import Iterable
 
 from lmdev.models import Paper
-from lmdev.text import STOP, fold
+from lmdev.text import STOP, fold, printable
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_UNCOUNTED = {**_SPECIAL, "{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
 _SPECIAL_RE = re.compile(r"[\\&%$#_{}~^]")
+_COMMAND = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
+# Control sequences a title's math may use. Anything else (\input, \write18, \def, \csname...)
+# makes the whole value escaped as plain text, so a paper file can never make LaTeX run a command.
+_MATH_COMMANDS = frozenset(
+    ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "varpi", "rho", "varrho", "sigma", "varsigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "mathcal", "mathbf", "mathrm", "mathbb", "mathit", "mathsf", "mathtt", "mathfrak", "boldsymbol", "text", "textrm", "textit", "textbf", "textsc", "operatorname", "frac", "sqrt", "sum", "prod", "int", "oint", "log", "ln", "exp", "min", "max", "sup", "inf", "lim", "arg", "det", "cdot", "times", "div", "pm", "mp", "leq", "geq", "le", "ge", "neq", "ne", "approx", "sim", "simeq", "cong", "equiv", "propto", "ll", "gg", "infty", "partial", "nabla", "ell", "hbar", "to", "rightarrow", "leftarrow", "Rightarrow", "Leftarrow", "leftrightarrow", "Leftrightarrow", "mapsto", "uparrow", "downarrow", "in", "notin", "subset", "subseteq", "supset", "supseteq", "cup", "cap", "setminus", "emptyset", "varnothing", "forall", "exists", "neg", "land", "lor", "oplus", "otimes", "ldots", "cdots", "dots", "vdots", "ddots", "left", "right", "big", "Big", "bigg", "Bigg", "hat", "tilde", "bar", "vec", "dot", "ddot", "overline", "underline", "widehat", "widetilde", "prime", "circ", "star", "ast", "dagger", "langle", "rangle", "lfloor", "rfloor", "lceil", "rceil", "mid", "vert", "Vert", "quad", "qquad"]
+)
+_MATH_SYMBOLS = frozenset(",;:! {}|\\")
 
 
 def escape(text: str) -> str:
-    """Escape LaTeX's special characters. Balanced ``$...$`` spans (arXiv titles use them for
-    math, such as ``H$_2$O``) are kept as written when their braces balance."""
+    """Escape LaTeX's special characters, so a value can neither close its BibTeX field nor run
+    TeX. Balanced ``$...$`` spans (arXiv titles use them for math, such as ``H$_2$O``) are kept
+    as written when their braces balance as BibTeX counts them and they use only math commands.
+
+    BibTeX counts braces even when escaped, so ``\\}`` could still close a field: when the
+    braces of a value do not pair up, they are written as ``\\textbraceleft{}`` and
+    ``\\textbraceright{}`` instead, which BibTeX does not count.
+    """
+    text = printable(text)
     parts = text.split("$")
-    if len(parts) % 2 == 1 and len(parts) > 1 and all(_balanced(p) for p in parts[1::2]):
-        return "".join(_plain(p) if i % 2 == 0 else f"${p}$" for i, p in enumerate(parts))
-    return _plain(text)
+    math = len(parts) % 2 == 1 and len(parts) > 1 and all(_safe_math(p) for p in parts[1::2])
+    for braces in (True, False):
+        if math:
+            out = "".join(_plain(p, braces) if i % 2 == 0 else f"${p}$" for i, p in enumerate(parts))
+        else:
+            out = _plain(text, braces)
+        if _balanced(out):
+            break
+    return out
 
 
-def _plain(text: str) -> str:
-    return _SPECIAL_RE.sub(lambda m: _SPECIAL[m.group(0)], text)
+def _plain(text: str, braces: bool = True) -> str:
+    special = _SPECIAL if braces else _UNCOUNTED
+    return _SPECIAL_RE.sub(lambda m: special[m.group(0)], text)
 
 
 def _balanced(text: str) -> bool:
+    """Whether BibTeX, which counts every brace, escaped or not, sees the braces pair up."""
     depth = 0
-    for ch in text.replace(r"\{", "").replace(r"\}", ""):
+    for ch in text:
         depth += {"{": 1, "}": -1}.get(ch, 0)
         if depth < 0:
             return False
     return depth == 0
+
+
+def _safe_math(span: str) -> bool:
+    if "%" in span.replace("\\%", "") or "^^" in span or "#" in span or not _balanced(span):
+        return False  # a comment would swallow the closing brace; ^^5c spells a backslash
+    return all(m.group(1) in _MATH_COMMANDS or m.group(1) in _MATH_SYMBOLS for m in _COMMAND.finditer(span))
 
 
 def _ascii_word(text: str) -> str:
@@ -87,7 +116,7 @@ def entry(paper: Paper) -> str:
     if kind == "article":
         fields.append(("journal", escape(paper.journal_ref) if paper.journal_ref else "arXiv preprint arXiv:" + escape(paper.id)))
     if paper.is_arxiv:
-        fields += [("eprint", paper.id), ("archivePrefix", "arXiv"), ("primaryClass", paper.primary_category or "")]
+        fields += [("eprint", paper.id), ("archivePrefix", "arXiv"), ("primaryClass", escape(paper.primary_category or ""))]
     fields += [("doi", escape(paper.doi) if paper.doi else ""), ("url", paper.link)]
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
     return f"@{kind}{{{paper.citekey},\n{body}\n}}\n"

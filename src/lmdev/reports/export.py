@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from lmdev.models import Paper
+from lmdev.text import printable, to_json
 
 CSV_COLUMNS = ("id", "title", "authors", "year", "problems", "assumptions", "doi", "journal_ref", "link", "citekey")
 
@@ -19,10 +19,21 @@ def paper_json(paper: Paper) -> dict[str, Any]:
 
 
 def render_json(papers: Iterable[Paper]) -> str:
-    return json.dumps([paper_json(p) for p in papers], indent=2, ensure_ascii=False) + "\n"
+    return to_json([paper_json(p) for p in papers], indent=2) + "\n"
+
+
+def _cell(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text: one starting with ``= + - @`` (or a tab or
+    carriage return) would be run as a formula, so it gets a leading apostrophe."""
+    value = printable(value)
+    return "'" + value if value.startswith(("=", "+", "-", "@", "\t", "\r")) else value
 
 
 def csv_row(paper: Paper) -> list[str]:
+    return [_cell(value) for value in _columns(paper)]
+
+
+def _columns(paper: Paper) -> list[str]:
     return [
         paper.id,
         paper.title,

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from lmdev.taxonomy import Taxonomy
+from lmdev.text import printable
 
 if TYPE_CHECKING:
     from lmdev.reports.coverage import Coverage, NodeCoverage
+
+
+_MARKDOWN = re.compile(r"([\\`*\[\]<>|])")
+
+
+def md_text(text: str) -> str:
+    """Data text made inert in Markdown: one line, no control characters, and every character
+    that could start or end a link, an autolink, HTML, code or a table cell backslash-escaped (so
+    a title such as ``x](javascript:...)`` stays text; ``_`` is left alone, as in ``H$_2$O``)."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(printable(text).split()))
+
+
+def md_link(url: str) -> str:
+    """A link target that cannot end early: parentheses and spaces percent-encoded. Only
+    http(s) URLs reach here (the models refuse others)."""
+    return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
 
 
 def _ref(section_names: dict[str, str], section: str, item: int | None) -> str:

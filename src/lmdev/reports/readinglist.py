@@ -8,13 +8,14 @@ papers only the classifier tagged, by its score.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 from lmdev.models import Paper
+from lmdev.reports.markdown import md_link, md_text
 from lmdev.taxonomy import TaxNode, Taxonomy
+from lmdev.text import to_json
 
 
 @dataclass
@@ -95,8 +96,8 @@ def render_markdown(tax: Taxonomy, node_id: str, entries: list[Entry]) -> str:
     for n, e in enumerate(entries, 1):
         p = e.paper
         stance = f" — *{e.stance}*" if e.stance else ""
-        lines.append(f"{n}. [{p.title}]({p.link}). {_authors(p)} ({p.year or 'n.d.'}){stance}  ")
-        lines.append(f"   {e.reason}")
+        lines.append(f"{n}. [{md_text(p.title)}]({md_link(p.link)}). {md_text(_authors(p))} ({p.year or 'n.d.'}){stance}  ")
+        lines.append(f"   {md_text(e.reason)}")
     return "\n".join(lines) + "\n"
 
 
@@ -109,7 +110,7 @@ def render_index(tax: Taxonomy, lists: dict[str, list[Entry]]) -> str:
 
 
 def render_json(entries: list[Entry]) -> str:
-    return json.dumps([e.to_json() for e in entries], indent=2, ensure_ascii=False) + "\n"
+    return to_json([e.to_json() for e in entries], indent=2) + "\n"
 
 
 def all_problem_lists(tax: Taxonomy, papers: list[Paper]) -> dict[str, list[Entry]]:
