@@ -11,7 +11,7 @@ import logging
 import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, TypeVar
 from urllib.parse import urlencode
 
 from lmdev import __version__
@@ -37,6 +37,7 @@ USER_AGENT = f"lmdev/{__version__} (literature tracker for language model develo
 
 
 NOT_FOUND = "not found on arXiv"
+_T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +196,14 @@ class ArxivClient:
 
     # -- transport -------------------------------------------------------------------------
 
+    def get_document(self, url: str, *, context: str) -> bytes:
+        """GET any arXiv document (a listing feed, say) on the API's terms: the machine-wide rate
+        limit, one connection, the deadline, the size cap and the retries. Never cached: a
+        listing changes every day."""
+        if self.offline:
+            raise ArxivError(f"{context}: --offline forbids asking arXiv", url=url)
+        return self._retrying(url, context, self._download)
+
     def _get(self, params: dict[str, str], *, context: str) -> Feed:
         url = f"{self.api_url}?{urlencode(params)}"
         if self.use_cache or self.offline:
@@ -203,10 +212,14 @@ class ArxivClient:
                 return parse_feed(cached)
         if self.offline:
             raise ArxivError(f"{context}: not in the cache, and --offline forbids asking arXiv")
+        return self._retrying(url, context, self._attempt)
+
+    def _retrying(self, url: str, context: str, call: Callable[..., _T]) -> _T:
+        """Call ``call(url, context=...)`` until it succeeds, backing off between tries."""
         last = _Retry("no attempt made")
         for attempt in range(self.max_retries + 1):
             try:
-                return self._attempt(url, context=context)
+                return call(url, context=context)
             except _Retry as retry:
                 last = retry
                 if attempt == self.max_retries:
@@ -224,6 +237,19 @@ class ArxivClient:
         raise ArxivError(f"{context}: arXiv did not answer properly after {tries} tries ({last.reason})", url=url, status=last.status)
 
     def _attempt(self, url: str, *, context: str) -> Feed:
+        data = self._download(url, context=context)
+        try:
+            feed = parse_feed(data)
+        except MalformedFeedError as exc:
+            raise _Retry(exc.message) from None
+        if feed.errors:
+            raise ArxivError(f"{context}: arXiv answered with an error: {'; '.join(feed.errors)}", url=url, status=200)
+        if feed.papers:
+            self.cache.put(url, data)
+        return feed
+
+    def _download(self, url: str, *, context: str) -> bytes:
+        """One GET in the rate limiter's slot: the body of a 2xx answer, or the reason it failed."""
         import httpx
 
         with self.limiter.slot():
@@ -253,15 +279,7 @@ class ArxivClient:
         if status >= 400 or status < 200:
             message = _error_message(data) or f"HTTP {status}"
             raise ArxivError(f"{context}: arXiv refused the request: {message}", url=url, status=status)
-        try:
-            feed = parse_feed(data)
-        except MalformedFeedError as exc:
-            raise _Retry(exc.message) from None
-        if feed.errors:
-            raise ArxivError(f"{context}: arXiv answered with an error: {'; '.join(feed.errors)}", url=url, status=status)
-        if feed.papers:
-            self.cache.put(url, data)
-        return feed
+        return data
 
 
 def _retry_after(value: Optional[str]) -> Optional[float]:
