@@ -61,3 +61,32 @@ def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., FakeFeed]]:
             return feed
 
         yield start
+
+
+def make_item(paper_id: str, *, title: Optional[str] = None, relevance: float = 0.5, problems: Sequence[tuple[str, float]] = (("prompting", 0.5),), assumptions: Sequence[tuple[str, str, float]] = (("out-of-the-box", "relies", 0.4),), seen: str = "2026-02-21", **extra: Any) -> Any:
+    """An inbox item as a watch would write it (the first problem is the primary)."""
+    from lmdev.inbox import InboxItem
+
+    return InboxItem.model_validate({
+        "id": paper_id,
+        "title": title or f"A study numbered {paper_id}",
+        "authors": ["Ada Lovelace", "Alan Turing"],
+        "abstract": f"We study prompting for paper {paper_id}.",
+        "categories": ["cs.CL"],
+        "primary_category": "cs.CL",
+        "announced": "new",
+        "listed": seen,
+        "seen": seen,
+        "relevance": relevance,
+        "primary": problems[0][0] if problems else None,
+        "problems": [{"id": p, "score": s} for p, s in problems],
+        "assumptions": [{"id": a, "stance": st, "score": s} for a, st, s in assumptions],
+        "reasons": [f"terms: prompting (+0.30) for {paper_id}"],
+        **extra,
+    })
+
+
+def fill_inbox(data: Path, *items: Any) -> None:
+    from lmdev.inbox import Inbox
+
+    Inbox(data).add(items)

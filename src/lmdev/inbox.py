@@ -27,7 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lmdev import yamlio
-from lmdev.errors import DataError, NotFoundError
+from lmdev.errors import DataError, InvalidIdError, NotFoundError
 from lmdev.ids import file_stem, id_from_stem, normalise_paper_id
 from lmdev.models import Paper, Stance
 from lmdev.paths import cache_dir
@@ -79,7 +79,11 @@ class InboxItem(_Strict):
     @field_validator("id")
     @classmethod
     def _canonical_id(cls, value: str) -> str:
-        if normalise_paper_id(value) != value:
+        try:
+            canonical = normalise_paper_id(value)
+        except InvalidIdError as exc:
+            raise ValueError(exc.message) from None
+        if canonical != value:
             raise ValueError(f"not a canonical id (write it without version or prefix): {value!r}")
         return value
 
@@ -237,9 +241,8 @@ class Inbox:
                 continue
             key = [info.st_size, info.st_mtime_ns, info.st_ino]
             cached = old.get(path.name)
-            if cached is not None and cached[:3] == key:
-                item = InboxItem.model_validate(cached[3])
-            else:
+            item = _from_index(cached, key)
+            if item is None:
                 try:
                     item = self.read(path)
                 except DataError as exc:
@@ -248,7 +251,8 @@ class Inbox:
                 if path.stem != file_stem(item.id):
                     errors.append(DataError(f"file name does not match id {item.id!r}", path=str(path), line=1))
                     continue
-            new[path.name] = [*key, cached[3] if cached is not None and cached[:3] == key else item.model_dump(mode="json")]
+                cached = [*key, item.model_dump(mode="json")]
+            new[path.name] = cached  # type: ignore[assignment]
             if item.id not in gone:
                 items.append(item)
         if new.keys() != old.keys() or any(new[k][:3] != old[k][:3] for k in new):
@@ -297,6 +301,16 @@ class Inbox:
         """Remove the files of papers decided elsewhere (now in the library or rejected)."""
         gone = set(decided) & self.ids()
         return [paper_id for paper_id in sorted(gone) if self.remove(paper_id)]
+
+
+def _from_index(cached: Optional[list[Any]], key: list[int]) -> Optional[InboxItem]:
+    """The indexed item when the file is unchanged (and the entry still valid), else None."""
+    if cached is None or cached[:3] != key:
+        return None
+    try:
+        return InboxItem.model_validate(cached[3])
+    except ValidationError:
+        return None
 
 
 def _validate(data: Any, node: Optional[yaml.Node], path: Path) -> InboxItem:
