@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,20 @@ def test_an_item_survives_the_round_trip_whatever_its_text(empty_data_dir: Path)
     assert inbox.read(path) == item
     assert yaml.safe_load(path.read_text(encoding="utf-8"))["title"] == HOSTILE
     assert render(item) == path.read_text(encoding="utf-8")
+
+
+def test_any_text_reads_back_exactly(empty_data_dir: Path) -> None:
+    rng = random.Random(12)
+    alphabet = [chr(c) for c in [*range(0, 0x250), 0x85, 0xA0, 0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF, 0x1F642, 0x10FFFF]]
+    inbox = Inbox(empty_data_dir)
+    for n in range(200):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+        item = make_item(f"2602.{n + 1:05d}", title=text, abstract=text * 2, authors=[text], reasons=[text], relevance=rng.random())
+        assert inbox.add([item]) == [item]
+        data = yaml.safe_load(inbox.path_for(item.id).read_text(encoding="utf-8"))
+        assert data["title"] == text and data["authors"] == [text], repr(text)
+        back = inbox.get(item.id)
+        assert (back.title, back.abstract, back.reasons) == (text, text * 2, [text])
 
 
 def test_adding_never_replaces_a_waiting_paper_but_replaces_an_unreadable_file(empty_data_dir: Path) -> None:
@@ -53,17 +68,14 @@ def test_a_damaged_index_is_rebuilt(empty_data_dir: Path, tmp_path: Path) -> Non
     inbox = Inbox(empty_data_dir)
     fill_inbox(empty_data_dir, make_item("2602.16001"))
     inbox.waiting()
-    for index in (tmp_path / "cache" / "inbox").glob("*.json"):
-        index.write_text('{"version": 1, "files": {"2602.16001.yaml": [1, 2, 3, {"id": "evil"}]}')
-    items, errors = inbox.waiting()
-    assert [i.id for i in items] == ["2602.16001"] and errors == []
     stat = inbox.path_for("2602.16001").stat()
-    for index in (tmp_path / "cache" / "inbox").glob("*.json"):
-        index.write_text(json.dumps({"version": 1, "files": {"2602.16001.yaml": [stat.st_size, stat.st_mtime_ns, stat.st_ino, {"id": "../evil"}]}}))
-    assert [i.id for i in inbox.waiting()[0]] == ["2602.16001"]
-    for index in (tmp_path / "cache" / "inbox").glob("*.json"):
-        index.write_text("not json")
-    assert [i.id for i in inbox.waiting()[0]] == ["2602.16001"]
+    key = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+    rows = [["../evil", "T", 0.5, None, [], [], [], [], None, None, "2026-01-01"], ["2602.16001", "T", 7, None, [], [], [], [], None, None, "2026-01-01"], ["2602.16001"], "junk"]
+    for row in [*rows, None]:
+        for index in (tmp_path / "cache" / "inbox").glob("*.json"):
+            index.write_text(json.dumps({"version": 2, "files": {"2602.16001.yaml": [*key, row]}}) if row is not None else "not json")
+        items, errors = inbox.waiting()
+        assert [(i.id, i.relevance) for i in items] == [("2602.16001", 0.5)] and errors == [], row
 
 
 @pytest.mark.parametrize(

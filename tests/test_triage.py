@@ -204,3 +204,15 @@ def test_an_empty_inbox_says_so(cli, data_dir: Path) -> None:
 def test_review_needs_a_terminal(cli, data_dir: Path) -> None:
     result = cli("--data-dir", str(data_dir), "review", "--inbox")
     assert result.code == 2 and "lmdev accept" in result.err
+
+
+def test_decided_ids_reads_the_record_fast_and_falls_back_for_hand_edited_lines(data_dir: Path) -> None:
+    from lmdev.store import Library
+    from lmdev.triage import decided_ids
+
+    lib = Library(data_dir)
+    full = lib.ids() | decisions.rejected_ids(data_dir)
+    assert decided_ids(lib) == full
+    path = decisions.path_for(data_dir)
+    path.write_text(path.read_text() + "- {reason: 'hand-written, id second', id: '2401.00077'}\n- {id: hep-th/9901001, reason: old style}\n")
+    assert decided_ids(lib) == full | {"2401.00077", "hep-th/9901001"}

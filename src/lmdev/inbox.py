@@ -18,10 +18,12 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -33,7 +35,8 @@ from lmdev.models import Paper, Stance
 from lmdev.paths import cache_dir
 
 INBOX_DIR = "inbox"
-INDEX_VERSION = 1
+INDEX_VERSION = 2
+_ID_SHAPE = re.compile(r"\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7}")  # a canonical arXiv id, cheaply
 MAX_INBOX_FILE = 200_000
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
 
@@ -101,12 +104,6 @@ class InboxItem(_Strict):
             raise ValueError(f"primary {self.primary!r} is not one of the suggested problems")
         return self
 
-    def problem_score(self, problem_id: Optional[str] = None) -> float:
-        """The score of ``problem_id`` (0 if not suggested), or of the top problem."""
-        if problem_id is None:
-            return self.problems[0].score if self.problems else 0.0
-        return next((p.score for p in self.problems if p.id == problem_id), 0.0)
-
     def paper(self) -> Paper:
         """The paper file this item becomes when accepted: its metadata, no tags yet."""
         fields = set(Paper.model_fields) & set(type(self).model_fields) - {"primary", "problems", "assumptions"}
@@ -126,6 +123,46 @@ class InboxItem(_Strict):
             data[name] = value
         return data
 
+    def waiting(self) -> Waiting:
+        return Waiting(
+            self.id, self.title, self.relevance, self.primary,
+            tuple(Tag(p.id, p.score) for p in self.problems),
+            tuple(Tag(a.id, a.score, a.stance) for a in self.assumptions),
+            tuple(self.reasons), tuple(self.authors), self.announced, self.listed, self.seen,
+        )
+
+
+class Tag(NamedTuple):
+    """A suggested tag in the inbox's listing view: id, score, and the stance of an assumption."""
+
+    id: str
+    score: float
+    stance: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A waiting paper as ``lmdev inbox`` lists it: everything but the abstract and the rest of
+    the metadata (read the file for those). Cheap to build, so 5,000 of them load in a blink."""
+
+    id: str
+    title: str
+    relevance: float
+    primary: Optional[str]
+    problems: tuple[Tag, ...]
+    assumptions: tuple[Tag, ...]
+    reasons: tuple[str, ...]
+    authors: tuple[str, ...]
+    announced: Optional[str]
+    listed: Optional[dt.date]
+    seen: dt.date
+
+    def problem_score(self, problem_id: Optional[str] = None) -> float:
+        """The score of ``problem_id`` (0 if not suggested), or of the top problem."""
+        if problem_id is None:
+            return self.problems[0].score if self.problems else 0.0
+        return next((p.score for p in self.problems if p.id == problem_id), 0.0)
+
     def to_json(self) -> dict[str, Any]:
         """The shape ``lmdev inbox --format json`` prints."""
         return {
@@ -135,12 +172,39 @@ class InboxItem(_Strict):
             "primary": self.primary,
             "problems": [{"id": p.id, "score": round(p.score, 3)} for p in self.problems],
             "assumptions": [{"id": a.id, "stance": a.stance, "score": round(a.score, 3)} for a in self.assumptions],
-            "reasons": self.reasons,
+            "reasons": list(self.reasons),
             "announced": self.announced,
             "listed": self.listed.isoformat() if self.listed else None,
             "seen": self.seen.isoformat(),
             "link": f"https://arxiv.org/abs/{self.id}",
         }
+
+    def to_index(self) -> list[Any]:
+        return [
+            self.id, self.title, self.relevance, self.primary,
+            [list(p[:2]) for p in self.problems], [list(a) for a in self.assumptions],
+            list(self.reasons), list(self.authors), self.announced,
+            self.listed.isoformat() if self.listed else None, self.seen.isoformat(),
+        ]
+
+    @classmethod
+    def from_index(cls, row: Any, stem: str) -> Optional[Waiting]:
+        """Rebuild from :meth:`to_index` for the file named ``stem``; None for anything malformed
+        (the file is read instead)."""
+        try:
+            pid, title, relevance, primary, problems, assumptions, reasons, authors, announced, listed, seen = row
+            item = cls(
+                pid, title, float(relevance), primary,
+                tuple(Tag(str(i), float(sc)) for i, sc in problems),
+                tuple(Tag(str(i), float(sc), str(st)) for i, sc, st in assumptions),
+                tuple(str(r) for r in reasons), tuple(str(a) for a in authors), announced,
+                dt.date.fromisoformat(listed) if listed else None, dt.date.fromisoformat(seen),
+            )
+        except (TypeError, ValueError):
+            return None
+        if not (isinstance(pid, str) and _ID_SHAPE.fullmatch(pid) and pid.replace("/", "_") == stem and isinstance(title, str) and 0.0 <= item.relevance <= 1.0):
+            return None
+        return item
 
 
 def _scored(tag: ScoredProblem) -> dict[str, Any]:
@@ -151,24 +215,44 @@ def _scored(tag: ScoredProblem) -> dict[str, Any]:
     return data
 
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    """libyaml's emitter when present (an order of magnitude faster than the pure-Python one,
-    which matters when a watch writes 600 files); output is the same as :func:`yamlio.dump`."""
+# Characters a YAML reader refuses raw or reads as line breaks; JSON leaves them raw.
+_YAML_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+_LISTS = ("authors", "categories", "reasons")
 
 
-def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    if any(ch in value for ch in ("\x85", "\u2028", "\u2029")):
-        style: Optional[str] = '"'  # breaks YAML would fold or split on reading stay escapes
-    else:
-        style = "|" if "\n" in value and value == value.rstrip(" ") else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str_representer)
+def _scalar(value: Any) -> str:
+    """One YAML scalar. Strings are double-quoted with JSON's escapes (a subset of YAML's) plus
+    escapes for what YAML reads differently, so any text reads back exactly as written."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = repr(value)
+        return f"{value:.6f}" if "e" in text or "n" in text else text  # YAML 1.1 reads 1e-05 as text
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = json.dumps(str(value), ensure_ascii=False)
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def render(item: InboxItem) -> str:
-    return yaml.dump(item.to_data(), Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100, indent=2)
+    """An inbox file's text: one key per line, lists one entry per line, every string quoted.
+
+    Written directly rather than through a YAML dumper, whose pure-Python representer cost a
+    third of a second for a busy day's 600 files; the same item always gives the same bytes.
+    """
+    lines: list[str] = []
+    for key, value in item.to_data().items():
+        if key in ("problems", "assumptions"):
+            lines.append(f"{key}:")
+            lines.extend("- {" + ", ".join(f"{k}: {_scalar(v)}" for k, v in tag.items()) + "}" for tag in value)
+        elif key in _LISTS:
+            lines.append(f"{key}:")
+            lines.extend(f"- {_scalar(v)}" for v in value)
+        else:
+            lines.append(f"{key}: {_scalar(value)}")
+    return "\n".join(lines) + "\n"
 
 
 class Inbox:
@@ -186,7 +270,22 @@ class Inbox:
             names = os.listdir(self.dir)
         except (FileNotFoundError, NotADirectoryError):
             return []
-        return [self.dir / n for n in sorted(names) if n.endswith((".yaml", ".yml")) and not n.startswith(".")]
+        return [self.dir / n for n in sorted(names) if n.endswith(".yaml") and not n.startswith(".")]
+
+    def _entries(self) -> list[tuple[str, os.stat_result]]:
+        """(name, stat) of each ``.yaml`` file, sorted by name, from one directory scan."""
+        try:
+            with os.scandir(self.dir) as scan:
+                found = []
+                for entry in scan:
+                    if entry.name.endswith(".yaml") and not entry.name.startswith("."):
+                        try:
+                            found.append((entry.name, entry.stat()))
+                        except OSError:
+                            continue
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return sorted(found)
 
     def ids(self) -> set[str]:
         """Ids of the waiting papers, from file names alone."""
@@ -226,33 +325,31 @@ class Inbox:
             items.append(item)
         return items, errors
 
-    def waiting(self, *, decided: Iterable[str] = ()) -> tuple[list[InboxItem], list[DataError]]:
+    def waiting(self, *, decided: Iterable[str] = ()) -> tuple[list[Waiting], list[DataError]]:
         """The waiting papers (minus ``decided`` ids), fast: unchanged files come from the index."""
         gone = set(decided)
         index_path = self._index_path()
         old = _load_index(index_path)
         new: dict[str, list[Any]] = {}
-        items: list[InboxItem] = []
+        items: list[Waiting] = []
         errors: list[DataError] = []
-        for path in self.files():
-            try:
-                info = path.stat()
-            except OSError:
-                continue
+        for name, info in self._entries():
+            path = self.dir / name
             key = [info.st_size, info.st_mtime_ns, info.st_ino]
-            cached = old.get(path.name)
-            item = _from_index(cached, key)
+            cached = old.get(name)
+            item = Waiting.from_index(cached[3], name[:-5]) if cached is not None and cached[:3] == key else None
             if item is None:
                 try:
-                    item = self.read(path)
+                    full = self.read(path)
                 except DataError as exc:
                     errors.append(exc)
                     continue
-                if path.stem != file_stem(item.id):
-                    errors.append(DataError(f"file name does not match id {item.id!r}", path=str(path), line=1))
+                if path.stem != file_stem(full.id):
+                    errors.append(DataError(f"file name does not match id {full.id!r}", path=str(path), line=1))
                     continue
-                cached = [*key, item.model_dump(mode="json")]
-            new[path.name] = cached  # type: ignore[assignment]
+                item = full.waiting()
+                cached = [*key, item.to_index()]
+            new[name] = cached  # type: ignore[assignment]
             if item.id not in gone:
                 items.append(item)
         if new.keys() != old.keys() or any(new[k][:3] != old[k][:3] for k in new):
@@ -301,16 +398,6 @@ class Inbox:
         """Remove the files of papers decided elsewhere (now in the library or rejected)."""
         gone = set(decided) & self.ids()
         return [paper_id for paper_id in sorted(gone) if self.remove(paper_id)]
-
-
-def _from_index(cached: Optional[list[Any]], key: list[int]) -> Optional[InboxItem]:
-    """The indexed item when the file is unchanged (and the entry still valid), else None."""
-    if cached is None or cached[:3] != key:
-        return None
-    try:
-        return InboxItem.model_validate(cached[3])
-    except ValidationError:
-        return None
 
 
 def _validate(data: Any, node: Optional[yaml.Node], path: Path) -> InboxItem:

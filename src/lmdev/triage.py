@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Optional
 
-from lmdev import decisions
+from lmdev import decisions, yamlio
 from lmdev.errors import DataError, LmdevError, UsageError
-from lmdev.ids import normalise_paper_id
-from lmdev.inbox import Inbox, InboxItem
+from lmdev.ids import normalise_paper_id, try_parse_arxiv_id
+from lmdev.inbox import Inbox, InboxItem, Waiting
 from lmdev.models import Paper
 from lmdev.paths import cache_dir
 from lmdev.store import Library
@@ -46,6 +47,34 @@ class Decided:
         if self.detail:
             data["detail"] = self.detail
         return data
+
+
+_REJECTED_ID = re.compile(r"- \{id: (?:'([^']+)'|\"([^\"]+)\"|([^,'\"{}\s]+)),")
+
+
+def decided_ids(library: Library) -> set[str]:
+    """Ids in the library or in ``rejected.yaml``: what no watch proposes and the inbox ignores.
+
+    The record's ids are read off the start of each line (``lmdev reject`` writes the id first),
+    without parsing the titles and abstracts that make the file large; a line of another shape
+    sends it through the full reader, which names a bad line.
+    """
+    path = decisions.path_for(library.root)
+    found = library.ids()
+    if not path.exists():
+        return found
+    rejected: set[str] = set()
+    for raw in yamlio.read_text(path, max_bytes=64 * 1024 * 1024).split("\n"):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _REJECTED_ID.match(line)
+        candidate = next((g for g in match.groups() if g), None) if match else None
+        canonical = try_parse_arxiv_id(candidate) if candidate else None
+        if canonical is None or canonical.base != candidate:
+            return found | decisions.rejected_ids(library.root)
+        rejected.add(candidate)
+    return found | rejected
 
 
 @contextmanager
@@ -192,12 +221,12 @@ def reject(library: Library, ids: Sequence[str], reason: Optional[str] = None, *
 # -- ordering ---------------------------------------------------------------------------------
 
 
-def best_first(items: Iterable[InboxItem], problem: Optional[str] = None) -> list[InboxItem]:
+def best_first(items: Iterable[Waiting], problem: Optional[str] = None) -> list[Waiting]:
     """By relevance, then by the score of ``problem`` (or of the top problem), then by id."""
     return sorted(items, key=lambda i: (-round(i.relevance, 6), -i.problem_score(problem), i.id))
 
 
-def select(items: Iterable[InboxItem], *, problem: Optional[str] = None, min_relevance: Optional[float] = None) -> list[InboxItem]:
+def select(items: Iterable[Waiting], *, problem: Optional[str] = None, min_relevance: Optional[float] = None) -> list[Waiting]:
     """Items suggesting ``problem`` (any of their problems) and at least ``min_relevance``."""
     return [
         i for i in items
@@ -227,7 +256,7 @@ def gap_weights(library: Library, papers: Optional[list[Paper]] = None) -> dict[
     return weights
 
 
-def gap_score(item: InboxItem, weights: dict[str, float]) -> float:
+def gap_score(item: Waiting, weights: dict[str, float]) -> float:
     """How much a paper would fill the library's gaps: its relevance times the strongest
     weighted suggestion among its problems and the assumptions it challenges."""
     terms = [weights.get(p.id, 0.0) * p.score for p in item.problems]
@@ -235,7 +264,7 @@ def gap_score(item: InboxItem, weights: dict[str, float]) -> float:
     return item.relevance * max(terms, default=0.0)
 
 
-def ordered(items: Iterable[InboxItem], *, sort: str = "best", problem: Optional[str] = None, weights: Optional[dict[str, float]] = None) -> list[InboxItem]:
+def ordered(items: Iterable[Waiting], *, sort: str = "best", problem: Optional[str] = None, weights: Optional[dict[str, float]] = None) -> list[Waiting]:
     if sort not in SORTS:
         raise UsageError(f"sort must be one of {', '.join(SORTS)}")
     ranked = best_first(items, problem)

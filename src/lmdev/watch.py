@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
-from lmdev import decisions
 from lmdev.arxiv.atom import MalformedFeedError
 from lmdev.arxiv.rss import Announcement, Listing, parse_listing
 from lmdev.errors import DataError, UsageError
@@ -23,6 +22,7 @@ from lmdev.inbox import Inbox, InboxItem, ScoredAssumption, ScoredProblem
 from lmdev.models import Paper
 from lmdev.paths import arxiv_rss_url
 from lmdev.store import Library
+from lmdev.triage import decided_ids
 
 if TYPE_CHECKING:
     from lmdev.arxiv.client import ArxivClient
@@ -63,7 +63,7 @@ class WatchReport:
             "skipped": self.skipped,
             "pruned": self.pruned,
             "requests": self.requests,
-            "added": [item.to_json() for item in self.added],
+            "added": [item.waiting().to_json() for item in self.added],
         }
 
 
@@ -162,7 +162,7 @@ def triage(
     report = WatchReport(source=source, date=listing.date, fetched=len(listing.announcements), skipped=list(listing.skipped))
     inbox = Inbox(library.root)
     stored = library.ids()
-    decided = stored | decisions.rejected_ids(library.root)
+    decided = decided_ids(library)
     waiting = inbox.ids()
     todo: list[Announcement] = []
     versions: list[Paper] = []

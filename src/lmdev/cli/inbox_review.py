@@ -18,7 +18,7 @@ import typer
 from lmdev.cli.output import out
 from lmdev.cli.render import esc
 from lmdev.errors import LmdevError, UsageError
-from lmdev.inbox import InboxItem
+from lmdev.inbox import Waiting
 from lmdev.store import Library
 from lmdev.tagging import TagChange, parse_assumption_spec
 
@@ -48,21 +48,21 @@ def read_key(term: Terminal, prompt: str = PROMPT, keys: str = "".join(KEYS)) ->
         term.echo(f"  press one of: {', '.join(f'{k} {KEYS.get(k, k)}' for k in keys)}")
 
 
-def _show(item: InboxItem, n: int, total: int) -> None:
+def _show(item: Waiting, abstract: str, n: int, total: int) -> None:
     console = out()
     console.print(f"\n[bold]{n}/{total}  {esc(item.title)}[/]")
     authors = ", ".join(item.authors[:4]) + (" et al." if len(item.authors) > 4 else "")
-    console.print(f"[dim]{esc(item.id)}  {esc(authors)}  {esc(', '.join(item.categories))}[/]")
+    console.print(f"[dim]{esc(item.id)}  {esc(authors)}[/]")
     problems = ", ".join(f"{p.id} {p.score:.2f}" for p in item.problems)
     assumptions = ", ".join(f"{a.id}:{a.stance} {a.score:.2f}" for a in item.assumptions)
     console.print(f"  relevance [bold]{item.relevance:.2f}[/]   problems: {esc(problems or '-')}   assumptions: {esc(assumptions or '-')}")
     for reason in item.reasons:
         console.print(f"  [dim]{esc(reason)}[/]")
-    if item.abstract:
-        console.print(f"  {esc(item.abstract[:900])}{'…' if len(item.abstract) > 900 else ''}")
+    if abstract:
+        console.print(f"  {esc(abstract[:900])}{'…' if len(abstract) > 900 else ''}")
 
 
-def _edit(lib: Library, item: InboxItem, term: Terminal) -> TagChange:
+def _edit(lib: Library, item: Waiting, term: Terminal) -> TagChange:
     """Ask for problems (primary first) and assumptions, again until every id and stance is valid."""
     tax = lib.taxonomy
     while True:
@@ -99,12 +99,12 @@ def review_inbox_session(
     term: Optional[Terminal] = None,
 ) -> int:
     """Walk the waiting papers best first; returns how many were accepted or rejected."""
-    from lmdev import decisions
     from lmdev.inbox import Inbox
-    from lmdev.triage import accept, ordered, reject, select
+    from lmdev.triage import accept, decided_ids, ordered, reject, select
 
     term = term or Terminal()
-    waiting, _ = Inbox(lib.root).waiting(decided=lib.ids() | decisions.rejected_ids(lib.root))
+    inbox = Inbox(lib.root)
+    waiting, _ = inbox.waiting(decided=decided_ids(lib))
     items = ordered(select(waiting, problem=problem, min_relevance=min_relevance), problem=problem)
     items = items[:limit] if limit else items
     if not items:
@@ -112,7 +112,11 @@ def review_inbox_session(
         return 0
     counts = dict.fromkeys(("accepted", "rejected", "skipped"), 0)
     for n, item in enumerate(items, 1):
-        _show(item, n, len(items))
+        try:
+            abstract = inbox.get(item.id).abstract
+        except LmdevError:
+            abstract = ""
+        _show(item, abstract, n, len(items))
         key = read_key(term)
         while key == "o":
             term.open_url(f"https://arxiv.org/abs/{item.id}")

@@ -13,7 +13,7 @@ from lmdev.cli.output import out, safe
 if TYPE_CHECKING:
     from lmdev.classifier.evaluation import Evaluation
     from lmdev.classifier.model import Result
-    from lmdev.inbox import InboxItem
+    from lmdev.inbox import Waiting
     from lmdev.ingest import Outcome
     from lmdev.models import Paper
     from lmdev.reports.coverage import Coverage
@@ -264,7 +264,7 @@ def _coverage_years(cov: Coverage) -> None:
     console.print()
 
 
-def inbox_table(items: list[InboxItem]) -> None:
+def inbox_table(items: list[Waiting]) -> None:
     """Waiting papers, best first: relevance, top problem, id, title and the strongest reason."""
     from rich.table import Table
 
@@ -276,6 +276,6 @@ def inbox_table(items: list[InboxItem]) -> None:
     out().print(table)
 
 
-def inbox_lines(items: list[InboxItem]) -> str:
+def inbox_lines(items: list[Waiting]) -> str:
     """One waiting paper per line, tab-separated (id, relevance, top problem, title, why)."""
     return "".join(f"{safe(i.id)}\t{i.relevance:.3f}\t{safe(i.primary or '-')}\t{safe(i.title, tabs=True)}\t{safe(i.reasons[0], tabs=True) if i.reasons else ''}\n" for i in items)

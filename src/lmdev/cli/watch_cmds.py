@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -12,10 +13,10 @@ import typer
 from lmdev.cli.base import app, examples, library
 from lmdev.cli.options import AssumptionTags, FormatOption, ProblemTags, TextOrJson
 from lmdev.cli.output import is_interactive, message, print_json, progress
-from lmdev.errors import UsageError
+from lmdev.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
-    from lmdev.inbox import InboxItem
+    from lmdev.inbox import Waiting
     from lmdev.store import Library
     from lmdev.triage import Decided
     from lmdev.watch import WatchReport
@@ -105,13 +106,13 @@ def _watch_summary(report: WatchReport, fmt: TextOrJson) -> None:
         raise typer.Exit(1)
 
 
-def _waiting(lib: Library) -> tuple[list[InboxItem], int]:
+def _waiting(lib: Library) -> tuple[list[Waiting], int]:
     """The inbox minus papers decided elsewhere, and how many files could not be read (each named
     on stderr; the command exits 1 after its output)."""
-    from lmdev import decisions
     from lmdev.inbox import Inbox
+    from lmdev.triage import decided_ids
 
-    items, errors = Inbox(lib.root).waiting(decided=lib.ids() | decisions.rejected_ids(lib.root))
+    items, errors = Inbox(lib.root).waiting(decided=decided_ids(lib))
     for error in errors:
         message(f"skipped {error} (lmdev check lists every problem)")
     return items, len(errors)
@@ -144,7 +145,7 @@ def inbox(
     ranked = ordered(items, sort=sort.value, problem=problem, weights=weights)
     shown = ranked[:limit] if limit else ranked
     if fmt is InboxFormat.json:
-        print_json([item.to_json() for item in shown])
+        _json_lines([item.to_json() for item in shown])
     elif fmt is InboxFormat.markdown:
         from lmdev.reports.digest import inbox_markdown
 
@@ -163,6 +164,13 @@ def inbox(
         sys.stdout.write(inbox_lines(shown))
     if bad:
         raise typer.Exit(1)
+
+
+def _json_lines(rows: list[dict[str, object]]) -> None:
+    """A JSON array with one element per line: the C encoder (indenting falls back to the slow
+    pure-Python one), and still a diff and a grep away from readable."""
+    body = ",\n".join(json.dumps(row, ensure_ascii=False) for row in rows)
+    sys.stdout.write(f"[\n{body}\n]\n" if rows else "[]\n")
 
 
 def _decided(results: list[Decided], fmt: TextOrJson, verb: str) -> None:
@@ -241,6 +249,21 @@ def review(
     review_inbox_session(lib, problem=problem, min_relevance=min_relevance, limit=limit)
 
 
+def _abstracts(lib: Library, ids: list[str]) -> dict[str, str]:
+    """The abstracts of waiting papers, from their files (a file that went bad meanwhile gives none)."""
+    from lmdev.errors import DataError
+    from lmdev.inbox import Inbox
+
+    inbox = Inbox(lib.root)
+    found: dict[str, str] = {}
+    for paper_id in ids:
+        try:
+            found[paper_id] = inbox.get(paper_id).abstract
+        except (DataError, NotFoundError):
+            continue
+    return found
+
+
 @app.command(epilog=examples(
     "lmdev digest                         the last 7 days, as Markdown (a weekly pull request)",
     "lmdev digest --since 2026-02-01 --format html > digest.html",
@@ -263,7 +286,8 @@ def digest(
     waiting, bad = _waiting(lib)
     built = report.build(lib.taxonomy, waiting, start, today, min_relevance=min_relevance, limit=limit)
     if fmt is DigestFormat.atom:
-        sys.stdout.write(report.atom(built, lib.taxonomy, now=dt.datetime.now(dt.timezone.utc)))
+        abstracts = _abstracts(lib, [item.id for group in built.groups for item in group.items])
+        sys.stdout.write(report.atom(built, lib.taxonomy, now=dt.datetime.now(dt.timezone.utc), abstracts=abstracts))
     elif fmt is DigestFormat.html:
         sys.stdout.write(report.html(built))
     else:

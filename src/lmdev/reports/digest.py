@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 from typing import Optional
@@ -17,7 +18,7 @@ from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
 from lmdev.errors import UsageError
-from lmdev.inbox import InboxItem
+from lmdev.inbox import Waiting
 from lmdev.taxonomy import Taxonomy
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -44,7 +45,7 @@ def parse_since(text: str, today: dt.date) -> dt.date:
 class Group:
     problem: Optional[str]
     name: str
-    items: list[InboxItem]
+    items: list[Waiting]
 
 
 @dataclass
@@ -58,7 +59,7 @@ class Digest:
         return sum(len(g.items) for g in self.groups)
 
 
-def build(tax: Taxonomy, items: list[InboxItem], since: dt.date, until: dt.date, *, min_relevance: Optional[float] = None, limit: Optional[int] = None) -> Digest:
+def build(tax: Taxonomy, items: list[Waiting], since: dt.date, until: dt.date, *, min_relevance: Optional[float] = None, limit: Optional[int] = None) -> Digest:
     """Items seen from ``since`` on, per problem in the taxonomy's order, best first; at most
     ``limit`` per problem."""
     from lmdev.triage import best_first
@@ -74,17 +75,17 @@ def build(tax: Taxonomy, items: list[InboxItem], since: dt.date, until: dt.date,
     return Digest(since, until, groups)
 
 
-def _link(item: InboxItem) -> str:
+def _link(item: Waiting) -> str:
     return f"https://arxiv.org/abs/{quote(item.id, safe='/.')}"
 
 
-def _authors(item: InboxItem, limit: int = 3) -> str:
+def _authors(item: Waiting, limit: int = 3) -> str:
     """Up to three names, then "et al", without a final full stop (the caller adds one)."""
     names = item.authors[:limit]
     return ", ".join(names) + (" et al" if len(item.authors) > limit else "") if names else "unknown authors"
 
 
-def _why(item: InboxItem) -> str:
+def _why(item: Waiting) -> str:
     return item.reasons[0] if item.reasons else ""
 
 
@@ -107,7 +108,7 @@ def markdown(d: Digest) -> str:
     return "\n".join(lines)
 
 
-def inbox_markdown(items: list[InboxItem]) -> str:
+def inbox_markdown(items: list[Waiting]) -> str:
     """Waiting papers as a numbered Markdown list (``lmdev inbox --format markdown``)."""
     if not items:
         return "The inbox is empty.\n"
@@ -150,8 +151,10 @@ def _x(text: str) -> str:
     return _NOT_XML.sub("", text)
 
 
-def atom(d: Digest, tax: Taxonomy, *, now: dt.datetime) -> str:
-    """A valid Atom 1.0 feed (RFC 4287): one entry per paper, its problems as categories."""
+def atom(d: Digest, tax: Taxonomy, *, now: dt.datetime, abstracts: Optional[Mapping[str, str]] = None) -> str:
+    """A valid Atom 1.0 feed (RFC 4287): one entry per paper, its problems as categories, its
+    abstract (from ``abstracts``, by id) in the summary."""
+    abstracts = abstracts or {}
     ET.register_namespace("", ATOM_NS)
 
     def sub(parent: ET.Element, tag: str, text: Optional[str] = None, **attrs: str) -> ET.Element:
@@ -181,6 +184,7 @@ def atom(d: Digest, tax: Taxonomy, *, now: dt.datetime) -> str:
                 label = tax.nodes[problem.id].name if problem.id in tax.nodes else problem.id
                 sub(entry, "category", term=_x(problem.id), label=_x(label))
             why = f" Why: {_why(item)}" if _why(item) else ""
-            sub(entry, "summary", f"{g.name}; relevance {item.relevance:.2f}.{why}\n\n{item.abstract}", type="text")
+            abstract = abstracts.get(item.id, "")
+            sub(entry, "summary", f"{g.name}; relevance {item.relevance:.2f}.{why}" + (f"\n\n{abstract}" if abstract else ""), type="text")
     ET.indent(feed)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
