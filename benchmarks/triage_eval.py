@@ -90,7 +90,8 @@ def run_pipeline(records: list[dict[str, Any]], data: Path, cache: Path) -> tupl
         assert len(feed.paths) == 1, f"watch made {len(feed.paths)} requests"
         listed = subprocess.run([*base, "inbox", "--format", "json"], env=env, capture_output=True, text=True, check=True)
     summary = json.loads(watched.stdout)
-    summary.pop("added", None)
+    for volatile in ("added", "source"):  # every paper again; the loopback's random port
+        summary.pop(volatile, None)
     return json.loads(listed.stdout), summary
 
 

@@ -232,3 +232,11 @@ def test_two_watches_at_once_leave_one_readable_file_per_paper(tracker: Path, se
 
     items, errors = Inbox(tracker).scan()
     assert errors == [] and len(items) == len(files)
+
+
+def test_the_watch_modules_never_import_typer_or_rich() -> None:
+    code = (
+        "import sys, lmdev.watch, lmdev.inbox, lmdev.triage, lmdev.arxiv.rss, lmdev.reports.digest;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'rich', 'click')))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
