@@ -240,3 +240,25 @@ def test_the_watch_modules_never_import_typer_or_rich() -> None:
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'rich', 'click')))"
     )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+def test_end_to_end_watch_inbox_accept_reject_digest(cli, tracker: Path, serve, busy_day) -> None:
+    day = busy_day[:25]
+    feed = serve(day)
+    data = ("--data-dir", str(tracker))
+    assert cli(*data, "watch").code == 0
+    ranked = [item["id"] for item in json.loads(cli(*data, "inbox", "--format", "json").out)]
+    keep, drop = ranked[:2], ranked[2:4]
+    assert cli(*data, "accept", *keep).code == 0
+    assert cli(*data, "reject", *drop, "--reason", "not about language models").code == 0
+    left = [item["id"] for item in json.loads(cli(*data, "inbox", "--format", "json").out)]
+    assert left == [i for i in ranked if i not in keep + drop]
+    digest = cli(*data, "digest", "--since", "1d").out
+    assert all(i in digest for i in left) and not any(i in digest for i in keep + drop)
+    again = cli(*data, "watch", "--format", "json")
+    summary = json.loads(again.out)
+    assert summary["new"] == 0 and summary["known"] == len(day) and len(feed.paths) == 2
+    assert cli(*data, "check").code == 0
+    for paper_id in keep:
+        paper = yaml.safe_load((tracker / "papers" / f"{paper_id}.yaml").read_text())
+        assert paper["primary"] and all(t["by"] == "person" for t in paper["problems"] + paper["assumptions"])
