@@ -178,6 +178,8 @@ def triage(
         else:
             todo.append(announcement)
     items: list[InboxItem] = []
+    if advance:
+        advance(len(listing.announcements) - len(todo))
     if todo:
         from lmdev.classifier.model import Doc
         from lmdev.classifier.modelcache import load_model
