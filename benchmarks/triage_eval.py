@@ -124,7 +124,7 @@ def evaluate(day: Path, data: Path) -> dict[str, Any]:
         training_copy(data, ids, train)
         inbox, summary = run_pipeline(records, train, Path(tmp) / "cache")
     ranked = [item["id"] for item in inbox]
-    tops = {item["id"]: (item["problems"][0]["id"] if item["problems"] else None) for item in inbox}
+    tops = {item["id"]: item["primary"] or (item["problems"][0]["id"] if item["problems"] else None) for item in inbox}
     keyword = [r["arxiv_id"] for r in records if KEYWORDS.search(r["title"]) or KEYWORDS.search(r.get("abstract") or "")]
     baseline = figures(keyword, accepted, None)
     baseline.update(precision=round(sum(i in accepted for i in keyword) / len(keyword), 3) if keyword else 0.0, recall=round(sum(i in accepted for i in keyword) / len(accepted), 3) if accepted else 0.0)

@@ -15,7 +15,7 @@ from typing import Optional
 
 import typer
 
-from lmdev.cli.output import out
+from lmdev.cli.output import out, safe
 from lmdev.cli.render import esc
 from lmdev.errors import LmdevError, UsageError
 from lmdev.inbox import Waiting
@@ -33,7 +33,7 @@ class Terminal:
 
     getchar: Callable[[], str] = field(default=lambda: typer.getchar())
     ask: Callable[[str, str], str] = field(default=lambda text, default: str(typer.prompt(text, default=default, show_default=bool(default))))
-    echo: Callable[[str], None] = field(default=lambda text: typer.echo(text))
+    echo: Callable[[str], None] = field(default=lambda text: typer.echo(safe(text)))
     open_url: Callable[[str], object] = field(default=lambda url: __import__("webbrowser").open(url))
 
 
