@@ -146,8 +146,9 @@ def accept(library: Library, ids: Sequence[str], change: Optional[TagChange] = N
     out: list[Decided] = []
     with decision_lock(library):
         rejected = decisions.rejected_ids(library.root)
+        stored = library.ids()
         for paper_id in wanted:
-            if library.path_for(paper_id).exists():
+            if paper_id in stored:
                 inbox.remove(paper_id)
                 out.append(Decided(paper_id, "unchanged", "already in the library"))
                 continue
@@ -187,13 +188,14 @@ def reject(library: Library, ids: Sequence[str], reason: Optional[str] = None, *
     out: list[Decided] = []
     with decision_lock(library):
         rejected = decisions.rejected_ids(library.root)
+        stored = library.ids()
         entries: list[tuple[decisions.Rejection, Decided]] = []
         for paper_id in wanted:
             if paper_id in rejected:
                 inbox.remove(paper_id)
                 out.append(Decided(paper_id, "unchanged", "rejected already"))
                 continue
-            if library.path_for(paper_id).exists():
+            if paper_id in stored:
                 out.append(Decided(paper_id, "failed", "it is in the library; remove its paper file first"))
                 continue
             item: Optional[InboxItem] = None
