@@ -12,6 +12,8 @@ import pytest
 from helpers import SHIPPED, Result
 from lmdev.cli.app import run
 
+pytest_plugins = ("watch_fixtures",)  # the watch tests' model, tracker and loopback feed
+
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

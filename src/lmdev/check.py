@@ -70,6 +70,7 @@ def check_library(library: Library, extras: tuple[Rule, ...] = ()) -> tuple[int,
             else:
                 seen[key] = Path(path).name
     findings.extend(_rejected_rules(library, seen_id))
+    findings.extend(_inbox_rules(library))
     for extra in extras:
         findings.extend(extra(library, loaded))
     return len(loaded) + len(errors), findings
@@ -169,3 +170,12 @@ def _rejected_rules(library: Library, library_ids: dict[str, str]) -> list[Findi
         if entry.rejection.id in library_ids:
             findings.append(Finding(path, entry.line, f"{entry.rejection.id} is rejected here but kept in the library ({library_ids[entry.rejection.id]}); keep one decision"))
     return findings
+
+
+def _inbox_rules(library: Library) -> list[Finding]:
+    """Every inbox file parses and validates. (A waiting paper that was decided elsewhere is not a
+    finding: the next command that writes removes it.)"""
+    from lmdev.inbox import Inbox
+
+    _, errors = Inbox(library.root).scan()
+    return [Finding(e.path or "?", e.line, e.message) for e in errors]

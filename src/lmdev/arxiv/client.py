@@ -13,7 +13,7 @@ import logging
 import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from lmdev import __version__
@@ -42,6 +42,7 @@ USER_AGENT = f"lmdev/{__version__} (literature tracker for language model develo
 NOT_FOUND = "not found on arXiv"
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -216,13 +217,25 @@ class ArxivClient:
                 return parse_feed(cached)
         if self.offline:
             raise ArxivError(f"{context}: not in the cache, and --offline forbids asking arXiv")
+        return self._retrying(url, context, self._attempt)
+
+    def get_document(self, url: str, *, context: str) -> bytes:
+        """GET any arXiv document (a listing feed, say) on the API's terms: the machine-wide rate
+        limit, one connection, the deadline, the size cap, redirects on its own host only, and the
+        retries. Never cached: a listing changes every day."""
+        if self.offline:
+            raise ArxivError(f"{context}: --offline forbids asking arXiv", url=url)
+        return self._retrying(url, context, self._attempt_document)
+
+    def _retrying(self, url: str, context: str, call: Callable[..., _T]) -> _T:
+        """Call ``call(url, context=...)`` until it succeeds, backing off between tries."""
         began = self.clock.time()
         last = _Retry("no attempt made")
         tries = 0
         for attempt in range(self.max_retries + 1):
             tries = attempt + 1
             try:
-                return self._attempt(url, context=context)
+                return call(url, context=context)
             except _Retry as retry:
                 last = retry
                 if retry.retry_after is not None and retry.retry_after > policy.MAX_WAIT:
@@ -247,17 +260,26 @@ class ArxivClient:
         raise ArxivError(f"{context}: arXiv did not answer properly {spent} ({last.reason})", url=url, status=last.status)
 
     def _attempt(self, url: str, *, context: str) -> Feed:
-        """One request, following at most ``MAX_REDIRECTS`` redirects on the configured host,
+        status, headers, data = self._follow(url, context=context)
+        return self._feed(url, status, headers, data, context=context)
+
+    def _attempt_document(self, url: str, *, context: str) -> bytes:
+        status, headers, data = self._follow(url, context=context)
+        self._check_status(url, status, headers, data, context=context)
+        return data
+
+    def _follow(self, url: str, *, context: str) -> tuple[int, httpx.Headers, bytes]:
+        """One request, following at most ``MAX_REDIRECTS`` redirects on the URL's own host,
         each a request of its own under the rate limiter."""
         target = url
         for hop in range(policy.MAX_REDIRECTS + 1):
             status, headers, data = self._exchange(target, context=context)
             if status not in policy.REDIRECT_STATUS:
-                return self._feed(url, status, headers, data, context=context)
+                return status, headers, data
             location = headers.get("Location")
-            following = policy.redirect_target(self.api_url, target, location)
+            following = policy.redirect_target(url, target, location)
             if following is None:
-                raise ArxivError(f"{context}: arXiv redirected to {location!r}, away from {urlsplit(self.api_url).netloc}; not following", url=target, status=status)
+                raise ArxivError(f"{context}: arXiv redirected to {location!r}, away from {urlsplit(url).netloc}; not following", url=target, status=status)
             if hop == policy.MAX_REDIRECTS:
                 raise ArxivError(f"{context}: more than {policy.MAX_REDIRECTS} redirects; not following", url=target, status=status)
             log.info("arXiv: redirected (HTTP %d) to %s", status, following)
@@ -307,6 +329,19 @@ class ArxivClient:
 
     def _feed(self, url: str, status: int, headers: httpx.Headers, data: bytes, *, context: str) -> Feed:
         """Turn an answer into a feed, or into the error or retry it calls for."""
+        self._check_status(url, status, headers, data, context=context)
+        try:
+            feed = parse_feed(data)
+        except MalformedFeedError as exc:
+            raise _Retry(exc.message) from None
+        if feed.errors:
+            raise ArxivError(f"{context}: arXiv answered with an error: {'; '.join(feed.errors)}", url=url, status=status)
+        if feed.papers:
+            self.cache.put(url, data)
+        return feed
+
+    def _check_status(self, url: str, status: int, headers: httpx.Headers, data: bytes, *, context: str) -> None:
+        """Raise the error or retry that an answer's status calls for; return on a 2xx answer."""
         wait = policy.retry_after(headers.get("Retry-After"), self.clock.time())
         if data.lstrip().startswith(b"Rate exceeded"):
             raise _Retry("HTTP 429 Rate exceeded.", status=429, retry_after=wait)
@@ -317,15 +352,6 @@ class ArxivClient:
         if status >= 400 or status < 200:
             message = _error_message(data) or f"HTTP {status}"
             raise ArxivError(f"{context}: arXiv refused the request: {message}", url=url, status=status)
-        try:
-            feed = parse_feed(data)
-        except MalformedFeedError as exc:
-            raise _Retry(exc.message) from None
-        if feed.errors:
-            raise ArxivError(f"{context}: arXiv answered with an error: {'; '.join(feed.errors)}", url=url, status=status)
-        if feed.papers:
-            self.cache.put(url, data)
-        return feed
 
 
 def _error_message(data: bytes) -> Optional[str]:

@@ -25,6 +25,9 @@ def fingerprint(library: Library) -> str:
     for path in library.files():
         stat = path.lstat()
         digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    rejected = library.root / "rejected.yaml"  # rejections are training data too: a new one retrains
+    if rejected.exists():
+        digest.update(f"rejected\0{rejected.stat().st_size}\0{rejected.stat().st_mtime_ns}\n".encode())
     return digest.hexdigest()[:32]
 
 

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from lmdev.cli import arxiv_cmds, classify_cmds, library_cmds, report_cmds  # noqa: F401 - register commands
+from lmdev.cli import arxiv_cmds, classify_cmds, library_cmds, report_cmds, watch_cmds  # noqa: F401 - register commands
 from lmdev.cli.base import app, state
 from lmdev.cli.output import safe
 from lmdev.errors import LmdevError

@@ -13,6 +13,7 @@ from lmdev.cli.output import out, safe
 if TYPE_CHECKING:
     from lmdev.classifier.evaluation import Evaluation
     from lmdev.classifier.model import Result
+    from lmdev.inbox import Waiting
     from lmdev.ingest import Outcome
     from lmdev.models import Paper
     from lmdev.reports.coverage import Coverage
@@ -261,3 +262,20 @@ def _coverage_years(cov: Coverage) -> None:
             years.add_row(esc(n.id), *(str(n.by_year.get(y, "")) for y in cov.years))
     console.print(years)
     console.print()
+
+
+def inbox_table(items: list[Waiting]) -> None:
+    """Waiting papers, best first: relevance, top problem, id, title and the strongest reason."""
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for column in ("#", "rel", "problem", "id", "title", "why"):
+        table.add_column(column, no_wrap=column in ("#", "rel", "problem", "id"), overflow="fold", ratio=2 if column == "title" else 1 if column == "why" else None)
+    for n, item in enumerate(items, 1):
+        table.add_row(str(n), f"{item.relevance:.2f}", esc(item.primary or "-"), esc(item.id), esc(item.title), f"[dim]{esc(item.reasons[0]) if item.reasons else ''}[/]")
+    out().print(table)
+
+
+def inbox_lines(items: list[Waiting]) -> str:
+    """One waiting paper per line, tab-separated (id, relevance, top problem, title, why)."""
+    return "".join(f"{safe(i.id)}\t{i.relevance:.3f}\t{safe(i.primary or '-')}\t{safe(i.title, tabs=True)}\t{safe(i.reasons[0], tabs=True) if i.reasons else ''}\n" for i in items)

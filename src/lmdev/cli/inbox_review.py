@@ -1,0 +1,144 @@
+"""Reviewing the inbox on a terminal: one key per paper.
+
+a accept with the suggested tags, e edit the tags (then accept), r reject with an optional
+reason, s skip, o open the abs page in the browser, q quit the whole session. Only those keys
+are taken; anything else asks again. The reading of keys and lines is injected, so the session
+is tested without a terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Optional
+
+import typer
+
+from lmdev.cli.output import out, safe
+from lmdev.cli.render import esc
+from lmdev.errors import LmdevError, UsageError
+from lmdev.inbox import Waiting
+from lmdev.store import Library
+from lmdev.tagging import TagChange, parse_assumption_spec
+
+KEYS = {"a": "accept", "e": "edit tags", "r": "reject", "s": "skip", "o": "open", "q": "quit"}
+PROMPT = "  [a]ccept [e]dit tags [r]eject [s]kip [o]pen [q]uit: "
+_SPLIT = re.compile(r"[\s,]+")
+
+
+@dataclass
+class Terminal:
+    """How the session talks to a person: a key, a line (with a default), and output."""
+
+    getchar: Callable[[], str] = field(default=lambda: typer.getchar())
+    ask: Callable[[str, str], str] = field(default=lambda text, default: str(typer.prompt(text, default=default, show_default=bool(default))))
+    echo: Callable[[str], None] = field(default=lambda text: typer.echo(safe(text)))
+    open_url: Callable[[str], object] = field(default=lambda url: __import__("webbrowser").open(url))
+
+
+def read_key(term: Terminal, prompt: str = PROMPT, keys: str = "".join(KEYS)) -> str:
+    """One key from ``keys`` (case-insensitive); asks again for anything else."""
+    while True:
+        term.echo(prompt.rstrip())
+        key = (term.getchar() or "").lower()
+        if len(key) == 1 and key in keys:
+            term.echo(f"  -> {KEYS.get(key, key)}")
+            return key
+        term.echo(f"  press one of: {', '.join(f'{k} {KEYS.get(k, k)}' for k in keys)}")
+
+
+def _show(item: Waiting, abstract: str, n: int, total: int) -> None:
+    console = out()
+    console.print(f"\n[bold]{n}/{total}  {esc(item.title)}[/]")
+    authors = ", ".join(item.authors[:4]) + (" et al." if len(item.authors) > 4 else "")
+    console.print(f"[dim]{esc(item.id)}  {esc(authors)}[/]")
+    problems = ", ".join(f"{p.id} {p.score:.2f}" for p in item.problems)
+    assumptions = ", ".join(f"{a.id}:{a.stance} {a.score:.2f}" for a in item.assumptions)
+    console.print(f"  relevance [bold]{item.relevance:.2f}[/]   problems: {esc(problems or '-')}   assumptions: {esc(assumptions or '-')}")
+    for reason in item.reasons:
+        console.print(f"  [dim]{esc(reason)}[/]")
+    if abstract:
+        console.print(f"  {esc(abstract[:900])}{'…' if len(abstract) > 900 else ''}")
+
+
+def _edit(lib: Library, item: Waiting, term: Terminal) -> TagChange:
+    """Ask for problems (primary first) and assumptions, again until every id and stance is valid."""
+    tax = lib.taxonomy
+    while True:
+        answer = term.ask("  problems, primary first", " ".join(p.id for p in item.problems))
+        problems = [p for p in _SPLIT.split(answer.strip()) if p]
+        try:
+            if not problems:
+                raise UsageError("give at least one problem")
+            for problem in problems:
+                tax.get(problem, "problem")
+            break
+        except UsageError as exc:
+            term.echo(f"  {exc.message}")
+    while True:
+        answer = term.ask("  assumptions as ID:STANCE", " ".join(f"{a.id}:{a.stance}" for a in item.assumptions))
+        specs = [s for s in _SPLIT.split(answer.strip()) if s]
+        try:
+            if not specs:
+                raise UsageError("give at least one assumption (every paper needs one)")
+            for spec in specs:
+                tax.get(parse_assumption_spec(spec)[0], "assumption")
+            break
+        except UsageError as exc:
+            term.echo(f"  {exc.message}")
+    return TagChange(problems=problems, assumptions=specs, primary=problems[0])
+
+
+def review_inbox_session(
+    lib: Library,
+    *,
+    problem: Optional[str] = None,
+    min_relevance: Optional[float] = None,
+    limit: Optional[int] = None,
+    term: Optional[Terminal] = None,
+) -> int:
+    """Walk the waiting papers best first; returns how many were accepted or rejected."""
+    from lmdev.inbox import Inbox
+    from lmdev.triage import accept, decided_ids, ordered, reject, select
+
+    term = term or Terminal()
+    inbox = Inbox(lib.root)
+    waiting, _ = inbox.waiting(decided=decided_ids(lib))
+    items = ordered(select(waiting, problem=problem, min_relevance=min_relevance), problem=problem)
+    items = items[:limit] if limit else items
+    if not items:
+        term.echo("the inbox is empty" if not waiting else "no waiting paper matches")
+        return 0
+    counts = dict.fromkeys(("accepted", "rejected", "skipped"), 0)
+    for n, item in enumerate(items, 1):
+        try:
+            abstract = inbox.get(item.id).abstract
+        except LmdevError:
+            abstract = ""
+        _show(item, abstract, n, len(items))
+        key = read_key(term)
+        while key == "o":
+            term.open_url(f"https://arxiv.org/abs/{item.id}")
+            key = read_key(term)
+        if key == "q":
+            break
+        if key == "s":
+            counts["skipped"] += 1
+            continue
+        try:
+            if key == "r":
+                reason = term.ask("  reason", "out of scope").strip() or "out of scope"
+                results = reject(lib, [item.id], reason)
+            else:
+                results = accept(lib, [item.id], _edit(lib, item, term) if key == "e" else None)
+        except LmdevError as exc:
+            term.echo(f"  not decided: {exc}")
+            continue
+        for decided in results:
+            term.echo(f"  {decided.action} {decided.id}" + (f": {decided.detail}" if decided.detail else ""))
+            if decided.action in counts:
+                counts[decided.action] += 1
+    left = len(waiting) - counts["accepted"] - counts["rejected"]
+    term.echo(f"review: {counts['accepted']} accepted, {counts['rejected']} rejected, {counts['skipped']} skipped; {left} waiting")
+    return counts["accepted"] + counts["rejected"]

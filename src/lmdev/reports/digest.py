@@ -1,0 +1,190 @@
+"""The digest: what arrived in the inbox over a period, grouped by the problem it most likely
+attacks, as Markdown (a weekly pull request), HTML (an email) or an Atom feed (a feed reader).
+
+Everything from a feed is text: HTML and XML output escape it, drop characters XML cannot carry,
+and the only links are arXiv abs pages built from validated ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from html import escape
+from typing import Optional
+from urllib.parse import quote
+from xml.etree import ElementTree as ET
+
+from lmdev.errors import UsageError
+from lmdev.inbox import Waiting
+from lmdev.taxonomy import Taxonomy
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+_SINCE = re.compile(r"(?P<n>\d{1,4})(?P<unit>[dw])")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+UNSORTED = "(no problem suggested)"
+
+
+def parse_since(text: str, today: dt.date) -> dt.date:
+    """``7d``, ``2w`` (back from today) or an ISO date."""
+    value = text.strip().lower()
+    match = _SINCE.fullmatch(value)
+    if match:
+        days = int(match.group("n")) * (7 if match.group("unit") == "w" else 1)
+        return today - dt.timedelta(days=days)
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--since takes a number of days or weeks (7d, 2w) or a date (2026-02-01), not {text!r}") from None
+
+
+@dataclass
+class Group:
+    problem: Optional[str]
+    name: str
+    items: list[Waiting]
+
+
+@dataclass
+class Digest:
+    since: dt.date
+    until: dt.date
+    groups: list[Group]
+
+    @property
+    def total(self) -> int:
+        return sum(len(g.items) for g in self.groups)
+
+
+def build(tax: Taxonomy, items: list[Waiting], since: dt.date, until: dt.date, *, min_relevance: Optional[float] = None, limit: Optional[int] = None) -> Digest:
+    """Items seen from ``since`` on, per problem in the taxonomy's order, best first; at most
+    ``limit`` per problem."""
+    from lmdev.triage import best_first
+
+    chosen = [i for i in items if i.seen >= since and (min_relevance is None or i.relevance >= min_relevance)]
+    order = [n.id for f in tax.field_order() for n in tax.in_field(f.id, "problem")]
+    groups: list[Group] = []
+    for problem in [*order, None]:
+        members = best_first([i for i in chosen if (i.primary if i.primary in order else None) == problem], problem)
+        if members:
+            name = tax.nodes[problem].name if problem else UNSORTED
+            groups.append(Group(problem, name, members[:limit] if limit else members))
+    return Digest(since, until, groups)
+
+
+def _link(item: Waiting) -> str:
+    return f"https://arxiv.org/abs/{quote(item.id, safe='/.')}"
+
+
+def _authors(item: Waiting, limit: int = 3) -> str:
+    """Up to three names, then "et al", without a final full stop (the caller adds one)."""
+    names = item.authors[:limit]
+    return ", ".join(names) + (" et al" if len(item.authors) > limit else "") if names else "unknown authors"
+
+
+def _why(item: Waiting) -> str:
+    return item.reasons[0] if item.reasons else ""
+
+
+def _md(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def markdown(d: Digest) -> str:
+    lines = [f"# Inbox digest, {d.since.isoformat()} to {d.until.isoformat()}", ""]
+    if not d.groups:
+        return "\n".join([*lines, "Nothing arrived in this period.", ""])
+    lines += [f"{d.total} paper(s) arrived and wait for a decision, grouped by the problem each most likely attacks; best first.", ""]
+    for g in d.groups:
+        lines += [f"## {_md(g.name)}" + (f" (`{g.problem}`)" if g.problem else ""), ""]
+        for n, item in enumerate(g.items, 1):
+            lines.append(f"{n}. [{_md(item.title)}]({_link(item)}). {_md(_authors(item))}. Relevance {item.relevance:.2f}.  ")
+            if _why(item):
+                lines.append(f"   {_md(_why(item))}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def inbox_markdown(items: list[Waiting]) -> str:
+    """Waiting papers as a numbered Markdown list (``lmdev inbox --format markdown``)."""
+    if not items:
+        return "The inbox is empty.\n"
+    lines = []
+    for n, item in enumerate(items, 1):
+        problem = f"`{item.primary}`" if item.primary else "no problem"
+        lines.append(f"{n}. [{_md(item.title)}]({_link(item)}): {problem}, relevance {item.relevance:.2f}" + (f". {_md(_why(item))}" if _why(item) else ""))
+    return "\n".join(lines) + "\n"
+
+
+def _h(text: str) -> str:
+    return escape(_NOT_XML.sub("", text), quote=True)
+
+
+def html(d: Digest) -> str:
+    title = f"Inbox digest, {d.since.isoformat()} to {d.until.isoformat()}"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{_h(title)}</title>",
+        "<style>body{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem;line-height:1.4}"
+        "li{margin-bottom:.5rem}.muted{color:#666}</style>",
+        f"</head><body><h1>{_h(title)}</h1>",
+    ]
+    if not d.groups:
+        parts.append("<p>Nothing arrived in this period.</p>")
+    else:
+        parts.append(f"<p>{d.total} paper(s) arrived and wait for a decision, grouped by the problem each most likely attacks; best first.</p>")
+    for g in d.groups:
+        parts.append(f"<h2>{_h(g.name)}" + (f" <code>{_h(g.problem)}</code>" if g.problem else "") + "</h2><ol>")
+        for item in g.items:
+            why = f'<br><span class="muted">{_h(_why(item))}</span>' if _why(item) else ""
+            parts.append(f'<li><a href="{_h(_link(item))}">{_h(item.title)}</a>. {_h(_authors(item))}. Relevance {item.relevance:.2f}.{why}</li>')
+        parts.append("</ol>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _x(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
+def atom(d: Digest, tax: Taxonomy, *, now: dt.datetime, abstracts: Optional[Mapping[str, str]] = None) -> str:
+    """A valid Atom 1.0 feed (RFC 4287): one entry per paper, its problems as categories, its
+    abstract (from ``abstracts``, by id) in the summary."""
+    abstracts = abstracts or {}
+    ET.register_namespace("", ATOM_NS)
+
+    def sub(parent: ET.Element, tag: str, text: Optional[str] = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+        if text is not None:
+            element.text = _x(text)
+        return element
+
+    stamp = now.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    feed = ET.Element(f"{{{ATOM_NS}}}feed")
+    sub(feed, "id", f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'lmdev-digest:' + tax.data.source.title)}")
+    sub(feed, "title", f"lmdev inbox: {tax.data.source.title}")
+    sub(feed, "subtitle", f"Papers that arrived from {d.since.isoformat()} to {d.until.isoformat()}, by problem")
+    sub(feed, "updated", stamp)
+    sub(sub(feed, "author"), "name", "lmdev")
+    sub(feed, "generator", "lmdev")
+    for g in d.groups:
+        for item in g.items:
+            entry = sub(feed, "entry")
+            sub(entry, "id", _link(item))
+            sub(entry, "title", item.title)
+            sub(entry, "updated", f"{item.seen.isoformat()}T00:00:00Z")
+            sub(entry, "link", href=_link(item), rel="alternate", type="text/html")
+            for name in item.authors[:20]:
+                sub(sub(entry, "author"), "name", name)
+            for problem in item.problems:
+                label = tax.nodes[problem.id].name if problem.id in tax.nodes else problem.id
+                sub(entry, "category", term=_x(problem.id), label=_x(label))
+            why = f" Why: {_why(item)}" if _why(item) else ""
+            abstract = abstracts.get(item.id, "")
+            sub(entry, "summary", f"{g.name}; relevance {item.relevance:.2f}.{why}" + (f"\n\n{abstract}" if abstract else ""), type="text")
+    ET.indent(feed)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"

@@ -1,0 +1,277 @@
+"""Deciding on waiting papers, and the order in which they are shown.
+
+Accepting turns an inbox item into a paper file whose tags are a person's (the suggested ones,
+or those given); rejecting appends it to ``rejected.yaml`` with its title and abstract, so the
+classifier can learn from it and no later watch proposes it again. Either way the inbox file
+goes. Decisions on one data directory are serialised by a lock in the cache directory, so two
+commands deciding at once never lose a line of ``rejected.yaml``; across machines, the file
+layout (one inbox file per paper, a union-merged ``rejected.yaml``) keeps every decision.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO, Optional
+
+from lmdev import decisions, yamlio
+from lmdev.errors import DataError, LmdevError, UsageError
+from lmdev.ids import normalise_paper_id, try_parse_arxiv_id
+from lmdev.inbox import Inbox, InboxItem, Waiting
+from lmdev.models import Paper
+from lmdev.paths import cache_dir
+from lmdev.store import Library
+from lmdev.tagging import TagChange, parse_assumption_spec, set_assumption, set_primary, set_problem
+
+DEFAULT_REASON = "out of scope"
+SORTS = ("best", "gaps")
+
+
+@dataclass
+class Decided:
+    """What happened to one id: ``accepted``, ``rejected``, ``unchanged`` (decided already) or ``failed``."""
+
+    id: str
+    action: str
+    detail: str = ""
+    title: Optional[str] = None
+
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {"id": self.id, "action": self.action}
+        if self.title:
+            data["title"] = self.title
+        if self.detail:
+            data["detail"] = self.detail
+        return data
+
+
+_REJECTED_ID = re.compile(r"- \{id: (?:'([^']+)'|\"([^\"]+)\"|([^,'\"{}\s]+)),")
+
+
+def decided_ids(library: Library) -> set[str]:
+    """Ids in the library or in ``rejected.yaml``: what no watch proposes and the inbox ignores.
+
+    The record's ids are read off the start of each line (``lmdev reject`` writes the id first),
+    without parsing the titles and abstracts that make the file large; a line of another shape
+    sends it through the full reader, which names a bad line.
+    """
+    path = decisions.path_for(library.root)
+    found = library.ids()
+    if not path.exists():
+        return found
+    rejected: set[str] = set()
+    for raw in yamlio.read_text(path, max_bytes=64 * 1024 * 1024).split("\n"):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _REJECTED_ID.match(line)
+        candidate = next((g for g in match.groups() if g), None) if match else None
+        canonical = try_parse_arxiv_id(candidate) if candidate else None
+        if canonical is None or canonical.base != candidate:
+            return found | decisions.rejected_ids(library.root)
+        rejected.add(candidate)
+    return found | rejected
+
+
+@contextmanager
+def decision_lock(library: Library) -> Iterator[None]:
+    """Hold the machine-wide lock for decisions on this data directory."""
+    digest = hashlib.sha256(str(library.root.resolve()).encode("utf-8")).hexdigest()[:24]
+    path = cache_dir() / "locks" / f"decisions-{digest}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        _lock(handle)
+        try:
+            yield
+        finally:
+            _unlock(handle)
+
+
+def _lock(handle: IO[bytes]) -> None:
+    try:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    except ImportError:  # Windows
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)  # type: ignore[attr-defined]
+
+
+def _unlock(handle: IO[bytes]) -> None:
+    try:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    except ImportError:
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
+
+
+def tagged_paper(library: Library, item: InboxItem, change: Optional[TagChange] = None) -> Paper:
+    """The paper file an accepted item becomes: every tag a person's. Problems and assumptions
+    given in ``change`` replace the suggested ones of their kind; ``change.primary`` (else the
+    first problem given, else the suggested primary) is the primary."""
+    change = change or TagChange()
+    tax = library.taxonomy
+    paper = item.paper()
+    problems = change.problems or [p.id for p in item.problems]
+    primary = change.primary or (change.problems[0] if change.problems else item.primary)
+    for problem_id in problems:
+        set_problem(paper, tax, problem_id)
+    if primary:
+        set_primary(paper, tax, primary)
+    if change.assumptions:
+        for spec in change.assumptions:
+            set_assumption(paper, tax, *parse_assumption_spec(spec))
+    else:
+        for tag in item.assumptions:
+            set_assumption(paper, tax, tag.id, tag.stance)
+    return paper
+
+
+def accept(library: Library, ids: Sequence[str], change: Optional[TagChange] = None) -> list[Decided]:
+    """Accept waiting papers into the library (paper file first, then the inbox file goes)."""
+    if change is not None:
+        change.validate(library.taxonomy)
+    wanted = list(dict.fromkeys(normalise_paper_id(i) for i in ids))
+    inbox = Inbox(library.root)
+    out: list[Decided] = []
+    with decision_lock(library):
+        rejected = decisions.rejected_ids(library.root)
+        stored = library.ids()
+        for paper_id in wanted:
+            if paper_id in stored:
+                inbox.remove(paper_id)
+                out.append(Decided(paper_id, "unchanged", "already in the library"))
+                continue
+            if paper_id in rejected:
+                out.append(Decided(paper_id, "failed", "rejected earlier; remove its line from rejected.yaml to accept it"))
+                continue
+            try:
+                item = inbox.get(paper_id)
+                paper = tagged_paper(library, item, change)
+            except LmdevError as exc:
+                out.append(Decided(paper_id, "failed", str(exc)))
+                continue
+            library.save(paper)
+            inbox.remove(paper_id)
+            out.append(Decided(paper_id, "accepted", _tags(paper), paper.title))
+    return out
+
+
+def _tags(paper: Paper) -> str:
+    problems = ", ".join(paper.problem_ids())
+    assumptions = ", ".join(f"{t.id}:{t.stance}" for t in paper.assumptions)
+    return "; ".join(x for x in (problems, assumptions) if x)
+
+
+def reject(library: Library, ids: Sequence[str], reason: Optional[str] = None, *, today: Optional[dt.date] = None) -> list[Decided]:
+    """Record waiting papers as out of scope (with title and abstract, dated by their listing day).
+
+    An id that is not in the inbox is recorded too (so no watch proposes it), without title."""
+    reason = " ".join((reason or DEFAULT_REASON).split())
+    if not reason:
+        raise UsageError("the reason is empty")
+    if len(reason) > decisions.MAX_REASON:
+        raise UsageError(f"the reason is longer than {decisions.MAX_REASON} characters")
+    today = today or dt.date.today()
+    wanted = list(dict.fromkeys(normalise_paper_id(i) for i in ids))
+    inbox = Inbox(library.root)
+    out: list[Decided] = []
+    with decision_lock(library):
+        rejected = decisions.rejected_ids(library.root)
+        stored = library.ids()
+        entries: list[tuple[decisions.Rejection, Decided]] = []
+        for paper_id in wanted:
+            if paper_id in rejected:
+                inbox.remove(paper_id)
+                out.append(Decided(paper_id, "unchanged", "rejected already"))
+                continue
+            if paper_id in stored:
+                out.append(Decided(paper_id, "failed", "it is in the library; remove its paper file first"))
+                continue
+            item: Optional[InboxItem] = None
+            if inbox.path_for(paper_id).exists():
+                try:
+                    item = inbox.read(inbox.path_for(paper_id))
+                except DataError as exc:
+                    out.append(Decided(paper_id, "failed", f"its inbox file does not validate: {exc}"))
+                    continue
+            if item is None:
+                rejection = decisions.Rejection(paper_id, reason, today)
+                decided = Decided(paper_id, "rejected", f"{reason} (not in the inbox: recorded without title)")
+            else:
+                rejection = decisions.Rejection(paper_id, reason, item.listed or today, item.title, item.abstract or None)
+                decided = Decided(paper_id, "rejected", reason, item.title)
+            entries.append((rejection, decided))
+        decisions.record(library.root, [r for r, _ in entries])
+        for rejection, decided in entries:
+            inbox.remove(rejection.id)
+            out.append(decided)
+    order = {pid: n for n, pid in enumerate(wanted)}
+    return sorted(out, key=lambda d: order[d.id])
+
+
+# -- ordering ---------------------------------------------------------------------------------
+
+
+def best_first(items: Iterable[Waiting], problem: Optional[str] = None) -> list[Waiting]:
+    """By relevance, then by the score of ``problem`` (or of the top problem), then by id."""
+    return sorted(items, key=lambda i: (-round(i.relevance, 6), -i.problem_score(problem), i.id))
+
+
+def select(items: Iterable[Waiting], *, problem: Optional[str] = None, min_relevance: Optional[float] = None) -> list[Waiting]:
+    """Items suggesting ``problem`` (any of their problems) and at least ``min_relevance``."""
+    return [
+        i for i in items
+        if (problem is None or any(p.id == problem for p in i.problems)) and (min_relevance is None or i.relevance >= min_relevance)
+    ]
+
+
+def gap_weights(library: Library, papers: Optional[list[Paper]] = None) -> dict[str, float]:
+    """How much the library needs each node, 0 to 1: problems by how few papers they have in the
+    last two years (counted back from the newest paper), assumptions by how few papers challenge them."""
+    from lmdev.reports.coverage import DEFAULT_RECENT_YEARS
+
+    papers = papers if papers is not None else library.papers()
+    years = [p.year for p in papers if p.year]
+    since = max(years) - DEFAULT_RECENT_YEARS + 1 if years else 0
+    recent: dict[str, int] = {n.id: 0 for n in library.taxonomy.problems}
+    challenged: dict[str, int] = {n.id: 0 for n in library.taxonomy.assumptions}
+    for paper in papers:
+        if (paper.year or 0) >= since:
+            for problem_id in paper.problem_ids():
+                recent[problem_id] = recent.get(problem_id, 0) + 1
+        for tag in paper.assumptions:
+            if tag.stance == "challenges":
+                challenged[tag.id] = challenged.get(tag.id, 0) + 1
+    weights = {node_id: 1.0 / (1.0 + count) for node_id, count in recent.items()}
+    weights.update({node_id: 1.0 / (1.0 + count) for node_id, count in challenged.items()})
+    return weights
+
+
+def gap_score(item: Waiting, weights: dict[str, float]) -> float:
+    """How much a paper would fill the library's gaps: its relevance times the strongest
+    weighted suggestion among its problems and the assumptions it challenges."""
+    terms = [weights.get(p.id, 0.0) * p.score for p in item.problems]
+    terms += [weights.get(a.id, 0.0) * a.score for a in item.assumptions if a.stance == "challenges"]
+    return item.relevance * max(terms, default=0.0)
+
+
+def ordered(items: Iterable[Waiting], *, sort: str = "best", problem: Optional[str] = None, weights: Optional[dict[str, float]] = None) -> list[Waiting]:
+    if sort not in SORTS:
+        raise UsageError(f"sort must be one of {', '.join(SORTS)}")
+    ranked = best_first(items, problem)
+    if sort == "gaps":
+        table = weights or {}
+        ranked.sort(key=lambda i: -round(gap_score(i, table), 6))
+    return ranked
+

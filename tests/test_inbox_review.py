@@ -1,0 +1,74 @@
+"""The inbox review session: one key per paper, driven here by a scripted terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from lmdev import decisions
+from lmdev.cli.inbox_review import Terminal, review_inbox_session
+from lmdev.store import Library
+from watch_fixtures import fill_inbox, make_item
+
+
+class Script:
+    """A terminal that presses the given keys and answers the given lines, in order."""
+
+    def __init__(self, keys: str, lines: list[str] = ()) -> None:  # type: ignore[assignment]
+        self.keys = list(keys)
+        self.lines = list(lines)
+        self.said: list[str] = []
+        self.opened: list[str] = []
+
+    def terminal(self) -> Terminal:
+        return Terminal(getchar=lambda: self.keys.pop(0), ask=self.ask, echo=self.said.append, open_url=self.opened.append)
+
+    def ask(self, text: str, default: str) -> str:
+        self.said.append(f"{text} [{default}]")
+        answer = self.lines.pop(0)
+        return answer or default
+
+
+def ranked_inbox(data: Path) -> None:
+    fill_inbox(
+        data,
+        make_item("2605.90001", relevance=0.9, problems=[("efficiency", 0.9)]),
+        make_item("2605.90002", relevance=0.8),
+        make_item("2605.90003", relevance=0.7),
+        make_item("2605.90004", relevance=0.6),
+    )
+
+
+def test_keys_decide_best_first_and_q_ends_the_session(data_dir: Path) -> None:
+    ranked_inbox(data_dir)
+    script = Script("xAorsq", ["off topic"])
+    decided = review_inbox_session(Library(data_dir), term=script.terminal())
+    assert decided == 2
+    assert (data_dir / "papers" / "2605.90001.yaml").exists()
+    assert script.opened == ["https://arxiv.org/abs/2605.90002"]
+    assert {e.rejection.id: e.rejection.reason for e in decisions.load(data_dir)}["2605.90002"] == "off topic"
+    assert any("press one of" in line for line in script.said)
+    assert {p.stem for p in (data_dir / "inbox").glob("*.yaml")} == {"2605.90003", "2605.90004"}
+    assert "review: 1 accepted, 1 rejected, 1 skipped; 2 waiting" in script.said[-1]
+
+
+def test_edit_asks_again_until_the_tags_are_valid(data_dir: Path) -> None:
+    ranked_inbox(data_dir)
+    script = Script("eq", ["speed", "safety alignment", "fixed-recipe:loves", ""])
+    review_inbox_session(Library(data_dir), term=script.terminal())
+    paper = yaml.safe_load((data_dir / "papers" / "2605.90001.yaml").read_text())
+    assert paper["primary"] == "safety" and [p["id"] for p in paper["problems"]] == ["safety", "alignment"]
+    assert paper["assumptions"] == [{"id": "out-of-the-box", "stance": "relies", "by": "person"}]
+    assert any("unknown problem id 'speed'" in line for line in script.said)
+    assert any("unknown stance" in line for line in script.said)
+
+
+def test_filters_and_an_empty_inbox(data_dir: Path) -> None:
+    script = Script("")
+    assert review_inbox_session(Library(data_dir), term=script.terminal()) == 0
+    assert script.said == ["the inbox is empty"]
+    ranked_inbox(data_dir)
+    script = Script("a")
+    assert review_inbox_session(Library(data_dir), problem="efficiency", term=script.terminal()) == 1
+    assert (data_dir / "papers" / "2605.90001.yaml").exists()

@@ -1,0 +1,218 @@
+"""Deciding on waiting papers: accept, reject, the inbox's order, and decisions that merge."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers import REPO, snapshot
+from lmdev import decisions
+from watch_fixtures import fill_inbox, make_item
+
+
+def inbox_ids(data: Path) -> set[str]:
+    folder = data / "inbox"
+    return {p.stem for p in folder.glob("*.yaml")} if folder.exists() else set()
+
+
+def test_accept_keeps_the_suggested_tags_as_a_persons(cli, data_dir: Path) -> None:
+    fill_inbox(data_dir, make_item("2605.90001", problems=[("efficiency", 0.9), ("prompting", 0.6)], assumptions=[("cost-irrelevant", "challenges", 0.8)]))
+    result = cli("--data-dir", str(data_dir), "accept", "arXiv:2605.90001v1")
+    assert result.code == 0, result.err
+    paper = yaml.safe_load((data_dir / "papers" / "2605.90001.yaml").read_text())
+    assert paper["primary"] == "efficiency"
+    assert paper["problems"] == [{"id": "efficiency", "by": "person"}, {"id": "prompting", "by": "person"}]
+    assert paper["assumptions"] == [{"id": "cost-irrelevant", "stance": "challenges", "by": "person"}]
+    assert paper["title"] == "A study numbered 2605.90001" and paper["authors"] == ["Ada Lovelace", "Alan Turing"]
+    assert "2605.90001" not in inbox_ids(data_dir)
+    assert "accepted   2605.90001" in result.err
+    assert cli("--data-dir", str(data_dir), "check").code == 0
+
+
+def test_accept_with_tags_replaces_the_suggestions_of_their_kind(cli, data_dir: Path) -> None:
+    fill_inbox(data_dir, make_item("2605.90001"), make_item("2605.90002"))
+    result = cli("--data-dir", str(data_dir), "accept", "2605.90001", "--problem", "safety", "--problem", "alignment", "--format", "json")
+    assert json.loads(result.out)[0]["action"] == "accepted"
+    paper = yaml.safe_load((data_dir / "papers" / "2605.90001.yaml").read_text())
+    assert paper["primary"] == "safety" and [p["id"] for p in paper["problems"]] == ["safety", "alignment"]
+    assert paper["assumptions"] == [{"id": "out-of-the-box", "stance": "relies", "by": "person"}]
+    cli("--data-dir", str(data_dir), "accept", "2605.90002", "--primary", "efficiency", "--assumption", "more-compute:supports")
+    paper = yaml.safe_load((data_dir / "papers" / "2605.90002.yaml").read_text())
+    assert paper["primary"] == "efficiency" and {p["id"] for p in paper["problems"]} == {"prompting", "efficiency"}
+    assert paper["assumptions"] == [{"id": "more-compute", "stance": "supports", "by": "person"}]
+
+
+def test_accept_refuses_bad_tags_and_ids_before_writing_anything(cli, data_dir: Path) -> None:
+    fill_inbox(data_dir, make_item("2605.90001"))
+    before = snapshot(data_dir)
+    for args in (["--problem", "speed"], ["--assumption", "fixed-recipe:loves"], ["--primary", "fixed-recipe"]):
+        result = cli("--data-dir", str(data_dir), "accept", "2605.90001", *args)
+        assert result.code == 2 and len(result.err.strip().splitlines()) == 1, result.err
+    assert cli("--data-dir", str(data_dir), "accept", "2605.90001", "../../etc/passwd").code == 2
+    assert snapshot(data_dir) == before
+
+
+def test_accept_reports_each_id_and_goes_on(cli, data_dir: Path) -> None:
+    fill_inbox(data_dir, make_item("2605.90001"), make_item("2205.14135"))
+    decisions.record(data_dir, [decisions.Rejection("2605.90003", "out of scope")])
+    result = cli("--data-dir", str(data_dir), "accept", "2401.00009", "2205.14135", "2605.90003", "2605.90001")
+    assert result.code == 1
+    assert "2401.00009 is not in the inbox" in result.err
+    assert "unchanged  2205.14135" in result.err and "already in the library" in result.err
+    assert "rejected earlier" in result.err
+    assert (data_dir / "papers" / "2605.90001.yaml").exists()
+    assert inbox_ids(data_dir) == set()
+
+
+def test_reject_records_title_abstract_and_listing_day_and_the_paper_never_returns(cli, data_dir: Path, serve) -> None:
+    item = make_item("2605.90001", title="Segmenting 3D point clouds", seen="2026-05-14", listed="2026-05-12")
+    fill_inbox(data_dir, item)
+    result = cli("--data-dir", str(data_dir), "reject", "2605.90001", "--reason", "not about language models: 3D segmentation")
+    assert result.code == 0, result.err
+    entry = {e.rejection.id: e.rejection for e in decisions.load(data_dir)}["2605.90001"]
+    assert entry.reason == "not about language models: 3D segmentation"
+    assert entry.title == item.title and entry.abstract == item.abstract and entry.date.isoformat() == "2026-05-12"
+    assert inbox_ids(data_dir) == set()
+    serve([{"arxiv_id": "2605.90001", "title": item.title, "abstract": item.abstract, "authors": item.authors, "categories": ["cs.CV"], "primary_category": "cs.CV", "listing_date": "2026-05-20"}])
+    again = cli("--data-dir", str(data_dir), "watch")
+    assert "0 new in the inbox, 1 already known" in again.err
+    assert inbox_ids(data_dir) == set()
+    assert cli("--data-dir", str(data_dir), "check").code == 0
+
+
+def test_reject_without_an_inbox_entry_in_the_library_and_with_bad_reasons(cli, data_dir: Path) -> None:
+    result = cli("--data-dir", str(data_dir), "reject", "2401.00009")
+    assert result.code == 0 and "recorded without title" in result.err
+    assert {e.rejection.id: e.rejection.reason for e in decisions.load(data_dir)}["2401.00009"] == "out of scope"
+    assert "unchanged" in cli("--data-dir", str(data_dir), "reject", "2401.00009").err
+    in_library = cli("--data-dir", str(data_dir), "reject", "2205.14135")
+    assert in_library.code == 1 and "in the library" in in_library.err
+    before = snapshot(data_dir)
+    assert cli("--data-dir", str(data_dir), "reject", "2401.00010", "--reason", "x" * 400).code == 2
+    assert cli("--data-dir", str(data_dir), "reject", "2401.00010", "--reason", "  ").code == 2
+    assert cli("--data-dir", str(data_dir), "reject", "not-an-id!").code == 2
+    assert snapshot(data_dir) == before
+
+
+def test_many_rejections_at_once_keep_every_line(data_dir: Path, tmp_path: Path) -> None:
+    ids = [f"2605.9{n:04d}" for n in range(8)]
+    fill_inbox(data_dir, *(make_item(i) for i in ids))
+    env = {**os.environ, "LMDEV_CACHE_DIR": str(tmp_path / "cache")}
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "lmdev", "--data-dir", str(data_dir), cmd, i], env=env, cwd=REPO, stderr=subprocess.PIPE, text=True)
+        for n, i in enumerate(ids)
+        for cmd in (("reject" if n % 2 else "accept"),)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    rejected = {e.rejection.id for e in decisions.load(data_dir)}
+    assert {i for n, i in enumerate(ids) if n % 2} <= rejected
+    assert all((data_dir / "papers" / f"{i}.yaml").exists() for n, i in enumerate(ids) if not n % 2)
+    assert inbox_ids(data_dir) == set()
+
+
+def _git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org", "GIT_CONFIG_GLOBAL": os.devnull}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_two_people_triaging_on_two_machines_merge_without_losing_a_decision(cli, data_dir: Path, tmp_path: Path) -> None:
+    origin = tmp_path / "origin"
+    shutil.copytree(data_dir, origin / "data")
+    shutil.copy(REPO / ".gitattributes", origin / ".gitattributes")
+    fill_inbox(origin / "data", *(make_item(f"2605.9000{n}") for n in range(1, 7)))
+    _git(origin, "init", "-q", "-b", "main")
+    _git(origin, "add", "-A")
+    _git(origin, "commit", "-qm", "inbox")
+    a, b = tmp_path / "a", tmp_path / "b"
+    for clone in (a, b):
+        _git(tmp_path, "clone", "-q", str(origin), str(clone))
+    assert cli("--data-dir", str(a / "data"), "accept", "2605.90001", "2605.90002").code == 0
+    assert cli("--data-dir", str(a / "data"), "reject", "2605.90003", "--reason", "applies an LLM to a domain").code == 0
+    assert cli("--data-dir", str(b / "data"), "reject", "2605.90004", "2605.90005", "--reason", "not about language models").code == 0
+    assert cli("--data-dir", str(b / "data"), "accept", "2605.90006").code == 0
+    for clone, who in ((a, "a"), (b, "b")):
+        _git(clone, "add", "-A")
+        _git(clone, "commit", "-qm", f"triage by {who}")
+    _git(a, "pull", "-q", "--no-rebase", "--no-edit", str(b), "main")
+    rejected = {e.rejection.id for e in decisions.load(a / "data")}
+    assert {"2605.90003", "2605.90004", "2605.90005"} <= rejected
+    assert all((a / "data" / "papers" / f"2605.9000{n}.yaml").exists() for n in (1, 2, 6))
+    assert inbox_ids(a / "data") == set()
+    assert cli("--data-dir", str(a / "data"), "check").code == 0
+
+
+def test_decisions_retrain_the_model(cli, data_dir: Path) -> None:
+    from lmdev.classifier.modelcache import fingerprint
+    from lmdev.store import Library
+
+    fill_inbox(data_dir, make_item("2605.90001"), make_item("2605.90002"))
+    lib = Library(data_dir)
+    start = fingerprint(lib)
+    cli("--data-dir", str(data_dir), "accept", "2605.90001")
+    accepted = fingerprint(lib)
+    cli("--data-dir", str(data_dir), "reject", "2605.90002")
+    assert len({start, accepted, fingerprint(lib)}) == 3
+
+
+def test_inbox_filters_orders_and_formats(cli, data_dir: Path) -> None:
+    fill_inbox(
+        data_dir,
+        make_item("2605.90001", relevance=0.9, problems=[("prompting", 0.9)]),
+        make_item("2605.90002", relevance=0.9, problems=[("efficiency", 0.95), ("safety", 0.5)]),
+        make_item("2605.90003", relevance=0.4, problems=[("safety", 0.4)]),
+        make_item("2605.90004", relevance=0.7, problems=[("objective", 0.7)], assumptions=[("fixed-recipe", "challenges", 0.7)]),
+        make_item("2205.14135", relevance=0.99),
+    )
+
+    def ids(*args: str) -> list[str]:
+        result = cli("--data-dir", str(data_dir), "inbox", "--format", "json", *args)
+        assert result.code == 0, result.err
+        return [i["id"] for i in json.loads(result.out)]
+
+    assert ids() == ["2605.90002", "2605.90001", "2605.90004", "2605.90003"]
+    assert ids("--problem", "safety") == ["2605.90002", "2605.90003"]
+    assert ids("--min-relevance", "0.8") == ["2605.90002", "2605.90001"]
+    assert ids("--limit", "1") == ["2605.90002"]
+    from lmdev.store import Library
+    from lmdev.triage import gap_weights
+
+    weights = gap_weights(Library(data_dir))
+    assert weights["objective"] > weights["prompting"] and weights["objective"] > weights["efficiency"]
+    assert ids("--sort", "gaps")[0] == "2605.90004"
+    markdown = cli("--data-dir", str(data_dir), "inbox", "--format", "markdown").out
+    assert markdown.startswith("1. [A study numbered 2605.90002](https://arxiv.org/abs/2605.90002): `efficiency`, relevance 0.90")
+    assert cli("--data-dir", str(data_dir), "inbox", "--problem", "fixed-recipe").code == 2
+    assert cli("--data-dir", str(data_dir), "inbox", "--min-relevance", "2").code == 2
+
+
+def test_an_empty_inbox_says_so(cli, data_dir: Path) -> None:
+    result = cli("--data-dir", str(data_dir), "inbox")
+    assert result.code == 0 and "the inbox is empty" in result.err
+    assert json.loads(cli("--data-dir", str(data_dir), "inbox", "--format", "json").out) == []
+
+
+def test_review_needs_a_terminal(cli, data_dir: Path) -> None:
+    result = cli("--data-dir", str(data_dir), "review", "--inbox")
+    assert result.code == 2 and "lmdev accept" in result.err
+
+
+def test_decided_ids_reads_the_record_fast_and_falls_back_for_hand_edited_lines(data_dir: Path) -> None:
+    from lmdev.store import Library
+    from lmdev.triage import decided_ids
+
+    lib = Library(data_dir)
+    full = lib.ids() | decisions.rejected_ids(data_dir)
+    assert decided_ids(lib) == full
+    path = decisions.path_for(data_dir)
+    path.write_text(path.read_text() + "- {reason: 'hand-written, id second', id: '2401.00077'}\n- {id: hep-th/9901001, reason: old style}\n")
+    assert decided_ids(lib) == full | {"2401.00077", "hep-th/9901001"}

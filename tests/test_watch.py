@@ -1,0 +1,269 @@
+"""`lmdev watch` end to end, against a loopback stand-in of arXiv's listing feed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from arxiv_server import FakeArxiv
+from fakes import FakeClock, atom_entry, atom_feed
+from helpers import REPO, snapshot
+from listing_feed import LISTINGS, listing_rss, load_day, rss_document, rss_item
+from lmdev.arxiv.cache import ResponseCache
+from lmdev.arxiv.client import ArxivClient
+from lmdev.errors import ArxivError
+
+
+def library_ids(data: Path) -> set[str]:
+    from lmdev import decisions
+    from lmdev.store import Library
+
+    return Library(data).ids() | decisions.rejected_ids(data)
+
+
+def inbox_files(data: Path) -> list[Path]:
+    folder = data / "inbox"
+    return sorted(folder.glob("*.yaml")) if folder.exists() else []
+
+
+def test_watch_fills_the_inbox_in_one_request_and_inbox_ranks_it(cli, tracker: Path, serve, busy_day: list[dict[str, Any]]) -> None:
+    feed = serve(busy_day)
+    known = {r["arxiv_id"] for r in busy_day} & library_ids(tracker)
+    result = cli("--data-dir", str(tracker), "watch")
+    assert result.code == 0, result.err
+    assert feed.paths == ["/rss/cs.CL+cs.LG+cs.AI"]
+    assert feed.user_agents[0].startswith("lmdev/")
+    added = len(busy_day) - len(known)
+    assert len(inbox_files(tracker)) == added
+    assert f"fetched {len(busy_day)} of 2026-05-12, {added} new in the inbox, {len(known)} already known (1 request)" in result.err
+    listed = cli("--data-dir", str(tracker), "inbox", "--format", "json")
+    assert listed.code == 0, listed.err
+    items = json.loads(listed.out)
+    assert len(items) == added
+    keys = [(-i["relevance"], -(i["problems"][0]["score"] if i["problems"] else 0)) for i in items]
+    assert keys == sorted(keys)
+    for item in items:
+        assert {"id", "title", "relevance", "problems", "assumptions", "reasons"} <= set(item)
+        assert item["problems"] and all(set(p) == {"id", "score"} for p in item["problems"])
+        assert item["assumptions"]
+    text = cli("--data-dir", str(tracker), "inbox", "--limit", "3")
+    lines = text.out.splitlines()
+    assert len(lines) == 3 and lines[0].startswith(items[0]["id"] + "\t")
+    assert cli("--data-dir", str(tracker), "check").code == 0
+
+
+def test_a_second_watch_finds_everything_known_and_changes_nothing(cli, tracker: Path, serve, busy_day) -> None:
+    serve(busy_day)
+    assert cli("--data-dir", str(tracker), "watch").code == 0
+    before = snapshot(tracker)
+    again = cli("--data-dir", str(tracker), "watch")
+    assert again.code == 0
+    assert f"0 new in the inbox, {len(busy_day)} already known" in again.err
+    assert snapshot(tracker) == before
+
+
+def test_the_days_triaged_by_hand_are_known_to_the_shipped_tracker(cli, tracker: Path, serve) -> None:
+    records = load_day(LISTINGS / "2026-02-21.jsonl")
+    serve(records)
+    result = cli("--data-dir", str(tracker), "watch", "--format", "json")
+    summary = json.loads(result.out)
+    assert (summary["fetched"], summary["new"], summary["known"]) == (len(records), 0, len(records))
+    assert inbox_files(tracker) == []
+
+
+def test_replacements_are_skipped_unless_the_paper_is_in_the_library(cli, tracker: Path, serve, busy_day) -> None:
+    stored = yaml.safe_load((tracker / "papers" / "2602.16066.yaml").read_text())
+    record = {"arxiv_id": "2602.16066", "title": stored["title"], "abstract": stored["abstract"], "authors": stored["authors"], "categories": ["cs.AI"], "primary_category": "cs.AI", "listing_date": "2026-05-12"}
+    fresh, replaced = busy_day[0], busy_day[1]
+    kinds = {"2602.16066": "replace", replaced["arxiv_id"]: "replace-cross"}
+    serve(respond=lambda path: (200, listing_rss([record, fresh, replaced], kinds=kinds, versions={"2602.16066": 3, replaced["arxiv_id"]: 2})))
+    result = cli("--data-dir", str(tracker), "watch")
+    assert result.code == 0, result.err
+    after = yaml.safe_load((tracker / "papers" / "2602.16066.yaml").read_text())
+    assert after["version"] == 3
+    assert {k: v for k, v in after.items() if k != "version"} == {k: v for k, v in stored.items() if k != "version"}
+    assert [p.stem for p in inbox_files(tracker)] == [fresh["arxiv_id"]]
+    assert "2602.16066: new version v3" in result.err and "1 replacements of papers not in the library skipped" in result.err
+
+
+def test_categories_come_from_the_config_unless_given(cli, tracker: Path, serve) -> None:
+    feed = serve(respond=lambda path: (200, rss_document([])))
+    (tracker / "config.yaml").write_text("watch:\n  categories: [cs.CV, stat.ML]\n")
+    assert cli("--data-dir", str(tracker), "watch").code == 0
+    assert cli("--data-dir", str(tracker), "watch", "-c", "cs.CL", "--category", "hep-th").code == 0
+    assert feed.paths == ["/rss/cs.CV+stat.ML", "/rss/cs.CL+hep-th"]
+    for bad in ("cs.CL/../x", "CS CL", "cs.CL+cs.LG", "x" * 3 + "?"):
+        result = cli("--data-dir", str(tracker), "watch", "--category", bad)
+        assert result.code == 2 and len(_said(result.err)) == 1, result.err
+    assert len(feed.paths) == 2
+
+
+def test_a_weekend_listing_says_so_and_exits_0(cli, tracker: Path, serve) -> None:
+    serve(respond=lambda path: (200, rss_document([], day=dt.date(2026, 2, 22))))
+    result = cli("--data-dir", str(tracker), "watch")
+    assert result.code == 0
+    assert "no announcements" in result.err and "weekends" in result.err
+    assert inbox_files(tracker) == []
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "says"),
+    [
+        (200, b"<!DOCTYPE html><html><body>Service unavailable</body></html>", "not an RSS feed"),
+        (200, b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"/>', "not an RSS 2.0 feed"),
+        (200, listing_rss(load_day(LISTINGS / "2025-04-26.jsonl"))[:20_000], "not an RSS feed"),
+        (404, b"Not Found", "refused the request: Not Found"),
+    ],
+)
+def test_a_bad_listing_is_one_line_and_the_inbox_keeps_what_it_had(cli, tracker: Path, serve, busy_day, status: int, body: bytes, says: str) -> None:
+    serve(busy_day[:5])
+    assert cli("--data-dir", str(tracker), "watch").code == 0
+    before = snapshot(tracker)
+    serve(respond=lambda path: (status, body))
+    result = cli("--data-dir", str(tracker), "watch")
+    assert result.code == 1
+    assert says in result.err and len(_said(result.err)) == 1 and "Traceback" not in result.err
+    assert snapshot(tracker) == before
+
+
+def test_a_huge_listing_is_refused_in_one_line(cli, tracker: Path, serve, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lmdev.arxiv.client
+
+    monkeypatch.setattr(lmdev.arxiv.client, "MAX_BODY", 50_000)
+    serve(load_day(LISTINGS / "2025-04-26.jsonl"))
+    result = cli("--data-dir", str(tracker), "watch")
+    assert result.code == 1 and "larger than" in result.err and len(_said(result.err)) == 1
+    assert inbox_files(tracker) == []
+
+
+def test_an_item_without_an_id_is_named_and_the_others_arrive(cli, tracker: Path, serve, busy_day) -> None:
+    good = [rss_item(r, "new") for r in busy_day[:3]]
+    broken = rss_item(busy_day[3], "new")
+    for part in (f"<link>https://arxiv.org/abs/{busy_day[3]['arxiv_id']}</link>", f"oai:arXiv.org:{busy_day[3]['arxiv_id']}v1", f"arXiv:{busy_day[3]['arxiv_id']}v1 "):
+        broken = broken.replace(part, "")
+    serve(respond=lambda path: (200, rss_document([*good[:2], broken, good[2]])))
+    result = cli("--data-dir", str(tracker), "watch")
+    assert result.code == 1
+    assert "skipped item 3" in result.err and "no arXiv id" in result.err
+    assert len(inbox_files(tracker)) == 3
+
+
+def test_a_body_cut_short_in_transit_is_retried_then_reported(tmp_path: Path) -> None:
+    def cut(request: httpx.Request) -> httpx.Response:
+        raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
+
+    clock = FakeClock()
+    client = ArxivClient(delay=3.0, transport=httpx.MockTransport(cut), clock=clock, cache=ResponseCache(tmp_path), rng=random.Random(0), max_retries=2)
+    with pytest.raises(ArxivError, match="did not answer properly after 3 tries"):
+        client.get_document("https://rss.arxiv.org/rss/cs.CL", context="listing cs.CL")
+    assert len(clock.sleeps) >= 2
+
+
+def test_the_listing_is_never_served_from_the_cache_and_offline_refuses(tmp_path: Path) -> None:
+    bodies = [rss_document([]), rss_document([rss_item({"arxiv_id": "2602.16001", "title": "T", "abstract": "A", "authors": ["X"]}, "new")])]
+    calls: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url))
+        return httpx.Response(200, content=bodies[len(calls) - 1])
+
+    client = ArxivClient(delay=0.0, transport=httpx.MockTransport(answer), clock=FakeClock(), cache=ResponseCache(tmp_path))
+    assert client.get_document("https://rss.arxiv.org/rss/cs.CL", context="x") == bodies[0]
+    assert client.get_document("https://rss.arxiv.org/rss/cs.CL", context="x") == bodies[1]
+    offline = ArxivClient(offline=True, transport=httpx.MockTransport(answer), cache=ResponseCache(tmp_path))
+    with pytest.raises(ArxivError, match="offline"):
+        offline.get_document("https://rss.arxiv.org/rss/cs.CL", context="x")
+    assert len(calls) == 2
+
+
+def test_since_backfills_day_by_day_through_the_query_api(cli, tracker: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    today = dt.date.today()
+    served: dict[str, list[str]] = {}
+
+    def search(params: dict[str, str]) -> bytes:
+        query = params["search_query"]
+        stamp = query.split("submittedDate:[", 1)[1][:8]
+        ids = [f"{stamp[2:6]}.{90000 + int(stamp[6:]) * 10 + n:05d}" for n in range(2)]
+        served[stamp] = ids
+        return atom_feed([atom_entry(i, title=f"Speculative decoding with draft models, part {i}") for i in ids])
+
+    with FakeArxiv(search=search) as fake:
+        monkeypatch.setenv("LMDEV_ARXIV_API", fake.url)
+        monkeypatch.setenv("LMDEV_ARXIV_DELAY", "0")
+        since = (today - dt.timedelta(days=2)).isoformat()
+        result = cli("--data-dir", str(tracker), "watch", "--since", since, "--category", "cs.CL", "--category", "cs.LG")
+        assert result.code == 0, result.err
+        assert len(fake.queries) == 3
+        for query in fake.queries:
+            assert query["search_query"].startswith("(cat:cs.CL OR cat:cs.LG) AND submittedDate:[")
+            assert query["sortBy"] == "submittedDate" and query["sortOrder"] == "ascending"
+    waiting = {p.stem: yaml.safe_load(p.read_text()) for p in inbox_files(tracker)}
+    assert set(waiting) == {i for ids in served.values() for i in ids}
+    assert all("announced" not in item and item["published"] for item in waiting.values())
+    assert cli("--data-dir", str(tracker), "watch", "--since", (today + dt.timedelta(days=1)).isoformat()).code == 2
+    assert cli("--data-dir", str(tracker), "watch", "--since", "90d").code == 2
+    assert cli("--data-dir", str(tracker), "watch", "--since", "last tuesday").code == 2
+
+
+def test_two_watches_at_once_leave_one_readable_file_per_paper(tracker: Path, serve, busy_day, tmp_path: Path) -> None:
+    feed = serve(busy_day[:30])
+    env = {**os.environ, "LMDEV_CACHE_DIR": str(tmp_path / "cache")}
+    cmd = [sys.executable, "-m", "lmdev", "--data-dir", str(tracker), "watch"]
+    procs = [subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for proc in procs:
+        _out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    assert len(feed.paths) == 2
+    known = {r["arxiv_id"] for r in busy_day[:30]} & library_ids(tracker)
+    files = inbox_files(tracker)
+    assert len(files) == 30 - len(known)
+    assert not [p for p in (tracker / "inbox").iterdir() if p.name.startswith(".")]
+    from lmdev.inbox import Inbox
+
+    items, errors = Inbox(tracker).scan()
+    assert errors == [] and len(items) == len(files)
+
+
+def test_the_watch_modules_never_import_typer_or_rich() -> None:
+    code = (
+        "import sys, lmdev.watch, lmdev.inbox, lmdev.triage, lmdev.arxiv.rss, lmdev.reports.digest;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'rich', 'click')))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+def test_end_to_end_watch_inbox_accept_reject_digest(cli, tracker: Path, serve, busy_day) -> None:
+    day = busy_day[:25]
+    feed = serve(day)
+    data = ("--data-dir", str(tracker))
+    assert cli(*data, "watch").code == 0
+    ranked = [item["id"] for item in json.loads(cli(*data, "inbox", "--format", "json").out)]
+    keep, drop = ranked[:2], ranked[2:4]
+    assert cli(*data, "accept", *keep).code == 0
+    assert cli(*data, "reject", *drop, "--reason", "not about language models").code == 0
+    left = [item["id"] for item in json.loads(cli(*data, "inbox", "--format", "json").out)]
+    assert left == [i for i in ranked if i not in keep + drop]
+    digest = cli(*data, "digest", "--since", "1d").out
+    assert all(i in digest for i in left) and not any(i in digest for i in keep + drop)
+    again = cli(*data, "watch", "--format", "json")
+    summary = json.loads(again.out)
+    assert summary["new"] == 0 and summary["known"] == len(day) and len(feed.paths) == 2
+    assert cli(*data, "check").code == 0
+    for paper_id in keep:
+        paper = yaml.safe_load((tracker / "papers" / f"{paper_id}.yaml").read_text())
+        assert paper["primary"] and all(t["by"] == "person" for t in paper["problems"] + paper["assumptions"])
+
+
+def _said(err: str) -> list[str]:
+    """stderr's lines, less the warning every run with a test server's zero delay gets."""
+    return [line for line in err.strip().splitlines() if "LMDEV_ARXIV_DELAY" not in line]
