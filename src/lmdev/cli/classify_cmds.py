@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -70,8 +71,6 @@ def classify(
 
 def _check_input(source: Path) -> None:
     """Only a regular file or a folder: a device or a pipe (``/dev/zero``) never ends."""
-    import stat
-
     from lmdev.yamlio import describe_kind
 
     try:
