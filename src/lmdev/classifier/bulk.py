@@ -33,18 +33,19 @@ def _init(taxonomy_path: str, model_path: str, min_score: Optional[float]) -> No
     _model.min_score = min_score
 
 
-def classify_one(model: Model, record: Record, fmt: str) -> str:
-    """One record as a JSON object (every tag, with reasons) or as a line of suggested tags."""
+def classify_one(model: Model, record: Record, fmt: str, reasons: str = "suggested") -> str:
+    """One record as a JSON object (every tag with its score; reasons for the suggested ones, or
+    for all with ``reasons="all"``) or as a line of relevance and suggested tags."""
     doc = Doc.of(record.id, record.title, record.abstract)
     if fmt == "json":
-        return json.dumps(model.classify(doc).to_json(), ensure_ascii=False)
-    problems, assumptions = model.suggested(doc)
+        return json.dumps(model.classify(doc, reasons=reasons).to_json(), ensure_ascii=False)
+    relevance, problems, assumptions = model.suggested(doc)
     shown_problems = ", ".join(f"{i} {p:.2f}" for i, p in problems) or "-"
     shown_assumptions = ", ".join(f"{i}:{s} {p:.2f}" for i, s, p in assumptions) or "-"
-    return f"{record.id}\tproblems: {shown_problems}\tassumptions: {shown_assumptions}"
+    return f"{record.id}\trelevance: {relevance:.2f}\tproblems: {shown_problems}\tassumptions: {shown_assumptions}"
 
 
-def _work(path: str, start: int, end: int, first_line: int, fmt: str) -> tuple[list[str], list[str]]:
+def _work(path: str, start: int, end: int, first_line: int, fmt: str, reasons: str = "suggested") -> tuple[list[str], list[str]]:
     """Classify the lines between two byte offsets. The worker reads them itself, so the main
     process ships only offsets and both cores go to classifying."""
     assert _model is not None
@@ -60,7 +61,7 @@ def _work(path: str, start: int, end: int, first_line: int, fmt: str) -> tuple[l
         if isinstance(record, DataError):
             errors.append(str(record))
         else:
-            out.append(classify_one(_model, record, fmt))
+            out.append(classify_one(_model, record, fmt, reasons))
     return out, errors
 
 
@@ -90,12 +91,12 @@ def _pool(model: Model, taxonomy_path: Path, model_path: Path, workers: int) -> 
     return ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(str(taxonomy_path), str(model_path), model.min_score))
 
 
-def classify_jsonl(path: Path, model: Model, taxonomy_path: Path, model_path: Path, fmt: str, *, workers: int, advance: Callable[[int], None]) -> Iterator[tuple[list[str], list[str]]]:
+def classify_jsonl(path: Path, model: Model, taxonomy_path: Path, model_path: Path, fmt: str, *, workers: int, advance: Callable[[int], None], reasons: str = "suggested") -> Iterator[tuple[list[str], list[str]]]:
     """Yield (outputs, errors) per chunk of a JSONL file, in input order."""
     with _pool(model, taxonomy_path, model_path, workers) as pool:
         pending = []
         for start, end, first, size in _ranges(path):
-            pending.append((size, pool.submit(_work, str(path), start, end, first, fmt)))
+            pending.append((size, pool.submit(_work, str(path), start, end, first, fmt, reasons)))
             while len(pending) > workers * 2:
                 size, future = pending.pop(0)
                 yield future.result()
@@ -114,10 +115,10 @@ def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def classify_records(model: Model, records: Iterable[Record | DataError], fmt: str) -> Iterator[tuple[Optional[str], Optional[str]]]:
+def classify_records(model: Model, records: Iterable[Record | DataError], fmt: str, reasons: str = "suggested") -> Iterator[tuple[Optional[str], Optional[str]]]:
     """In-process: (output, error) per record."""
     for record in records:
         if isinstance(record, DataError):
             yield None, str(record)
         else:
-            yield classify_one(model, record, fmt), None
+            yield classify_one(model, record, fmt, reasons), None

@@ -1,7 +1,10 @@
 """The classifier's zero-label prior: seed phrases and descriptions from the taxonomy.
 
 Each node's score is a saturating, length-normalised count of its phrases in the document
-(BM25's shape): repeats add less and less, long abstracts do not win by length alone.
+(BM25's shape): repeats add less and less, long abstracts do not win by length alone. Phrases are
+matched on stems. A phrase that several nodes of one kind list is split between them: a word
+that points to two problems is weaker evidence for each. One extra row, ``SCOPE``, scores the
+fields' own terms (what the tracker is about at all), for relevance.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from collections import Counter, defaultdict
 from typing import Optional
 
 from lmdev.taxonomy import Taxonomy
-from lmdev.text import STOP, tokens
+from lmdev.text import SKIP, stemmed
 
 TERM = 1.0
 AGAINST = -0.5
@@ -20,6 +23,7 @@ B = 0.75
 AVERAGE_LENGTH = 220.0
 
 Phrase = tuple[str, ...]
+SCOPE = "@scope"
 
 
 class Prior:
@@ -28,18 +32,31 @@ class Prior:
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.node_ids = [n.id for n in taxonomy]
         self.phrases: list[dict[Phrase, float]] = []
-        described = [{w for w in tokens(n.node.description) if w not in STOP and len(w) > 2} for n in taxonomy]
+        self.labels: dict[Phrase, str] = {}  # a seed phrase as the taxonomy writes it, for reasons
+        described = [{w for w in stemmed(n.node.description) if w not in SKIP and len(w) > 2} for n in taxonomy]
         spread = Counter(w for words in described for w in words)
-        for node, words in zip(taxonomy, described):
+        for n in taxonomy:
+            for t in n.node.terms:
+                self.labels.setdefault(tuple(stemmed(t)), t)
+        listed = [{tuple(stemmed(t)) for t in n.node.terms} for n in taxonomy]
+        sharing = Counter((n.kind, p) for n, phrases in zip(taxonomy, listed) for p in phrases)
+        for node, words, phrases in zip(taxonomy, described, listed):
             table: dict[Phrase, float] = {}
             for word in words:
                 if spread[word] == 1:  # a word of one node's description only: distinctive
                     table[(word,)] = DESCRIPTION
-            for term in node.node.terms:
-                table[tuple(tokens(term))] = TERM
+            for phrase in phrases:
+                table[phrase] = TERM / sharing[(node.kind, phrase)]
             for term in node.node.against:
-                table[tuple(tokens(term))] = AGAINST
+                table[tuple(stemmed(term))] = AGAINST
             self.phrases.append({p: w for p, w in table.items() if p})
+        scope: dict[Phrase, float] = {}
+        for f in taxonomy.data.fields:
+            scope.update({tuple(stemmed(t)): TERM for t in f.terms})
+            scope.update({tuple(stemmed(t)): AGAINST for t in f.against})
+        self.phrases.append({p: w for p, w in scope.items() if p})
+        self.rows = [*self.node_ids, SCOPE]
+        self.signature = hash(repr(self.phrases))
         self.single: dict[str, list[int]] = defaultdict(list)
         self.by_pair: dict[tuple[str, ...], list[tuple[Phrase, int]]] = defaultdict(list)
         for index, table in enumerate(self.phrases):
@@ -55,7 +72,7 @@ class Prior:
 
     def counts(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> list[dict[Phrase, int]]:
         """For each node, how often each of its phrases occurs in ``words``."""
-        found: list[dict[Phrase, int]] = [{} for _ in self.node_ids]
+        found: list[dict[Phrase, int]] = [{} for _ in self.rows]
         word_counts = word_counts if word_counts is not None else Counter(words)
         single = self.single
         for word in word_counts.keys() & single.keys():
@@ -75,11 +92,11 @@ class Prior:
         return found
 
     def scores(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> list[float]:
-        """Each node's prior score. The hot path of bulk classification, so it keeps no per-phrase
-        tallies (:meth:`counts` gives those, for explanations)."""
+        """Each node's prior score, then the scope score. The hot path of bulk classification, so
+        it keeps no per-phrase tallies (:meth:`counts` gives those, for explanations)."""
         word_counts = word_counts if word_counts is not None else Counter(words)
         norm = K1 * (1 - B + B * len(words) / AVERAGE_LENGTH)
-        totals = [0.0] * len(self.node_ids)
+        totals = [0.0] * len(self.rows)
         single = self.single_weights
         for word in word_counts.keys() & single.keys():
             c = word_counts[word]
