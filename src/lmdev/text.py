@@ -125,7 +125,8 @@ def strip_boilerplate(abstract: str) -> str:
     return " ".join(kept)
 
 
-def document_tokens(title: str, abstract: str) -> list[str]:
-    """The stems the classifier reads: the title twice (a cheap title boost), then the abstract."""
+def document_tokens(title: str, abstract: str) -> tuple[list[str], int]:
+    """The stems the classifier reads: the title twice (a cheap title boost), then the abstract;
+    and how many stems the title has."""
     head = stemmed(title)
-    return head + head + stemmed(strip_boilerplate(abstract))
+    return head + head + stemmed(strip_boilerplate(abstract)), len(head)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from operator import mul
 from typing import Optional
 
 ALPHA = 0.3
@@ -20,15 +21,22 @@ def sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
-def log_ratio(p: Mapping[str, float], q: Mapping[str, float], vocab_size: int, keep: int = KEEP_WEIGHTS) -> dict[str, float]:
-    """Naive-Bayes log-count ratio per feature from summed positive (``p``) and negative (``q``)
-    vectors, pruned to the ``keep`` strongest."""
+def log_ratio(p: Mapping[str, float], q: Mapping[str, float], vocab_size: int, keep: int = KEEP_WEIGHTS, minus: Sequence[Mapping[str, float]] = ()) -> dict[str, float]:
+    """Naive-Bayes log-count ratio per feature from summed positive (``p``) and negative vectors,
+    pruned to the ``keep`` strongest. The negatives are ``q`` minus each of ``minus`` (so that
+    callers need not copy large sums); only features of ``p`` and the heaviest of ``q`` can make
+    the cut, so only those are computed."""
+
+    def negative(f: str) -> float:
+        return max(q.get(f, 0.0) - sum(d.get(f, 0.0) for d in minus), 0.0)
+
     p_total = ALPHA * vocab_size + sum(p.values())
-    q_total = ALPHA * vocab_size + sum(q.values())
+    q_total = ALPHA * vocab_size + max(sum(q.values()) - sum(sum(d.values()) for d in minus), 0.0)
     shift = math.log(q_total / p_total)
     log = math.log
-    p_get, q_get = p.get, q.get
-    ratio = [(abs(r), f, r) for f in p.keys() | q.keys() for r in (log((p_get(f, 0.0) + ALPHA) / (max(q_get(f, 0.0), 0.0) + ALPHA)) + shift,)]
+    p_get = p.get
+    candidates = set(p) | {f for f, _ in heapq.nlargest(4 * keep, q.items(), key=lambda item: item[1])}
+    ratio = [(abs(r), f, r) for f in candidates for r in (log((p_get(f, 0.0) + ALPHA) / (negative(f) + ALPHA)) + shift,)]
     return {f: round(r, 4) for _, f, r in heapq.nlargest(keep, ratio)}
 
 
@@ -43,7 +51,8 @@ def add_into(total: dict[str, float], vector: Mapping[str, float], scale: float 
 
 
 def dot(weights: Mapping[str, float], vector: Mapping[str, float]) -> float:
-    return sum(v * weights.get(f, 0.0) for f, v in vector.items())
+    get = weights.get
+    return sum([v * get(f, 0.0) for f, v in vector.items()])
 
 
 def fit_logistic(
@@ -82,58 +91,57 @@ def fit_logistic(
 
 
 def _newton(rows: Sequence[Sequence[float]], targets: Sequence[float], sample: Sequence[float], l2: float, center: Sequence[float], free: Sequence[int]) -> list[float]:
+    """Newton's method with backtracking, column-wise so the inner sums run in C."""
     k = len(center)
-    xs = [[row[i] for i in free] + [1.0] for row in rows]
-    m = len(free) + 1  # the intercept is always free
-    w = [center[i] for i in free] + [0.0]
+    n = len(rows)
+    cols = [[row[i] for row in rows] for i in free] + [[1.0] * n]  # the intercept is always free
+    m = len(cols)
     total = sum(sample)
-    rate = min(max(sum(t * s for t, s in zip(targets, sample)) / total, 1e-3), 1 - 1e-3) if total else 0.5
-    w[-1] = math.log(rate / (1 - rate))
+    rate = min(max(sum(map(mul, targets, sample)) / total, 1e-3), 1 - 1e-3) if total else 0.5
+    w = [center[i] for i in free] + [math.log(rate / (1 - rate))]
     middle = [center[i] for i in free]
-    pairs = [(a, b) for a in range(m) for b in range(a, m)]
-    for _ in range(100):
-        grad = [0.0] * m
-        hess = [0.0] * len(pairs)
-        for x, t, s in zip(xs, targets, sample):
-            p = sigmoid(sum(wi * xi for wi, xi in zip(w, x)))
-            g, h = s * (p - t), s * p * (1 - p)
-            for a in range(m):
-                grad[a] += g * x[a]
-            for n, (a, b) in enumerate(pairs):
-                hess[n] += h * x[a] * x[b]
-        full = [[0.0] * m for _ in range(m)]
-        for n, (a, b) in enumerate(pairs):
-            full[a][b] = full[b][a] = hess[n]
+
+    def logits(weights: Sequence[float]) -> list[float]:
+        z = [weights[-1]] * n
+        for wj, col in zip(weights, cols[:-1]):
+            z = [a + wj * b for a, b in zip(z, col)]
+        return z
+
+    def loss(weights: Sequence[float], z: Sequence[float]) -> float:
+        penalty = 0.5 * l2 * sum((wi - mi) ** 2 for wi, mi in zip(weights, middle))
+        # log(1 + e^z) - t z, computed without overflow
+        return penalty + sum(s * ((v if v > 0 else 0.0) + math.log1p(math.exp(-abs(v))) - t * v) for v, t, s in zip(z, targets, sample))
+
+    z = logits(w)
+    current = loss(w, z)
+    for _ in range(60):
+        p = [sigmoid(v) for v in z]
+        g = [s * (pi - t) for pi, t, s in zip(p, targets, sample)]
+        h = [s * pi * (1 - pi) for pi, s in zip(p, sample)]
+        grad = [sum(map(mul, g, col)) for col in cols]
+        hcols = [list(map(mul, h, col)) for col in cols]
+        hess = [[sum(map(mul, hcols[a], cols[b])) for b in range(m)] for a in range(m)]
         for a in range(m - 1):
             grad[a] += l2 * (w[a] - middle[a])
-            full[a][a] += l2
-        full[-1][-1] += 1e-9
-        step = _solve(full, grad)
-        current = _loss(xs, targets, sample, l2, middle, w)
+            hess[a][a] += l2
+        hess[-1][-1] += 1e-9
+        step = _solve(hess, grad)
         scale = 1.0
         for _ in range(30):  # backtrack until the penalised loss goes down: Newton alone can oscillate
             trial = [wi - scale * si for wi, si in zip(w, step)]
-            if _loss(xs, targets, sample, l2, middle, trial) <= current + 1e-12:
+            z_trial = logits(trial)
+            trial_loss = loss(trial, z_trial)
+            if trial_loss <= current + 1e-12:
                 break
             scale /= 2
-        w = trial
-        if max(abs(scale * si) for si in step) < 1e-7:
+        w, z, current = trial, z_trial, trial_loss
+        if max(abs(scale * si) for si in step) < 1e-6:
             break
     out = [0.0] * (k + 1)
     for a, i in enumerate(free):
         out[i] = w[a]
     out[k] = w[-1]
     return out
-
-
-def _loss(xs: Sequence[Sequence[float]], targets: Sequence[float], sample: Sequence[float], l2: float, middle: Sequence[float], w: Sequence[float]) -> float:
-    """Weighted cross-entropy against the (smoothed) targets, plus the L2 pull."""
-    total = 0.5 * l2 * sum((wi - mi) ** 2 for wi, mi in zip(w, middle))
-    for x, t, s in zip(xs, targets, sample):
-        z = sum(wi * xi for wi, xi in zip(w, x))
-        # log(1 + e^z) - t z, computed without overflow
-        total += s * ((z if z > 0 else 0.0) + math.log1p(math.exp(-abs(z))) - t * z)
-    return total
 
 
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:

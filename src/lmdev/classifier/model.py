@@ -32,11 +32,17 @@ REASONS = ("none", "suggested", "all")
 class Doc:
     id: str
     title: str
-    words: list[str]
+    words: list[str]  # the title's stems twice, then the abstract's
+    heading: int = 0  # how many stems the title has
 
     @classmethod
     def of(cls, paper_id: str, title: str, abstract: str) -> Doc:
-        return cls(paper_id, title, document_tokens(title, abstract))
+        words, heading = document_tokens(title, abstract)
+        return cls(paper_id, title, words, heading)
+
+    @property
+    def title_words(self) -> list[str]:
+        return self.words[: self.heading]
 
     @property
     def feats(self) -> list[str]:
@@ -107,7 +113,7 @@ class Model:
     def __init__(self, taxonomy: Taxonomy, data: dict[str, Any]) -> None:
         self.taxonomy = taxonomy
         self.data = data
-        self.prior = Prior(taxonomy)
+        self.prior = Prior(taxonomy, data["rarity"])
         self.node_ids: list[str] = self.prior.node_ids
         self.kinds = [taxonomy.nodes[i].kind for i in self.node_ids]
         self.problem_index = [i for i, kind in enumerate(self.kinds) if kind == "problem"]
@@ -117,7 +123,7 @@ class Model:
         self.calibration = [tuple(nodes[i]["calibration"]) for i in self.node_ids]
         self.thresholds = [nodes[i]["threshold"] for i in self.node_ids]
         self.secondary: float = data["secondary"]
-        self.primary_weights: tuple[float, ...] = tuple(data.get("primary", (1.0, 1.0, 1.0)))
+        self.primary_weights: tuple[float, ...] = tuple(data["primary"])
         self.relevance_calibration: tuple[float, ...] = tuple(data["relevance"]["calibration"])
         self.min_score: Optional[float] = None  # when set, replaces every tag's own threshold
         n = len(self.node_ids)
@@ -178,8 +184,9 @@ class Model:
         totals = [b + t / norm for b, t in zip(self.base, totals)]
         prior = self.prior.scores(doc.words, word_counts)
         probs = [sigmoid(a * s + b * p + c) for (a, b, c), s, p in zip(self.calibration, totals, prior)]
-        u, v, w = self.primary_weights
-        rank = [u * a * s + v * b * p + w * c for (a, b, c), s, p in zip(self.calibration, totals, prior)]
+        u, v, w, t = self.primary_weights
+        heading = self.prior.scores(doc.title_words) if t else prior
+        rank = [u * a * s + v * b * p + w * c + t * h for (a, b, c), s, p, h in zip(self.calibration, totals, prior, heading)]
         best = max((prior[i] for i in self.problem_index), default=0.0)
         w_scope, w_problem, w_learned, intercept = self.relevance_calibration
         relevance = sigmoid(w_scope * prior[-1] + w_problem * best + w_learned * totals[self.relevance_slot] + intercept)

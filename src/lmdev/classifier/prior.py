@@ -9,7 +9,9 @@ fields' own terms (what the tracker is about at all), for relevance.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from typing import Optional
 
 from lmdev.taxonomy import Taxonomy
@@ -27,9 +29,14 @@ SCOPE = "@scope"
 
 
 class Prior:
-    """Scores every taxonomy node from the words of one document."""
+    """Scores every taxonomy node from the words of one document.
 
-    def __init__(self, taxonomy: Taxonomy) -> None:
+    ``rarity`` weighs each phrase (keyed by its stems joined with spaces) by how rare it is in
+    ordinary arXiv text, BM25's IDF: 'kv cache' says more than 'memory'. Without it every
+    phrase counts the same.
+    """
+
+    def __init__(self, taxonomy: Taxonomy, rarity: Optional[Mapping[str, float]] = None) -> None:
         self.node_ids = [n.id for n in taxonomy]
         self.phrases: list[dict[Phrase, float]] = []
         self.labels: dict[Phrase, str] = {}  # a seed phrase as the taxonomy writes it, for reasons
@@ -55,6 +62,8 @@ class Prior:
             scope.update({tuple(stemmed(t)): TERM for t in f.terms})
             scope.update({tuple(stemmed(t)): AGAINST for t in f.against})
         self.phrases.append({p: w for p, w in scope.items() if p})
+        if rarity:
+            self.phrases = [{p: w * rarity.get(" ".join(p), 1.0) for p, w in table.items()} for table in self.phrases]
         self.rows = [*self.node_ids, SCOPE]
         self.signature = hash(repr(self.phrases))
         self.single: dict[str, list[int]] = defaultdict(list)
@@ -117,3 +126,19 @@ class Prior:
             for (phrase, index), c in multi.items():
                 totals[index] += self.phrases[index][phrase] * c * (K1 + 1) / (c + norm)
         return totals
+
+
+def rarity(prior: Prior, documents: Iterable[list[str]]) -> dict[str, float]:
+    """Each phrase's BM25 IDF over ``documents`` (stemmed words), divided by the mean over all
+    phrases so that a typical phrase keeps weight 1, and kept within [0.25, 3]."""
+    df: Counter[Phrase] = Counter()
+    n = 0
+    for words in documents:
+        n += 1
+        df.update({p for found in prior.counts(words) for p in found})
+    phrases = {p for table in prior.phrases for p in table}
+    if not n or not phrases:
+        return {}
+    idf = {p: math.log((n - df[p] + 0.5) / (df[p] + 0.5) + 1.0) for p in phrases}
+    mean = sum(idf.values()) / len(idf)
+    return {" ".join(p): round(min(max(v / mean, 0.25), 3.0), 4) for p, v in sorted(idf.items())}

@@ -23,7 +23,7 @@ from typing import Any, Optional
 from lmdev.classifier import background
 from lmdev.classifier.fitting import _solve, add_into, best_threshold, dot, fit_logistic, log_ratio, sigmoid
 from lmdev.classifier.model import MODEL_VERSION, Doc, Model
-from lmdev.classifier.prior import Prior
+from lmdev.classifier.prior import Prior, rarity
 from lmdev.models import STANCES, Paper
 from lmdev.taxonomy import Taxonomy
 
@@ -45,17 +45,18 @@ class Vectorizer:
     idf: dict[str, float]
 
     @classmethod
-    def fit(cls, docs: Sequence[list[str]], min_df: int = 2) -> Vectorizer:
+    def fit(cls, docs: Sequence[Iterable[str]], min_df: int = 2) -> Vectorizer:
         df: Counter[str] = Counter()
         for feats in docs:
             df.update(set(feats))
         n = len(docs)
         return cls({f: math.log((1 + n) / (1 + c)) + 1.0 for f, c in df.items() if c >= min_df})
 
-    def __call__(self, feats: Iterable[str]) -> dict[str, float]:
+    def __call__(self, feats: Iterable[str] | Counter[str]) -> dict[str, float]:
         idf = self.idf
-        counts = Counter(f for f in feats if f in idf)
-        vector = {f: (1.0 + math.log(c)) * idf[f] for f, c in counts.items()}
+        counts = feats if isinstance(feats, Counter) else Counter(feats)
+        log = math.log
+        vector = {f: (1.0 + log(c)) * idf[f] if c > 1 else idf[f] for f, c in counts.items() if f in idf}
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         return {f: v / norm for f, v in vector.items()}
 
@@ -99,10 +100,8 @@ class _Corpus:
         for k in range(FOLDS):
             p = dict(pos_total)
             add_into(p, pos[k], -1.0)
-            a = dict(self.total)
-            add_into(a, self.fold_totals[k], -1.0)
-            add_into(a, p, -1.0)
-            w = log_ratio({f: x for f, x in p.items() if x > 1e-12}, a, self.vocab, keep)
+            p = {f: x for f, x in p.items() if x > 1e-12}
+            w = log_ratio(p, self.total, self.vocab, keep, minus=(self.fold_totals[k], p))
             for i, f in enumerate(self.folds):
                 if f == k:
                     oof[i] = dot(w, self.vectors[i])
@@ -113,9 +112,7 @@ class _Corpus:
         for v, y in zip(self.vectors, labels):
             if y:
                 add_into(p, v)
-        q = dict(self.total)
-        add_into(q, p, -1.0)
-        return log_ratio(p, q, self.vocab, keep)
+        return log_ratio(p, self.total, self.vocab, keep, minus=(p,))
 
 
 def train(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequence[tuple[str, str, str]] = (), *, fingerprint: str = "", use_background: bool = True) -> Model:
@@ -125,12 +122,13 @@ def train(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequence[tuple[
     the shipped background.
     """
     tagged = [p for p in papers if p.is_tagged()]
-    docs = [Doc.of(p.id, p.title, p.abstract) for p in tagged]
-    rejected_docs = [Doc.of(i, t, a) for i, t, a in rejected]
-    vectorizer = Vectorizer.fit([d.feats for d in docs + rejected_docs])
-    prior = Prior(taxonomy)
-    corpus = _Corpus(docs, [vectorizer(d.feats) for d in docs], [prior.scores(d.words) for d in docs], [fold_of("calibration:" + p.id) for p in tagged], len(vectorizer.idf))
-    nodes, probs, parts = _train_nodes(taxonomy, tagged, corpus)
+    docs = [_doc(p.id, p.title, p.abstract) for p in tagged]
+    rejected_docs = [_doc(i, t, a) for i, t, a in rejected]
+    vectorizer = Vectorizer.fit([_counts(d) for d in docs + rejected_docs])
+    weights = _rarity(taxonomy) if use_background else {}
+    prior = Prior(taxonomy, weights)
+    corpus = _Corpus(docs, [vectorizer(_counts(d)) for d in docs], [prior.scores(d.words) for d in docs], [fold_of("calibration:" + p.id) for p in tagged], len(vectorizer.idf))
+    nodes, probs, parts = _train_nodes(taxonomy, tagged, corpus, prior)
     problem_index = [i for i, n in enumerate(taxonomy) if n.kind == "problem"]
     primary = _fit_primary(tagged, [[row[i] for i in problem_index] for row in parts], [n.id for n in taxonomy if n.kind == "problem"])
     secondary = _secondary_threshold(tagged, [[row[i] for i in problem_index] for row in probs], [n.id for n in taxonomy if n.kind == "problem"])
@@ -144,6 +142,7 @@ def train(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequence[tuple[
         "trained_on": len(tagged),
         "rejections": len(rejected_docs),
         "idf": vectorizer.idf,
+        "rarity": weights,
         "nodes": nodes,
         "secondary": secondary,
         "primary": primary,
@@ -158,10 +157,10 @@ def _labels(taxonomy: Taxonomy, tagged: Sequence[Paper]) -> list[list[int]]:
     return [[int(node.id in (p.problem_ids() if node.kind == "problem" else p.assumption_stances())) for p in tagged] for node in taxonomy]
 
 
-Parts = tuple[float, float, float]
+Parts = tuple[float, float, float, float]
 
 
-def _train_nodes(taxonomy: Taxonomy, tagged: Sequence[Paper], corpus: _Corpus) -> tuple[dict[str, Any], list[list[float]], list[list[Parts]]]:
+def _train_nodes(taxonomy: Taxonomy, tagged: Sequence[Paper], corpus: _Corpus, prior: Prior) -> tuple[dict[str, Any], list[list[float]], list[list[Parts]]]:
     """Weights, calibration and threshold per tag; and every paper's out-of-fold probabilities,
     with the three parts of their logits (learned, prior, intercept)."""
     labels = _labels(taxonomy, tagged)
@@ -169,7 +168,8 @@ def _train_nodes(taxonomy: Taxonomy, tagged: Sequence[Paper], corpus: _Corpus) -
     shared = {kind: _shared_calibration(taxonomy, kind, labels, corpus) for kind in ("problem", "assumption")}
     nodes: dict[str, Any] = {}
     probs = [[0.0] * len(labels) for _ in range(n_docs)]
-    parts: list[list[Parts]] = [[(0.0, 0.0, 0.0)] * len(labels) for _ in range(n_docs)]
+    parts: list[list[Parts]] = [[(0.0, 0.0, 0.0, 0.0)] * len(labels) for _ in range(n_docs)]
+    titles = [prior.scores(d.title_words) for d in corpus.docs]
     for index, (node, ys) in enumerate(zip(taxonomy, labels)):
         positives = sum(ys)
         b0, c0 = shared[node.kind]
@@ -186,7 +186,7 @@ def _train_nodes(taxonomy: Taxonomy, tagged: Sequence[Paper], corpus: _Corpus) -
         column = [sigmoid(a * x1 + b * x2 + c) for x1, x2 in rows]
         for i, (p, (x1, x2)) in enumerate(zip(column, rows)):
             probs[i][index] = p
-            parts[i][index] = (a * x1, b * x2, c)
+            parts[i][index] = (a * x1, b * x2, c, titles[i][index])
         entry["threshold"] = best_threshold(column, ys) if positives >= MIN_FOR_THRESHOLD else 0.5
         entry["calibration"] = [round(a, 5), round(b, 5), round(c, 5)]
         nodes[node.id] = entry
@@ -194,27 +194,29 @@ def _train_nodes(taxonomy: Taxonomy, tagged: Sequence[Paper], corpus: _Corpus) -
 
 
 def _fit_primary(tagged: Sequence[Paper], parts: Sequence[Sequence[Parts]], problem_ids: Sequence[str], l2: float = 1.0) -> list[float]:
-    """How to weigh the learned, prior and base-rate parts of each problem's logit when picking
-    the one problem a paper attacks most: a conditional logit over the problems, fitted to the
-    primaries of the training papers (out-of-fold scores) and pulled towards equal weights
-    (plain argmax of the calibrated scores)."""
+    """How to weigh the learned, prior and base-rate parts of each problem's logit, and the seed
+    terms of the title alone, when picking the one problem a paper attacks most: a conditional
+    logit over the problems, fitted to the primaries of the training papers (out-of-fold scores)
+    and pulled towards the plain argmax of the calibrated scores (weights 1, 1, 1, 0)."""
     rows = [([p for p in row], problem_ids.index(paper.primary)) for paper, row in zip(tagged, parts) if paper.primary in problem_ids]
-    w = [1.0, 1.0, 1.0]
+    center = [1.0, 1.0, 1.0, 0.0]
+    w = list(center)
+    k = len(w)
     if len(rows) < 2 * MIN_POSITIVES:
         return w
     for _ in range(30):
-        grad = [l2 * (wi - 1.0) for wi in w]
-        hess = [[l2 if i == j else 0.0 for j in range(3)] for i in range(3)]
+        grad = [l2 * (wi - ci) for wi, ci in zip(w, center)]
+        hess = [[l2 if i == j else 0.0 for j in range(k)] for i in range(k)]
         for xs, y in rows:
             z = [sum(wi * xi for wi, xi in zip(w, x)) for x in xs]
             top = max(z)
             e = [math.exp(v - top) for v in z]
             total = sum(e)
             p = [v / total for v in e]
-            mean = [sum(pj * x[i] for pj, x in zip(p, xs)) for i in range(3)]
-            for i in range(3):
+            mean = [sum(pj * x[i] for pj, x in zip(p, xs)) for i in range(k)]
+            for i in range(k):
                 grad[i] += mean[i] - xs[y][i]
-                for j in range(3):
+                for j in range(k):
                     hess[i][j] += sum(pj * x[i] * x[j] for pj, x in zip(p, xs)) - mean[i] * mean[j]
         step = _solve(hess, grad)
         largest = max(abs(si) for si in step)
@@ -282,7 +284,7 @@ def _relevance_features(prior: Prior, problem_index: Sequence[int], doc: Doc) ->
 def _train_relevance(taxonomy: Taxonomy, prior: Prior, vectorizer: Vectorizer, papers: Sequence[Paper], rejected: Sequence[Doc], known: set[str], use_background: bool) -> dict[str, Any]:
     """Relevance: a logistic regression on [scope score, best problem score, learned score]."""
     problem_index = [i for i, n in enumerate(taxonomy) if n.kind == "problem"]
-    positives = [Doc.of(p.id, p.title, p.abstract) for p in papers]
+    positives = [_doc(p.id, p.title, p.abstract) for p in papers]
     backdrop = [d for d in _background(use_background) if d.id not in known]
     docs = positives + list(rejected) + backdrop
     labels = [1] * len(positives) + [0] * (len(docs) - len(positives))
@@ -292,12 +294,23 @@ def _train_relevance(taxonomy: Taxonomy, prior: Prior, vectorizer: Vectorizer, p
         # alone is from another time than the library and teaches the era, not the scope.
         return {"weights": {}, "calibration": list(Model.DEFAULT_RELEVANCE)}
     feats = [_relevance_features(prior, problem_index, d) for d in docs]
-    corpus = _Corpus(docs, [vectorizer(d.feats) for d in docs], [], [fold_of("relevance:" + d.id) for d in docs], len(vectorizer.idf), weights)
+    corpus = _Corpus(docs, [vectorizer(_counts(d)) for d in docs], [], [fold_of("relevance:" + d.id) for d in docs], len(vectorizer.idf), weights)
     learned = corpus.nb_out_of_fold(labels, KEEP_RELEVANCE_WEIGHTS)
     nb = corpus.nb_weights(labels, KEEP_RELEVANCE_WEIGHTS)
     rows = [(s, p, x) for (s, p), x in zip(feats, learned)]
     coef = fit_logistic(rows, labels, weights=weights, l2=0.1, nonnegative=(0, 1, 2))
     return {"weights": nb, "calibration": [round(c, 5) for c in coef]}
+
+
+_RARITY: dict[int, dict[str, float]] = {}
+
+
+def _rarity(taxonomy: Taxonomy) -> dict[str, float]:
+    """Seed-phrase weights from their rarity in the background (remembered per taxonomy)."""
+    plain = Prior(taxonomy)
+    if plain.signature not in _RARITY:
+        _RARITY[plain.signature] = rarity(plain, (d.words for d in _background_cache()))
+    return _RARITY[plain.signature]
 
 
 def _background(use: bool) -> list[Doc]:
@@ -306,7 +319,31 @@ def _background(use: bool) -> list[Doc]:
 
 @lru_cache(maxsize=1)
 def _background_cache() -> list[Doc]:
-    return [Doc.of(i, t, a) for i, t, a in background.load()]
+    return [_doc(i, t, a) for i, t, a in background.load()]
+
+
+_DOCS: dict[tuple[str, str, str], Doc] = {}
+_COUNTS: dict[int, Counter[str]] = {}
+
+
+def _doc(paper_id: str, title: str, abstract: str) -> Doc:
+    """A document, tokenised once per process: cross-validation trains on the same ones again."""
+    key = (paper_id, title, abstract)
+    doc = _DOCS.get(key)
+    if doc is None:
+        if len(_DOCS) > 50_000:
+            _DOCS.clear()
+            _COUNTS.clear()
+        doc = _DOCS[key] = Doc.of(paper_id, title, abstract)
+    return doc
+
+
+def _counts(doc: Doc) -> Counter[str]:
+    """A document's content-word counts, remembered while the document is."""
+    found = _COUNTS.get(id(doc))
+    if found is None:
+        found = _COUNTS[id(doc)] = Counter(doc.feats)
+    return found
 
 
 def _train_stances(taxonomy: Taxonomy, tagged: Sequence[Paper], vectors: Sequence[dict[str, float]], vectorizer: Vectorizer) -> dict[str, Any]:
