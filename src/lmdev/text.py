@@ -33,42 +33,40 @@ def _english_stemmer() -> Any:
     return Stemmer.Stemmer("english")
 
 
-class _Stems(dict[str, str]):
-    """word -> stem, filled on first sight (stemming is the slow part; most words repeat)."""
+_STEMS: dict[str, str] = {}
+_STEMMER: Any = None
+_CACHE_LIMIT = 500_000
 
-    limit = 500_000
-    stemmer: Any = None
 
-    def __missing__(self, word: str) -> str:
-        if len(self) >= self.limit:
-            self.clear()
-        if word in _KEEP:
-            self[word] = _KEEP[word]
-            return _KEEP[word]
+def _new_stem(word: str) -> str:
+    """Stem a word not seen before, and remember it (stemming is the slow part; words repeat)."""
+    global _STEMMER
+    if len(_STEMS) >= _CACHE_LIMIT:
+        _STEMS.clear()
+    if word in _KEEP:
+        spelled = _KEEP[word]
+    else:
         spelled = _SPELLING.get(word, word)
         if spelled.endswith(("ise", "ised", "ises", "ising", "iser", "isers", "isation", "isations")) and not any(spelled.startswith(w) for w in _NOT_ISE):
             spelled = _ISE.sub(r"iz\1", spelled)
         if len(spelled) > 3 and spelled.endswith("s") and not any(v in spelled[:-1] for v in "aeiouy"):
             spelled = spelled[:-1]  # plurals of acronyms: llms, vlms, cnns
         elif len(spelled) > 3 and spelled.isalpha():
-            if _Stems.stemmer is None:
-                _Stems.stemmer = _english_stemmer()
-            spelled = _Stems.stemmer.stemWord(spelled)
-        self[word] = spelled
-        return spelled
-
-
-_STEMS = _Stems()
+            if _STEMMER is None:
+                _STEMMER = _english_stemmer()
+            spelled = _STEMMER.stemWord(spelled)
+    _STEMS[word] = spelled
+    return spelled
 
 
 def stem(word: str) -> str:
     """The stem of one folded word ('retrieval' -> 'retriev')."""
-    return _STEMS[word]
+    return _STEMS.get(word) or _new_stem(word)
 
 
 def stems(words: Iterable[str]) -> list[str]:
-    lookup = _STEMS.__getitem__
-    return [lookup(w) for w in words]
+    get = _STEMS.get
+    return [get(w) or _new_stem(w) for w in words]
 
 
 SKIP = frozenset(stems(STOP)) | frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -103,26 +101,33 @@ def features(words: list[str]) -> list[str]:
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
-_RELEASE_HINTS = ("http", "github", "www.", "availab", "release", "open-source", "open source", "publicly")
+_RELEASE_HINTS = ("http", "www.", "github", "huggingface", "availab", "releas", "open-sourc", "open sourc", "publicly", "accessib")
 _RELEASE = re.compile(
     r"https?:|www\.|github|huggingface\.co"
-    r"|\b(code|codes|implementation|checkpoints|weights|demo|repository)\b.{0,80}\b(available|released|open[- ]sourced|public|publicly|accessible|found)\b"
+    r"|\b(code|codes|implementation|checkpoints|weights|demo|repository)\b.{0,80}\b(available|released|open[- ]sourced|publicly|accessible)\b"
     r"|\b(data|datasets?|models?|benchmark|resources)\b.{0,80}\b(released|open[- ]sourced|publicly)\b",
     re.IGNORECASE,
 )
+
+
+def _announces_release(sentence: str) -> bool:
+    lowered = sentence.lower()
+    return len(sentence) < 400 and any(hint in lowered for hint in _RELEASE_HINTS) and _RELEASE.search(sentence) is not None
 
 
 def strip_boilerplate(abstract: str) -> str:
     """The abstract without sentences that announce code, data or weights, or give a link.
 
     "Code is available at github.com/..." says nothing about the topic, yet 'code' reads like
-    integration and 'hyperparameters' like optimisation; such sentences are dropped.
+    integration and 'hyperparameters' like optimisation; such sentences are dropped. The
+    pattern only runs on sentences holding one of its words: on whole abstracts it backtracks.
     """
     lowered = abstract.lower()
     if not any(hint in lowered for hint in _RELEASE_HINTS):
         return abstract
-    kept = [s for s in _SENTENCE.split(abstract) if not (len(s) < 400 and _RELEASE.search(s))]
-    return " ".join(kept)
+    sentences = _SENTENCE.split(abstract)
+    kept = [s for s in sentences if not _announces_release(s)]
+    return abstract if len(kept) == len(sentences) else " ".join(kept)
 
 
 def document_tokens(title: str, abstract: str) -> tuple[list[str], int]:

@@ -100,6 +100,22 @@ class Prior:
                         bucket[phrase] = bucket.get(phrase, 0) + 1
         return found
 
+    def found(self, index: int, words: list[str], word_counts: Counter[str], pairs: set[tuple[str, str]]) -> dict[Phrase, int]:
+        """How often each phrase of one row occurs in ``words`` (whose adjacent ``pairs`` are
+        given): the seed terms behind a reason, for the few tags that get one (cheaper than
+        :meth:`counts` for every row)."""
+        out: dict[Phrase, int] = {}
+        for phrase in self.phrases[index]:
+            if len(phrase) == 1:
+                if phrase[0] in word_counts:
+                    out[phrase] = word_counts[phrase[0]]
+            elif phrase[:2] in pairs and phrase[-1] in word_counts:
+                n = len(phrase)
+                hits = sum(1 for i, w in enumerate(words) if w == phrase[0] and tuple(words[i : i + n]) == phrase)
+                if hits:
+                    out[phrase] = hits
+        return out
+
     def scores(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> list[float]:
         """Each node's prior score, then the scope score. The hot path of bulk classification, so
         it keeps no per-phrase tallies (:meth:`counts` gives those, for explanations)."""
