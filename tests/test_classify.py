@@ -52,7 +52,7 @@ def test_suggestions_carry_terms_and_nearest_tagged_papers() -> None:
     lib = Library(SHIPPED)
     model = train(lib.taxonomy, lib.papers())
     row = CORPUS_LINES[1]
-    result = model.classify(Doc.of(row["arxiv_id"], row["title"], row["abstract"]))
+    result = model.classify(Doc.of(row["arxiv_id"], row["title"], row["abstract"]), reasons="all")
     top = result.problems[0]
     assert top.id == "prompting" and top.suggested
     assert any(r.startswith("terms: ") for r in top.reasons)

@@ -255,3 +255,12 @@ def test_evaluate_without_later_papers_has_no_temporal_split() -> None:
     lib = Library(SHIPPED)
     older = [p for p in lib.papers() if p.year is not None and p.year <= 2023][:40]
     assert evaluate(lib.taxonomy, older, folds=2).temporal is None
+
+
+def test_the_bulk_json_writer_gives_exactly_what_the_result_serialises_to() -> None:
+    lib = Library(SHIPPED)
+    model = train(lib.taxonomy, [p for p in lib.papers() if p.year is not None and p.year <= 2023])
+    docs = [_doc(LM_PAPER), _doc(VISION_PAPER), _doc(APPLICATION), Doc.of("2501.00011", 'Quotes " and \\ back\nslash', "Prompting ünïcode 数学 chain-of-thought.")]
+    for doc in docs:
+        for reasons in ("none", "suggested", "all"):
+            assert model.classify_json(doc, reasons=reasons) == json.dumps(model.classify(doc, reasons=reasons).to_json(), ensure_ascii=False)

@@ -38,7 +38,7 @@ def classify_one(model: Model, record: Record, fmt: str, reasons: str = "suggest
     for all with ``reasons="all"``) or as a line of relevance and suggested tags."""
     doc = Doc.of(record.id, record.title, record.abstract)
     if fmt == "json":
-        return json.dumps(model.classify(doc, reasons=reasons).to_json(), ensure_ascii=False)
+        return model.classify_json(doc, reasons=reasons)
     relevance, problems, assumptions = model.suggested(doc)
     shown_problems = ", ".join(f"{i} {p:.2f}" for i, p in problems) or "-"
     shown_assumptions = ", ".join(f"{i}:{s} {p:.2f}" for i, s, p in assumptions) or "-"

@@ -12,7 +12,6 @@ tokenizer-bound either way.
 
 from __future__ import annotations
 
-import heapq
 import json
 import math
 from collections import Counter
@@ -27,8 +26,8 @@ from lmdev.text import document_tokens, features
 MODEL_VERSION = 2
 RELEVANT = 0.5  # relevance from which the top problem is suggested as the paper's primary
 REASONS = ("none", "suggested", "all")
-LIKE_FEATURES = 15  # a document's strongest features used to find the tagged papers it is like
-LIKE_POSTINGS = 30  # and for each feature, the tagged papers where it weighs most
+LIKE_FEATURES = 10  # a document's strongest features used to find the tagged papers it is like
+LIKE_POSTINGS = 20  # and for each feature, the tagged papers where it weighs most
 
 
 @dataclass
@@ -256,10 +255,11 @@ class Model:
 
     def classify(self, doc: Doc, *, reasons: str = "suggested") -> Result:
         """Every problem and assumption with its calibrated score, best first. ``reasons`` says
-        which tags carry reasons: "suggested" (the default), "all" or "none"."""
+        which tags carry reasons: "suggested" (the default: terms and seed terms), "all" (every
+        tag, and the nearest tagged papers too) or "none"."""
         s = self.scores(doc)
         chosen = self.decide(s)
-        explainer = _Explainer(self, doc, s) if reasons != "none" else None
+        explainer = _Explainer(self, doc, s, neighbours=reasons == "all") if reasons != "none" else None
         problems: list[Suggestion] = []
         assumptions: list[Suggestion] = []
         for index, (node_id, kind, p) in enumerate(zip(self.node_ids, self.kinds, s.probs)):
@@ -278,11 +278,45 @@ class Model:
         return Result(doc.id, problems, assumptions, s.relevance)
 
 
+    def classify_json(self, doc: Doc, *, reasons: str = "suggested") -> str:
+        """``json.dumps(self.classify(doc, reasons=reasons).to_json(), ensure_ascii=False)``,
+        built directly: in bulk runs, making and serialising twenty tag objects per paper cost
+        more than classifying it. Node ids are slugs (the taxonomy's pattern), safe to write as is."""
+        s = self.scores(doc)
+        chosen = self.decide(s)
+        explainer = _Explainer(self, doc, s, neighbours=reasons == "all") if reasons != "none" else None
+        top = self.top(s)
+        lead = self.node_ids[top] if top is not None else None
+        dumps = json.dumps
+        problems: list[tuple[tuple[bool, float], str]] = []
+        assumptions: list[tuple[float, str]] = []
+        for index, (node_id, kind, p) in enumerate(zip(self.node_ids, self.kinds, s.probs)):
+            why = explainer.reasons(index) if explainer is not None and (chosen[index] or reasons == "all") else []
+            flag = "true" if chosen[index] else "false"
+            if kind == "problem":
+                text = dumps(why, ensure_ascii=False) if why else "[]"
+                problems.append(((node_id != lead, -p), f'{{"id": "{node_id}", "score": {round(p, 3)!r}, "suggested": {flag}, "reasons": {text}}}'))
+            else:
+                stance, share = self.stance(node_id, s.stance_scores)
+                if why and share:
+                    why.append(f"stance {stance}: {share:.0%} of the stance model's weight")
+                text = dumps(why, ensure_ascii=False) if why else "[]"
+                assumptions.append((-p, f'{{"id": "{node_id}", "stance": "{stance}", "score": {round(p, 3)!r}, "suggested": {flag}, "reasons": {text}}}'))
+        problems.sort(key=lambda item: item[0])
+        assumptions.sort(key=lambda item: item[0])
+        primary = f'"{lead}"' if lead is not None else "null"
+        return (
+            f'{{"id": {dumps(doc.id, ensure_ascii=False)}, "relevance": {round(s.relevance, 3)!r}, "primary": {primary}, '
+            f'"problems": [{", ".join(t for _, t in problems)}], "assumptions": [{", ".join(t for _, t in assumptions)}]}}'
+        )
+
+
 class _Explainer:
     """Reasons for one document's tags; the costly parts are computed once, on first need."""
 
-    def __init__(self, model: Model, doc: Doc, scores: Scores) -> None:
+    def __init__(self, model: Model, doc: Doc, scores: Scores, *, neighbours: bool) -> None:
         self.model = model
+        self.neighbours = neighbours  # the nearest tagged papers: the costliest reason
         self.doc = doc
         self.scores = scores
         self._vector: Optional[dict[str, float]] = None
@@ -304,7 +338,7 @@ class _Explainer:
         if self._similar is None:
             sims: dict[str, float] = {}
             index = self.model.doc_index
-            for v, f in heapq.nlargest(LIKE_FEATURES, ((v, f) for f, v in self.vector.items())):
+            for v, f in sorted([(v, f) for f, v in self.vector.items()], reverse=True)[:LIKE_FEATURES]:
                 for pid, w in index.get(f, ()):
                     sims[pid] = sims.get(pid, 0.0) + v * w
             sims.pop(self.doc.id, None)
@@ -318,7 +352,7 @@ class _Explainer:
         weights = model.weights[index]
         if weights:
             vector = self.vector
-            terms = heapq.nlargest(5, [(vector[f] * weights[f], f) for f in vector.keys() & weights.keys()])
+            terms = sorted([(vector[f] * weights[f], f) for f in vector.keys() & weights.keys()], reverse=True)[:5]
             top = [f"{f} ({c:+.2f})" for c, f in terms if c > 0]
             if top:
                 out.append("terms: " + ", ".join(top))
@@ -331,12 +365,18 @@ class _Explainer:
         if seeds:
             labels = model.prior.labels
             out.append("seed terms: " + ", ".join(labels.get(p) or " ".join(p) for p in seeds))
+        if not self.neighbours:
+            return self._closing(out, weights, node)
         similar = self.similar
         tagged = model.tagged[index]
-        near = heapq.nlargest(3, [(v, pid) for pid, v in similar.items() if v > 0 and pid in tagged])
+        near = sorted([(v, pid) for pid, v in similar.items() if v > 0 and pid in tagged], reverse=True)[:3]
         if near:
             docs = model.data["docs"]
             out.append("like: " + "; ".join(f"{pid} {docs[pid]['title'][:60]}" for _, pid in near))
+        return self._closing(out, weights, node)
+
+    @staticmethod
+    def _closing(out: list[str], weights: dict[str, float], node: dict[str, Any]) -> list[str]:
         if weights:
             out.append(f"learned from {node['positives']} tagged papers")
         else:

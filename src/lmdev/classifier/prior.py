@@ -109,11 +109,13 @@ class Prior:
             if len(phrase) == 1:
                 if phrase[0] in word_counts:
                     out[phrase] = word_counts[phrase[0]]
-            elif phrase[:2] in pairs and phrase[-1] in word_counts:
-                n = len(phrase)
-                hits = sum(1 for i, w in enumerate(words) if w == phrase[0] and tuple(words[i : i + n]) == phrase)
-                if hits:
-                    out[phrase] = hits
+            elif phrase[:2] in pairs:
+                if len(phrase) == 2:
+                    out[phrase] = 1  # present; how often matters little for a reason
+                else:
+                    n = len(phrase)
+                    if any(tuple(words[i : i + n]) == phrase for i, w in enumerate(words) if w == phrase[0]):
+                        out[phrase] = 1
         return out
 
     def scores(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> list[float]:
