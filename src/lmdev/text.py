@@ -101,18 +101,25 @@ def features(words: list[str]) -> list[str]:
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_LINK = re.compile(r"https?:|www\.|github|huggingface\.co", re.IGNORECASE)
+# A release is announced by one of a few rare verbs, after what is released (code, weights, data).
+_RELEASED = re.compile(r"\b(available|released|open[- ]sourced|publicly|accessible)\b", re.IGNORECASE)
+_SOFTWARE = re.compile(r"\b(code|codes|implementation|checkpoints|weights|demo|repository)\b", re.IGNORECASE)
+_ARTEFACT = re.compile(r"\b(data|datasets?|models?|benchmark|resources)\b", re.IGNORECASE)
 _RELEASE_HINTS = ("http", "www.", "github", "huggingface", "availab", "releas", "open-sourc", "open sourc", "publicly", "accessib")
-_RELEASE = re.compile(
-    r"https?:|www\.|github|huggingface\.co"
-    r"|\b(code|codes|implementation|checkpoints|weights|demo|repository)\b.{0,80}\b(available|released|open[- ]sourced|publicly|accessible)\b"
-    r"|\b(data|datasets?|models?|benchmark|resources)\b.{0,80}\b(released|open[- ]sourced|publicly)\b",
-    re.IGNORECASE,
-)
 
 
 def _announces_release(sentence: str) -> bool:
-    lowered = sentence.lower()
-    return len(sentence) < 400 and any(hint in lowered for hint in _RELEASE_HINTS) and _RELEASE.search(sentence) is not None
+    """A link, or code/weights made available, or data/models released (within 80 characters)."""
+    if len(sentence) >= 400:
+        return False
+    if _LINK.search(sentence):
+        return True
+    for verb in _RELEASED.finditer(sentence):
+        before = sentence[max(0, verb.start() - 90) : verb.start()]
+        if _SOFTWARE.search(before) or (verb.group(1).lower() != "available" and verb.group(1).lower() != "accessible" and _ARTEFACT.search(before)):
+            return True
+    return False
 
 
 def strip_boilerplate(abstract: str) -> str:

@@ -45,9 +45,10 @@ def classify_one(model: Model, record: Record, fmt: str, reasons: str = "suggest
     return f"{record.id}\trelevance: {relevance:.2f}\tproblems: {shown_problems}\tassumptions: {shown_assumptions}"
 
 
-def _work(path: str, start: int, end: int, first_line: int, fmt: str, reasons: str = "suggested") -> tuple[list[str], list[str]]:
+def _work(path: str, start: int, end: int, first_line: int, fmt: str, reasons: str = "suggested") -> tuple[str, int, list[str]]:
     """Classify the lines between two byte offsets. The worker reads them itself, so the main
-    process ships only offsets and both cores go to classifying."""
+    process ships only offsets, and it sends back one block of text (lines for text output,
+    objects joined by ",\n" for JSON), so the main process has nothing to do but write it."""
     assert _model is not None
     with open(path, "rb") as handle:
         handle.seek(start)
@@ -62,7 +63,7 @@ def _work(path: str, start: int, end: int, first_line: int, fmt: str, reasons: s
             errors.append(str(record))
         else:
             out.append(classify_one(_model, record, fmt, reasons))
-    return out, errors
+    return (",\n" if fmt == "json" else "\n").join(out), len(out), errors
 
 
 def _ranges(path: Path) -> Iterator[tuple[int, int, int, int]]:
@@ -91,8 +92,8 @@ def _pool(model: Model, taxonomy_path: Path, model_path: Path, workers: int) -> 
     return ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(str(taxonomy_path), str(model_path), model.min_score))
 
 
-def classify_jsonl(path: Path, model: Model, taxonomy_path: Path, model_path: Path, fmt: str, *, workers: int, advance: Callable[[int], None], reasons: str = "suggested") -> Iterator[tuple[list[str], list[str]]]:
-    """Yield (outputs, errors) per chunk of a JSONL file, in input order."""
+def classify_jsonl(path: Path, model: Model, taxonomy_path: Path, model_path: Path, fmt: str, *, workers: int, advance: Callable[[int], None], reasons: str = "suggested") -> Iterator[tuple[str, int, list[str]]]:
+    """Yield (block of output, papers in it, errors) per chunk of a JSONL file, in input order."""
     with _pool(model, taxonomy_path, model_path, workers) as pool:
         pending = []
         for start, end, first, size in _ranges(path):

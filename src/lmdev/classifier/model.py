@@ -207,6 +207,13 @@ class Model:
         top = self.top(s)
         return s.relevance, None if top is None else self.node_ids[top]
 
+    def likeliest_stance(self, assumption: str, scores: list[float]) -> str:
+        """The likeliest stance only (what a bulk run needs for tags without reasons)."""
+        slots = self.stance_slots.get(assumption)
+        if not slots:
+            return "relies"
+        return max(slots, key=lambda item: scores[item[1]])[0]
+
     def stance(self, assumption: str, scores: list[float]) -> tuple[str, float]:
         """The likeliest stance for an assumption and the share of the stance model's weight it has."""
         slots = self.stance_slots.get(assumption)
@@ -247,7 +254,7 @@ class Model:
             if kind == "problem":
                 problems.append((node_id, p))
             else:
-                assumptions.append((node_id, self.stance(node_id, s.stance_scores)[0], p))
+                assumptions.append((node_id, self.likeliest_stance(node_id, s.stance_scores), p))
         top = self.top(s)
         problems.sort(key=lambda item: (item[0] != self.node_ids[top] if top is not None else True, -item[1]))
         assumptions.sort(key=lambda item: -item[2])
@@ -297,9 +304,12 @@ class Model:
                 text = dumps(why, ensure_ascii=False) if why else "[]"
                 problems.append(((node_id != lead, -p), f'{{"id": "{node_id}", "score": {round(p, 3)!r}, "suggested": {flag}, "reasons": {text}}}'))
             else:
-                stance, share = self.stance(node_id, s.stance_scores)
-                if why and share:
-                    why.append(f"stance {stance}: {share:.0%} of the stance model's weight")
+                if why:
+                    stance, share = self.stance(node_id, s.stance_scores)
+                    if share:
+                        why.append(f"stance {stance}: {share:.0%} of the stance model's weight")
+                else:
+                    stance = self.likeliest_stance(node_id, s.stance_scores)
                 text = dumps(why, ensure_ascii=False) if why else "[]"
                 assumptions.append((-p, f'{{"id": "{node_id}", "stance": "{stance}", "score": {round(p, 3)!r}, "suggested": {flag}, "reasons": {text}}}'))
         problems.sort(key=lambda item: item[0])

@@ -78,6 +78,8 @@ class Prior:
         self.by_pair = dict(self.by_pair)
         self.pair_firsts = frozenset(pair[0] for pair in self.by_pair)
         self.single_weights = {w: [(i, self.phrases[i][(w,)]) for i in nodes] for w, nodes in self.single.items()}
+        self.row_singles = [frozenset(p[0] for p in table if len(p) == 1) for table in self.phrases]
+        self.row_multi = [[p for p in table if len(p) > 1] for table in self.phrases]
 
     def counts(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> list[dict[Phrase, int]]:
         """For each node, how often each of its phrases occurs in ``words``."""
@@ -104,12 +106,9 @@ class Prior:
         """How often each phrase of one row occurs in ``words`` (whose adjacent ``pairs`` are
         given): the seed terms behind a reason, for the few tags that get one (cheaper than
         :meth:`counts` for every row)."""
-        out: dict[Phrase, int] = {}
-        for phrase in self.phrases[index]:
-            if len(phrase) == 1:
-                if phrase[0] in word_counts:
-                    out[phrase] = word_counts[phrase[0]]
-            elif phrase[:2] in pairs:
+        out: dict[Phrase, int] = {(w,): word_counts[w] for w in self.row_singles[index] & word_counts.keys()}
+        for phrase in self.row_multi[index]:
+            if phrase[:2] in pairs:
                 if len(phrase) == 2:
                     out[phrase] = 1  # present; how often matters little for a reason
                 else:

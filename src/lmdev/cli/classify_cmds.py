@@ -93,9 +93,9 @@ def _classify_input(lib: Library, model: Model, source: Path, fmt: TextOrJson, w
     path = model_path(lib)
     with progress(total, "classifying") as advance:
         if jsonl and total >= bulk.PARALLEL_FROM and n_workers > 1 and path.exists():
-            for outputs, errs in bulk.classify_jsonl(source, model, lib.root / "taxonomy.yaml", path, fmt.value, workers=n_workers, advance=advance, reasons=reasons):
-                for line in outputs:
-                    emit(line)
+            for block, count, errs in bulk.classify_jsonl(source, model, lib.root / "taxonomy.yaml", path, fmt.value, workers=n_workers, advance=advance, reasons=reasons):
+                if count:
+                    emit(block)
                 errors.extend(errs)
         else:
             for output, error in bulk.classify_records(model, read_records(source), fmt.value, reasons):
