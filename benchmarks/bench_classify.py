@@ -1,4 +1,5 @@
-"""Bulk classification of 100k abstracts, and one paper with a warm model cache.
+"""Bulk classification of 100k abstracts, a day's listing (600 papers, start-up included), and
+one paper with a warm model cache.
 
 The 100k abstracts are synthesised from the shipped corpus: each record takes a real title
 and splices sentences from a few real abstracts, so vocabulary and length match real input.
@@ -95,9 +96,14 @@ def run() -> dict[str, object]:
         synthesise(corpus)
         cold, _ = timed([*lmdev, "classify", "2307.03172", "--retrain"], env, tmpdir / "one.txt")
         warm = min(timed([*lmdev, "classify", "2307.03172"], env, tmpdir / "one.txt")[0] for _ in range(5))
+        day = tmpdir / "day.jsonl"
+        synthesise(day, 600, seed=1)
+        triage = min(timed([*lmdev, "classify", "--input", str(day)], env, tmpdir / "day.txt")[0] for _ in range(3))
         bulk_text, rss_text = timed([*lmdev, "classify", "--input", str(corpus)], env, tmpdir / "out.txt")
         bulk_json, rss_json = timed([*lmdev, "classify", "--input", str(corpus), "--format", "json"], env, tmpdir / "out.json")
         lines = sum(1 for _ in (tmpdir / "out.txt").open())
+        reference = sklearn_reference(corpus)
+        predict = reference.get("vectorize_and_predict_s") if reference else None
         return {
             "records": CORPUS_SIZE,
             "classified": lines,
@@ -107,7 +113,11 @@ def run() -> dict[str, object]:
             "peak_rss_mib": round(max(rss_text, rss_json), 1),
             "one_paper_cold_s": round(cold, 3),
             "one_paper_warm_s": round(warm, 3),
-            "sklearn_reference": sklearn_reference(corpus),
+            "day_of_600_text_s": round(triage, 2),
+            "sklearn_reference": reference,
+            "json_vs_sklearn": round(bulk_json / predict, 2) if isinstance(predict, float) else None,
+            "text_vs_sklearn": round(bulk_text / predict, 2) if isinstance(predict, float) else None,
+            "load_average": [round(x, 2) for x in os.getloadavg()],
         }
 
 

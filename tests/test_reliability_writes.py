@@ -108,9 +108,9 @@ def test_a_tag_written_while_classify_runs_survives_apply(cli, small_dir: Path, 
 
     real = apply.suggestions_for
 
-    def and_meanwhile(model: object, paper: Paper) -> object:
+    def and_meanwhile(model: object, paper: Paper, **kwargs: object) -> object:
         tag_paper(Library(small_dir), paper.id, TagChange(note=f"meanwhile {paper.id}"))
-        return real(model, paper)  # type: ignore[arg-type]
+        return real(model, paper, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(apply, "suggestions_for", and_meanwhile)
     result = cli("--data-dir", str(small_dir), "classify", PAPER, "2307.03172", "--apply")

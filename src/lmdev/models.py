@@ -74,11 +74,16 @@ class Section(_Strict):
 
 
 class FieldNode(_Strict):
+    """A field. Its optional ``terms`` and ``against`` say what is in scope for the tracker (the
+    classifier's relevance reads them); they are the field's own vocabulary, not a node's."""
+
     id: str
     name: str
     description: str
     ref: Ref
     gave_rise_to: Optional[str] = None
+    terms: list[str] = Field(default_factory=list)
+    against: list[str] = Field(default_factory=list)
 
 
 class Node(_Strict):

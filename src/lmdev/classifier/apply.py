@@ -13,9 +13,9 @@ from lmdev.store import Library
 from lmdev.tagging import remove_tags, set_assumption, set_problem
 
 
-def suggestions_for(model: Model, paper: Paper) -> Result:
+def suggestions_for(model: Model, paper: Paper, *, reasons: str = "suggested") -> Result:
     """The model's result for a stored paper."""
-    return model.classify(Doc.of(paper.id, paper.title, paper.abstract))
+    return model.classify(Doc.of(paper.id, paper.title, paper.abstract), reasons=reasons)
 
 
 @dataclass
@@ -28,7 +28,7 @@ def apply_suggestions(paper: Paper, result: Result, library: Library) -> Applied
     """Write suggested tags as the classifier's. A person's (or the essay's) tag is never touched.
 
     Classifier tags that are no longer suggested are removed: they are the model's state, not
-    anyone's judgement.
+    anyone's judgement. A paper without a primary gets the predicted one, when it is suggested.
     """
     tax = library.taxonomy
     added: list[str] = []
@@ -47,6 +47,9 @@ def apply_suggestions(paper: Paper, result: Result, library: Library) -> Applied
                 added.append(f"{s.id}:{s.stance}")
         elif any(t.id == s.id and t.by == "classifier" for t in paper.assumptions):
             removed += remove_tags(paper, [s.id])
+    top = result.problems[0] if result.problems else None
+    if paper.primary is None and top is not None and top.suggested and top.id in paper.problem_ids():
+        paper.primary = top.id
     return Applied(added, removed)
 
 

@@ -21,7 +21,7 @@ from lmdev.classifier.model import Doc, Model
 from lmdev.classifier.records import MAX_LINE_BYTES, Record, iter_lines, parse_record
 from lmdev.errors import DataError, LmdevError
 from lmdev.taxonomy import load_taxonomy
-from lmdev.text import to_json
+from lmdev.text import json_safe
 
 CHUNK = 2000
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -36,20 +36,22 @@ def _init(taxonomy_path: str, model_path: str, min_score: Optional[float]) -> No
     _model.min_score = min_score
 
 
-def classify_one(model: Model, record: Record, fmt: str) -> str:
-    """One record as a JSON object (every tag, with reasons) or as a line of suggested tags."""
+def classify_one(model: Model, record: Record, fmt: str, reasons: str = "suggested") -> str:
+    """One record as a JSON object (every tag with its score; reasons for the suggested ones, or
+    for all with ``reasons="all"``) or as a line of relevance and suggested tags."""
     doc = Doc.of(record.id, record.title, record.abstract)
     if fmt == "json":
-        return to_json(model.classify(doc).to_json())
-    problems, assumptions = model.suggested(doc)
+        return json_safe(model.classify_json(doc, reasons=reasons))
+    relevance, problems, assumptions = model.suggested(doc)
     shown_problems = ", ".join(f"{i} {p:.2f}" for i, p in problems) or "-"
     shown_assumptions = ", ".join(f"{i}:{s} {p:.2f}" for i, s, p in assumptions) or "-"
-    return f"{record.id}\tproblems: {shown_problems}\tassumptions: {shown_assumptions}"
+    return f"{record.id}\trelevance: {relevance:.2f}\tproblems: {shown_problems}\tassumptions: {shown_assumptions}"
 
 
-def _work(path: str, start: int, end: int, first_line: int, fmt: str) -> tuple[list[str], list[str]]:
+def _work(path: str, start: int, end: int, first_line: int, fmt: str, reasons: str = "suggested") -> tuple[str, int, list[str]]:
     """Classify the lines between two byte offsets. The worker reads them itself, so the main
-    process ships only offsets and both cores go to classifying."""
+    process ships only offsets, and it sends back one block of text (lines for text output,
+    objects joined by ",\n" for JSON), so the main process has nothing to do but write it."""
     assert _model is not None
     with open(path, "rb") as handle:
         handle.seek(start)
@@ -63,8 +65,8 @@ def _work(path: str, start: int, end: int, first_line: int, fmt: str) -> tuple[l
         if isinstance(record, DataError):
             errors.append(str(record))
         else:
-            out.append(classify_one(_model, record, fmt))
-    return out, errors
+            out.append(classify_one(_model, record, fmt, reasons))
+    return (",\n" if fmt == "json" else "\n").join(out), len(out), errors
 
 
 Span = tuple[int, int, int, int, list[str]]
@@ -105,16 +107,16 @@ def _pool(model: Model, taxonomy_path: Path, model_path: Path, workers: int) -> 
     return ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(str(taxonomy_path), str(model_path), model.min_score))
 
 
-def classify_jsonl(path: Path, model: Model, taxonomy_path: Path, model_path: Path, fmt: str, *, workers: int, advance: Callable[[int], None]) -> Iterator[tuple[list[str], list[str]]]:
-    """Yield (outputs, errors) per chunk of a JSONL file, in input order."""
+def classify_jsonl(path: Path, model: Model, taxonomy_path: Path, model_path: Path, fmt: str, *, workers: int, advance: Callable[[int], None], reasons: str = "suggested") -> Iterator[tuple[str, int, list[str]]]:
+    """Yield (block of output, papers in it, errors) per chunk of a JSONL file, in input order."""
     with _pool(model, taxonomy_path, model_path, workers) as pool:
-        pending: list[tuple[int, Future[tuple[list[str], list[str]]]]] = []
+        pending: list[tuple[int, Future[tuple[str, int, list[str]]]]] = []
         for start, end, first, size, errors in _ranges(path):
             if errors:
-                future: Future[tuple[list[str], list[str]]] = Future()
-                future.set_result(([], errors))
+                future: Future[tuple[str, int, list[str]]] = Future()
+                future.set_result(("", 0, errors))
             else:
-                future = pool.submit(_work, str(path), start, end, first, fmt)
+                future = pool.submit(_work, str(path), start, end, first, fmt, reasons)
             pending.append((size, future))
             while len(pending) > workers * 2:
                 size, done = pending.pop(0)
@@ -125,7 +127,7 @@ def classify_jsonl(path: Path, model: Model, taxonomy_path: Path, model_path: Pa
             advance(size)
 
 
-def _result(future: Future[tuple[list[str], list[str]]]) -> tuple[list[str], list[str]]:
+def _result(future: Future[tuple[str, int, list[str]]]) -> tuple[str, int, list[str]]:
     try:
         return future.result()
     except BrokenProcessPool:
@@ -141,10 +143,10 @@ def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def classify_records(model: Model, records: Iterable[Record | DataError], fmt: str) -> Iterator[tuple[Optional[str], Optional[str]]]:
+def classify_records(model: Model, records: Iterable[Record | DataError], fmt: str, reasons: str = "suggested") -> Iterator[tuple[Optional[str], Optional[str]]]:
     """In-process: (output, error) per record."""
     for record in records:
         if isinstance(record, DataError):
             yield None, str(record)
         else:
-            yield classify_one(model, record, fmt), None
+            yield classify_one(model, record, fmt, reasons), None

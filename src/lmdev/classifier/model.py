@@ -1,44 +1,50 @@
-"""Tag suggestions: a seed-term prior plus a per-tag linear model learned from tagged papers.
+"""Tag suggestions and relevance: a seed-term prior plus linear models learned from the library.
 
-Per tag, documents are sublinear TF-IDF vectors of their words; a naive-Bayes
-log-count-ratio vector gives the linear score, and a logistic regression on
-``[learned score, prior score]`` fitted to out-of-fold scores calibrates it to [0, 1] (Platt
-scaling with the prior as a second feature, so the model learns per tag how far to trust the
-seed terms). Tags with too few examples fall back to the prior alone. Stances come from a small
-naive-Bayes model per assumption. Pure Python: scoring is tokenizer-bound either way.
+Per tag, documents are sublinear TF-IDF vectors of their stems; a naive-Bayes log-count-ratio
+vector gives the learned score, and a logistic regression on ``[learned score, prior score]``
+calibrates it to [0, 1] (both weights kept non-negative; tags with few papers share their
+kind's calibration of the prior). The top-ranked problem is the predicted primary; it is
+suggested when the paper is relevant, other problems only above a stricter threshold.
+Relevance is a logistic regression on the fields' scope terms, the best problem's seed score
+and, once the tracker has rejections, a learned score. Pure Python: scoring is
+tokenizer-bound either way.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
-from lmdev.classifier.prior import Phrase, Prior
+from lmdev.classifier.fitting import sigmoid
+from lmdev.classifier.prior import Prior
 from lmdev.taxonomy import Taxonomy
 from lmdev.text import document_tokens, features
 
-MODEL_VERSION = 1
-PRIOR_ONLY = (3.0, -3.0)  # calibration of the seed-term score for tags with too few examples
-
-
-def sigmoid(z: float) -> float:
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
+MODEL_VERSION = 2
+RELEVANT = 0.5  # relevance from which the top problem is suggested as the paper's primary
+REASONS = ("none", "suggested", "all")
+LIKE_FEATURES = 10  # a document's strongest features used to find the tagged papers it is like
+LIKE_POSTINGS = 20  # and for each feature, the tagged papers where it weighs most
 
 
 @dataclass
 class Doc:
     id: str
     title: str
-    words: list[str]
+    words: list[str]  # the title's stems twice, then the abstract's
+    heading: int = 0  # how many stems the title has
 
     @classmethod
     def of(cls, paper_id: str, title: str, abstract: str) -> Doc:
-        return cls(paper_id, title, document_tokens(title, abstract))
+        words, heading = document_tokens(title, abstract)
+        return cls(paper_id, title, words, heading)
+
+    @property
+    def title_words(self) -> list[str]:
+        return self.words[: self.heading]
 
     @property
     def feats(self) -> list[str]:
@@ -70,10 +76,7 @@ class Result:
     paper_id: str
     problems: list[Suggestion]
     assumptions: list[Suggestion]
-
-    @property
-    def relevance(self) -> float:
-        return self.problems[0].score if self.problems else 0.0
+    relevance: float = 0.0
 
     @property
     def primary(self) -> Optional[str]:
@@ -89,27 +92,53 @@ class Result:
         }
 
 
+@dataclass
+class Scores:
+    """The numbers behind a result, before any reasons are built."""
+
+    probs: list[float]
+    relevance: float
+    stance_scores: list[float]
+    raw: dict[str, float]
+    words: list[str]
+    rank: list[float]  # how likely each problem is the primary, on a logit scale
+    word_counts: Counter[str]
+
 class Model:
-    """A trained model. Build with :func:`train`; persist with :meth:`to_json`."""
+    """A trained model. Build with :func:`lmdev.classifier.training.train`; persist with :meth:`to_json`."""
+
+    # Cold start (nothing tagged, nothing rejected): calibrations of the seed-term scores that
+    # cross-validation on the shipped library gives, rounded.
+    DEFAULT_PRIOR: ClassVar[dict[str, tuple[float, float]]] = {"problem": (1.2, -2.6), "assumption": (1.0, -2.6)}
+    DEFAULT_SECONDARY: ClassVar[float] = 0.6
+    DEFAULT_RELEVANCE: ClassVar[tuple[float, float, float, float]] = (1.5, 1.0, 0.0, -2.5)
 
     def __init__(self, taxonomy: Taxonomy, data: dict[str, Any]) -> None:
         self.taxonomy = taxonomy
         self.data = data
-        self.prior = Prior(taxonomy)
+        self.prior = Prior(taxonomy, data["rarity"])
         self.node_ids: list[str] = self.prior.node_ids
         self.kinds = [taxonomy.nodes[i].kind for i in self.node_ids]
+        self.problem_index = [i for i, kind in enumerate(self.kinds) if kind == "problem"]
         self.idf: dict[str, float] = data["idf"]
-        self.weights: list[dict[str, float]] = [data["nodes"][i]["weights"] for i in self.node_ids]
+        nodes = data["nodes"]
+        self.weights: list[dict[str, float]] = [nodes[i]["weights"] for i in self.node_ids]
+        self.calibration = [tuple(nodes[i]["calibration"]) for i in self.node_ids]
+        self.thresholds = [nodes[i]["threshold"] for i in self.node_ids]
+        self.secondary: float = data["secondary"]
+        self.primary_weights: tuple[float, ...] = tuple(data["primary"])
+        self.relevance_calibration: tuple[float, ...] = tuple(data["relevance"]["calibration"])
+        self.min_score: Optional[float] = None  # when set, replaces every tag's own threshold
+        n = len(self.node_ids)
         self.by_feature: dict[str, list[tuple[int, float]]] = {}
         for index, weights in enumerate(self.weights):
             for f, r in weights.items():
                 self.by_feature.setdefault(f, []).append((index, r))
-        n = len(self.node_ids)
-        self.calibration = [tuple(data["nodes"][i]["calibration"]) for i in self.node_ids]
-        self.thresholds = [data["nodes"][i]["threshold"] for i in self.node_ids]
-        self.min_score: Optional[float] = None  # when set, replaces every tag's own threshold
+        self.relevance_slot = n
+        for f, r in data["relevance"]["weights"].items():
+            self.by_feature.setdefault(f, []).append((n, r))
+        self.base: list[float] = [0.0] * (n + 1)
         self.stance_slots: dict[str, list[tuple[str, int]]] = {}
-        self.base: list[float] = [0.0] * n
         for assumption, model in data["stances"].items():
             slots = []
             for stance, log_prior in model["log_prior"].items():
@@ -119,13 +148,26 @@ class Model:
                 for f, r in model["weights"].get(stance, {}).items():
                     self.by_feature.setdefault(f, []).append((slot, r))
             self.stance_slots[assumption] = slots
-        self.doc_index: dict[str, list[tuple[str, float]]] = {}
-        for pid, entry in data["docs"].items():
-            for f, w in entry["vector"].items():
-                self.doc_index.setdefault(f, []).append((pid, w))
+        self._doc_index: Optional[dict[str, list[tuple[str, float]]]] = None
+        self.tagged = [frozenset(nodes[i]["tagged"]) for i in self.node_ids]
 
     def to_json(self) -> dict[str, Any]:
         return self.data
+
+    def dumps(self) -> str:
+        return json.dumps(self.data, separators=(",", ":"))
+
+    @property
+    def doc_index(self) -> dict[str, list[tuple[str, float]]]:
+        """Feature -> (paper, weight) for the 'like' reasons; built on first use."""
+        if self._doc_index is None:
+            index: dict[str, list[tuple[str, float]]] = {}
+            for pid, entry in self.data["docs"].items():
+                for f, w in entry["vector"].items():
+                    index.setdefault(f, []).append((pid, w))
+            # a common word's papers are many; those where it weighs most are enough
+            self._doc_index = {f: sorted(postings, key=lambda item: -item[1])[:LIKE_POSTINGS] for f, postings in index.items()}
+        return self._doc_index
 
     def raw_vector(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> tuple[dict[str, float], float]:
         """Unnormalised TF-IDF weights and their L2 norm (scores divide by it once, at the end)."""
@@ -135,7 +177,8 @@ class Model:
         raw = {w: idf[w] * (1.0 + log(c)) if c > 1 else idf[w] for w, c in word_counts.items() if w in idf}
         return raw, math.sqrt(sum([v * v for v in raw.values()])) or 1.0
 
-    def _scores(self, doc: Doc) -> tuple[dict[str, float], list[float], list[float]]:
+    def scores(self, doc: Doc) -> Scores:
+        """Calibrated probability per tag, relevance, and the stance models' raw scores."""
         word_counts = Counter(doc.words)
         raw, norm = self.raw_vector(doc.words, word_counts)
         totals = [0.0] * len(self.base)
@@ -144,12 +187,32 @@ class Model:
             for slot, r in by_feature.get(f, ()):
                 totals[slot] += v * r
         totals = [b + t / norm for b, t in zip(self.base, totals)]
-        learned = totals[: len(self.node_ids)]
         prior = self.prior.scores(doc.words, word_counts)
-        probs = []
-        for (a, b, c), s, p in zip(self.calibration, learned, prior):
-            probs.append(sigmoid(a * s + b * p + c) if c is not None else sigmoid(PRIOR_ONLY[0] * p + PRIOR_ONLY[1]))
-        return raw, probs, totals
+        probs = [sigmoid(a * s + b * p + c) for (a, b, c), s, p in zip(self.calibration, totals, prior)]
+        u, v, w, t = self.primary_weights
+        heading = self.prior.scores(doc.title_words) if t else prior
+        rank = [u * a * s + v * b * p + w * c + t * h for (a, b, c), s, p, h in zip(self.calibration, totals, prior, heading)]
+        best = max((prior[i] for i in self.problem_index), default=0.0)
+        w_scope, w_problem, w_learned, intercept = self.relevance_calibration
+        relevance = sigmoid(w_scope * prior[-1] + w_problem * best + w_learned * totals[self.relevance_slot] + intercept)
+        return Scores(probs, relevance, totals, raw, doc.words, rank, word_counts)
+
+    def top(self, s: Scores) -> Optional[int]:
+        """The index of the predicted primary: the problem ranked first."""
+        return max(self.problem_index, key=s.rank.__getitem__, default=None)
+
+    def triage(self, doc: Doc) -> tuple[float, Optional[str]]:
+        """Relevance and predicted primary only: the cheap path for ranking a day's listing."""
+        s = self.scores(doc)
+        top = self.top(s)
+        return s.relevance, None if top is None else self.node_ids[top]
+
+    def likeliest_stance(self, assumption: str, scores: list[float]) -> str:
+        """The likeliest stance only (what a bulk run needs for tags without reasons)."""
+        slots = self.stance_slots.get(assumption)
+        if not slots:
+            return "relies"
+        return max(slots, key=lambda item: scores[item[1]])[0]
 
     def stance(self, assumption: str, scores: list[float]) -> tuple[str, float]:
         """The likeliest stance for an assumption and the share of the stance model's weight it has."""
@@ -164,80 +227,168 @@ class Model:
         """The score a tag needs to be suggested: ``min_score`` if set, else the tag's tuned threshold."""
         return self.min_score if self.min_score is not None else self.thresholds[index]
 
-    def suggested(self, doc: Doc) -> tuple[list[tuple[str, float]], list[tuple[str, str, float]]]:
-        """Only the suggested tags, best first: the lean path for bulk text output."""
-        _, probs, totals = self._scores(doc)
+    def decide(self, s: Scores) -> list[bool]:
+        """Which tags to suggest. With ``min_score``, every tag scoring that much. Otherwise the
+        top problem when the paper is relevant (or the problem clears its own threshold), the other
+        problems only above the stricter secondary threshold, assumptions above their own."""
+        probs = s.probs
+        if self.min_score is not None:
+            return [p >= self.min_score for p in probs]
+        chosen = [p >= t for p, t in zip(probs, self.thresholds)]
+        top = self.top(s)
+        if top is not None:
+            lead = s.relevance >= RELEVANT or chosen[top]
+            for i in self.problem_index:
+                chosen[i] = lead and (i == top or probs[i] >= max(self.secondary, self.thresholds[i]))
+        return chosen
+
+    def suggested(self, doc: Doc) -> tuple[float, list[tuple[str, float]], list[tuple[str, str, float]]]:
+        """Relevance and only the suggested tags, best first: the lean path for bulk text output."""
+        s = self.scores(doc)
+        chosen = self.decide(s)
         problems: list[tuple[str, float]] = []
         assumptions: list[tuple[str, str, float]] = []
-        for index, (node_id, kind, p) in enumerate(zip(self.node_ids, self.kinds, probs)):
-            if p < self.threshold(index):
+        for index, (node_id, kind, p) in enumerate(zip(self.node_ids, self.kinds, s.probs)):
+            if not chosen[index]:
                 continue
             if kind == "problem":
                 problems.append((node_id, p))
             else:
-                assumptions.append((node_id, self.stance(node_id, totals)[0], p))
-        problems.sort(key=lambda item: -item[1])
+                assumptions.append((node_id, self.likeliest_stance(node_id, s.stance_scores), p))
+        top = self.top(s)
+        problems.sort(key=lambda item: (item[0] != self.node_ids[top] if top is not None else True, -item[1]))
         assumptions.sort(key=lambda item: -item[2])
-        return problems, assumptions
+        return s.relevance, problems, assumptions
 
-    def classify(self, doc: Doc, *, explain: bool = True) -> Result:
-        """Every problem and assumption with its calibrated score, best first; reasons for likely ones."""
-        raw, probs, stance_scores = self._scores(doc)
-        vector: dict[str, float] = {}
-        counts: list[dict[Phrase, int]] = []
-        similar: Optional[dict[str, float]] = None
+    def classify(self, doc: Doc, *, reasons: str = "suggested") -> Result:
+        """Every problem and assumption with its calibrated score, best first. ``reasons`` says
+        which tags carry reasons: "suggested" (the default: terms and seed terms), "all" (every
+        tag, and the nearest tagged papers too) or "none"."""
+        s = self.scores(doc)
+        chosen = self.decide(s)
+        explainer = _Explainer(self, doc, s, neighbours=reasons == "all") if reasons != "none" else None
         problems: list[Suggestion] = []
         assumptions: list[Suggestion] = []
-        for index, (node_id, kind, p) in enumerate(zip(self.node_ids, self.kinds, probs)):
-            suggested = p >= self.threshold(index)
-            reasons: list[str] = []
-            if explain and (suggested or p >= 0.6 * self.threshold(index)):
-                if similar is None:
-                    norm = math.sqrt(sum(v * v for v in raw.values())) or 1.0
-                    vector = {f: v / norm for f, v in raw.items()}
-                    similar = self._similar(vector, doc.id)
-                    counts = self.prior.counts(doc.words)
-                reasons = self._reasons(index, vector, counts[index], similar)
+        for index, (node_id, kind, p) in enumerate(zip(self.node_ids, self.kinds, s.probs)):
+            why = explainer.reasons(index) if explainer is not None and (chosen[index] or reasons == "all") else []
             if kind == "problem":
-                problems.append(Suggestion(node_id, kind, p, suggested, reasons))
+                problems.append(Suggestion(node_id, kind, p, chosen[index], why))
             else:
-                stance, share = self.stance(node_id, stance_scores)
-                if reasons and share:
-                    reasons.append(f"stance {stance}: {share:.0%} of the stance model's weight")
-                assumptions.append(Suggestion(node_id, kind, p, suggested, reasons, stance))
-        problems.sort(key=lambda s: -s.score)
-        assumptions.sort(key=lambda s: -s.score)
-        return Result(doc.id, problems, assumptions)
+                stance, share = self.stance(node_id, s.stance_scores)
+                if why and share:
+                    why.append(f"stance {stance}: {share:.0%} of the stance model's weight")
+                assumptions.append(Suggestion(node_id, kind, p, chosen[index], why, stance))
+        top = self.top(s)
+        lead = self.node_ids[top] if top is not None else None
+        problems.sort(key=lambda t: (t.id != lead, -t.score))  # the predicted primary first
+        assumptions.sort(key=lambda t: -t.score)
+        return Result(doc.id, problems, assumptions, s.relevance)
 
-    def _similar(self, vector: dict[str, float], own_id: str) -> dict[str, float]:
-        """Cosine similarity (on pruned vectors) to every tagged paper the model kept."""
-        sims: dict[str, float] = {}
-        index = self.doc_index
-        for f, v in vector.items():
-            for pid, w in index.get(f, ()):
-                sims[pid] = sims.get(pid, 0.0) + v * w
-        sims.pop(own_id, None)
-        return sims
 
-    def _reasons(self, index: int, vector: dict[str, float], found: dict[Phrase, int], similar: dict[str, float]) -> list[str]:
-        node = self.data["nodes"][self.node_ids[index]]
-        reasons = []
-        weights = self.weights[index]
+    def classify_json(self, doc: Doc, *, reasons: str = "suggested") -> str:
+        """``json.dumps(self.classify(doc, reasons=reasons).to_json(), ensure_ascii=False)``,
+        built directly: in bulk runs, making and serialising twenty tag objects per paper cost
+        more than classifying it. Node ids are slugs (the taxonomy's pattern), safe to write as is."""
+        s = self.scores(doc)
+        chosen = self.decide(s)
+        explainer = _Explainer(self, doc, s, neighbours=reasons == "all") if reasons != "none" else None
+        top = self.top(s)
+        lead = self.node_ids[top] if top is not None else None
+        dumps = json.dumps
+        problems: list[tuple[tuple[bool, float], str]] = []
+        assumptions: list[tuple[float, str]] = []
+        for index, (node_id, kind, p) in enumerate(zip(self.node_ids, self.kinds, s.probs)):
+            why = explainer.reasons(index) if explainer is not None and (chosen[index] or reasons == "all") else []
+            flag = "true" if chosen[index] else "false"
+            if kind == "problem":
+                text = dumps(why, ensure_ascii=False) if why else "[]"
+                problems.append(((node_id != lead, -p), f'{{"id": "{node_id}", "score": {round(p, 3)!r}, "suggested": {flag}, "reasons": {text}}}'))
+            else:
+                if why:
+                    stance, share = self.stance(node_id, s.stance_scores)
+                    if share:
+                        why.append(f"stance {stance}: {share:.0%} of the stance model's weight")
+                else:
+                    stance = self.likeliest_stance(node_id, s.stance_scores)
+                text = dumps(why, ensure_ascii=False) if why else "[]"
+                assumptions.append((-p, f'{{"id": "{node_id}", "stance": "{stance}", "score": {round(p, 3)!r}, "suggested": {flag}, "reasons": {text}}}'))
+        problems.sort(key=lambda item: item[0])
+        assumptions.sort(key=lambda item: item[0])
+        primary = f'"{lead}"' if lead is not None else "null"
+        return (
+            f'{{"id": {dumps(doc.id, ensure_ascii=False)}, "relevance": {round(s.relevance, 3)!r}, "primary": {primary}, '
+            f'"problems": [{", ".join(t for _, t in problems)}], "assumptions": [{", ".join(t for _, t in assumptions)}]}}'
+        )
+
+
+class _Explainer:
+    """Reasons for one document's tags; the costly parts are computed once, on first need."""
+
+    def __init__(self, model: Model, doc: Doc, scores: Scores, *, neighbours: bool) -> None:
+        self.model = model
+        self.neighbours = neighbours  # the nearest tagged papers: the costliest reason
+        self.doc = doc
+        self.scores = scores
+        self._vector: Optional[dict[str, float]] = None
+        self._similar: Optional[dict[str, float]] = None
+        self._pairs: Optional[set[tuple[str, str]]] = None
+
+    @property
+    def vector(self) -> dict[str, float]:
+        if self._vector is None:
+            raw = self.scores.raw
+            norm = math.sqrt(sum(v * v for v in raw.values())) or 1.0
+            self._vector = {f: v / norm for f, v in raw.items()}
+        return self._vector
+
+    @property
+    def similar(self) -> dict[str, float]:
+        """Cosine similarity to every tagged paper, on pruned vectors (this document's strongest
+        features against each paper's): nearly the same neighbours at a tenth of the cost."""
+        if self._similar is None:
+            sims: dict[str, float] = {}
+            index = self.model.doc_index
+            for v, f in sorted([(v, f) for f, v in self.vector.items()], reverse=True)[:LIKE_FEATURES]:
+                for pid, w in index.get(f, ()):
+                    sims[pid] = sims.get(pid, 0.0) + v * w
+            sims.pop(self.doc.id, None)
+            self._similar = sims
+        return self._similar
+
+    def reasons(self, index: int) -> list[str]:
+        model = self.model
+        node = model.data["nodes"][model.node_ids[index]]
+        out = []
+        weights = model.weights[index]
         if weights:
-            terms = sorted(((v * weights.get(f, 0.0), f) for f, v in vector.items()), reverse=True)[:5]
+            vector = self.vector
+            terms = sorted([(vector[f] * weights[f], f) for f in vector.keys() & weights.keys()], reverse=True)[:5]
             top = [f"{f} ({c:+.2f})" for c, f in terms if c > 0]
             if top:
-                reasons.append("terms: " + ", ".join(top))
-        table = self.prior.phrases[index]
-        seeds = sorted((p for p in found if table[p] >= 1.0), key=lambda p: (-found[p], p))[:5]
+                out.append("terms: " + ", ".join(top))
+        if self._pairs is None:
+            words = self.scores.words
+            self._pairs = set(zip(words, words[1:]))
+        found = model.prior.found(index, self.scores.words, self.scores.word_counts, self._pairs)
+        table = model.prior.phrases[index]
+        seeds = sorted((p for p in found if table[p] > 0.3), key=lambda p: (-found[p], p))[:5]
         if seeds:
-            reasons.append("seed terms: " + ", ".join(" ".join(p) for p in seeds))
-        near = sorted(((similar[pid], pid) for pid in node["tagged"] if similar.get(pid, 0.0) > 0), reverse=True)[:3]
+            labels = model.prior.labels
+            out.append("seed terms: " + ", ".join(labels.get(p) or " ".join(p) for p in seeds))
+        if not self.neighbours:
+            return self._closing(out, weights, node)
+        similar = self.similar
+        tagged = model.tagged[index]
+        near = sorted([(v, pid) for pid, v in similar.items() if v > 0 and pid in tagged], reverse=True)[:3]
         if near:
-            docs = self.data["docs"]
-            reasons.append("like: " + "; ".join(f"{pid} {docs[pid]['title'][:60]}" for _, pid in near))
-        if node["calibration"][2] is not None:
-            reasons.append(f"learned from {node['positives']} tagged papers")
+            docs = model.data["docs"]
+            out.append("like: " + "; ".join(f"{pid} {docs[pid]['title'][:60]}" for _, pid in near))
+        return self._closing(out, weights, node)
+
+    @staticmethod
+    def _closing(out: list[str], weights: dict[str, float], node: dict[str, Any]) -> list[str]:
+        if weights:
+            out.append(f"learned from {node['positives']} tagged papers")
         else:
-            reasons.append("seed terms only: too few tagged papers to learn from")
-        return reasons
+            out.append("seed terms only: too few tagged papers to learn from")
+        return out

@@ -1,8 +1,9 @@
 """The trained model, cached on disk per library.
 
-The trained model is cached on disk under a fingerprint of the taxonomy and the paper files
-(names, sizes, modification times), so classifying one paper needs no training and no parse
-of the other papers.
+The trained model is cached on disk under a fingerprint of the taxonomy, the paper files
+(names, sizes, modification times), the record of rejected papers and the shipped background,
+so classifying one paper needs no training and no parse of the other papers, and a new
+decision retrains the model.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import hashlib
 import json
 from pathlib import Path
 
+from lmdev import decisions
+from lmdev.classifier import background
 from lmdev.classifier.model import MODEL_VERSION, Model
 from lmdev.classifier.training import train
 from lmdev.errors import LmdevError
@@ -25,10 +28,16 @@ def fingerprint(library: Library) -> str:
     for path in library.files():
         stat = path.lstat()
         digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    rejected = library.root / "rejected.yaml"  # rejections are training data too: a new one retrains
+    rejected = decisions.path_for(library.root)
     if rejected.exists():
-        digest.update(f"rejected\0{rejected.stat().st_size}\0{rejected.stat().st_mtime_ns}\n".encode())
+        digest.update(rejected.read_bytes())
+    digest.update(background.version().encode())
     return digest.hexdigest()[:32]
+
+
+def rejected_records(library: Library) -> list[tuple[str, str, str]]:
+    """(id, title, abstract) of each rejection that says what the paper is (older entries may not)."""
+    return [(e.rejection.id, e.rejection.title, e.rejection.abstract or "") for e in decisions.load(library.root) if e.rejection.title]
 
 
 def model_path(library: Library) -> Path:
@@ -44,11 +53,11 @@ def load_model(library: Library, *, retrain: bool = False) -> Model:
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache entry is rebuilt below
     readable = [item.paper for item in library.scan()[0]]  # a broken file is the command's to report
-    model = train(library.taxonomy, readable, fingerprint=path.stem)
+    model = train(library.taxonomy, readable, rejected_records(library), fingerprint=path.stem)
     try:
         for old in path.parent.glob("*.json"):
             old.unlink(missing_ok=True)
-        atomic_write(path, json.dumps(model.to_json(), separators=(",", ":")))
+        atomic_write(path, model.dumps())
     except (OSError, LmdevError):
         pass  # an unwritable cache only costs training time next run
     return model

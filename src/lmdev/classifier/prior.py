@@ -1,16 +1,21 @@
 """The classifier's zero-label prior: seed phrases and descriptions from the taxonomy.
 
 Each node's score is a saturating, length-normalised count of its phrases in the document
-(BM25's shape): repeats add less and less, long abstracts do not win by length alone.
+(BM25's shape): repeats add less and less, long abstracts do not win by length alone. Phrases are
+matched on stems. A phrase that several nodes of one kind list is split between them: a word
+that points to two problems is weaker evidence for each. One extra row, ``SCOPE``, scores the
+fields' own terms (what the tracker is about at all), for relevance.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from typing import Optional
 
 from lmdev.taxonomy import Taxonomy
-from lmdev.text import STOP, tokens
+from lmdev.text import SKIP, stemmed
 
 TERM = 1.0
 AGAINST = -0.5
@@ -20,26 +25,47 @@ B = 0.75
 AVERAGE_LENGTH = 220.0
 
 Phrase = tuple[str, ...]
+SCOPE = "@scope"
 
 
 class Prior:
-    """Scores every taxonomy node from the words of one document."""
+    """Scores every taxonomy node from the words of one document.
 
-    def __init__(self, taxonomy: Taxonomy) -> None:
+    ``rarity`` weighs each phrase (keyed by its stems joined with spaces) by how rare it is in
+    ordinary arXiv text, BM25's IDF: 'kv cache' says more than 'memory'. Without it every
+    phrase counts the same.
+    """
+
+    def __init__(self, taxonomy: Taxonomy, rarity: Optional[Mapping[str, float]] = None) -> None:
         self.node_ids = [n.id for n in taxonomy]
         self.phrases: list[dict[Phrase, float]] = []
-        described = [{w for w in tokens(n.node.description) if w not in STOP and len(w) > 2} for n in taxonomy]
+        self.labels: dict[Phrase, str] = {}  # a seed phrase as the taxonomy writes it, for reasons
+        described = [{w for w in stemmed(n.node.description) if w not in SKIP and len(w) > 2} for n in taxonomy]
         spread = Counter(w for words in described for w in words)
-        for node, words in zip(taxonomy, described):
+        for n in taxonomy:
+            for t in n.node.terms:
+                self.labels.setdefault(tuple(stemmed(t)), t)
+        listed = [{tuple(stemmed(t)) for t in n.node.terms} for n in taxonomy]
+        sharing = Counter((n.kind, p) for n, phrases in zip(taxonomy, listed) for p in phrases)
+        for node, words, phrases in zip(taxonomy, described, listed):
             table: dict[Phrase, float] = {}
             for word in words:
                 if spread[word] == 1:  # a word of one node's description only: distinctive
                     table[(word,)] = DESCRIPTION
-            for term in node.node.terms:
-                table[tuple(tokens(term))] = TERM
+            for phrase in phrases:
+                table[phrase] = TERM / sharing[(node.kind, phrase)]
             for term in node.node.against:
-                table[tuple(tokens(term))] = AGAINST
+                table[tuple(stemmed(term))] = AGAINST
             self.phrases.append({p: w for p, w in table.items() if p})
+        scope: dict[Phrase, float] = {}
+        for f in taxonomy.data.fields:
+            scope.update({tuple(stemmed(t)): TERM for t in f.terms})
+            scope.update({tuple(stemmed(t)): AGAINST for t in f.against})
+        self.phrases.append({p: w for p, w in scope.items() if p})
+        if rarity:
+            self.phrases = [{p: w * rarity.get(" ".join(p), 1.0) for p, w in table.items()} for table in self.phrases]
+        self.rows = [*self.node_ids, SCOPE]
+        self.signature = hash(repr(self.phrases))
         self.single: dict[str, list[int]] = defaultdict(list)
         self.by_pair: dict[tuple[str, ...], list[tuple[Phrase, int]]] = defaultdict(list)
         for index, table in enumerate(self.phrases):
@@ -52,10 +78,12 @@ class Prior:
         self.by_pair = dict(self.by_pair)
         self.pair_firsts = frozenset(pair[0] for pair in self.by_pair)
         self.single_weights = {w: [(i, self.phrases[i][(w,)]) for i in nodes] for w, nodes in self.single.items()}
+        self.row_singles = [frozenset(p[0] for p in table if len(p) == 1) for table in self.phrases]
+        self.row_multi = [[p for p in table if len(p) > 1] for table in self.phrases]
 
     def counts(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> list[dict[Phrase, int]]:
         """For each node, how often each of its phrases occurs in ``words``."""
-        found: list[dict[Phrase, int]] = [{} for _ in self.node_ids]
+        found: list[dict[Phrase, int]] = [{} for _ in self.rows]
         word_counts = word_counts if word_counts is not None else Counter(words)
         single = self.single
         for word in word_counts.keys() & single.keys():
@@ -74,12 +102,27 @@ class Prior:
                         bucket[phrase] = bucket.get(phrase, 0) + 1
         return found
 
+    def found(self, index: int, words: list[str], word_counts: Counter[str], pairs: set[tuple[str, str]]) -> dict[Phrase, int]:
+        """How often each phrase of one row occurs in ``words`` (whose adjacent ``pairs`` are
+        given): the seed terms behind a reason, for the few tags that get one (cheaper than
+        :meth:`counts` for every row)."""
+        out: dict[Phrase, int] = {(w,): word_counts[w] for w in self.row_singles[index] & word_counts.keys()}
+        for phrase in self.row_multi[index]:
+            if phrase[:2] in pairs:
+                if len(phrase) == 2:
+                    out[phrase] = 1  # present; how often matters little for a reason
+                else:
+                    n = len(phrase)
+                    if any(tuple(words[i : i + n]) == phrase for i, w in enumerate(words) if w == phrase[0]):
+                        out[phrase] = 1
+        return out
+
     def scores(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> list[float]:
-        """Each node's prior score. The hot path of bulk classification, so it keeps no per-phrase
-        tallies (:meth:`counts` gives those, for explanations)."""
+        """Each node's prior score, then the scope score. The hot path of bulk classification, so
+        it keeps no per-phrase tallies (:meth:`counts` gives those, for explanations)."""
         word_counts = word_counts if word_counts is not None else Counter(words)
         norm = K1 * (1 - B + B * len(words) / AVERAGE_LENGTH)
-        totals = [0.0] * len(self.node_ids)
+        totals = [0.0] * len(self.rows)
         single = self.single_weights
         for word in word_counts.keys() & single.keys():
             c = word_counts[word]
@@ -100,3 +143,19 @@ class Prior:
             for (phrase, index), c in multi.items():
                 totals[index] += self.phrases[index][phrase] * c * (K1 + 1) / (c + norm)
         return totals
+
+
+def rarity(prior: Prior, documents: Iterable[list[str]]) -> dict[str, float]:
+    """Each phrase's BM25 IDF over ``documents`` (stemmed words), divided by the mean over all
+    phrases so that a typical phrase keeps weight 1, and kept within [0.25, 3]."""
+    df: Counter[Phrase] = Counter()
+    n = 0
+    for words in documents:
+        n += 1
+        df.update({p for found in prior.counts(words) for p in found})
+    phrases = {p for table in prior.phrases for p in table}
+    if not n or not phrases:
+        return {}
+    idf = {p: math.log((n - df[p] + 0.5) / (df[p] + 0.5) + 1.0) for p in phrases}
+    mean = sum(idf.values()) / len(idf)
+    return {" ".join(p): round(min(max(v / mean, 0.25), 3.0), 4) for p, v in sorted(idf.items())}

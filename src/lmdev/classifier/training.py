@@ -1,8 +1,13 @@
-"""Training the classifier from tagged papers (see :mod:`lmdev.classifier.model` for the model).
+"""Training the classifier from the library and its out-of-scope decisions (see
+:mod:`lmdev.classifier.model` for the model).
 
-Per tag: a naive-Bayes log-count ratio over TF-IDF vectors, scored out of fold, then a
-logistic regression on ``[learned score, prior score]`` for calibration, and a threshold that
-maximises F1 on the out-of-fold scores.
+Per tag: a naive-Bayes log-count ratio over TF-IDF vectors, scored out of fold, then a logistic
+regression on ``[learned score, prior score]`` for calibration, pulled towards what all tags of
+its kind share, with neither weight allowed below zero. Problems get one threshold for the tags
+after the top one (the top one is the paper's predicted primary). Relevance is a second
+logistic regression, on the seed-term scope and problem scores plus, once the tracker has
+rejected papers, a learned score of the library against them; it is fitted against the
+rejections and a shipped background of ordinary arXiv papers.
 """
 
 from __future__ import annotations
@@ -12,20 +17,28 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, Optional
 
-from lmdev.classifier.model import MODEL_VERSION, Doc, Model, sigmoid
-from lmdev.classifier.prior import Prior
+from lmdev.classifier import background
+from lmdev.classifier.fitting import _solve, add_into, best_threshold, dot, fit_logistic, log_ratio, sigmoid
+from lmdev.classifier.model import MODEL_VERSION, Doc, Model
+from lmdev.classifier.prior import Prior, rarity
 from lmdev.models import STANCES, Paper
 from lmdev.taxonomy import Taxonomy
 
 FOLDS = 5
 MIN_POSITIVES = 3
 MIN_FOR_THRESHOLD = 5
-ALPHA = 0.3
-KEEP_WEIGHTS = 100
+MIN_REJECTIONS = 10
+KEEP_WEIGHTS_FOR_TAGS = 100
 KEEP_STANCE_WEIGHTS = 40
-KEEP_VECTOR = 40
+KEEP_RELEVANCE_WEIGHTS = 300
+KEEP_VECTOR = 25
+SHRINK = 2.0  # pull of a tag's calibration towards its kind's shared calibration
+BACKGROUND_WEIGHT = 0.25
+CONFIDENT = 0.5  # a secondary problem is suggested only when it is more likely than not
+ASSUMPTION_FLOOR = 0.4  # F1 is the same from 0.05 to 0.4 (cross-validated), with a third fewer suggestions  # a background paper is a weak negative: a few of them are in scope
 
 
 @dataclass
@@ -33,93 +46,20 @@ class Vectorizer:
     idf: dict[str, float]
 
     @classmethod
-    def fit(cls, docs: Sequence[list[str]], min_df: int = 2) -> Vectorizer:
+    def fit(cls, docs: Sequence[Iterable[str]], min_df: int = 2) -> Vectorizer:
         df: Counter[str] = Counter()
         for feats in docs:
             df.update(set(feats))
         n = len(docs)
         return cls({f: math.log((1 + n) / (1 + c)) + 1.0 for f, c in df.items() if c >= min_df})
 
-    def __call__(self, feats: Iterable[str]) -> dict[str, float]:
+    def __call__(self, feats: Iterable[str] | Counter[str]) -> dict[str, float]:
         idf = self.idf
-        counts = Counter(f for f in feats if f in idf)
-        vector = {f: (1.0 + math.log(c)) * idf[f] for f, c in counts.items()}
+        counts = feats if isinstance(feats, Counter) else Counter(feats)
+        log = math.log
+        vector = {f: (1.0 + log(c)) * idf[f] if c > 1 else idf[f] for f, c in counts.items() if f in idf}
         norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
         return {f: v / norm for f, v in vector.items()}
-
-
-def _dot(weights: dict[str, float], vector: dict[str, float]) -> float:
-    return sum(v * weights.get(f, 0.0) for f, v in vector.items())
-
-
-def _log_ratio(pos: Sequence[dict[str, float]], neg: Sequence[dict[str, float]], vocab: Iterable[str]) -> dict[str, float]:
-    """Naive-Bayes log-count ratio per feature, pruned to the strongest ``KEEP_WEIGHTS``."""
-    p: Counter[str] = Counter()
-    q: Counter[str] = Counter()
-    for v in pos:
-        p.update(v)
-    for v in neg:
-        q.update(v)
-    vocab = list(vocab)
-    p_total = ALPHA * len(vocab) + sum(p.values())
-    q_total = ALPHA * len(vocab) + sum(q.values())
-    shift = math.log(q_total / p_total)
-    ratio = {f: math.log((p.get(f, 0.0) + ALPHA) / (q.get(f, 0.0) + ALPHA)) + shift for f in vocab if f in p or f in q}
-    top = sorted(ratio, key=lambda f: -abs(ratio[f]))[:KEEP_WEIGHTS]
-    return {f: round(ratio[f], 4) for f in top}
-
-
-def _fit_logistic(rows: Sequence[tuple[float, float]], labels: Sequence[int], l2: float = 0.3) -> tuple[float, float, float]:
-    """Logistic regression on two features by Newton's method, with Platt's smoothed targets."""
-    n_pos = sum(labels)
-    n_neg = len(labels) - n_pos
-    hi, lo = (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2)
-    targets = [hi if y else lo for y in labels]
-    w = [0.0, 0.0, 0.0]
-    for _ in range(50):
-        grad = [0.0, 0.0, 0.0]
-        hess = [[l2 if i == j and i < 2 else 0.0 for j in range(3)] for i in range(3)]
-        for (x1, x2), t in zip(rows, targets):
-            x = (x1, x2, 1.0)
-            p = sigmoid(w[0] * x1 + w[1] * x2 + w[2])
-            g, h = p - t, p * (1 - p)
-            for i in range(3):
-                grad[i] += g * x[i]
-                for j in range(3):
-                    hess[i][j] += h * x[i] * x[j]
-        for i in range(2):
-            grad[i] += l2 * w[i]
-        step = _solve3(hess, grad)
-        w = [wi - si for wi, si in zip(w, step)]
-        if max(abs(s) for s in step) < 1e-7:
-            break
-    return (w[0], w[1], w[2])
-
-
-def _solve3(a: list[list[float]], b: list[float]) -> list[float]:
-    m = [row[:] + [bi] for row, bi in zip(a, b)]
-    for col in range(3):
-        pivot = max(range(col, 3), key=lambda r: abs(m[r][col]))
-        m[col], m[pivot] = m[pivot], m[col]
-        if abs(m[col][col]) < 1e-12:
-            m[col][col] = 1e-12
-        for r in range(3):
-            if r != col:
-                factor = m[r][col] / m[col][col]
-                m[r] = [x - factor * y for x, y in zip(m[r], m[col])]
-    return [m[i][3] / m[i][i] for i in range(3)]
-
-
-def _best_threshold(probs: Sequence[float], labels: Sequence[int]) -> float:
-    best, best_f1 = 0.5, -1.0
-    for tau in sorted(set(round(p, 3) for p in probs)):
-        tp = sum(1 for p, y in zip(probs, labels) if p >= tau and y)
-        fp = sum(1 for p, y in zip(probs, labels) if p >= tau and not y)
-        fn = sum(1 for p, y in zip(probs, labels) if p < tau and y)
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-        if f1 > best_f1 or (f1 == best_f1 and abs(tau - 0.5) < abs(best - 0.5)):
-            best, best_f1 = tau, f1
-    return min(max(best, 0.05), 0.95)
 
 
 def fold_of(paper_id: str, folds: int = FOLDS) -> int:
@@ -127,42 +67,286 @@ def fold_of(paper_id: str, folds: int = FOLDS) -> int:
     return zlib.crc32(paper_id.encode("utf-8")) % folds
 
 
-def train(taxonomy: Taxonomy, papers: Sequence[Paper], *, fingerprint: str = "") -> Model:
-    """Fit the model on the papers that carry tags (untagged papers teach nothing)."""
+@dataclass
+class _Corpus:
+    """What every part of training shares: documents, vectors, prior scores and folds."""
+
+    docs: list[Doc]
+    vectors: list[dict[str, float]]
+    prior: list[list[float]]
+    folds: list[int]
+    vocab: int
+    weights: Optional[list[float]] = None
+
+    def __post_init__(self) -> None:
+        """Per fold, the (weighted) sum of every vector: negatives are this minus the positives."""
+        self.fold_totals = [dict[str, float]() for _ in range(FOLDS)]
+        weights = self.weights or [1.0] * len(self.vectors)
+        for v, f, w in zip(self.vectors, self.folds, weights):
+            add_into(self.fold_totals[f], v, w)
+        self.total: dict[str, float] = {}
+        for t in self.fold_totals:
+            add_into(self.total, t)
+
+    def nb_out_of_fold(self, labels: Sequence[int], keep: int) -> list[float]:
+        """Out-of-fold naive-Bayes scores: per fold, positives summed, negatives = all − positives."""
+        pos = [dict[str, float]() for _ in range(FOLDS)]
+        for v, y, f in zip(self.vectors, labels, self.folds):
+            if y:
+                add_into(pos[f], v)
+        pos_total: dict[str, float] = {}
+        for k in range(FOLDS):
+            add_into(pos_total, pos[k])
+        oof = [0.0] * len(labels)
+        for k in range(FOLDS):
+            p = dict(pos_total)
+            add_into(p, pos[k], -1.0)
+            p = {f: x for f, x in p.items() if x > 1e-12}
+            w = log_ratio(p, self.total, self.vocab, keep, minus=(self.fold_totals[k], p))
+            for i, f in enumerate(self.folds):
+                if f == k:
+                    oof[i] = dot(w, self.vectors[i])
+        return oof
+
+    def nb_weights(self, labels: Sequence[int], keep: int) -> dict[str, float]:
+        p: dict[str, float] = {}
+        for v, y in zip(self.vectors, labels):
+            if y:
+                add_into(p, v)
+        return log_ratio(p, self.total, self.vocab, keep, minus=(p,))
+
+
+def train(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequence[tuple[str, str, str]] = (), *, fingerprint: str = "", use_background: bool = True) -> Model:
+    """Fit the model on the library's papers and its rejections ((id, title, abstract) triples).
+
+    Tags are learned from tagged papers; relevance from every paper against the rejections and
+    the shipped background.
+    """
     tagged = [p for p in papers if p.is_tagged()]
-    docs = [Doc.of(p.id, p.title, p.abstract) for p in tagged]
-    vectorizer = Vectorizer.fit([d.feats for d in docs])
-    vectors = [vectorizer(d.feats) for d in docs]
-    prior = Prior(taxonomy)
-    prior_scores = [prior.scores(d.words) for d in docs]
-    folds = [fold_of("calibration:" + p.id) for p in tagged]
-    nodes: dict[str, Any] = {}
-    for index, node in enumerate(taxonomy):
-        labels = [int(node.id in (p.problem_ids() if node.kind == "problem" else p.assumption_stances())) for p in tagged]
-        positives = sum(labels)
-        entry: dict[str, Any] = {"positives": positives, "tagged": [p.id for p, y in zip(tagged, labels) if y]}
-        if positives >= MIN_POSITIVES and len(labels) - positives >= MIN_POSITIVES:
-            oof = [0.0] * len(docs)
-            for k in range(FOLDS):
-                train_idx = [i for i, f in enumerate(folds) if f != k]
-                weights = _log_ratio([vectors[i] for i in train_idx if labels[i]], [vectors[i] for i in train_idx if not labels[i]], vectorizer.idf)
-                for i, f in enumerate(folds):
-                    if f == k:
-                        oof[i] = _dot(weights, vectors[i])
-            rows = [(oof[i], prior_scores[i][index]) for i in range(len(docs))]
-            a, b, c = _fit_logistic(rows, labels)
-            probs = [sigmoid(a * x1 + b * x2 + c) for x1, x2 in rows]
-            entry["threshold"] = _best_threshold(probs, labels) if positives >= MIN_FOR_THRESHOLD else 0.5
-            entry["calibration"] = [round(a, 5), round(b, 5), round(c, 5)]
-            entry["weights"] = _log_ratio([v for v, y in zip(vectors, labels) if y], [v for v, y in zip(vectors, labels) if not y], vectorizer.idf)
-        else:
-            entry.update(threshold=0.5, calibration=[0.0, 0.0, None], weights={})
-        nodes[node.id] = entry
-    stances = _train_stances(taxonomy, tagged, vectors, vectorizer)
-    kept = {pid for entry in nodes.values() for pid in entry["tagged"]}
-    doc_table = {d.id: {"title": d.title, "vector": dict(sorted(v.items(), key=lambda kv: -kv[1])[:KEEP_VECTOR])} for d, v in zip(docs, vectors) if d.id in kept}
-    data = {"version": MODEL_VERSION, "fingerprint": fingerprint, "trained_on": len(tagged), "idf": vectorizer.idf, "nodes": nodes, "stances": stances, "docs": doc_table}
+    docs = [_doc(p.id, p.title, p.abstract) for p in tagged]
+    rejected_docs = [_doc(i, t, a) for i, t, a in rejected]
+    vectorizer = Vectorizer.fit([_counts(d) for d in docs + rejected_docs])
+    weights = _rarity(taxonomy) if use_background else {}
+    prior = Prior(taxonomy, weights)
+    corpus = _Corpus(docs, [vectorizer(_counts(d)) for d in docs], [prior.scores(d.words) for d in docs], [fold_of("calibration:" + p.id) for p in tagged], len(vectorizer.idf))
+    nodes, probs, parts = _train_nodes(taxonomy, tagged, corpus, prior)
+    problem_index = [i for i, n in enumerate(taxonomy) if n.kind == "problem"]
+    primary = _fit_primary(tagged, [[row[i] for i in problem_index] for row in parts], [n.id for n in taxonomy if n.kind == "problem"])
+    secondary = _secondary_threshold(tagged, [[row[i] for i in problem_index] for row in probs], [n.id for n in taxonomy if n.kind == "problem"])
+    known = {p.id for p in papers} | {d.id for d in rejected_docs}
+    relevance = _train_relevance(taxonomy, prior, vectorizer, papers, rejected_docs, known, use_background)
+    stances = _train_stances(taxonomy, tagged, corpus.vectors, vectorizer)
+    doc_table = {d.id: {"title": d.title, "vector": dict(sorted(v.items(), key=lambda kv: -kv[1])[:KEEP_VECTOR])} for d, v in zip(docs, corpus.vectors)}
+    data = {
+        "version": MODEL_VERSION,
+        "fingerprint": fingerprint,
+        "trained_on": len(tagged),
+        "rejections": len(rejected_docs),
+        "idf": vectorizer.idf,
+        "rarity": weights,
+        "nodes": nodes,
+        "secondary": secondary,
+        "primary": primary,
+        "relevance": relevance,
+        "stances": stances,
+        "docs": doc_table,
+    }
     return Model(taxonomy, data)
+
+
+def _labels(taxonomy: Taxonomy, tagged: Sequence[Paper]) -> list[list[int]]:
+    return [[int(node.id in (p.problem_ids() if node.kind == "problem" else p.assumption_stances())) for p in tagged] for node in taxonomy]
+
+
+Parts = tuple[float, float, float, float]
+
+
+def _train_nodes(taxonomy: Taxonomy, tagged: Sequence[Paper], corpus: _Corpus, prior: Prior) -> tuple[dict[str, Any], list[list[float]], list[list[Parts]]]:
+    """Weights, calibration and threshold per tag; and every paper's out-of-fold probabilities,
+    with the three parts of their logits (learned, prior, intercept)."""
+    labels = _labels(taxonomy, tagged)
+    n_docs = len(tagged)
+    shared = {kind: _shared_calibration(taxonomy, kind, labels, corpus) for kind in ("problem", "assumption")}
+    nodes: dict[str, Any] = {}
+    probs = [[0.0] * len(labels) for _ in range(n_docs)]
+    parts: list[list[Parts]] = [[(0.0, 0.0, 0.0, 0.0)] * len(labels) for _ in range(n_docs)]
+    titles = [prior.scores(d.title_words) for d in corpus.docs]
+    for index, (node, ys) in enumerate(zip(taxonomy, labels)):
+        positives = sum(ys)
+        b0, c0 = shared[node.kind]
+        entry: dict[str, Any] = {"positives": positives, "tagged": [p.id for p, y in zip(tagged, ys) if y]}
+        if positives >= MIN_POSITIVES and n_docs - positives >= MIN_POSITIVES:
+            oof = corpus.nb_out_of_fold(ys, KEEP_WEIGHTS_FOR_TAGS)
+            rows = [(oof[i], corpus.prior[i][index]) for i in range(n_docs)]
+            a, b, c = fit_logistic(rows, ys, l2=SHRINK, center=(0.0, b0), nonnegative=(0, 1))
+            entry["weights"] = corpus.nb_weights(ys, KEEP_WEIGHTS_FOR_TAGS)
+        else:
+            rows = [(0.0, corpus.prior[i][index]) for i in range(n_docs)]
+            a, b, c = 0.0, b0, c0
+            entry["weights"] = {}
+        column = [sigmoid(a * x1 + b * x2 + c) for x1, x2 in rows]
+        for i, (p, (x1, x2)) in enumerate(zip(column, rows)):
+            probs[i][index] = p
+            parts[i][index] = (a * x1, b * x2, c, titles[i][index])
+        entry["threshold"] = best_threshold(column, ys) if positives >= MIN_FOR_THRESHOLD else 0.5
+        if node.kind == "assumption":
+            entry["threshold"] = max(entry["threshold"], ASSUMPTION_FLOOR)
+        entry["calibration"] = [round(a, 5), round(b, 5), round(c, 5)]
+        nodes[node.id] = entry
+    return nodes, probs, parts
+
+
+def _fit_primary(tagged: Sequence[Paper], parts: Sequence[Sequence[Parts]], problem_ids: Sequence[str], l2: float = 1.0) -> list[float]:
+    """How to weigh the learned, prior and base-rate parts of each problem's logit, and the seed
+    terms of the title alone, when picking the one problem a paper attacks most: a conditional
+    logit over the problems, fitted to the primaries of the training papers (out-of-fold scores)
+    and pulled towards the plain argmax of the calibrated scores (weights 1, 1, 1, 0)."""
+    rows = [([p for p in row], problem_ids.index(paper.primary)) for paper, row in zip(tagged, parts) if paper.primary in problem_ids]
+    center = [1.0, 1.0, 1.0, 0.0]
+    w = list(center)
+    k = len(w)
+    if len(rows) < 2 * MIN_POSITIVES:
+        return w
+    for _ in range(30):
+        grad = [l2 * (wi - ci) for wi, ci in zip(w, center)]
+        hess = [[l2 if i == j else 0.0 for j in range(k)] for i in range(k)]
+        for xs, y in rows:
+            z = [sum(wi * xi for wi, xi in zip(w, x)) for x in xs]
+            top = max(z)
+            e = [math.exp(v - top) for v in z]
+            total = sum(e)
+            p = [v / total for v in e]
+            mean = [sum(pj * x[i] for pj, x in zip(p, xs)) for i in range(k)]
+            for i in range(k):
+                grad[i] += mean[i] - xs[y][i]
+                for j in range(k):
+                    hess[i][j] += sum(pj * x[i] * x[j] for pj, x in zip(p, xs)) - mean[i] * mean[j]
+        step = _solve(hess, grad)
+        largest = max(abs(si) for si in step)
+        if largest > 0.5:  # damped: the likelihood is flat where the scores saturate
+            step = [si * 0.5 / largest for si in step]
+        w = [wi - si for wi, si in zip(w, step)]
+        if largest < 1e-6:
+            break
+    return [round(min(max(wi, 0.0), 5.0), 5) for wi in w]
+
+
+def _shared_calibration(taxonomy: Taxonomy, kind: str, labels: Sequence[Sequence[int]], corpus: _Corpus) -> tuple[float, float]:
+    """One prior-score calibration for every tag of a kind (what a tag with few papers uses)."""
+    rows: list[tuple[float]] = []
+    ys: list[int] = []
+    for index, (node, column) in enumerate(zip(taxonomy, labels)):
+        if node.kind == kind:
+            rows += [(corpus.prior[i][index],) for i in range(len(column))]
+            ys += column
+    if sum(ys) < MIN_POSITIVES or len(ys) - sum(ys) < MIN_POSITIVES:
+        return Model.DEFAULT_PRIOR[kind]
+    b, c = fit_logistic(rows, ys, l2=0.1, nonnegative=(0,))
+    return round(b, 5), round(c, 5)
+
+
+def _secondary_threshold(tagged: Sequence[Paper], probs: Sequence[Sequence[float]], ids: Sequence[str]) -> float:
+    """The score a problem needs to be suggested beside the top one: the best micro-F1 over
+    the library's out-of-fold scores, when the top problem is always suggested."""
+    rows = [(p, [int(i in p.problem_ids()) for i in ids], row) for p, row in zip(tagged, probs) if p.problems]
+    if len(rows) < MIN_POSITIVES:
+        return Model.DEFAULT_SECONDARY
+    truth = sum(sum(y) for _, y, _ in rows)
+    best, best_f1 = Model.DEFAULT_SECONDARY, -1.0
+    for step in range(20, 40):
+        tau = step / 40
+        tp = fp = 0
+        for _, ys, ps in rows:
+            top = max(range(len(ps)), key=ps.__getitem__)
+            for j, (y, p) in enumerate(zip(ys, ps)):
+                if j == top or p >= tau:
+                    tp += y
+                    fp += 1 - y
+        f1 = 2 * tp / (tp + fp + truth)
+        if f1 > best_f1:
+            best, best_f1 = tau, f1
+    return max(best, CONFIDENT)
+
+
+_FEATURE_CACHE: dict[tuple[int, str, int], tuple[float, float]] = {}
+
+
+def _relevance_features(prior: Prior, problem_index: Sequence[int], doc: Doc) -> tuple[float, float]:
+    """Scope score and best problem score; remembered per prior, as cross-validation trains the
+    same documents again and again."""
+    key = (prior.signature, doc.id, len(doc.words))
+    found = _FEATURE_CACHE.get(key)
+    if found is None:
+        if len(_FEATURE_CACHE) > 100_000:
+            _FEATURE_CACHE.clear()
+        scores = prior.scores(doc.words)
+        found = _FEATURE_CACHE[key] = (scores[-1], max((scores[i] for i in problem_index), default=0.0))
+    return found
+
+
+def _train_relevance(taxonomy: Taxonomy, prior: Prior, vectorizer: Vectorizer, papers: Sequence[Paper], rejected: Sequence[Doc], known: set[str], use_background: bool) -> dict[str, Any]:
+    """Relevance: a logistic regression on [scope score, best problem score, learned score]."""
+    problem_index = [i for i, n in enumerate(taxonomy) if n.kind == "problem"]
+    positives = [_doc(p.id, p.title, p.abstract) for p in papers]
+    backdrop = [d for d in _background(use_background) if d.id not in known]
+    docs = positives + list(rejected) + backdrop
+    labels = [1] * len(positives) + [0] * (len(docs) - len(positives))
+    weights = [1.0] * (len(positives) + len(rejected)) + [BACKGROUND_WEIGHT] * len(backdrop)
+    if not positives or len(rejected) < MIN_REJECTIONS:
+        # Without explicit negatives there is nothing to learn relevance from: the background
+        # alone is from another time than the library and teaches the era, not the scope.
+        return {"weights": {}, "calibration": list(Model.DEFAULT_RELEVANCE)}
+    feats = [_relevance_features(prior, problem_index, d) for d in docs]
+    corpus = _Corpus(docs, [vectorizer(_counts(d)) for d in docs], [], [fold_of("relevance:" + d.id) for d in docs], len(vectorizer.idf), weights)
+    learned = corpus.nb_out_of_fold(labels, KEEP_RELEVANCE_WEIGHTS)
+    nb = corpus.nb_weights(labels, KEEP_RELEVANCE_WEIGHTS)
+    rows = [(s, p, x) for (s, p), x in zip(feats, learned)]
+    coef = fit_logistic(rows, labels, weights=weights, l2=0.1, nonnegative=(0, 1, 2))
+    return {"weights": nb, "calibration": [round(c, 5) for c in coef]}
+
+
+_RARITY: dict[int, dict[str, float]] = {}
+
+
+def _rarity(taxonomy: Taxonomy) -> dict[str, float]:
+    """Seed-phrase weights from their rarity in the background (remembered per taxonomy)."""
+    plain = Prior(taxonomy)
+    if plain.signature not in _RARITY:
+        _RARITY[plain.signature] = rarity(plain, (d.words for d in _background_cache()))
+    return _RARITY[plain.signature]
+
+
+def _background(use: bool) -> list[Doc]:
+    return _background_cache() if use else []
+
+
+@lru_cache(maxsize=1)
+def _background_cache() -> list[Doc]:
+    return [_doc(i, t, a) for i, t, a in background.load()]
+
+
+_DOCS: dict[tuple[str, str, str], Doc] = {}
+_COUNTS: dict[int, Counter[str]] = {}
+
+
+def _doc(paper_id: str, title: str, abstract: str) -> Doc:
+    """A document, tokenised once per process: cross-validation trains on the same ones again."""
+    key = (paper_id, title, abstract)
+    doc = _DOCS.get(key)
+    if doc is None:
+        if len(_DOCS) > 50_000:
+            _DOCS.clear()
+            _COUNTS.clear()
+        doc = _DOCS[key] = Doc.of(paper_id, title, abstract)
+    return doc
+
+
+def _counts(doc: Doc) -> Counter[str]:
+    """A document's content-word counts, remembered while the document is."""
+    found = _COUNTS.get(id(doc))
+    if found is None:
+        found = _COUNTS[id(doc)] = Counter(doc.feats)
+    return found
 
 
 def _train_stances(taxonomy: Taxonomy, tagged: Sequence[Paper], vectors: Sequence[dict[str, float]], vectorizer: Vectorizer) -> dict[str, Any]:
@@ -175,13 +359,15 @@ def _train_stances(taxonomy: Taxonomy, tagged: Sequence[Paper], vectors: Sequenc
         counts = Counter(s for s, _ in rows)
         model: dict[str, Any] = {"log_prior": {s: round(math.log((counts[s] + 0.5) / (len(rows) + 1.5)), 4) for s in STANCES}, "weights": {}}
         for stance in STANCES:
-            pos = [v for s, v in rows if s == stance]
-            neg = [v for s, v in rows if s != stance]
-            model["weights"][stance] = dict(list(_log_ratio(pos, neg, vectorizer.idf).items())[:KEEP_STANCE_WEIGHTS]) if pos and neg else {}
+            pos: dict[str, float] = {}
+            neg: dict[str, float] = {}
+            for s, v in rows:
+                add_into(pos if s == stance else neg, v)
+            model["weights"][stance] = log_ratio(pos, neg, len(vectorizer.idf), KEEP_STANCE_WEIGHTS) if pos and neg else {}
         out[node.id] = model
     return out
 
 
 def prior_only(taxonomy: Taxonomy) -> Model:
-    """The seed-terms baseline: what lmdev suggests before anything is tagged."""
+    """The seed-terms baseline: what lmdev suggests before anything is tagged or rejected."""
     return train(taxonomy, [])

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     "lmdev classify 2307.03172 --format json",
     "lmdev classify --all --apply           write suggested tags (a person's tags are never touched)",
     "lmdev classify --input new.jsonl --format json > suggestions.json",
+    "lmdev classify 2307.03172 --explain   reasons for every tag, not only the suggested ones",
 ))
 def classify(
     ctx: typer.Context,
@@ -35,9 +36,11 @@ def classify(
     input_file: Annotated[Optional[Path], typer.Option("--input", metavar="FILE", help="Classify papers not in the library: a JSONL file of arXiv records, a paper YAML file or a folder of them.")] = None,
     workers: Annotated[Optional[int], typer.Option("--workers", metavar="N", min=1, help="Worker processes for large inputs (default: up to 4, one per core).")] = None,
     retrain: Annotated[bool, typer.Option("--retrain", help="Ignore the cached model and train afresh.")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Give reasons for every tag, not only the suggested ones.")] = False,
     fmt: FormatOption = TextOrJson.text,
 ) -> None:
-    """Suggest problems and assumptions, with calibrated scores and reasons."""
+    """Suggest problems and assumptions, with calibrated scores and reasons, and say how relevant
+    each paper is to the essay's agenda and which problem it attacks most (its primary)."""
     from lmdev.classifier.modelcache import load_model
 
     lib = library(ctx)
@@ -51,12 +54,13 @@ def classify(
         return
     model = load_model(lib, retrain=retrain)
     model.min_score = min_score
+    reasons = "all" if explain else "suggested"
     if input_file is not None:
-        _classify_input(lib, model, input_file, fmt, workers)
+        _classify_input(lib, model, input_file, fmt, workers, reasons)
         return
     from lmdev.classifier.apply import apply_to_stored, suggestions_for
 
-    results = [(paper, suggestions_for(model, paper)) for paper in papers]
+    results = [(paper, suggestions_for(model, paper, reasons=reasons)) for paper in papers]
     if fmt is TextOrJson.json:
         print_json([r.to_json() for _, r in results])
     else:
@@ -81,7 +85,7 @@ def _check_input(source: Path) -> None:
         raise UsageError(f"--input must be a regular file or a folder; {source} is {describe_kind(mode)}")
 
 
-def _classify_input(lib: Library, model: Model, source: Path, fmt: TextOrJson, workers: Optional[int]) -> None:
+def _classify_input(lib: Library, model: Model, source: Path, fmt: TextOrJson, workers: Optional[int], reasons: str) -> None:
     """Stream results as they come, as a JSON array or one line per paper; bad records are
     counted and named on stderr, and the run exits 1 if there were any."""
     from lmdev.classifier import bulk
@@ -103,12 +107,12 @@ def _classify_input(lib: Library, model: Model, source: Path, fmt: TextOrJson, w
     try:
         with progress(total, "classifying") as advance:
             if jsonl and total >= bulk.PARALLEL_FROM and n_workers > 1 and path.exists():
-                for outputs, errs in bulk.classify_jsonl(source, model, lib.root / "taxonomy.yaml", path, fmt.value, workers=n_workers, advance=advance):
-                    for line in outputs:
-                        emit(line)
+                for block, count, errs in bulk.classify_jsonl(source, model, lib.root / "taxonomy.yaml", path, fmt.value, workers=n_workers, advance=advance, reasons=reasons):
+                    if count:
+                        emit(block)
                     errors.extend(errs)
             else:
-                for output, error in bulk.classify_records(model, read_records(source), fmt.value):
+                for output, error in bulk.classify_records(model, read_records(source), fmt.value, reasons):
                     if output is not None:
                         emit(output)
                     else:
@@ -134,13 +138,15 @@ def eval_cmd(
     folds: Annotated[int, typer.Option("--folds", metavar="K", min=2, max=20, help="Number of cross-validation folds.")] = 5,
     fmt: FormatOption = TextOrJson.text,
 ) -> None:
-    """Cross-validate the classifier on the tagged papers, beside a seed-terms-only baseline."""
-    from lmdev.classifier.evaluation import cross_validate
+    """Evaluate the classifier: cross-validation on the tagged papers and rejections, and a
+    temporal split (trained up to 2023, tested after), each beside a seed-terms-only baseline."""
+    from lmdev.classifier.evaluation import evaluate
+    from lmdev.classifier.modelcache import rejected_records
 
     lib = library(ctx)
     papers = readable_papers(lib)
-    with progress(folds, "cross-validating", minimum=1):
-        evaluation = cross_validate(lib.taxonomy, papers, folds)
+    with progress(folds + 1, "evaluating", minimum=1):
+        evaluation = evaluate(lib.taxonomy, papers, rejected_records(lib), folds)
     if fmt is TextOrJson.json:
         print_json(evaluation.to_json())
     else:
