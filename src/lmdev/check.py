@@ -5,12 +5,13 @@ Each finding names the file (and line where known), so CI can annotate a pull re
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 from lmdev import yamlio
+from lmdev.errors import DataError, UsageError
 from lmdev.ids import normalise_paper_id
 from lmdev.store import Library, LoadedPaper, normalise_title
 
@@ -67,6 +68,7 @@ def check_library(library: Library, extras: tuple[Rule, ...] = ()) -> tuple[int,
             else:
                 seen[key] = Path(path).name
     findings.extend(_rejected_rules(library, seen_id))
+    findings.extend(_config_rule(library))
     for extra in extras:
         findings.extend(extra(library, loaded))
     return len(loaded) + len(errors), findings
@@ -91,14 +93,59 @@ def github_annotation(finding: Finding) -> str:
     return f"::error file={finding.path}{line}::{message}"
 
 
-def optional_rules(min_papers_per_problem: Optional[int] = None, reading_lists: Optional[Path] = None) -> tuple[Rule, ...]:
-    """The rules ``check`` adds on request: a coverage floor, and reading lists kept current."""
+def _config_rule(library: Library) -> list[Finding]:
+    from lmdev.config import load_config
+
+    try:
+        load_config(library.root)
+    except DataError as exc:
+        return [Finding(exc.path or "?", exc.line, exc.message)]
+    return []
+
+
+def limit_to_files(library: Library, findings: list[Finding], files: Iterable[Path]) -> list[Finding]:
+    """Only the findings in ``files`` (what pre-commit is committing). Naming the taxonomy or the
+    config keeps every finding, since a change to either bears on every paper."""
+    from lmdev.config import CONFIG_FILE
+    from lmdev.decisions import REJECTED_FILE
+    from lmdev.paths import TAXONOMY_FILE
+
+    root = library.root.resolve()
+    papers = library.papers_dir.resolve()
+    wanted: set[Path] = set()
+    for name in files:
+        path = name.resolve()
+        if path.parent != papers and path not in (root / TAXONOMY_FILE, root / CONFIG_FILE, root / REJECTED_FILE):
+            raise UsageError(f"{name} is not a paper file, taxonomy, config or rejected.yaml of the tracker in {library.root}")
+        wanted.add(path)
+    if {root / TAXONOMY_FILE, root / CONFIG_FILE} & wanted:
+        return findings
+    return [f for f in findings if Path(f.path).resolve() in wanted]
+
+
+def optional_rules(min_papers_per_problem: Optional[int] = None, reading_lists: Optional[Path] = None, require_reviewed: bool = False) -> tuple[Rule, ...]:
+    """The rules ``check`` adds on request: a coverage floor, reading lists kept current, and
+    every classifier suggestion reviewed by a person."""
     rules: list[Rule] = []
+    if require_reviewed:
+        rules.append(unreviewed_rule)
     if min_papers_per_problem is not None:
         rules.append(coverage_floor_rule(min_papers_per_problem))
     if reading_lists is not None:
         rules.append(stale_lists_rule(reading_lists))
     return tuple(rules)
+
+
+def unreviewed_rule(library: Library, loaded: list[LoadedPaper]) -> list[Finding]:
+    """Every tag the classifier set must have been confirmed (or removed) by a person."""
+    findings = []
+    for item in loaded:
+        line = _line_finder(item)
+        for group in ("problems", "assumptions"):
+            for i, tag in enumerate(getattr(item.paper, group)):
+                if tag.by == "classifier":
+                    findings.append(Finding(str(item.path), line(group, i, "by"), f"{group[:-1]} {tag.id!r} is an unreviewed classifier suggestion (lmdev review, or lmdev tag {item.paper.id} --confirm)"))
+    return findings
 
 
 def coverage_floor_rule(min_papers: int) -> Rule:

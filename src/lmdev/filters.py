@@ -33,6 +33,7 @@ class Selection:
     years: tuple[Optional[int], Optional[int]] = (None, None)
     text: Optional[str] = None
     untagged: bool = False
+    unreviewed: bool = False
 
     @classmethod
     def parse(
@@ -43,9 +44,10 @@ class Selection:
         years: Optional[str] = None,
         text: Optional[str] = None,
         untagged: bool = False,
+        unreviewed: bool = False,
     ) -> Selection:
         """A selection from command-line values (``years`` as ``parse_years`` takes it)."""
-        return cls(list(problems), list(assumptions), stance, parse_years(years) if years else (None, None), text, untagged)
+        return cls(list(problems), list(assumptions), stance, parse_years(years) if years else (None, None), text, untagged, unreviewed)
 
     def validate(self, taxonomy: Taxonomy) -> Selection:
         for p in self.problems:
@@ -58,6 +60,8 @@ class Selection:
 
     def matches(self, paper: Paper) -> bool:
         if self.untagged and paper.is_tagged():
+            return False
+        if self.unreviewed and not paper.suggestions():
             return False
         problem_ids = paper.problem_ids()
         if any(p not in problem_ids for p in self.problems):

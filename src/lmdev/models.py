@@ -124,6 +124,11 @@ class ProblemTag(_Strict):
     def human(self) -> bool:
         return self.by != "classifier"
 
+    @property
+    def reviewed(self) -> bool:
+        """Set or confirmed by a person (or the essay); a classifier's tag is only a suggestion."""
+        return self.by != "classifier"
+
 
 class AssumptionTag(ProblemTag):
     """An assumption a paper relies on, supports or challenges."""
@@ -205,6 +210,10 @@ class Paper(_Strict):
 
     def is_tagged(self) -> bool:
         return bool(self.problems or self.assumptions)
+
+    def suggestions(self) -> list[ProblemTag]:
+        """Tags the classifier set that no person has confirmed yet."""
+        return [t for t in [*self.problems, *self.assumptions] if not t.reviewed]
 
     def to_data(self) -> dict[str, Any]:
         """The dict written to YAML: fixed key order, empty and default fields left out."""

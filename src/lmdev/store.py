@@ -7,6 +7,7 @@ them back deterministically and atomically.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +16,13 @@ from typing import Optional
 from pydantic import ValidationError
 
 from lmdev import yamlio
-from lmdev.errors import DataError, NotFoundError
+from lmdev.errors import DataError, InvalidIdError, NotFoundError
 from lmdev.ids import file_stem, id_from_stem, normalise_paper_id
 from lmdev.models import Paper
 from lmdev.paths import PAPERS_DIR, TAXONOMY_FILE, find_data_dir
 from lmdev.taxonomy import Taxonomy, load_taxonomy
+
+log = logging.getLogger(__name__)
 
 
 def normalise_title(title: str) -> str:
@@ -106,17 +109,38 @@ class Library:
                 continue
         return found
 
+    def resolve(self, text: str) -> str:
+        """The id of the paper ``text`` names: any id form, or the citekey of a stored paper."""
+        try:
+            paper_id = normalise_paper_id(text)
+        except InvalidIdError:
+            paper_id = None
+        if paper_id is not None and self.path_for(paper_id).exists():
+            return paper_id
+        from lmdev.citekeys import stored_citekeys
+
+        name = stored_citekeys(self).get(text.strip())
+        if name is not None:
+            return id_from_stem(Path(name).stem)
+        if paper_id is None:
+            raise InvalidIdError(f"not an arXiv id, arXiv URL, slug or citekey of a stored paper: {text.strip()!r}")
+        return paper_id
+
     def get(self, paper_id: str) -> Paper:
-        path = self.path_for(paper_id)
+        """A stored paper by any id form or by citekey."""
+        path = self.path_for(self.resolve(paper_id))
         if not path.exists():
             raise NotFoundError(f"no paper {normalise_paper_id(paper_id)!r} in {self.papers_dir}")
         return self.read(path).paper
 
     def save(self, paper: Paper) -> bool:
-        """Write a paper's file; returns False when the bytes on disk are already the same."""
+        """Write a paper's file; returns False when the bytes on disk are already the same.
+
+        A file a person edited keeps its comments, key order, quoting and flow style."""
         path = self.path_for(paper.id)
-        text = render(paper)
-        if path.exists() and path.read_text(encoding="utf-8") == text:
+        existing = path.read_text(encoding="utf-8") if path.exists() else None
+        text = file_text(paper, existing, path=path)
+        if existing == text:
             return False
         yamlio.atomic_write(path, text)
         return True
@@ -131,3 +155,33 @@ class Library:
 def render(paper: Paper) -> str:
     """A paper's file text: the same paper always gives the same bytes."""
     return yamlio.dump(paper.to_data())
+
+
+def file_text(paper: Paper, existing: Optional[str], *, path: Path) -> str:
+    """The text to store for ``paper`` where ``existing`` is the file's current text (or None).
+
+    New files, and files exactly as lmdev writes them, get :func:`render`'s bytes. A file a person
+    edited is changed key by key (:mod:`lmdev.roundtrip`); should that ever fail to hold the
+    paper exactly, the file is written as lmdev writes it, with a warning.
+    """
+    canonical = render(paper)
+    if existing is None or existing == canonical:
+        return canonical
+    data, _ = yamlio.parse(existing, path=str(path))
+    try:
+        old = Paper.model_validate(data)
+    except ValidationError:
+        raise DataError("the file changed on disk and no longer validates; not overwritten (run 'lmdev check')", path=str(path)) from None
+    if render(old) == existing:
+        return canonical
+    from lmdev import roundtrip
+
+    new_data = paper.to_data()
+    try:
+        text = roundtrip.update(existing, old.to_data(), new_data, list(Paper.model_fields))
+        if Paper.model_validate(yamlio.parse(text, path=str(path))[0]) == paper:
+            return text
+    except (ValueError, DataError) as exc:
+        log.debug("round-trip of %s failed: %s", path, exc)
+    log.warning("%s: could not keep its hand edits while writing it; wrote it as lmdev writes files", path)
+    return canonical

@@ -109,10 +109,14 @@ def add(
 
         before_save = suggestion_hook(lib)
     outcomes = _sync(lib, parsed, fmt, no_cache=no_cache, offline=offline, verb="adding", problems=problem, assumptions=assumption, before_save=before_save)
-    if review:
-        from lmdev.cli.review import review_added
+    added = [o.paper for o in outcomes if o.action == "added" and o.paper is not None]
+    if review and added:
+        from lmdev.cli.review import ask_yes_no, review_new
 
-        review_added(lib, [o.paper for o in outcomes if o.action == "added" and o.paper is not None])
+        if len(added) == 1 or ask_yes_no(f"review the classifier's suggestions for the {len(added)} new papers now?"):
+            review_new(lib, added)
+        else:
+            message("later: lmdev classify --apply, then lmdev review")
     outcomes += [Outcome(line.split(": ", 1)[0], "failed", reason="invalid id") for line in bad]
     _finish(outcomes, fmt, "add")
 
@@ -131,7 +135,7 @@ def refresh(
 ) -> None:
     """Update stored papers' arXiv metadata (versions, DOI, journal ref); tags and notes stay."""
     lib = library(ctx)
-    parsed = [parse_arxiv_id(i) for i in ids] if ids else [parse_arxiv_id(p.id) for p in lib.papers() if p.is_arxiv]
+    parsed = [parse_arxiv_id(lib.resolve(i)) for i in ids] if ids else [parse_arxiv_id(p.id) for p in lib.papers() if p.is_arxiv]
     outcomes = _sync(lib, parsed, fmt, no_cache=no_cache, offline=offline, verb="refreshing", only_existing=True)
     _finish(outcomes, fmt, "refresh")
 

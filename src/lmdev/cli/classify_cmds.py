@@ -62,8 +62,12 @@ def classify(
         for paper, result in results:
             render.classification(result, paper.title, terminal=sys.stdout.isatty())
     if apply:
+        from lmdev.citekeys import Assigner
+
+        assign_citekey = Assigner(lib)
         for paper, result in results:
             applied = apply_suggestions(paper, result, lib)
+            assign_citekey(paper)
             if lib.save(paper):
                 message(f"{paper.id}: added {', '.join(applied.added) or 'nothing'}" + (f"; removed {', '.join(applied.removed)}" if applied.removed else ""))
 

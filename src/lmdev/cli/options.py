@@ -28,6 +28,7 @@ StanceFilter = Annotated[Optional[StanceChoice], typer.Option("--stance", help="
 YearFilter = Annotated[Optional[str], typer.Option("--year", metavar="YEARS", help="YEAR, FROM-TO, FROM- or -TO.")]
 TextFilter = Annotated[Optional[str], typer.Option("--text", metavar="WORDS", help="Words that must all appear in id, title, abstract, authors or notes.")]
 UntaggedFilter = Annotated[bool, typer.Option("--untagged", help="Only papers with no tags at all.")]
+UnreviewedFilter = Annotated[bool, typer.Option("--unreviewed", help="Only papers with classifier suggestions no person has confirmed.")]
 
 # Tag flags, shared by `tag` and `add`.
 ProblemTags = Annotated[list[str], typer.Option("--problem", "-p", metavar="ID", help="Problem id to tag with (repeatable).")]

@@ -20,6 +20,7 @@ from lmdev.cli.options import (
     RecentYears,
     StanceFilter,
     TextFilter,
+    UnreviewedFilter,
     UntaggedFilter,
     YearFilter,
 )
@@ -123,6 +124,7 @@ def export(
     year: YearFilter = None,
     text: TextFilter = None,
     untagged: UntaggedFilter = False,
+    unreviewed: UnreviewedFilter = False,
     out_file: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="Write to FILE instead of stdout.")] = None,
 ) -> None:
     """Export papers as BibTeX, JSON or CSV, with the same filters as list. Paper files are never changed."""
@@ -132,7 +134,7 @@ def export(
 
     lib = library(ctx)
     everything = lib.papers()
-    papers = oldest_first(Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged).validate(lib.taxonomy).apply(everything))
+    papers = oldest_first(Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged, unreviewed).validate(lib.taxonomy).apply(everything))
     if fmt is ExportFormat.bibtex:
         body = bibtex.render(papers, taken=(p.citekey for p in everything if p.citekey))
     elif fmt is ExportFormat.json:
