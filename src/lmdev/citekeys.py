@@ -105,8 +105,9 @@ class Assigner:
 def assign_missing(library: Library, ids: Optional[Iterable[str]] = None) -> list[Paper]:
     """``lmdev citekeys``: give every paper (or those in ``ids``) that lacks a citekey one, and save it."""
     wanted = {library.resolve(i) for i in ids} if ids is not None else None
-    papers = [p for p in library.papers() if not p.citekey and (wanted is None or p.id in wanted)]
-    taken = {p.citekey for p in library.papers() if p.citekey}
+    everything = library.papers()
+    papers = [p for p in everything if not p.citekey and (wanted is None or p.id in wanted)]
+    taken = {p.citekey for p in everything if p.citekey}
     changed = assign_citekeys(papers, taken)
     for paper in changed:
         library.save(paper)

@@ -145,6 +145,14 @@ class Library:
         yamlio.atomic_write(path, text)
         return True
 
+    def remove(self, paper_id: str) -> Path:
+        """Delete a paper's file (by any id form or citekey); returns the path it had."""
+        path = self.path_for(self.resolve(paper_id))
+        if not path.exists():
+            raise NotFoundError(f"no paper {paper_id.strip()!r} in {self.papers_dir}")
+        path.unlink()
+        return path
+
     def stem_matches(self, path: Path, paper: Paper) -> bool:
         try:
             return id_from_stem(path.stem) == paper.id
@@ -179,7 +187,7 @@ def file_text(paper: Paper, existing: Optional[str], *, path: Path) -> str:
     new_data = paper.to_data()
     try:
         text = roundtrip.update(existing, old.to_data(), new_data, list(Paper.model_fields))
-        if Paper.model_validate(yamlio.parse(text, path=str(path))[0]) == paper:
+        if Paper.model_validate(yamlio.parse(text, path=str(path))[0]).to_data() == new_data:
             return text
     except (ValueError, DataError) as exc:
         log.debug("round-trip of %s failed: %s", path, exc)
