@@ -38,6 +38,7 @@ def check_library(library: Library, extras: tuple[Rule, ...] = ()) -> tuple[int,
     seen_doi: dict[str, str] = {}
     seen_title: dict[str, str] = {}
     seen_id: dict[str, str] = {}
+    seen_citekey: dict[str, str] = {}
     for item in loaded:
         paper, path = item.paper, str(item.path)
         line = _line_finder(item)
@@ -59,12 +60,12 @@ def check_library(library: Library, extras: tuple[Rule, ...] = ()) -> tuple[int,
             findings.append(Finding(path, line("problems"), f"paper {paper.id} names no primary problem (set one with: lmdev tag {paper.id} --primary ID)"))
         if not paper.assumptions:
             findings.append(Finding(path, line("id"), f"paper {paper.id} maps to no assumption (add one with: lmdev tag {paper.id} --assumption ID:STANCE)"))
-        keys = [("DOI", paper.doi.lower() if paper.doi else None, seen_doi), ("title", normalise_title(paper.title), seen_title)]
+        keys = [("DOI", paper.doi.lower() if paper.doi else None, seen_doi), ("title", normalise_title(paper.title), seen_title), ("citekey", paper.citekey, seen_citekey)]
         for label, key, seen in keys:
             if not key:
                 continue
             if key in seen:
-                findings.append(Finding(path, line("doi" if label == "DOI" else "title"), f"duplicates {seen[key]} (same {label})"))
+                findings.append(Finding(path, line(label.lower()), f"duplicates {seen[key]} (same {label})" if label != "citekey" else f"citekey {key!r} is also {seen[key]}'s; citekeys must be unique"))
             else:
                 seen[key] = Path(path).name
     findings.extend(_rejected_rules(library, seen_id))

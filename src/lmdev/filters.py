@@ -85,8 +85,9 @@ class Selection:
 
 def newest_first(papers: Iterable[Paper]) -> list[Paper]:
     """Newest first; papers without a date go last, not first."""
-    dated = sorted((p for p in papers if p.published), key=lambda p: (p.published or dt.date.min, p.id), reverse=True)
-    undated = sorted((p for p in papers if not p.published), key=lambda p: p.id, reverse=True)
+    papers = list(papers)
+    dated = sorted((p for p in papers if p.published or p.published_year), key=lambda p: (p.published or dt.date(p.published_year or 1, 1, 1), p.id), reverse=True)
+    undated = sorted((p for p in papers if not (p.published or p.published_year)), key=lambda p: p.id, reverse=True)
     return dated + undated
 
 

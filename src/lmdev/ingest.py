@@ -148,6 +148,7 @@ def sync(
                 paper.essay_cited = True
                 paper.problems = [ProblemTag(id=p, by="essay") for p in work.problems]
                 paper.assumptions = [AssumptionTag(id=a, stance=s, by="essay") for a, s in work.assumptions.items()]
+                paper.primary = work.problems[0] if work.problems else None  # the first problem a paper gets is its primary
             apply_tag_flags(paper, taxonomy, problems, assumptions)
             if before_save:
                 before_save(paper)

@@ -147,6 +147,7 @@ class Paper(_Strict):
     affiliations: dict[str, list[str]] = Field(default_factory=dict)
     abstract: str = ""
     published: Optional[dt.date] = None
+    published_year: Optional[int] = Field(default=None, ge=1000, le=9999)
     updated: Optional[dt.date] = None
     primary_category: Optional[str] = None
     categories: list[str] = Field(default_factory=list)
@@ -178,6 +179,8 @@ class Paper(_Strict):
                 raise ValueError(f"{name} lists {', '.join(repeated)} more than once")
         if self.primary is not None and self.primary not in self.problem_ids():
             raise ValueError(f"primary {self.primary!r} is not one of the paper's problems")
+        if self.published and self.published_year and self.published.year != self.published_year:
+            raise ValueError(f"published_year {self.published_year} contradicts published {self.published}")
         return self
 
     @property
@@ -189,6 +192,8 @@ class Paper(_Strict):
         """Publication year; for arXiv papers without a date, the year their id was issued."""
         if self.published:
             return self.published.year
+        if self.published_year:
+            return self.published_year
         if not self.is_arxiv:
             return None
         yy = int(self.id.split("/")[-1][:2])

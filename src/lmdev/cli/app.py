@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 from typing import Optional
 
-from lmdev.cli import arxiv_cmds, classify_cmds, library_cmds, papers_cmds, report_cmds, review_cmds, tracker_cmds  # noqa: F401 - register commands
+from lmdev.cli import arxiv_cmds, classify_cmds, import_cmds, library_cmds, papers_cmds, report_cmds, review_cmds, tracker_cmds  # noqa: F401 - register commands
 from lmdev.cli.base import app, state
 from lmdev.errors import LmdevError
 from lmdev.paths import debug_enabled
