@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import Optional
@@ -20,6 +21,9 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     state["debug"] = debug_enabled()
+    # Typer's --show-completion/--install-completion then take the shell by name (bash, zsh, fish,
+    # powershell, pwsh) instead of guessing it from the parent process, which fails in scripts.
+    os.environ.setdefault("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     try:
         app(args=args, prog_name="lmdev", standalone_mode=True)
     except SystemExit as exc:

@@ -9,6 +9,7 @@ import typer
 
 from lmdev.cli import render
 from lmdev.cli.base import app, examples, library
+from lmdev.cli.completion import paper_ids
 from lmdev.cli.options import AssumptionTags, FormatOption, NoCache, Offline, ProblemTags, TextOrJson
 from lmdev.cli.output import is_interactive, message, print_json, progress
 from lmdev.errors import InvalidIdError, UsageError
@@ -128,7 +129,7 @@ def add(
 ))
 def refresh(
     ctx: typer.Context,
-    ids: Annotated[Optional[list[str]], typer.Argument(metavar="[ID]...", help="Stored papers to refresh (default: all arXiv papers).")] = None,
+    ids: Annotated[Optional[list[str]], typer.Argument(metavar="[ID]...", autocompletion=paper_ids, help="Stored papers to refresh (default: all arXiv papers).")] = None,
     no_cache: NoCache = False,
     offline: Offline = False,
     fmt: FormatOption = TextOrJson.text,

@@ -11,10 +11,12 @@ import typer
 
 from lmdev.cli import render
 from lmdev.cli.base import app, examples, library
+from lmdev.cli.completion import node_ids, problem_ids
 from lmdev.cli.options import (
     AssumptionFilter,
     AssumptionTags,
     FormatOption,
+    PaperId,
     ProblemFilter,
     ProblemTags,
     StanceFilter,
@@ -42,8 +44,6 @@ class TaxonomyFormat(str, Enum):
     json = "json"
     markdown = "markdown"
 
-
-PaperId = Annotated[str, typer.Argument(metavar="ID", help="arXiv id, arXiv URL or slug.")]
 
 
 @app.command(epilog=examples(
@@ -187,9 +187,9 @@ def tag(
     paper_id: PaperId,
     problem: ProblemTags = [],  # noqa: B006
     assumption: AssumptionTags = [],  # noqa: B006
-    remove: Annotated[list[str], typer.Option("--remove", "-r", metavar="ID", help="Problem or assumption id to remove (repeatable).")] = [],  # noqa: B006
+    remove: Annotated[list[str], typer.Option("--remove", "-r", metavar="ID", autocompletion=node_ids, help="Problem or assumption id to remove (repeatable).")] = [],  # noqa: B006
     note: Annotated[Optional[str], typer.Option("--note", metavar="TEXT", help="Set the paper's notes.")] = None,
-    primary: Annotated[Optional[str], typer.Option("--primary", metavar="ID", help="The problem the paper attacks most (tagged if it was not).")] = None,
+    primary: Annotated[Optional[str], typer.Option("--primary", metavar="ID", autocompletion=problem_ids, help="The problem the paper attacks most (tagged if it was not).")] = None,
     accept_suggestions: Annotated[bool, typer.Option("--accept-suggestions", help="Apply the classifier's suggested tags without prompting (as suggestions, by: classifier).")] = False,
     confirm: Annotated[bool, typer.Option("--confirm", help="Confirm the paper's classifier suggestions: they become the person's tags.")] = False,
 ) -> None:

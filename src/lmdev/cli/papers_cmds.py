@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from lmdev.cli.base import app, examples, library
-from lmdev.cli.options import FormatOption, TextOrJson
+from lmdev.cli.options import FormatOption, OptionalPaperIds, PaperId, PaperIds, TextOrJson
 from lmdev.cli.output import is_interactive, message, print_json, safe
 from lmdev.errors import UsageError
-
-PaperIds = Annotated[list[str], typer.Argument(metavar="ID...", help="Paper ids, URLs, slugs or citekeys.")]
 
 
 @app.command("open", epilog=examples("lmdev open 2205.14135", "lmdev open liu2022shot          by citekey", "lmdev open srush-gptworld --print   print the link instead"))
 def open_cmd(
     ctx: typer.Context,
-    paper_id: Annotated[str, typer.Argument(metavar="ID", help="A paper id, URL, slug or citekey.")],
+    paper_id: PaperId,
     print_only: Annotated[bool, typer.Option("--print", help="Print the link instead of opening a browser.")] = False,
 ) -> None:
     """Open a paper's arXiv page (or its URL) in the browser."""
@@ -59,7 +57,7 @@ def remove(
 @app.command(epilog=examples("lmdev citekeys                 every paper without a citekey gets one", "lmdev citekeys 2205.14135 --format json"))
 def citekeys(
     ctx: typer.Context,
-    ids: Annotated[Optional[list[str]], typer.Argument(metavar="[ID]...", help="Only these papers (default: all).")] = None,
+    ids: OptionalPaperIds = None,
     fmt: FormatOption = TextOrJson.text,
 ) -> None:
     """Give papers without a citekey one, stored in their files (existing keys never change)."""

@@ -11,6 +11,7 @@ import typer
 
 from lmdev.cli import render
 from lmdev.cli.base import app, examples, library
+from lmdev.cli.completion import node_ids
 from lmdev.cli.options import (
     DEFAULT_MIN_PAPERS,
     DEFAULT_RECENT_YEARS,
@@ -77,7 +78,7 @@ def coverage_cmd(
 ))
 def reading_list_cmd(
     ctx: typer.Context,
-    node_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="A problem or assumption id.")] = None,
+    node_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", autocompletion=node_ids, help="A problem or assumption id.")] = None,
     all_problems: Annotated[bool, typer.Option("--all", help="A list for every problem (with --out: one file each plus an index).")] = False,
     out_dir: Annotated[Optional[Path], typer.Option("--out", metavar="DIR", help="With --all: write the lists into DIR.")] = None,
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="markdown, bibtex or json.")] = ListFormat.markdown,

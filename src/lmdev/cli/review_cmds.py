@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from lmdev.cli.base import app, examples, library
+from lmdev.cli.options import OptionalPaperIds
 from lmdev.cli.output import is_interactive, message
 from lmdev.errors import UsageError
 
@@ -19,7 +20,7 @@ from lmdev.errors import UsageError
 ))
 def review(
     ctx: typer.Context,
-    ids: Annotated[Optional[list[str]], typer.Argument(metavar="[ID]...", help="Only these papers (ids or citekeys).")] = None,
+    ids: OptionalPaperIds = None,
     suggestions: Annotated[bool, typer.Option("--suggestions", help="Review the classifier's unconfirmed suggestions (the default).")] = False,
 ) -> None:
     """Walk the classifier's unconfirmed suggestions, one key per decision."""
