@@ -170,6 +170,68 @@ def test_check_with_files_reports_only_what_is_being_committed(cli, data_dir: Pa
     committed.write_text(committed.read_text().replace("by: essay", "by: nobody", 1))
     result = cli("--data-dir", str(data_dir), "check", str(committed))
     assert result.code == 1 and "2205.14135.yaml" in result.out and "scratch" not in result.out
-    whole = cli("--data-dir", str(data_dir), "check", str(data_dir / "taxonomy.yaml"))
-    assert whole.code == 1 and "scratch" in whole.out, "a taxonomy change bears on every paper"
+    assert cli("--data-dir", str(data_dir), "check", str(data_dir / "taxonomy.yaml")).code == 0
+    (data_dir / "config.yaml").write_text("check: {require_reviewed: maybe}\n")
+    config = cli("--data-dir", str(data_dir), "check", str(data_dir / "config.yaml"), str(committed))
+    assert config.code == 1 and "config.yaml:1" in config.out and "scratch" not in config.out
     assert cli("--data-dir", str(data_dir), "check", str(data_dir.parent / "elsewhere.yaml")).code == 2
+
+
+def _yaml_blocks(text: str) -> list[object]:
+    return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", text, flags=re.S)]
+
+
+def test_the_readme_snippets_are_what_init_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from helpers import REPO
+    from lmdev.tracker import HOOK_FILES, init_tracker
+
+    monkeypatch.setattr("lmdev.tracker.install_spec", lambda: None)
+    init_tracker(tmp_path, ci="github", pre_commit=True)
+    workflow, hook = _yaml_blocks((REPO / "README.md").read_text(encoding="utf-8"))
+    assert workflow == yaml.safe_load((tmp_path / ".github" / "workflows" / "lmdev.yml").read_text())
+    assert hook == yaml.safe_load((tmp_path / ".pre-commit-config.yaml").read_text())
+    assert hook == yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text()), "this repository uses the README's hook as written"
+    [remote] = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    assert remote["files"] == HOOK_FILES and remote["entry"] == "lmdev check" and remote.get("pass_filenames", True)
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "pip install lmdev" not in text and "YOUR-ORG" in text
+
+
+def test_the_hook_checks_what_is_staged_not_untracked_scratch_files(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What pre-commit does with the hook: pass the staged files that match ``files`` to the entry."""
+    import subprocess
+
+    from lmdev.tracker import HOOK_FILES
+
+    root = tmp_path / "t"
+    assert cli("init", str(root), "--pre-commit").code == 0
+    monkeypatch.chdir(root)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (root / "data" / "papers" / "2401.00001.yaml").write_text("id: '2401.00001'\ntitle: Fine\nassumptions:\n- id: fixed-recipe\n  stance: relies\n  by: person\n")
+    (root / "data" / "papers" / "scratch.yaml").write_text("half: [written\n")
+    subprocess.run([*git, "add", ".gitignore", ".gitattributes", ".pre-commit-config.yaml", "data/taxonomy.yaml", "data/config.yaml", "data/papers/2401.00001.yaml"], check=True)
+
+    def staged() -> list[str]:
+        names = subprocess.run([*git, "diff", "--cached", "--name-only"], check=True, capture_output=True, text=True).stdout.split()
+        return [n for n in names if re.search(HOOK_FILES, n) and n != "data/taxonomy.yaml"]
+
+    assert cli("check").code == 1, "the whole tracker has a broken scratch file"
+    assert cli("check", *staged()).code == 0, "the commit holds only good files"
+    subprocess.run([*git, "add", "data/papers/scratch.yaml"], check=True)
+    assert cli("check", *staged()).code == 1
+
+
+def test_coverage_gaps_follow_the_config_unless_an_option_says_otherwise(cli, data_dir: Path) -> None:
+    def gaps(*args: str) -> set[str]:
+        result = cli("--data-dir", str(data_dir), "coverage", "--format", "json", *args)
+        assert result.code == 0, result.err
+        return {g["reason"] for g in json.loads(result.out)["gaps"]}
+
+    assert not any("fewer than 100000" in g for g in gaps())
+    (data_dir / "config.yaml").write_text("coverage:\n  min_papers: 100000\n")
+    assert any("fewer than 100000" in g for g in gaps())
+    assert not any("fewer than 100000" in g for g in gaps("--min-papers", "3"))
+    (data_dir / "config.yaml").write_text("coverage:\n  min_papers: many\n")
+    broken = cli("--data-dir", str(data_dir), "coverage")
+    assert broken.code == 1 and "config.yaml:2" in broken.err

@@ -105,8 +105,9 @@ def _config_rule(library: Library) -> list[Finding]:
 
 
 def limit_to_files(library: Library, findings: list[Finding], files: Iterable[Path]) -> list[Finding]:
-    """Only the findings in ``files`` (what pre-commit is committing). Naming the taxonomy or the
-    config keeps every finding, since a change to either bears on every paper."""
+    """Only the findings in ``files`` (what pre-commit is committing), so that untracked scratch
+    files never fail a commit. What a taxonomy change does to other papers is left to the full
+    check that CI runs (the taxonomy itself must load, or nothing is checked at all)."""
     from lmdev.config import CONFIG_FILE
     from lmdev.decisions import REJECTED_FILE
     from lmdev.paths import TAXONOMY_FILE
@@ -119,8 +120,6 @@ def limit_to_files(library: Library, findings: list[Finding], files: Iterable[Pa
         if path.parent != papers and path not in (root / TAXONOMY_FILE, root / CONFIG_FILE, root / REJECTED_FILE):
             raise UsageError(f"{name} is not a paper file, taxonomy, config or rejected.yaml of the tracker in {library.root}")
         wanted.add(path)
-    if {root / TAXONOMY_FILE, root / CONFIG_FILE} & wanted:
-        return findings
     return [f for f in findings if Path(f.path).resolve() in wanted]
 
 

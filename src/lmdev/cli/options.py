@@ -45,7 +45,5 @@ OptionalPaperIds = Annotated[Optional[list[str]], typer.Argument(metavar="[ID]..
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Ask arXiv even if a cached answer from today exists.")]
 Offline = Annotated[bool, typer.Option("--offline", help="Never ask arXiv; use cached answers only.")]
 
-MinPapers = Annotated[int, typer.Option("--min-papers", metavar="N", min=0, help="Call out problems with fewer papers than this.")]
-RecentYears = Annotated[int, typer.Option("--recent-years", metavar="N", min=1, help="Call out nodes with no paper in this many years, counted back from the newest paper.")]
-DEFAULT_MIN_PAPERS = 3
-DEFAULT_RECENT_YEARS = 2
+MinPapers = Annotated[Optional[int], typer.Option("--min-papers", metavar="N", min=0, show_default=False, help="Call out problems with fewer papers than this (default: coverage.min_papers of config.yaml, else 3).")]
+RecentYears = Annotated[Optional[int], typer.Option("--recent-years", metavar="N", min=1, show_default=False, help="Call out nodes with no paper in this many years, counted back from the newest paper (default: coverage.recent_years of config.yaml, else 2).")]

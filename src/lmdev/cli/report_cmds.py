@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -13,8 +13,6 @@ from lmdev.cli import render
 from lmdev.cli.base import app, examples, library
 from lmdev.cli.completion import node_ids
 from lmdev.cli.options import (
-    DEFAULT_MIN_PAPERS,
-    DEFAULT_RECENT_YEARS,
     AssumptionFilter,
     MinPapers,
     ProblemFilter,
@@ -27,6 +25,17 @@ from lmdev.cli.options import (
 )
 from lmdev.cli.output import message, print_json
 from lmdev.errors import UsageError
+
+if TYPE_CHECKING:
+    from lmdev.store import Library
+
+
+def _gap_settings(lib: Library, min_papers: Optional[int], recent_years: Optional[int]) -> tuple[int, int]:
+    """The options as given, else the tracker's config, else lmdev's defaults."""
+    from lmdev.config import load_config
+
+    config = load_config(lib.root).coverage
+    return (config.min_papers if min_papers is None else min_papers, config.recent_years if recent_years is None else recent_years)
 
 
 class CoverageFormat(str, Enum):
@@ -51,14 +60,15 @@ class ExportFormat(str, Enum):
 def coverage_cmd(
     ctx: typer.Context,
     fmt: Annotated[CoverageFormat, typer.Option("--format", "-f", help="table, json or markdown.")] = CoverageFormat.table,
-    min_papers: MinPapers = DEFAULT_MIN_PAPERS,
-    recent_years: RecentYears = DEFAULT_RECENT_YEARS,
+    min_papers: MinPapers = None,
+    recent_years: RecentYears = None,
 ) -> None:
     """How the library covers each problem and assumption, and where the gaps are."""
     from lmdev.reports.coverage import coverage
 
     lib = library(ctx)
     tax = lib.taxonomy
+    min_papers, recent_years = _gap_settings(lib, min_papers, recent_years)
     cov = coverage(tax, lib.papers(), min_papers=min_papers, recent_years=recent_years)
     if fmt is CoverageFormat.json:
         print_json(cov.to_json())
@@ -155,8 +165,8 @@ def export(
 def report(
     ctx: typer.Context,
     html_dir: Annotated[Path, typer.Option("--html", metavar="DIR", help="Folder to write index.html into.")],
-    min_papers: MinPapers = DEFAULT_MIN_PAPERS,
-    recent_years: RecentYears = DEFAULT_RECENT_YEARS,
+    min_papers: MinPapers = None,
+    recent_years: RecentYears = None,
 ) -> None:
     """Write a static HTML report (inline SVG charts, gaps, reading lists; no JavaScript)."""
     from lmdev.reports import html
@@ -165,6 +175,7 @@ def report(
 
     lib = library(ctx)
     papers = lib.papers()
+    min_papers, recent_years = _gap_settings(lib, min_papers, recent_years)
     cov = coverage(lib.taxonomy, papers, min_papers=min_papers, recent_years=recent_years)
     path = html_dir / "index.html"
     atomic_write(path, html.render(lib.taxonomy, cov, papers))
