@@ -69,6 +69,8 @@ class BibEntry:
 
 def _latex(text: str) -> str:
     """LaTeX field text as plain Unicode: accents decoded, protective braces dropped."""
+    if not any(c in text for c in "\\{}$~"):
+        return re.sub(r"\s+", " ", text).strip()
     from pybtex.backends.plaintext import Backend
     from pybtex.richtext import Text
 

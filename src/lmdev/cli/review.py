@@ -47,7 +47,7 @@ def ask(question: str, choices: dict[str, str], *, read: Optional[KeyReader] = N
     console = out()
     legend = "  ".join(f"[bold]{esc(k)}[/] {esc(label)}" for k, label in choices.items())
     while True:
-        console.print(f"  {esc(question)} {legend} > ", end="")
+        console.print(f"  {esc(question) + ' ' if question else ''}{legend} > ", end="")
         sys.stdout.flush()
         key = (read or read_key)()
         shown = key if key.isprintable() else repr(key)
