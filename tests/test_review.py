@@ -170,3 +170,18 @@ def test_adding_many_papers_on_a_terminal_asks_once_whether_to_review(cli, empty
         assert result.code == 0, result.err
         assert read == ["n"] and "review the classifier's suggestions for the 3 new papers now?" in result.out
         assert "later: lmdev classify --apply, then lmdev review" in result.err
+
+
+def test_the_html_report_marks_suggestions_and_counts_them_apart(cli, suggested: Path, tmp_path: Path) -> None:
+    assert cli("--data-dir", str(suggested), "report", "--html", str(tmp_path / "site")).code == 0
+    page = (tmp_path / "site" / "index.html").read_text()
+    assert f"{len(SUGGESTED)} with unreviewed classifier suggestions" in page
+    assert "(+1 suggested)" in page and "unreviewed suggestion</strong>" in page
+
+
+def test_a_paper_added_from_arxiv_gets_a_citekey(cli, empty_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeArxiv({"2401.00001": {"title": "Prompting at scale"}}) as fake:
+        monkeypatch.setenv("LMDEV_ARXIV_API", fake.url)
+        monkeypatch.setenv("LMDEV_ARXIV_DELAY", "0")
+        assert cli("--data-dir", str(empty_data_dir), "add", "2401.00001", "--assumption", "fixed-recipe:relies").code == 0
+    assert yaml.safe_load((empty_data_dir / "papers" / "2401.00001.yaml").read_text())["citekey"] == "lovelace2023prompting"

@@ -57,6 +57,13 @@ def test_init_refuses_to_overwrite_and_writes_nothing(cli, tmp_path: Path) -> No
     assert cli("init", str(file_in_the_way)).code == 2
 
 
+def test_init_refuses_a_gitignore_that_is_not_a_file(cli, tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").mkdir()
+    result = cli("init", str(tmp_path))
+    assert result.code == 1 and ".gitignore" in result.err and len(result.err.strip().splitlines()) == 1
+    assert not (tmp_path / "data").exists(), "nothing written"
+
+
 def test_init_adds_only_missing_lines_to_an_existing_gitignore(cli, tmp_path: Path) -> None:
     (tmp_path / ".gitignore").write_text("*.pdf\n.venv/")
     assert cli("init", str(tmp_path)).code == 0
@@ -145,13 +152,14 @@ def test_a_tracker_may_add_its_own_nodes_and_diff_shows_them(cli, data_dir: Path
         ("colour: blue\n", 1, "colour"),
         ("- a list\n", 1, "config"),
         ("check: [unclosed\n", 2, "invalid YAML"),
+        ("# " + "x" * 2_000_000 + "\n", 0, "larger than"),
     ],
 )
 def test_check_reports_a_bad_config_with_file_and_line(cli, data_dir: Path, text: str, line: int, words: str) -> None:
     (data_dir / "config.yaml").write_text(text)
     result = cli("--data-dir", str(data_dir), "check")
     assert result.code == 1
-    assert f"config.yaml:{line}: " in result.out and words in result.out, result.out
+    assert (f"config.yaml:{line}: " if line else "config.yaml: ") in result.out and words in result.out, result.out
 
 
 def test_an_empty_config_is_fine_and_config_sets_check_defaults(cli, data_dir: Path) -> None:

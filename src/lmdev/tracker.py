@@ -152,6 +152,10 @@ def init_tracker(root: Path, *, ci: Optional[str] = None, pre_commit: bool = Fal
     if clashes:
         names = ", ".join(str(p) for p in clashes)
         raise UsageError(f"refusing to overwrite: {names} already exist(s); lmdev init only starts new trackers")
+    for name, lines in ((".gitignore", GITIGNORE_LINES), (".gitattributes", GITATTRIBUTES_LINES)):
+        path = root / name
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise DataError("not a regular file; nothing written (add these lines to it by hand: " + "; ".join(lines) + ")", path=str(path))
     created = Created(root, todo=todo)
     for path, text in files.items():
         yamlio.atomic_write(path, text)
@@ -168,8 +172,6 @@ def init_tracker(root: Path, *, ci: Optional[str] = None, pre_commit: bool = Fal
 
 def _add_lines(path: Path, lines: tuple[str, ...]) -> str:
     """Append the lines a file lacks; 'written' for a new file, 'updated', or '' when complete."""
-    if path.is_symlink() or (path.exists() and not path.is_file()):
-        raise DataError("not a regular file; add these lines by hand: " + "; ".join(lines), path=str(path))
     existing = yamlio.read_text(path) if path.exists() else None
     have = set((existing or "").splitlines())
     missing = [line for line in lines if line not in have]
