@@ -165,15 +165,3 @@ def test_add_accept_suggestions_tags_new_papers_as_the_classifiers(cli, data_dir
     data = yaml.safe_load((data_dir / "papers" / "2501.00001.yaml").read_text())
     assert {"id": "scaling", "by": "person"} in data["problems"]
     assert any(p["by"] == "classifier" for p in data["problems"] + data.get("assumptions", []))
-
-
-def test_interactive_review_accepts_rejects_and_edits(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lmdev.cli import review
-
-    lib = Library(data_dir)
-    paper = Paper(id="2501.00002", title=CORPUS_LINES[1]["title"], abstract=CORPUS_LINES[1]["abstract"])
-    answers = iter(["a", "e", "challenges", "r", "r", "r", "r", "r", "r"])
-    monkeypatch.setattr(review.typer, "prompt", lambda *a, **k: next(answers, "q"))
-    assert review.review_suggestions(lib, paper) is True
-    assert paper.problems[0].id == "prompting" and paper.problems[0].by == "person"
-    assert paper.assumptions and paper.assumptions[0].stance == "challenges" and paper.assumptions[0].by == "person"

@@ -6,13 +6,13 @@ Each finding names the file (and line where known), so CI can annotate a pull re
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 from lmdev import yamlio
-from lmdev.errors import DataError
+from lmdev.errors import DataError, UsageError
 from lmdev.ids import normalise_paper_id
 from lmdev.store import Library, LoadedPaper, normalise_title
 from lmdev.text import printable
@@ -40,6 +40,7 @@ def check_library(library: Library, extras: tuple[Rule, ...] = ()) -> tuple[int,
     seen_doi: dict[str, str] = {}
     seen_title: dict[str, str] = {}
     seen_id: dict[str, str] = {}
+    seen_citekey: dict[str, str] = {}
     for item in loaded:
         paper, path = item.paper, str(item.path)
         line = _line_finder(item)
@@ -61,16 +62,17 @@ def check_library(library: Library, extras: tuple[Rule, ...] = ()) -> tuple[int,
             findings.append(Finding(path, line("problems"), f"paper {paper.id} names no primary problem (set one with: lmdev tag {paper.id} --primary ID)"))
         if not paper.assumptions:
             findings.append(Finding(path, line("id"), f"paper {paper.id} maps to no assumption (add one with: lmdev tag {paper.id} --assumption ID:STANCE)"))
-        keys = [("DOI", paper.doi.lower() if paper.doi else None, seen_doi), ("title", normalise_title(paper.title), seen_title)]
+        keys = [("DOI", paper.doi.lower() if paper.doi else None, seen_doi), ("title", normalise_title(paper.title), seen_title), ("citekey", paper.citekey, seen_citekey)]
         for label, key, seen in keys:
             if not key:
                 continue
             if key in seen:
-                findings.append(Finding(path, line("doi" if label == "DOI" else "title"), f"duplicates {seen[key]} (same {label})"))
+                findings.append(Finding(path, line(label.lower()), f"duplicates {seen[key]} (same {label})" if label != "citekey" else f"citekey {key!r} is also {seen[key]}'s; citekeys must be unique"))
             else:
                 seen[key] = Path(path).name
     findings.extend(_rejected_rules(library, seen_id))
     findings.extend(_inbox_rules(library))
+    findings.extend(_config_rule(library))
     for extra in extras:
         findings.extend(extra(library, loaded))
     return len(loaded) + len(errors), findings
@@ -107,14 +109,58 @@ def github_annotation(finding: Finding) -> str:
     return printable(f"::error file={_workflow_property(finding.path)}{line}::{_workflow_data(finding.message)}")
 
 
-def optional_rules(min_papers_per_problem: Optional[int] = None, reading_lists: Optional[Path] = None) -> tuple[Rule, ...]:
-    """The rules ``check`` adds on request: a coverage floor, and reading lists kept current."""
+def _config_rule(library: Library) -> list[Finding]:
+    from lmdev.config import load_config
+
+    try:
+        load_config(library.root)
+    except DataError as exc:
+        return [Finding(exc.path or "?", exc.line, exc.message)]
+    return []
+
+
+def limit_to_files(library: Library, findings: list[Finding], files: Iterable[Path]) -> list[Finding]:
+    """Only the findings in ``files`` (what pre-commit is committing), so that untracked scratch
+    files never fail a commit. What a taxonomy change does to other papers is left to the full
+    check that CI runs (the taxonomy itself must load, or nothing is checked at all)."""
+    from lmdev.config import CONFIG_FILE
+    from lmdev.decisions import REJECTED_FILE
+    from lmdev.paths import TAXONOMY_FILE
+
+    root = library.root.resolve()
+    papers = library.papers_dir.resolve()
+    wanted: set[Path] = set()
+    for name in files:
+        path = name.resolve()
+        if path.parent != papers and path not in (root / TAXONOMY_FILE, root / CONFIG_FILE, root / REJECTED_FILE):
+            raise UsageError(f"{name} is not a paper file, taxonomy, config or rejected.yaml of the tracker in {library.root}")
+        wanted.add(path)
+    return [f for f in findings if Path(f.path).resolve() in wanted]
+
+
+def optional_rules(min_papers_per_problem: Optional[int] = None, reading_lists: Optional[Path] = None, require_reviewed: bool = False) -> tuple[Rule, ...]:
+    """The rules ``check`` adds on request: a coverage floor, reading lists kept current, and
+    every classifier suggestion reviewed by a person."""
     rules: list[Rule] = []
+    if require_reviewed:
+        rules.append(unreviewed_rule)
     if min_papers_per_problem is not None:
         rules.append(coverage_floor_rule(min_papers_per_problem))
     if reading_lists is not None:
         rules.append(stale_lists_rule(reading_lists))
     return tuple(rules)
+
+
+def unreviewed_rule(library: Library, loaded: list[LoadedPaper]) -> list[Finding]:
+    """Every tag the classifier set must have been confirmed (or removed) by a person."""
+    findings = []
+    for item in loaded:
+        line = _line_finder(item)
+        for group in ("problems", "assumptions"):
+            for i, tag in enumerate(getattr(item.paper, group)):
+                if tag.by == "classifier":
+                    findings.append(Finding(str(item.path), line(group, i, "by"), f"{group[:-1]} {tag.id!r} is an unreviewed classifier suggestion (lmdev review, or lmdev tag {item.paper.id} --confirm)"))
+    return findings
 
 
 def coverage_floor_rule(min_papers: int) -> Rule:

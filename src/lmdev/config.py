@@ -7,8 +7,9 @@ categories to watch, for instance), not per-user preferences.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from lmdev import yamlio
 from lmdev.errors import DataError
@@ -27,8 +28,24 @@ class WatchConfig(_Strict):
     categories: list[str] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1)
 
 
+class CheckConfig(_Strict):
+    """Defaults for ``lmdev check`` (its flags override them)."""
+
+    require_reviewed: StrictBool = False
+    min_papers_per_problem: Optional[StrictInt] = Field(default=None, ge=1)
+
+
+class CoverageConfig(_Strict):
+    """Defaults for ``lmdev coverage`` and ``lmdev report`` (their flags override them)."""
+
+    min_papers: StrictInt = Field(default=3, ge=0)
+    recent_years: StrictInt = Field(default=2, ge=1)
+
+
 class Config(_Strict):
     watch: WatchConfig = Field(default_factory=WatchConfig)
+    check: CheckConfig = Field(default_factory=CheckConfig)
+    coverage: CoverageConfig = Field(default_factory=CoverageConfig)
 
 
 def load_config(data_dir: Path) -> Config:
@@ -36,7 +53,10 @@ def load_config(data_dir: Path) -> Config:
     path = data_dir / CONFIG_FILE
     if not path.exists():
         return Config()
-    data, node = yamlio.load(path)
+    text = yamlio.read_text(path)
+    if all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
+        return Config()  # a config of comments only (as `lmdev init` writes it) means the defaults
+    data, node = yamlio.parse(text, path=str(path))
     try:
         return Config.model_validate(data or {})
     except ValidationError as exc:

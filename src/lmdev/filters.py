@@ -33,6 +33,7 @@ class Selection:
     years: tuple[Optional[int], Optional[int]] = (None, None)
     text: Optional[str] = None
     untagged: bool = False
+    unreviewed: bool = False
 
     @classmethod
     def parse(
@@ -43,9 +44,10 @@ class Selection:
         years: Optional[str] = None,
         text: Optional[str] = None,
         untagged: bool = False,
+        unreviewed: bool = False,
     ) -> Selection:
         """A selection from command-line values (``years`` as ``parse_years`` takes it)."""
-        return cls(list(problems), list(assumptions), stance, parse_years(years) if years else (None, None), text, untagged)
+        return cls(list(problems), list(assumptions), stance, parse_years(years) if years else (None, None), text, untagged, unreviewed)
 
     def validate(self, taxonomy: Taxonomy) -> Selection:
         for p in self.problems:
@@ -58,6 +60,8 @@ class Selection:
 
     def matches(self, paper: Paper) -> bool:
         if self.untagged and paper.is_tagged():
+            return False
+        if self.unreviewed and not paper.suggestions():
             return False
         problem_ids = paper.problem_ids()
         if any(p not in problem_ids for p in self.problems):
@@ -81,8 +85,9 @@ class Selection:
 
 def newest_first(papers: Iterable[Paper]) -> list[Paper]:
     """Newest first; papers without a date go last, not first."""
-    dated = sorted((p for p in papers if p.published), key=lambda p: (p.published or dt.date.min, p.id), reverse=True)
-    undated = sorted((p for p in papers if not p.published), key=lambda p: p.id, reverse=True)
+    papers = list(papers)
+    dated = sorted((p for p in papers if p.published or p.published_year), key=lambda p: (p.published or dt.date(p.published_year or 1, 1, 1), p.id), reverse=True)
+    undated = sorted((p for p in papers if not (p.published or p.published_year)), key=lambda p: p.id, reverse=True)
     return dated + undated
 
 

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
+from lmdev.citekeys import Assigner
 from lmdev.errors import DataError, NotFoundError
 from lmdev.ids import ArxivId
 from lmdev.models import AssumptionTag, Paper, ProblemTag
-from lmdev.store import Library
+from lmdev.store import Library, normalise_title
 from lmdev.tagging import apply_tag_flags, merge_metadata, parse_assumption_spec
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ class Outcome:
     paper: Optional[Paper] = None
     reason: Optional[str] = None
     changes: list[str] = field(default_factory=list)
+    warning: Optional[str] = None
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {"id": self.id, "action": self.action}
@@ -42,7 +44,36 @@ class Outcome:
             data["reason"] = self.reason
         if self.changes:
             data["changes"] = self.changes
+        if self.warning:
+            data["warning"] = self.warning
         return data
+
+
+class DuplicateIndex:
+    """The DOIs and titles on file, to warn when a new paper looks like one already there."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self._keys: Optional[dict[str, str]] = None
+
+    @staticmethod
+    def keys(paper: Paper) -> list[tuple[str, str]]:
+        found = [("DOI", paper.doi.lower())] if paper.doi else []
+        return found + [("title", normalise_title(paper.title))]
+
+    def warning(self, paper: Paper) -> Optional[str]:
+        """A warning if ``paper`` shares a DOI or title with another paper; then remembers it."""
+        if self._keys is None:
+            loaded, _ = self.library.scan()
+            # built after the new paper's file is written: leave it out, or it would match itself
+            self._keys = {f"{kind}:{key}": item.paper.id for item in loaded if item.paper.id != paper.id for kind, key in self.keys(item.paper)}
+        found = None
+        for kind, key in self.keys(paper):
+            other = self._keys.get(f"{kind}:{key}")
+            if other is not None and other != paper.id and found is None:
+                found = f"same {kind} as {other} on file; one of them may be a duplicate (see lmdev show {other})"
+            self._keys.setdefault(f"{kind}:{key}", paper.id)
+        return found
 
 
 def metadata_changes(old: Paper, new: Paper) -> list[str]:
@@ -87,6 +118,8 @@ def sync(
     for spec in assumptions:
         taxonomy.get(parse_assumption_spec(spec)[0], "assumption")
     works = taxonomy.works_by_arxiv()
+    assign_citekey = Assigner(library)
+    duplicates = DuplicateIndex(library)
     outcomes: dict[str, Outcome] = {}
     to_fetch: list[ArxivId] = []
 
@@ -105,9 +138,11 @@ def sync(
                 paper.essay_cited = True
                 paper.problems = [ProblemTag(id=p, by="essay") for p in work.problems]
                 paper.assumptions = [AssumptionTag(id=a, stance=s, by="essay") for a, s in work.assumptions.items()]
+                paper.primary = work.problems[0] if work.problems else None  # the first problem a paper gets is its primary
             apply_tag_flags(paper, taxonomy, problems, assumptions)
             if before_save:
                 before_save(paper)
+            assign_citekey(paper)
             return paper
 
         return make
@@ -131,7 +166,8 @@ def sync(
                 record(Outcome(paper_id, "failed", reason=f"left untouched: {exc}"))
                 continue
             action = "added" if done.before is None else ("updated" if done.changed else "unchanged")
-            record(Outcome(paper_id, action, done.paper, changes=metadata_changes(done.before, done.paper) if done.before else []))
+            warning = duplicates.warning(done.paper) if done.before is None else None
+            record(Outcome(paper_id, action, done.paper, changes=metadata_changes(done.before, done.paper) if done.before else [], warning=warning))
         for paper_id, reason in batch.failed.items():
             record(Outcome(paper_id, "failed", reason=reason))
     order = [i.base for i in dict.fromkeys(ids)]

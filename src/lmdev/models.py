@@ -164,6 +164,11 @@ class ProblemTag(_Strict):
     def human(self) -> bool:
         return self.by != "classifier"
 
+    @property
+    def reviewed(self) -> bool:
+        """Set or confirmed by a person (or the essay); a classifier's tag is only a suggestion."""
+        return self.by != "classifier"
+
 
 class AssumptionTag(ProblemTag):
     """An assumption a paper relies on, supports or challenges."""
@@ -182,6 +187,7 @@ class Paper(_Strict):
     affiliations: dict[Text, list[Text]] = Field(default_factory=dict)
     abstract: Text = ""
     published: Optional[dt.date] = None
+    published_year: Optional[int] = Field(default=None, ge=1000, le=9999)
     updated: Optional[dt.date] = None
     primary_category: Optional[Text] = None
     categories: list[Text] = Field(default_factory=list)
@@ -217,6 +223,8 @@ class Paper(_Strict):
                 raise ValueError(f"{name} lists {', '.join(repeated)} more than once")
         if self.primary is not None and self.primary not in self.problem_ids():
             raise ValueError(f"primary {self.primary!r} is not one of the paper's problems")
+        if self.published and self.published_year and self.published.year != self.published_year:
+            raise ValueError(f"published_year {self.published_year} contradicts published {self.published}")
         return self
 
     @property
@@ -228,6 +236,8 @@ class Paper(_Strict):
         """Publication year; for arXiv papers without a date, the year their id was issued."""
         if self.published:
             return self.published.year
+        if self.published_year:
+            return self.published_year
         if not self.is_arxiv:
             return None
         yy = int(self.id.split("/")[-1][:2])
@@ -249,6 +259,10 @@ class Paper(_Strict):
 
     def is_tagged(self) -> bool:
         return bool(self.problems or self.assumptions)
+
+    def suggestions(self) -> list[ProblemTag]:
+        """Tags the classifier set that no person has confirmed yet."""
+        return [t for t in [*self.problems, *self.assumptions] if not t.reviewed]
 
     def to_data(self) -> dict[str, Any]:
         """The dict written to YAML: fixed key order, empty and default fields left out."""

@@ -13,6 +13,7 @@ matches the id inside it.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from typing import Optional
 from pydantic import ValidationError
 
 from lmdev import yamlio
-from lmdev.errors import DataError, NotFoundError
+from lmdev.errors import DataError, InvalidIdError, NotFoundError
 from lmdev.ids import file_stem, id_from_stem, normalise_paper_id
 from lmdev.locking import exclusive
 from lmdev.models import Paper
@@ -33,6 +34,8 @@ from lmdev.taxonomy import Taxonomy, load_taxonomy
 
 LOCK_FILE = ".lmdev.lock"
 SUFFIXES = (".yaml", ".yml")
+
+log = logging.getLogger(__name__)
 
 
 def normalise_title(title: str) -> str:
@@ -148,8 +151,26 @@ class Library:
                 continue
         return found
 
+    def resolve(self, text: str) -> str:
+        """The id of the paper ``text`` names: any id form, or the citekey of a stored paper."""
+        try:
+            paper_id = normalise_paper_id(text)
+        except InvalidIdError:
+            paper_id = None
+        if paper_id is not None and self.path_for(paper_id).exists():
+            return paper_id
+        from lmdev.citekeys import stored_citekeys
+
+        name = stored_citekeys(self).get(text.strip())
+        if name is not None:
+            return id_from_stem(Path(name).stem)
+        if paper_id is None:
+            raise InvalidIdError(f"not an arXiv id, arXiv URL, slug or citekey of a stored paper: {text.strip()!r}")
+        return paper_id
+
     def get(self, paper_id: str) -> Paper:
-        loaded = self.stored(paper_id)
+        """A stored paper by any id form or by citekey."""
+        loaded = self.stored(self.resolve(paper_id))
         if loaded is None:
             raise NotFoundError(f"no paper {normalise_paper_id(paper_id)!r} in {self.papers_dir}")
         return loaded.paper
@@ -249,8 +270,9 @@ class Library:
         return self.upsert(paper.id, lambda _stored: paper).changed
 
     def _write(self, path: Path, paper: Paper, old_text: Optional[str]) -> bool:
-        """The one place a paper file is written (call with the lock held)."""
-        text = render(paper)
+        """The one place a paper file is written (call with the lock held). A file a person
+        edited keeps its comments, key order, quoting and flow style."""
+        text = file_text(paper, old_text, path=path)
         if old_text == text:
             return False
         size = len(text.encode("utf-8"))
@@ -258,6 +280,15 @@ class Library:
             raise DataError(f"paper {paper.id} would be {size:,} bytes, larger than the {yamlio.MAX_FILE_BYTES:,} a paper file may hold; not written", path=str(path))
         yamlio.atomic_write(path, text)
         return True
+
+    def remove(self, paper_id: str) -> Path:
+        """Delete a paper's file (by any id form or citekey); returns the path it had."""
+        with self.lock():
+            path = self.locate(normalise_paper_id(self.resolve(paper_id)))
+            if path is None:
+                raise NotFoundError(f"no paper {paper_id.strip()!r} in {self.papers_dir}")
+            path.unlink()
+            return path
 
     def stem_matches(self, path: Path, paper: Paper) -> bool:
         try:
@@ -269,3 +300,33 @@ class Library:
 def render(paper: Paper) -> str:
     """A paper's file text: the same paper always gives the same bytes."""
     return yamlio.dump(paper.to_data())
+
+
+def file_text(paper: Paper, existing: Optional[str], *, path: Path) -> str:
+    """The text to store for ``paper`` where ``existing`` is the file's current text (or None).
+
+    New files, and files exactly as lmdev writes them, get :func:`render`'s bytes. A file a person
+    edited is changed key by key (:mod:`lmdev.roundtrip`); should that ever fail to hold the
+    paper exactly, the file is written as lmdev writes it, with a warning.
+    """
+    canonical = render(paper)
+    if existing is None or existing == canonical:
+        return canonical
+    data, _ = yamlio.parse(existing, path=str(path))
+    try:
+        old = Paper.model_validate(data)
+    except ValidationError:
+        raise DataError("the file changed on disk and no longer validates; not overwritten (run 'lmdev check')", path=str(path)) from None
+    if render(old) == existing:
+        return canonical
+    from lmdev import roundtrip
+
+    new_data = paper.to_data()
+    try:
+        text = roundtrip.update(existing, old.to_data(), new_data, list(Paper.model_fields))
+        if Paper.model_validate(yamlio.parse(text, path=str(path))[0]).to_data() == new_data:
+            return text
+    except (ValueError, DataError) as exc:
+        log.debug("round-trip of %s failed: %s", path, exc)
+    log.warning("%s: could not keep its hand edits while writing it; wrote it as lmdev writes files", path)
+    return canonical

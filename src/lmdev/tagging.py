@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
+from lmdev.citekeys import Assigner
 from lmdev.errors import UsageError
 from lmdev.models import STANCES, AssumptionTag, Paper, ProblemTag, TagSource
 from lmdev.taxonomy import Taxonomy
@@ -83,6 +84,22 @@ def remove_tags(paper: Paper, ids: Iterable[str]) -> list[str]:
     return removed
 
 
+def confirm_suggestions(paper: Paper, ids: Optional[Iterable[str]] = None) -> list[str]:
+    """Turn the classifier's suggestions (all, or those in ``ids``) into a person's tags."""
+    wanted = set(ids) if ids is not None else None
+    confirmed: list[str] = []
+
+    def confirm(tag: ProblemTag) -> ProblemTag:
+        if tag.reviewed or (wanted is not None and tag.id not in wanted):
+            return tag
+        confirmed.append(tag.id)
+        return tag.model_copy(update={"by": "person", "score": None})
+
+    paper.problems = [confirm(t) for t in paper.problems]
+    paper.assumptions = [confirm(t) for t in paper.assumptions]  # type: ignore[misc]
+    return confirmed
+
+
 def apply_tag_flags(paper: Paper, taxonomy: Taxonomy, problems: Iterable[str], assumptions: Iterable[str]) -> bool:
     """Apply ``--problem`` and ``--assumption ID:STANCE`` flags as a person's tags."""
     parsed = [parse_assumption_spec(spec) for spec in assumptions]
@@ -123,9 +140,10 @@ class TagChange:
     remove: list[str] = field(default_factory=list)
     note: Optional[str] = None
     primary: Optional[str] = None
+    confirm: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.problems or self.assumptions or self.remove or self.note is not None or self.primary)
+        return bool(self.problems or self.assumptions or self.remove or self.note is not None or self.primary or self.confirm)
 
     def validate(self, taxonomy: Taxonomy) -> None:
         """Check every id and stance before anything is read or written."""
@@ -142,6 +160,8 @@ class TagChange:
         """Change ``paper`` in place; returns the ids asked to be removed that it did not have."""
         apply_tag_flags(paper, taxonomy, self.problems, self.assumptions)
         removed = remove_tags(paper, self.remove)
+        if self.confirm:
+            confirm_suggestions(paper)
         if self.primary is not None:
             set_primary(paper, taxonomy, self.primary)
         if self.note is not None:
@@ -160,11 +180,13 @@ def tag_paper(library: Library, paper_id: str, change: TagChange, *, before_save
     """Apply ``change`` (then ``before_save``) to a paper, re-read and written under the library lock."""
     change.validate(library.taxonomy)
     not_present: list[str] = []
+    assign = Assigner(library)
 
     def edit(paper: Paper) -> None:
         not_present[:] = change.apply(paper, library.taxonomy)
         if before_save is not None:
             before_save(paper)
+        assign(paper)
 
     done = library.update(paper_id, edit)
     return Tagged(done.paper, done.changed, not_present)

@@ -173,3 +173,46 @@ def _first_reference_error(tax: TaxonomyFile) -> Optional[tuple[tuple[Any, ...],
             if kinds.get(a) != "assumption":
                 return ("works", i, "assumptions"), f"work {w.name!r} names unknown assumption {a!r}"
     return None
+
+
+@dataclass(frozen=True)
+class TaxonomyChange:
+    """One difference between two taxonomies: a node, section, work... added, removed or changed."""
+
+    change: str  # added, removed, changed
+    kind: str  # field, assumption, problem, section, work, observation, decision, source
+    id: str
+    attributes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"change": self.change, "kind": self.kind, "id": self.id, "attributes": list(self.attributes)}
+
+
+_GROUPS = (("sections", "section"), ("fields", "field"), ("assumptions", "assumption"), ("problems", "problem"), ("works", "work"), ("observations", "observation"), ("decisions", "decision"))
+
+
+def _keyed(items: list[Any]) -> dict[str, dict[str, Any]]:
+    keyed: dict[str, dict[str, Any]] = {}
+    for item in items:
+        data = item.model_dump(exclude_defaults=True)
+        key = getattr(item, "id", None) or getattr(item, "arxiv", None) or getattr(item, "url", None) or str(data)
+        keyed[str(key)] = data
+    return keyed
+
+
+def diff_taxonomies(base: Taxonomy, mine: Taxonomy) -> list[TaxonomyChange]:
+    """How ``mine`` (a tracker's taxonomy) differs from ``base`` (the packaged one), in file order."""
+    changes: list[TaxonomyChange] = []
+    if base.data.source != mine.data.source:
+        changed = tuple(k for k in type(base.data.source).model_fields if getattr(base.data.source, k) != getattr(mine.data.source, k))
+        changes.append(TaxonomyChange("changed", "source", "source", changed))
+    for group, kind in _GROUPS:
+        old, new = _keyed(getattr(base.data, group)), _keyed(getattr(mine.data, group))
+        for key, data in new.items():
+            if key not in old:
+                changes.append(TaxonomyChange("added", kind, key))
+            elif data != old[key]:
+                changed = tuple(sorted(k for k in set(data) | set(old[key]) if data.get(k) != old[key].get(k)))
+                changes.append(TaxonomyChange("changed", kind, key, changed))
+        changes.extend(TaxonomyChange("removed", kind, key) for key in old if key not in new)
+    return changes

@@ -62,7 +62,8 @@ def apply_to_stored(library: Library, paper_id: str, result: Result) -> tuple[Ap
         nonlocal applied
         applied = apply_suggestions(paper, result, library)
 
-    return applied, library.update(paper_id, change).changed
+    changed = library.update(paper_id, change).changed
+    return applied, changed
 
 
 def accept_all(library: Library, paper: Paper, model: Optional[Model] = None) -> list[str]:

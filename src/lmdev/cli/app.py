@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from collections.abc import Sequence
 from typing import Optional
 
 import typer
 
-from lmdev.cli import arxiv_cmds, classify_cmds, library_cmds, report_cmds, watch_cmds  # noqa: F401 - register commands
+from lmdev.cli import arxiv_cmds, classify_cmds, import_cmds, library_cmds, papers_cmds, report_cmds, review_cmds, tracker_cmds, watch_cmds  # noqa: F401 - register commands
 from lmdev.cli.base import app, state
 from lmdev.cli.output import safe
 from lmdev.errors import LmdevError
@@ -33,6 +34,9 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
     if bad:
         print(f"lmdev: error: {bad}; nothing was done", file=sys.stderr)
         return 2
+    # Typer's --show-completion/--install-completion then take the shell by name (bash, zsh, fish,
+    # powershell, pwsh) instead of guessing it from the parent process, which fails in scripts.
+    os.environ.setdefault("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     try:
         code = app(args=args, prog_name="lmdev", standalone_mode=False)
     except _PARSE_ERROR as exc:

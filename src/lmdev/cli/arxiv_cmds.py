@@ -9,6 +9,7 @@ import typer
 
 from lmdev.cli import render
 from lmdev.cli.base import app, examples, library, readable_papers
+from lmdev.cli.completion import paper_ids
 from lmdev.cli.options import AssumptionTags, FormatOption, NoCache, Offline, ProblemTags, TextOrJson
 from lmdev.cli.output import is_interactive, message, print_json, progress
 from lmdev.errors import InvalidIdError, UsageError
@@ -109,10 +110,14 @@ def add(
 
         before_save = suggestion_hook(lib)
     outcomes = _sync(lib, parsed, fmt, no_cache=no_cache, offline=offline, verb="adding", problems=problem, assumptions=assumption, before_save=before_save)
-    if review:
-        from lmdev.cli.review import review_added
+    added = [o.paper for o in outcomes if o.action == "added" and o.paper is not None]
+    if review and added:
+        from lmdev.cli.review import ask_yes_no, review_new
 
-        review_added(lib, [o.paper for o in outcomes if o.action == "added" and o.paper is not None])
+        if len(added) == 1 or ask_yes_no(f"review the classifier's suggestions for the {len(added)} new papers now?"):
+            review_new(lib, added)
+        else:
+            message("later: lmdev classify --apply, then lmdev review")
     outcomes += [Outcome(line.split(": ", 1)[0], "failed", reason="invalid id") for line in bad]
     _finish(outcomes, fmt, "add")
 
@@ -124,14 +129,14 @@ def add(
 ))
 def refresh(
     ctx: typer.Context,
-    ids: Annotated[Optional[list[str]], typer.Argument(metavar="[ID]...", help="Stored papers to refresh (default: all arXiv papers).")] = None,
+    ids: Annotated[Optional[list[str]], typer.Argument(metavar="[ID]...", autocompletion=paper_ids, help="Stored papers to refresh (default: all arXiv papers).")] = None,
     no_cache: NoCache = False,
     offline: Offline = False,
     fmt: FormatOption = TextOrJson.text,
 ) -> None:
     """Update stored papers' arXiv metadata (versions, DOI, journal ref); tags and notes stay."""
     lib = library(ctx)
-    parsed = [parse_arxiv_id(i) for i in ids] if ids else [parse_arxiv_id(p.id) for p in readable_papers(lib) if p.is_arxiv]
+    parsed = [parse_arxiv_id(lib.resolve(i)) for i in ids] if ids else [parse_arxiv_id(p.id) for p in readable_papers(lib) if p.is_arxiv]
     outcomes = _sync(lib, parsed, fmt, no_cache=no_cache, offline=offline, verb="refreshing", only_existing=True)
     _finish(outcomes, fmt, "refresh")
 

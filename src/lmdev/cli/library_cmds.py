@@ -5,26 +5,32 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from lmdev.cli import render
 from lmdev.cli.base import app, examples, library, readable_papers
+from lmdev.cli.completion import node_ids, problem_ids
 from lmdev.cli.options import (
     AssumptionFilter,
     AssumptionTags,
     FormatOption,
+    PaperId,
     ProblemFilter,
     ProblemTags,
     StanceFilter,
     TextFilter,
     TextOrJson,
+    UnreviewedFilter,
     UntaggedFilter,
     YearFilter,
 )
 from lmdev.cli.output import is_interactive, message, print_json, safe, write
 from lmdev.errors import UsageError
+
+if TYPE_CHECKING:
+    from lmdev.taxonomy import Taxonomy
 
 
 class CheckFormat(str, Enum):
@@ -39,21 +45,39 @@ class TaxonomyFormat(str, Enum):
     markdown = "markdown"
 
 
-PaperId = Annotated[str, typer.Argument(metavar="ID", help="arXiv id, arXiv URL or slug.")]
 
-
-@app.command(epilog=examples("lmdev check", "lmdev check --format github", "lmdev check --min-papers-per-problem 3 --reading-lists docs/reading-lists"))
+@app.command(epilog=examples(
+    "lmdev check",
+    "lmdev check --format github",
+    "lmdev check --require-reviewed      fail while classifier suggestions await review",
+    "lmdev check --min-papers-per-problem 3 --reading-lists docs/reading-lists",
+    "lmdev check data/papers/2205.14135.yaml   only findings in this file (what pre-commit passes)",
+))
 def check(
     ctx: typer.Context,
+    files: Annotated[Optional[list[Path]], typer.Argument(metavar="[FILE]...", help="Report only findings in these files (default: every file).")] = None,
     fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="text, json, or github (workflow annotations).")] = CheckFormat.text,
-    min_papers_per_problem: Annotated[Optional[int], typer.Option("--min-papers-per-problem", metavar="N", min=1, help="Also fail when a problem has fewer papers than this.")] = None,
+    min_papers_per_problem: Annotated[Optional[int], typer.Option("--min-papers-per-problem", metavar="N", min=1, help="Also fail when a problem has fewer papers than this (default: from config.yaml).")] = None,
     reading_lists: Annotated[Optional[Path], typer.Option("--reading-lists", metavar="DIR", help="Also fail when the reading lists in this folder are stale.")] = None,
+    require_reviewed: Annotated[Optional[bool], typer.Option("--require-reviewed/--no-require-reviewed", help="Also fail while any classifier suggestion is unreviewed (default: from config.yaml, else off).")] = None,
 ) -> None:
     """Check every paper file; exit 1 if any problem is found (the CI gate)."""
-    from lmdev.check import check_library, github_annotation, optional_rules
+    from lmdev.check import check_library, github_annotation, limit_to_files, optional_rules
+    from lmdev.config import Config, load_config
+    from lmdev.errors import DataError
 
     lib = library(ctx)
-    count, findings = check_library(lib, optional_rules(min_papers_per_problem, reading_lists))
+    try:
+        config = load_config(lib.root)
+    except DataError:
+        config = Config()  # check_library reports the file's problem as a finding
+    if require_reviewed is None:
+        require_reviewed = config.check.require_reviewed
+    if min_papers_per_problem is None:
+        min_papers_per_problem = config.check.min_papers_per_problem
+    count, findings = check_library(lib, optional_rules(min_papers_per_problem, reading_lists, require_reviewed))
+    if files:
+        findings = limit_to_files(lib, findings, files)
     if fmt is CheckFormat.json:
         print_json({"ok": not findings, "files": count, "findings": [f.__dict__ for f in findings]})
     elif fmt is CheckFormat.github:
@@ -67,13 +91,17 @@ def check(
         raise typer.Exit(1)
 
 
-@app.command(epilog=examples("lmdev taxonomy", "lmdev taxonomy --format json", "lmdev taxonomy --format markdown > docs/taxonomy.md"))
+@app.command(epilog=examples("lmdev taxonomy", "lmdev taxonomy --format json", "lmdev taxonomy --format markdown > docs/taxonomy.md", "lmdev taxonomy --diff             what this tracker added to the essay's taxonomy"))
 def taxonomy(
     ctx: typer.Context,
     fmt: Annotated[TaxonomyFormat, typer.Option("--format", "-f", help="text (a tree), json or markdown.")] = TaxonomyFormat.text,
+    diff: Annotated[bool, typer.Option("--diff", help="Show how this tracker's taxonomy differs from the one lmdev ships.")] = False,
 ) -> None:
     """Show the essay's taxonomy: fields, assumptions, problems."""
     tax = library(ctx).taxonomy
+    if diff:
+        _taxonomy_diff(tax, fmt)
+        return
     if fmt is TaxonomyFormat.json:
         print_json(tax.to_json())
     elif fmt is TaxonomyFormat.markdown:
@@ -84,7 +112,23 @@ def taxonomy(
         render.taxonomy_tree(tax)
 
 
-@app.command("list", epilog=examples("lmdev list --problem efficiency", "lmdev list --assumption out-of-the-box --stance challenges", "lmdev list --year 2023 --text agents --format json", "lmdev list --untagged", "lmdev list | cut -f1,3           (piped: one tab-separated line per paper)"))
+def _taxonomy_diff(tax: Taxonomy, fmt: TaxonomyFormat) -> None:
+    from lmdev.taxonomy import diff_taxonomies, load_taxonomy
+    from lmdev.tracker import packaged_taxonomy_path
+
+    changes = diff_taxonomies(load_taxonomy(packaged_taxonomy_path()), tax)
+    if fmt is TaxonomyFormat.json:
+        print_json([c.to_json() for c in changes])
+    elif fmt is TaxonomyFormat.markdown:
+        raise UsageError("--diff prints text or json")
+    else:
+        marks = {"added": "+", "removed": "-", "changed": "~"}
+        for c in changes:
+            print(safe(f"{marks[c.change]} {c.kind:<12} {c.id}" + (f"  ({', '.join(c.attributes)})" if c.attributes else "")))
+    message(f"{len(changes)} difference(s) from the packaged taxonomy" if changes else "same as the packaged taxonomy")
+
+
+@app.command("list", epilog=examples("lmdev list --problem efficiency", "lmdev list --assumption out-of-the-box --stance challenges", "lmdev list --year 2023 --text agents --format json", "lmdev list --untagged", "lmdev list --unreviewed             papers with classifier suggestions to review", "lmdev list | cut -f1,3           (piped: one tab-separated line per paper)"))
 def list_papers(
     ctx: typer.Context,
     problem: ProblemFilter = [],  # noqa: B006 - Typer copies defaults
@@ -93,13 +137,14 @@ def list_papers(
     year: YearFilter = None,
     text: TextFilter = None,
     untagged: UntaggedFilter = False,
+    unreviewed: UnreviewedFilter = False,
     fmt: FormatOption = TextOrJson.text,
 ) -> None:
     """List papers, newest first, filtered by tag, stance, year or text."""
     from lmdev.filters import Selection, newest_first
 
     lib = library(ctx)
-    papers = newest_first(Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged).validate(lib.taxonomy).apply(readable_papers(lib)))
+    papers = newest_first(Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged, unreviewed).validate(lib.taxonomy).apply(readable_papers(lib)))
     if fmt is TextOrJson.json:
         from lmdev.reports.export import paper_json
 
@@ -133,6 +178,8 @@ def show(ctx: typer.Context, paper_id: PaperId, fmt: FormatOption = TextOrJson.t
     "lmdev tag 2205.14135 --remove cost-irrelevant",
     "lmdev tag 2205.05638 --primary efficiency",
     "lmdev tag 2205.14135 --note 'IO-aware exact attention'",
+    "lmdev tag 2205.14135 --confirm     the classifier's suggestions become the person's tags",
+    "lmdev tag liu2022shot --problem efficiency      (a citekey works wherever an id does)",
     "lmdev tag 2205.14135              (on a terminal: review the classifier's suggestions)",
 ))
 def tag(
@@ -140,24 +187,23 @@ def tag(
     paper_id: PaperId,
     problem: ProblemTags = [],  # noqa: B006
     assumption: AssumptionTags = [],  # noqa: B006
-    remove: Annotated[list[str], typer.Option("--remove", "-r", metavar="ID", help="Problem or assumption id to remove (repeatable).")] = [],  # noqa: B006
+    remove: Annotated[list[str], typer.Option("--remove", "-r", metavar="ID", autocompletion=node_ids, help="Problem or assumption id to remove (repeatable).")] = [],  # noqa: B006
     note: Annotated[Optional[str], typer.Option("--note", metavar="TEXT", help="Set the paper's notes.")] = None,
-    primary: Annotated[Optional[str], typer.Option("--primary", metavar="ID", help="The problem the paper attacks most (tagged if it was not).")] = None,
-    accept_suggestions: Annotated[bool, typer.Option("--accept-suggestions", help="Apply the classifier's suggested tags without prompting.")] = False,
+    primary: Annotated[Optional[str], typer.Option("--primary", metavar="ID", autocompletion=problem_ids, help="The problem the paper attacks most (tagged if it was not).")] = None,
+    accept_suggestions: Annotated[bool, typer.Option("--accept-suggestions", help="Apply the classifier's suggested tags without prompting (as suggestions, by: classifier).")] = False,
+    confirm: Annotated[bool, typer.Option("--confirm", help="Confirm the paper's classifier suggestions: they become the person's tags.")] = False,
 ) -> None:
     """Tag a paper by hand; with no tag options on a terminal, review the classifier's suggestions."""
     from lmdev.tagging import TagChange, tag_paper
 
     lib = library(ctx)
-    change = TagChange(problems=problem, assumptions=assumption, remove=remove, note=note, primary=primary)
+    change = TagChange(problems=problem, assumptions=assumption, remove=remove, note=note, primary=primary, confirm=confirm)
     if not (change or accept_suggestions):
         if not is_interactive():
-            raise UsageError("give --problem, --assumption, --primary, --remove, --note or --accept-suggestions (prompts only run on a terminal)")
-        from lmdev.cli.review import review_and_save
+            raise UsageError("give --problem, --assumption, --primary, --remove, --note, --confirm or --accept-suggestions (prompts only run on a terminal)")
+        from lmdev.cli.review import review_new
 
-        paper = lib.get(paper_id)
-        if review_and_save(lib, paper):
-            message(f"saved {lib.path_for(paper.id)}")
+        review_new(lib, [lib.get(paper_id)])
         return
     hook = None
     if accept_suggestions:

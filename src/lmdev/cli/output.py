@@ -46,11 +46,16 @@ def _colour() -> bool:
     return "NO_COLOR" not in os.environ
 
 
+PIPE_WIDTH = 10_000
+
+
 def out() -> Console:
-    """A console on stdout: colour and markup only on a TTY and without NO_COLOR."""
+    """A console on stdout: colour and markup only on a TTY and without NO_COLOR. Piped, lines
+    are never wrapped and tables never cut (whatever COLUMNS says): what a script reads is whole."""
     from rich.console import Console
 
-    return Console(highlight=False, emoji=False, no_color=not _colour(), soft_wrap=False)
+    width = None if sys.stdout.isatty() else PIPE_WIDTH
+    return Console(highlight=False, emoji=False, no_color=not _colour(), soft_wrap=False, width=width)
 
 
 def err() -> Console:

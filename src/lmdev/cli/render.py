@@ -28,8 +28,9 @@ def esc(value: object) -> str:
 
 
 def tags_text(paper: Paper) -> str:
-    probs = ", ".join(paper.problem_ids())
-    assumptions = ", ".join(f"{t.id}:{t.stance}" for t in paper.assumptions)
+    """Tags as text; an unreviewed classifier suggestion ends in ``?``."""
+    probs = ", ".join(t.id + ("" if t.reviewed else "?") for t in paper.problems)
+    assumptions = ", ".join(f"{t.id}:{t.stance}" + ("" if t.reviewed else "?") for t in paper.assumptions)
     return "; ".join(x for x in (probs, assumptions) if x)
 
 
@@ -84,7 +85,10 @@ def paper_detail(paper: Paper, tax: Taxonomy) -> None:
     console.print("[bold]assumptions[/]" if paper.assumptions else "[bold]assumptions[/] none")
     for a in paper.assumptions:
         name = tax.nodes[a.id].name if a.id in tax.nodes else "unknown id"
-        console.print(f"  {esc(a.id):<18} {a.stance:<10} {esc(name)} [dim]({a.by})[/]")
+        score = f", {a.score:.2f}" if a.score is not None else ""
+        console.print(f"  {esc(a.id):<18} {a.stance:<10} {esc(name)} [dim]({a.by}{score})[/]")
+    if paper.suggestions():
+        console.print(f"[yellow]unreviewed suggestions[/]: confirm with lmdev tag {esc(paper.id)} --confirm, or walk them with lmdev review")
     if paper.notes:
         console.print(f"\n[bold]notes[/]\n{esc(paper.notes)}")
     if paper.abstract:
@@ -100,6 +104,8 @@ def outcome_line(outcome: Outcome) -> str:
     line = f"{outcome.action:<10} {paper.id}  {paper.title} ({who}, {paper.year or 'n.d.'})"
     if outcome.changes:
         line += "\n           " + "; ".join(outcome.changes)
+    if outcome.warning:
+        line += "\n           warning: " + outcome.warning
     return safe(line, newlines=True)
 
 
@@ -227,7 +233,8 @@ def _bar(value: int, top: int, width: int = 12) -> str:
 
 def coverage(tax: Taxonomy, cov: Coverage) -> None:
     console = out()
-    console.print(f"[bold]{esc(tax.data.source.title)}[/] — coverage of {cov.total} papers ({cov.untagged} untagged)\n")
+    unreviewed = f", {cov.unreviewed} with unreviewed suggestions" if cov.unreviewed else ""
+    console.print(f"[bold]{esc(tax.data.source.title)}[/] — coverage of {cov.total} papers ({cov.untagged} untagged{unreviewed}); reviewed tags only, suggestions apart\n")
     _coverage_nodes(tax, cov)
     _coverage_matrix(tax, cov)
     _coverage_years(cov)
@@ -254,13 +261,14 @@ def _coverage_nodes(tax: Taxonomy, cov: Coverage) -> None:
             if kind == "assumption":
                 for stance in ("relies", "supports", "challenges"):
                     table.add_column(stance, justify="right", no_wrap=True)
+            table.add_column("suggested", justify="right", no_wrap=True, style="dim")
             table.add_column("", no_wrap=True, style="cyan")
             if kind == "problem":
                 table.add_column("newest", no_wrap=True, style="dim")
             for n in rows:
                 extra = [str(n.relies), str(n.supports), str(n.challenges)] if kind == "assumption" else []
                 newest = [f"{esc(n.newest_id)} ({n.newest_year})" if n.newest_id else "—"] if kind == "problem" else []
-                table.add_row(esc(n.id), str(n.papers), *extra, _bar(n.papers, top), *newest)
+                table.add_row(esc(n.id), str(n.papers), *extra, str(n.suggested) if n.suggested else "", _bar(n.papers, top), *newest)
             console.print(table)
             console.print()
 

@@ -4,26 +4,37 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from lmdev.cli import render
 from lmdev.cli.base import app, examples, library, readable_papers
+from lmdev.cli.completion import node_ids
 from lmdev.cli.options import (
-    DEFAULT_MIN_PAPERS,
-    DEFAULT_RECENT_YEARS,
     AssumptionFilter,
     MinPapers,
     ProblemFilter,
     RecentYears,
     StanceFilter,
     TextFilter,
+    UnreviewedFilter,
     UntaggedFilter,
     YearFilter,
 )
 from lmdev.cli.output import message, print_json, write
 from lmdev.errors import UsageError
+
+if TYPE_CHECKING:
+    from lmdev.store import Library
+
+
+def _gap_settings(lib: Library, min_papers: Optional[int], recent_years: Optional[int]) -> tuple[int, int]:
+    """The options as given, else the tracker's config, else lmdev's defaults."""
+    from lmdev.config import load_config
+
+    config = load_config(lib.root).coverage
+    return (config.min_papers if min_papers is None else min_papers, config.recent_years if recent_years is None else recent_years)
 
 
 class CoverageFormat(str, Enum):
@@ -48,14 +59,15 @@ class ExportFormat(str, Enum):
 def coverage_cmd(
     ctx: typer.Context,
     fmt: Annotated[CoverageFormat, typer.Option("--format", "-f", help="table, json or markdown.")] = CoverageFormat.table,
-    min_papers: MinPapers = DEFAULT_MIN_PAPERS,
-    recent_years: RecentYears = DEFAULT_RECENT_YEARS,
+    min_papers: MinPapers = None,
+    recent_years: RecentYears = None,
 ) -> None:
     """How the library covers each problem and assumption, and where the gaps are."""
     from lmdev.reports.coverage import coverage
 
     lib = library(ctx)
     tax = lib.taxonomy
+    min_papers, recent_years = _gap_settings(lib, min_papers, recent_years)
     cov = coverage(tax, readable_papers(lib), min_papers=min_papers, recent_years=recent_years)
     if fmt is CoverageFormat.json:
         print_json(cov.to_json())
@@ -75,7 +87,7 @@ def coverage_cmd(
 ))
 def reading_list_cmd(
     ctx: typer.Context,
-    node_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="A problem or assumption id.")] = None,
+    node_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", autocompletion=node_ids, help="A problem or assumption id.")] = None,
     all_problems: Annotated[bool, typer.Option("--all", help="A list for every problem (with --out: one file each plus an index).")] = False,
     out_dir: Annotated[Optional[Path], typer.Option("--out", metavar="DIR", help="With --all: write the lists into DIR.")] = None,
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="markdown, bibtex or json.")] = ListFormat.markdown,
@@ -122,6 +134,7 @@ def export(
     year: YearFilter = None,
     text: TextFilter = None,
     untagged: UntaggedFilter = False,
+    unreviewed: UnreviewedFilter = False,
     out_file: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="Write to FILE instead of stdout.")] = None,
 ) -> None:
     """Export papers as BibTeX, JSON or CSV, with the same filters as list. Paper files are never changed."""
@@ -131,7 +144,7 @@ def export(
 
     lib = library(ctx)
     everything = readable_papers(lib)
-    papers = oldest_first(Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged).validate(lib.taxonomy).apply(everything))
+    papers = oldest_first(Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged, unreviewed).validate(lib.taxonomy).apply(everything))
     if fmt is ExportFormat.bibtex:
         body = bibtex.render(papers, taken=(p.citekey for p in everything if p.citekey))
     elif fmt is ExportFormat.json:
@@ -151,8 +164,8 @@ def export(
 def report(
     ctx: typer.Context,
     html_dir: Annotated[Path, typer.Option("--html", metavar="DIR", help="Folder to write index.html into.")],
-    min_papers: MinPapers = DEFAULT_MIN_PAPERS,
-    recent_years: RecentYears = DEFAULT_RECENT_YEARS,
+    min_papers: MinPapers = None,
+    recent_years: RecentYears = None,
 ) -> None:
     """Write a static HTML report (inline SVG charts, gaps, reading lists; no JavaScript)."""
     from lmdev.reports import html
@@ -161,6 +174,7 @@ def report(
 
     lib = library(ctx)
     papers = readable_papers(lib)
+    min_papers, recent_years = _gap_settings(lib, min_papers, recent_years)
     cov = coverage(lib.taxonomy, papers, min_papers=min_papers, recent_years=recent_years)
     path = html_dir / "index.html"
     atomic_write(path, html.render(lib.taxonomy, cov, papers))

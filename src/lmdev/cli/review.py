@@ -1,73 +1,213 @@
-"""Reviewing the classifier's suggestions on a terminal, one key per decision."""
+"""Reviewing the classifier's suggestions on a terminal, one key per decision.
+
+Suggestions are either stored in a paper file (``by: classifier``, set by ``classify --apply``
+or ``--accept-suggestions``) or fresh from the model (after ``add``, or ``tag ID`` on a
+terminal). Each gets one key: accept (it becomes the person's tag), reject, edit (another
+stance or problem, as the person's), skip (it stays, or is stored, as a suggestion) or quit,
+which ends the whole session. Any other key asks again. Decisions are applied to the paper as
+read just before it is saved, one paper at a time, so quitting keeps what was decided.
+"""
 
 from __future__ import annotations
 
-from typing import Optional
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Optional
 
-import typer
-
-from lmdev.classifier.apply import suggestions_for
-from lmdev.classifier.model import Model
-from lmdev.classifier.modelcache import load_model
 from lmdev.cli.output import out
 from lmdev.cli.render import esc
-from lmdev.models import STANCES, Paper
-from lmdev.store import Library
-from lmdev.tagging import TagChange, set_assumption, set_problem, tag_paper
+from lmdev.models import Paper
+from lmdev.tagging import remove_tags, set_assumption, set_problem
+
+if TYPE_CHECKING:
+    from lmdev.classifier.model import Model
+    from lmdev.store import Library
+    from lmdev.taxonomy import Taxonomy
+
+KeyReader = Callable[[], str]
+
+DECISIONS = {"a": "accept", "r": "reject", "e": "edit", "s": "skip", "q": "quit"}
+STANCE_KEYS = {"r": "relies", "s": "supports", "c": "challenges"}
+PICK_KEYS = "123456789abcdfghijklmnoprstuvwyz"  # no e, q or x: x cancels
 
 
-def review_added(lib: Library, papers: list[Paper]) -> None:
-    """After a fetch, walk through the new papers' suggestions one by one."""
-    if not papers:
-        return
-    model = load_model(lib)
-    for paper in papers:
-        review_and_save(lib, paper, model)
+def read_key() -> str:
+    """One key press from the terminal, without Enter; end of input counts as quit."""
+    import typer
+
+    try:
+        return str(typer.getchar())
+    except EOFError:
+        return "q"
 
 
-def review_and_save(library: Library, paper: Paper, model: Optional[Model] = None) -> bool:
-    """Review a paper's suggestions, then write the accepted tags into the paper as stored now:
-    a person may take minutes to answer, and whatever changed the file meanwhile stays."""
-    edited = paper.model_copy(deep=True)
-    if not review_suggestions(library, edited, model):
-        return False
-    change = TagChange(
-        problems=[t.id for t in edited.problems if t not in paper.problems],
-        assumptions=[f"{t.id}:{t.stance}" for t in edited.assumptions if t not in paper.assumptions],
-    )
-    return tag_paper(library, paper.id, change).changed
-
-
-def review_suggestions(library: Library, paper: Paper, model: Optional[Model] = None) -> bool:
-    """Ask about each suggested tag: accept (as the person's tag), reject, or change the stance."""
-    model = model or load_model(library)
-    result = suggestions_for(model, paper)
+def ask(question: str, choices: dict[str, str], *, read: Optional[KeyReader] = None) -> str:
+    """Show ``question`` with its keys and read one; a key not listed asks again."""
     console = out()
-    console.print(f"\n[bold]{esc(paper.title)}[/] [dim]({esc(paper.id)})[/]")
+    legend = "  ".join(f"[bold]{esc(k)}[/] {esc(label)}" for k, label in choices.items())
+    while True:
+        console.print(f"  {esc(question) + ' ' if question else ''}{legend} > ", end="")
+        sys.stdout.flush()
+        key = (read or read_key)()
+        shown = key if key.isprintable() else repr(key)
+        console.print(esc(shown), highlight=False)
+        if key.lower() in choices:
+            return key.lower()
+        console.print(f"  [yellow]{esc(shown)} is not one of: {esc(', '.join(choices))}[/]")
+
+
+@dataclass
+class Candidate:
+    """A suggestion to decide on: stored in the file, or fresh from the model."""
+
+    kind: str
+    id: str
+    stance: Optional[str]
+    score: Optional[float]
+    stored: bool
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.id}:{self.stance}" if self.stance else self.id
+
+
+@dataclass
+class Decision:
+    key: str  # a, r, e, s
+    candidate: Candidate
+    value: Optional[str] = None  # the edited stance or problem
+
+
+def apply_decision(paper: Paper, tax: Taxonomy, d: Decision) -> bool:
+    """One decision onto a paper as read from disk; True if it changed."""
+    c = d.candidate
+    if d.key == "s":
+        if c.stored:
+            return False
+        if c.kind == "problem":
+            return set_problem(paper, tax, c.id, by="classifier", score=c.score)
+        return set_assumption(paper, tax, c.id, c.stance or "relies", by="classifier", score=c.score)
+    if d.key == "r":
+        return bool(remove_tags(paper, [c.id])) if c.stored else False
+    if c.kind == "assumption":
+        return set_assumption(paper, tax, c.id, d.value or c.stance or "relies")
+    if d.key == "e" and d.value:
+        was_primary = paper.primary == c.id
+        changed = bool(remove_tags(paper, [c.id])) if c.stored else False
+        changed |= set_problem(paper, tax, d.value)
+        if was_primary:
+            paper.primary = d.value
+        return changed
+    return set_problem(paper, tax, c.id)
+
+
+def stored_candidates(paper: Paper) -> list[Candidate]:
+    problems = [Candidate("problem", t.id, None, t.score, True) for t in paper.problems if not t.reviewed]
+    return problems + [Candidate("assumption", t.id, t.stance, t.score, True) for t in paper.assumptions if not t.reviewed]
+
+
+def fresh_candidates(model: Model, paper: Paper) -> list[Candidate]:
+    from lmdev.classifier.apply import suggestions_for
+
+    result = suggestions_for(model, paper)
     have = set(paper.problem_ids()) | set(paper.assumption_stances())
-    candidates = [s for s in [*result.problems, *result.assumptions] if s.suggested and s.id not in have]
-    if not candidates:
-        console.print("  no new suggestions")
-        return False
-    changed = False
-    for s in candidates:
-        label = f"{s.id}:{s.stance}" if s.stance else s.id
-        console.print(f"  [green]{s.kind} {esc(label)}[/]  score {s.score:.2f}")
-        for reason in s.reasons[:3]:
+    return [Candidate(s.kind, s.id, s.stance, s.score, False, list(s.reasons[:3])) for s in [*result.problems, *result.assumptions] if s.suggested and s.id not in have]
+
+
+def _show_paper(paper: Paper, position: str) -> None:
+    console = out()
+    console.print(f"\n[bold]{esc(paper.title)}[/] [dim]({esc(paper.id)}, {paper.year or 'n.d.'}; {position})[/]")
+    if paper.abstract:
+        console.print(f"[dim]{esc(paper.abstract[:400] + ('…' if len(paper.abstract) > 400 else ''))}[/]")
+
+
+def decide(paper: Paper, tax: Taxonomy, candidates: list[Candidate], *, position: str = "", read: Optional[KeyReader] = None) -> tuple[list[Decision], bool]:
+    """Ask about each candidate; returns the decisions and whether the person quit."""
+    console = out()
+    _show_paper(paper, position)
+    decisions: list[Decision] = []
+    for c in candidates:
+        name = tax.nodes[c.id].name if c.id in tax.nodes else "unknown id"
+        score = f"score {c.score:.2f}" if c.score is not None else "no score"
+        console.print(f"  [green]{c.kind} {esc(c.label)}[/] {esc(name)} [dim]({score}{'' if c.stored else ', new'})[/]")
+        for reason in c.reasons:
             console.print(f"    [dim]{esc(reason)}[/]")
-        choices = "a/r/e/q" if s.stance else "a/r/q"
-        answer = typer.prompt(f"  accept, reject{', edit stance' if s.stance else ''}, quit? [{choices}]", default="a").strip().lower()[:1]
-        if answer == "q":
+        key = ask("", DECISIONS, read=read)
+        if key == "q":
+            return decisions, True
+        value = None
+        if key == "e":
+            value = _edit(paper, tax, c, read)
+            if value is None:
+                continue
+        decisions.append(Decision(key, c, value))
+    return decisions, False
+
+
+def _edit(paper: Paper, tax: Taxonomy, c: Candidate, read: Optional[KeyReader]) -> Optional[str]:
+    if c.kind == "assumption":
+        return STANCE_KEYS[ask("stance:", STANCE_KEYS, read=read)]
+    options = [n.id for n in tax.problems if n.id not in paper.problem_ids()][: len(PICK_KEYS)]
+    choices = {PICK_KEYS[i]: node_id for i, node_id in enumerate(options)} | {"x": "cancel"}
+    picked = ask("instead:", choices, read=read)
+    return None if picked == "x" else choices[picked]
+
+
+def _save(lib: Library, paper_id: str, decisions: list[Decision]) -> bool:
+    """Apply the decisions to the paper as it is on disk now, and save it."""
+    from lmdev.citekeys import Assigner
+
+    assign = Assigner(lib)
+
+    def edit(paper: Paper) -> None:
+        # under the library's lock, on the paper as it is on disk now: a person may take minutes
+        # to answer, and whatever changed the file meanwhile stays
+        if any([apply_decision(paper, lib.taxonomy, d) for d in decisions]):
+            assign(paper)
+
+    return lib.update(paper_id, edit).changed
+
+
+def review_suggestions_session(lib: Library, ids: Optional[Iterable[str]] = None, *, read: Optional[KeyReader] = None) -> int:
+    """Walk the stored suggestions (of every paper, or of ``ids``); returns how many papers changed."""
+    from lmdev.filters import newest_first
+
+    papers = [lib.get(i) for i in ids] if ids else newest_first(lib.papers())
+    pending = [p for p in papers if p.suggestions()]
+    if not pending:
+        out().print("no unreviewed suggestions")
+        return 0
+    return _walk(lib, [(p, stored_candidates(p)) for p in pending], read)
+
+
+def review_new(lib: Library, papers: list[Paper], *, model: Optional[Model] = None, read: Optional[KeyReader] = None) -> int:
+    """The model's suggestions for ``papers`` (just added, or named by ``tag``), with any stored
+    ones; a skipped fresh suggestion is stored as one. Returns how many papers changed."""
+    if not papers:
+        return 0
+    from lmdev.classifier.modelcache import load_model
+
+    model = model or load_model(lib)
+    work = [(p, stored_candidates(p) + fresh_candidates(model, p)) for p in papers]
+    for paper, candidates in work:
+        if not candidates:
+            out().print(f"{esc(paper.id)}: no suggestions")
+    return _walk(lib, [(p, c) for p, c in work if c], read)
+
+
+def _walk(lib: Library, work: list[tuple[Paper, list[Candidate]]], read: Optional[KeyReader]) -> int:
+    saved = 0
+    for n, (paper, candidates) in enumerate(work, 1):
+        decisions, quit_now = decide(paper, lib.taxonomy, candidates, position=f"{n} of {len(work)}", read=read)
+        if decisions and _save(lib, paper.id, decisions):
+            saved += 1
+            out().print(f"  [dim]saved {esc(lib.path_for(paper.id))}[/]")
+        if quit_now:
             break
-        if answer == "r":
-            continue
-        if s.kind == "problem":
-            changed |= set_problem(paper, library.taxonomy, s.id)
-            continue
-        stance = s.stance or "relies"
-        if answer == "e":
-            stance = typer.prompt(f"  stance ({', '.join(STANCES)})", default=stance).strip()
-            while stance not in STANCES:
-                stance = typer.prompt(f"  stance must be one of {', '.join(STANCES)}", default="relies").strip()
-        changed |= set_assumption(paper, library.taxonomy, s.id, stance)
-    return changed
+    return saved
+
+
+def ask_yes_no(question: str, *, read: Optional[KeyReader] = None) -> bool:
+    return ask(question, {"y": "yes", "n": "no"}, read=read) == "y"

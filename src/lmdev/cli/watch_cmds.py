@@ -12,8 +12,8 @@ import typer
 
 from lmdev.cli.base import app, examples, library
 from lmdev.cli.options import AssumptionTags, FormatOption, ProblemTags, TextOrJson
-from lmdev.cli.output import is_interactive, message, print_json, progress
-from lmdev.errors import NotFoundError, UsageError
+from lmdev.cli.output import message, print_json, progress
+from lmdev.errors import NotFoundError
 
 if TYPE_CHECKING:
     from lmdev.inbox import Waiting
@@ -225,28 +225,6 @@ def reject(
 
     lib = library(ctx)
     _decided(reject_papers(lib, ids, reason), fmt, "reject")
-
-
-@app.command(epilog=examples(
-    "lmdev review --inbox                 one key per paper: a accept, e edit tags, r reject, s skip, o open, q quit",
-    "lmdev review --inbox --problem safety --min-relevance 0.5",
-))
-def review(
-    ctx: typer.Context,
-    inbox_only: Annotated[bool, typer.Option("--inbox", help="Review the inbox: the papers a watch found.")] = False,
-    problem: ProblemOnly = None,
-    min_relevance: MinRelevance = None,
-    limit: Limit = None,
-) -> None:
-    """Decide on waiting papers one key at a time (on a terminal; lmdev accept and reject do the same without one)."""
-    if not is_interactive():
-        raise UsageError("review prompts, so it needs a terminal; use lmdev accept ID... and lmdev reject ID... --reason TEXT instead")
-    from lmdev.cli.inbox_review import review_inbox_session
-
-    lib = library(ctx)
-    if problem is not None:
-        lib.taxonomy.get(problem, "problem")
-    review_inbox_session(lib, problem=problem, min_relevance=min_relevance, limit=limit)
 
 
 def _abstracts(lib: Library, ids: list[str]) -> dict[str, str]:

@@ -1,8 +1,6 @@
 """BibTeX export: stable citekeys, entry types that fit, LaTeX special characters escaped.
 
-Citekeys are made once (first author's surname, year, first title word; ASCII; ``a``/``b``
-suffixes on clashes), stored in the paper file, and never regenerated: a citation in someone's
-manuscript must not break because metadata was refreshed.
+Citekeys themselves are made in :mod:`lmdev.citekeys`; an export never stores one.
 """
 
 from __future__ import annotations
@@ -10,8 +8,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from lmdev.citekeys import assign_citekeys, citekey_base
 from lmdev.models import Paper
-from lmdev.text import STOP, fold, printable
+from lmdev.text import printable
+
+__all__ = ["assign_citekeys", "citekey_base", "entry", "escape", "render"]
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 _UNCOUNTED = {**_SPECIAL, "{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
@@ -66,43 +67,6 @@ def _safe_math(span: str) -> bool:
     if "%" in span.replace("\\%", "") or "^^" in span or "#" in span or not _balanced(span):
         return False  # a comment would swallow the closing brace; ^^5c spells a backslash
     return all(m.group(1) in _MATH_COMMANDS or m.group(1) in _MATH_SYMBOLS for m in _COMMAND.finditer(span))
-
-
-def _ascii_word(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", fold(text))
-
-
-def citekey_base(paper: Paper) -> str:
-    surname = _ascii_word(paper.first_author.split()[-1]) if paper.authors else "anon"
-    words = [_ascii_word(w) for w in re.split(r"[\s\-:]+", paper.title)]
-    first = next((w for w in words if w and w not in STOP and not w.isdigit()), "untitled")
-    return f"{surname or 'anon'}{paper.year or 'nd'}{first}"
-
-
-def assign_citekeys(papers: Iterable[Paper], taken: set[str]) -> list[Paper]:
-    """Give each paper without a citekey a new one not in ``taken``; returns the papers changed."""
-    changed = []
-    for paper in sorted(papers, key=lambda p: (p.year or 0, p.id)):
-        if paper.citekey:
-            continue
-        base = citekey_base(paper)
-        key, n = base, 0
-        while key in taken:
-            key = base + _suffix(n)
-            n += 1
-        paper.citekey = key
-        taken.add(key)
-        changed.append(paper)
-    return changed
-
-
-def _suffix(n: int) -> str:
-    letters = ""
-    n += 1
-    while n:
-        n, r = divmod(n - 1, 26)
-        letters = chr(97 + r) + letters
-    return letters
 
 
 def entry(paper: Paper) -> str:

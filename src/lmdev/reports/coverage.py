@@ -28,6 +28,7 @@ class NodeCoverage:
     supports: int = 0
     challenges: int = 0
     essay_cited: int = 0
+    suggested: int = 0
     newest_id: Optional[str] = None
     newest_year: Optional[int] = None
     by_year: dict[int, int] = dataclasses.field(default_factory=dict)
@@ -42,12 +43,15 @@ class Gap:
 
 @dataclass
 class Coverage:
+    """Counts of reviewed tags (a person's or the essay's); classifier suggestions apart."""
+
     total: int
     untagged: int
     nodes: list[NodeCoverage]
     matrix: dict[str, dict[str, dict[str, int]]]
     years: list[int]
     gaps: list[Gap]
+    unreviewed: int = 0
 
     def node(self, node_id: str) -> NodeCoverage:
         return next(n for n in self.nodes if n.id == node_id)
@@ -56,6 +60,7 @@ class Coverage:
         return {
             "papers": self.total,
             "untagged": self.untagged,
+            "unreviewed": self.unreviewed,
             "nodes": [{**asdict(n), "by_year": {str(y): c for y, c in sorted(n.by_year.items())}} for n in self.nodes],
             "matrix": self.matrix,
             "years": self.years,
@@ -70,6 +75,9 @@ def _sort_key(paper: Paper) -> tuple[int, str]:
 def coverage(tax: Taxonomy, papers: list[Paper], *, min_papers: int = DEFAULT_MIN_PAPERS, recent_years: int = DEFAULT_RECENT_YEARS) -> Coverage:
     """Count papers per node, per stance and per year; the problem x assumption matrix; gaps.
 
+    Only reviewed tags count; a classifier's unconfirmed suggestion is counted apart, in
+    ``suggested``, and nowhere else.
+
     "Recent" is measured back from the newest paper in the library, so a gap says that a node
     lags the rest of the reading list, whatever today's date.
     """
@@ -79,10 +87,13 @@ def coverage(tax: Taxonomy, papers: list[Paper], *, min_papers: int = DEFAULT_MI
     present = [p.year for p in papers if p.year]
     years = list(range(min(present), max(present) + 1)) if present else []
     for paper in papers:
-        tags: list[tuple[str, Optional[str]]] = [(t.id, None) for t in paper.problems] + [(t.id, t.stance) for t in paper.assumptions]
-        for node_id, stance in tags:
+        tags: list[tuple[str, Optional[str], bool]] = [(t.id, None, t.reviewed) for t in paper.problems] + [(t.id, t.stance, t.reviewed) for t in paper.assumptions]
+        for node_id, stance, reviewed in tags:
             node = nodes.get(node_id)
             if node is None:
+                continue
+            if not reviewed:
+                node.suggested += 1
                 continue
             node.papers += 1
             node.essay_cited += paper.essay_cited
@@ -93,15 +104,16 @@ def coverage(tax: Taxonomy, papers: list[Paper], *, min_papers: int = DEFAULT_MI
             if node_id not in newest or _sort_key(paper) > _sort_key(newest[node_id]):
                 newest[node_id] = paper
         for problem in paper.problems:
-            if problem.id not in matrix:
+            if problem.id not in matrix or not problem.reviewed:
                 continue
-            for assumption in paper.assumptions:
+            for assumption in (a for a in paper.assumptions if a.reviewed):
                 cell = matrix[problem.id].setdefault(assumption.id, dict.fromkeys(STANCES, 0))
                 cell[assumption.stance] += 1
     for node_id, paper in newest.items():
         nodes[node_id].newest_id, nodes[node_id].newest_year = paper.id, paper.year
     gaps = _gaps(list(nodes.values()), years, min_papers, recent_years)
-    return Coverage(len(papers), sum(not p.is_tagged() for p in papers), list(nodes.values()), matrix, years, gaps)
+    unreviewed = sum(bool(p.suggestions()) for p in papers)
+    return Coverage(len(papers), sum(not p.is_tagged() for p in papers), list(nodes.values()), matrix, years, gaps, unreviewed)
 
 
 def _gaps(nodes: list[NodeCoverage], years: list[int], min_papers: int, recent_years: int) -> list[Gap]:

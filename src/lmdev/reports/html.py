@@ -20,7 +20,7 @@ h1 { font-size: 1.6rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd
 .legend span { display: inline-block; width: .9em; height: .9em; margin: 0 .3em 0 1em; vertical-align: middle; }
 table { border-collapse: collapse; } td, th { padding: .2rem .45rem; text-align: center; font-size: .9rem; }
 th.row, td.row { text-align: left; } .muted { color: #666; } ol li { margin-bottom: .4rem; }
-.gaps li { margin-bottom: .2rem; } svg text { font-size: 12px; font-family: system-ui, sans-serif; }
+.gaps li { margin-bottom: .2rem; } .unreviewed { color: #b35900; font-size: .85rem; } svg text { font-size: 12px; font-family: system-ui, sans-serif; }
 """
 
 
@@ -39,7 +39,8 @@ def _bars(nodes: list[NodeCoverage], top: int, stacked: bool) -> str:
             if width:
                 parts.append(f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="16" fill="{COLOURS[name]}"><title>{escape(n.id)}: {value} {name}</title></rect>')
             x += width
-        parts.append(f'<text x="{x + 6:.1f}" y="{y + 13}">{n.papers}</text>')
+        suggested = f" (+{n.suggested} suggested)" if n.suggested else ""
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + 13}">{n.papers}{suggested}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -69,7 +70,8 @@ def _entries(entries: Iterable[Entry]) -> str:
         p = e.paper
         authors = ", ".join(p.authors[:3]) + (" et al." if len(p.authors) > 3 else "")
         stance = f" <em>({escape(e.stance)})</em>" if e.stance else ""
-        items.append(f'<li><a href="{escape(p.link)}">{escape(p.title)}</a>. {escape(authors)} ({p.year or "n.d."}){stance}<br><span class="muted">{escape(e.reason)}</span></li>')
+        unreviewed = ' <strong class="unreviewed">unreviewed suggestion</strong>' if not e.reviewed else ""
+        items.append(f'<li><a href="{escape(p.link)}">{escape(p.title)}</a>. {escape(authors)} ({p.year or "n.d."}){stance}{unreviewed}<br><span class="muted">{escape(e.reason)}</span></li>')
     return "<ol>" + "".join(items) + "</ol>"
 
 
@@ -78,7 +80,8 @@ def render(tax: Taxonomy, cov: Coverage, papers: list[Paper]) -> str:
     src = tax.data.source
     top = max((n.papers for n in cov.nodes), default=0)
     out = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>lmdev report</title><style>{CSS}</style></head><body>"]
-    out.append(f"<h1>Language model development: where the literature stands</h1><p>{cov.total} papers ({cov.untagged} untagged), read against the assumptions and problems of {escape(src.author)}, “{escape(src.title)}” ({src.year}).</p>")
+    unreviewed = f", {cov.unreviewed} with unreviewed classifier suggestions, which the charts leave out" if cov.unreviewed else ""
+    out.append(f"<h1>Language model development: where the literature stands</h1><p>{cov.total} papers ({cov.untagged} untagged{unreviewed}), read against the assumptions and problems of {escape(src.author)}, “{escape(src.title)}” ({src.year}).</p>")
     out.append('<nav><a href="#coverage">Coverage</a> · <a href="#matrix">Problems × assumptions</a> · <a href="#years">Papers per year</a> · <a href="#gaps">Gaps</a> · <a href="#lists">Reading lists</a></nav>')
     out.append('<h2 id="coverage">Coverage</h2><p class="legend">Assumptions by stance:' + "".join(f'<span style="background:{COLOURS[s]}"></span>{s}' for s in ("relies", "supports", "challenges")) + "</p>")
     for f in tax.field_order():

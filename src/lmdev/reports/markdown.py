@@ -80,7 +80,7 @@ def taxonomy_page(tax: Taxonomy) -> str:
 
 def coverage_page(tax: Taxonomy, cov: Coverage) -> str:
     """Coverage as Markdown tables, for a README, a wiki or a pull-request comment."""
-    lines = ["# Coverage of the essay's agenda", "", f"{cov.total} papers, {cov.untagged} untagged.", ""]
+    lines = ["# Coverage of the essay's agenda", "", f"{cov.total} papers, {cov.untagged} untagged, {cov.unreviewed} with unreviewed suggestions. Counts are of reviewed tags; `suggested` counts the classifier's unconfirmed suggestions.", ""]
     for f in tax.field_order():
         for kind in ("problem", "assumption"):
             rows = [n for n in cov.nodes if n.field == f.id and n.kind == kind]
@@ -88,11 +88,11 @@ def coverage_page(tax: Taxonomy, cov: Coverage) -> str:
                 continue
             lines += [f"## {f.name}: {kind}s", ""]
             if kind == "problem":
-                lines += ["| id | name | papers | newest |", "|---|---|---:|---|"]
-                lines += [f"| `{n.id}` | {n.name} | {n.papers} | {_newest(n)} |" for n in rows]
+                lines += ["| id | name | papers | suggested | newest |", "|---|---|---:|---:|---|"]
+                lines += [f"| `{n.id}` | {n.name} | {n.papers} | {n.suggested} | {_newest(n)} |" for n in rows]
             else:
-                lines += ["| id | name | papers | relies | supports | challenges | newest |", "|---|---|---:|---:|---:|---:|---|"]
-                lines += [f"| `{n.id}` | {n.name} | {n.papers} | {n.relies} | {n.supports} | {n.challenges} | {_newest(n)} |" for n in rows]
+                lines += ["| id | name | papers | relies | supports | challenges | suggested | newest |", "|---|---|---:|---:|---:|---:|---:|---|"]
+                lines += [f"| `{n.id}` | {n.name} | {n.papers} | {n.relies} | {n.supports} | {n.challenges} | {n.suggested} | {_newest(n)} |" for n in rows]
             lines.append("")
     used = [a.id for a in tax.assumptions if any(a.id in row for row in cov.matrix.values())]
     lines += ["## Problems × assumptions", "", "Each cell: relies / supports / challenges.", "", "| problem | " + " | ".join(f"`{a}`" for a in used) + " |", "|---|" + "---:|" * len(used)]

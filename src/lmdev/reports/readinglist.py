@@ -2,7 +2,7 @@
 
 Order: the essay's own citations first; then papers that challenge an assumption (for an
 assumption's list, those that challenge it); then papers a person tagged, newest first; last,
-papers only the classifier tagged, by its score.
+papers whose tag is only the classifier's unreviewed suggestion, by its score, each marked.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ class Entry:
     stance: Optional[str]
     reason: str
     group: int
+    reviewed: bool = True
 
     def to_json(self) -> dict[str, Any]:
         p = self.paper
-        return {"id": p.id, "title": p.title, "authors": p.authors, "year": p.year, "link": p.link, "stance": self.stance, "reason": self.reason, "essay_cited": p.essay_cited}
+        return {"id": p.id, "title": p.title, "authors": p.authors, "year": p.year, "link": p.link, "stance": self.stance, "reason": self.reason, "essay_cited": p.essay_cited, "reviewed": self.reviewed}
 
 
 def _tag(paper: Paper, node: TaxNode) -> Any:
@@ -36,13 +37,13 @@ def _tag(paper: Paper, node: TaxNode) -> Any:
 
 
 def _reason(paper: Paper, node: TaxNode, tax: Taxonomy, tag: Any) -> str:
+    if tag.by == "classifier":
+        return f"suggested by the classifier (score {tag.score:.2f})" if tag.score is not None else "suggested by the classifier"
     if paper.notes:
         return paper.notes.strip().splitlines()[0]
     if paper.essay_cited:
         work = tax.works_by_arxiv().get(paper.id)
         return f"cited by the essay as an example: {work.name}" if work else "cited by the essay"
-    if tag.by == "classifier":
-        return f"suggested by the classifier (score {tag.score:.2f})" if tag.score is not None else "suggested by the classifier"
     if node.kind == "assumption":
         return {"relies": "takes it for granted", "supports": "gives evidence for it", "challenges": "argues or shows against it"}[tag.stance]
     challenged = [a.id for a in paper.assumptions if a.stance == "challenges"]
@@ -63,9 +64,9 @@ def reading_list(tax: Taxonomy, papers: list[Paper], node_id: str) -> list[Entry
         if node.kind == "assumption":
             challenges = tag.stance == "challenges"
         else:
-            challenges = any(a.stance == "challenges" for a in paper.assumptions)
-        group = 0 if paper.essay_cited else 1 if challenges else 2 if tag.human else 3
-        entries.append(Entry(paper, getattr(tag, "stance", None), _reason(paper, node, tax, tag), group))
+            challenges = any(a.stance == "challenges" and a.reviewed for a in paper.assumptions)
+        group = 3 if not tag.reviewed else 0 if paper.essay_cited else 1 if challenges else 2
+        entries.append(Entry(paper, getattr(tag, "stance", None), _reason(paper, node, tax, tag), group, tag.reviewed))
 
     def key(entry: Entry) -> tuple[Any, ...]:
         tag = _tag(entry.paper, node)
@@ -90,13 +91,14 @@ def render_markdown(tax: Taxonomy, node_id: str, entries: list[Entry]) -> str:
         "",
         f"{node.field.name}, {node.kind}{f' #{ref.item}' if ref.item else ''}: {node.node.description}",
         "",
-        f"{len(entries)} paper(s): the essay's citations first, then papers that challenge an assumption, then the rest, newest first.",
+        f"{len(entries)} paper(s): the essay's citations first, then papers that challenge an assumption, then the rest, newest first" + (", then unreviewed suggestions." if any(not e.reviewed for e in entries) else "."),
         "",
     ]
     for n, e in enumerate(entries, 1):
         p = e.paper
         stance = f" — *{e.stance}*" if e.stance else ""
-        lines.append(f"{n}. [{md_text(p.title)}]({md_link(p.link)}). {md_text(_authors(p))} ({p.year or 'n.d.'}){stance}  ")
+        unreviewed = " — **unreviewed suggestion**" if not e.reviewed else ""
+        lines.append(f"{n}. [{md_text(p.title)}]({md_link(p.link)}). {md_text(_authors(p))} ({p.year or 'n.d.'}){stance}{unreviewed}  ")
         lines.append(f"   {md_text(e.reason)}")
     return "\n".join(lines) + "\n"
 

@@ -1,0 +1,114 @@
+"""Citekeys: made once (first author's surname, year, first title word; ASCII; ``a``/``b``
+suffixes on clashes), stored in the paper file, and never regenerated, so that a citation in
+someone's manuscript does not break when metadata is refreshed.
+
+Keys are assigned when a paper is added, tagged or refreshed (and by ``lmdev citekeys``);
+commands that only read never write one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Optional
+
+from lmdev.models import Paper
+from lmdev.text import STOP, fold
+
+if TYPE_CHECKING:
+    from lmdev.store import Library
+
+# A top-level ``citekey:`` line, its value optionally quoted and followed by a comment.
+_LINE = re.compile(r"""^citekey:[ \t]*(?:'(?P<q1>[^'\n]*)'|"(?P<q2>[^"\n]*)"|(?P<plain>[^\s#'"][^\n#]*?))[ \t]*(?:#[^\n]*)?$""", re.M)
+# What a citekey may hold: BibTeX allows much, but not spaces, commas, braces or quotes.
+VALID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_:.+/-]{0,99}")  # the rule a paper file's citekey must keep (lmdev.models)
+
+
+def _ascii_word(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", fold(text))
+
+
+def citekey_base(paper: Paper) -> str:
+    surname = _ascii_word(paper.first_author.split()[-1]) if paper.authors else "anon"
+    words = [_ascii_word(w) for w in re.split(r"[\s\-:]+", paper.title)]
+    first = next((w for w in words if w and w not in STOP and not w.isdigit()), "untitled")
+    return f"{surname or 'anon'}{paper.year or 'nd'}{first}"
+
+
+def assign_citekeys(papers: Iterable[Paper], taken: set[str]) -> list[Paper]:
+    """Give each paper without a citekey a new one not in ``taken``; returns the papers changed."""
+    changed = []
+    for paper in sorted(papers, key=lambda p: (p.year or 0, p.id)):
+        if paper.citekey:
+            continue
+        base = citekey_base(paper)
+        key, n = base, 0
+        while key in taken:
+            key = base + _suffix(n)
+            n += 1
+        paper.citekey = key
+        taken.add(key)
+        changed.append(paper)
+    return changed
+
+
+def _suffix(n: int) -> str:
+    letters = ""
+    n += 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        letters = chr(97 + r) + letters
+    return letters
+
+
+def stored_citekeys(library: Library) -> dict[str, str]:
+    """Citekey -> file name for every paper file, read from the ``citekey:`` lines alone (no
+    file is parsed, so the lookup stays fast on large libraries)."""
+    found: dict[str, str] = {}
+    for path in library.files():
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        match = _LINE.search(text)
+        if match:
+            key = match.group("q1") or match.group("q2") or match.group("plain") or ""
+            found.setdefault(key, path.name)
+    return found
+
+
+class Assigner:
+    """Gives papers a citekey on their way to disk; reads the library's keys once, on first need."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self._taken: Optional[set[str]] = None
+
+    def __call__(self, paper: Paper) -> bool:
+        if paper.citekey:
+            return False
+        if self._taken is None:
+            self._taken = set(stored_citekeys(self.library))
+        assign_citekeys([paper], self._taken)
+        return True
+
+    def claim(self, key: str) -> bool:
+        """Reserve ``key`` (a citekey brought in from outside); False if a paper already has it."""
+        if self._taken is None:
+            self._taken = set(stored_citekeys(self.library))
+        if key in self._taken:
+            return False
+        self._taken.add(key)
+        return True
+
+
+def assign_missing(library: Library, ids: Optional[Iterable[str]] = None) -> list[Paper]:
+    """``lmdev citekeys``: give every paper (or those in ``ids``) that lacks a citekey one, and save it."""
+    wanted = {library.resolve(i) for i in ids} if ids is not None else None
+    everything = library.papers()
+    papers = [p for p in everything if not p.citekey and (wanted is None or p.id in wanted)]
+    taken = {p.citekey for p in everything if p.citekey}
+    changed = assign_citekeys(papers, taken)
+    for paper in changed:
+        library.save(paper)
+    return changed
