@@ -243,3 +243,35 @@ def test_coverage_gaps_follow_the_config_unless_an_option_says_otherwise(cli, da
     (data_dir / "config.yaml").write_text("coverage:\n  min_papers: many\n")
     broken = cli("--data-dir", str(data_dir), "coverage")
     assert broken.code == 1 and "config.yaml:2" in broken.err
+
+
+def test_the_pre_commit_hook_works_as_written_with_real_pre_commit(cli, tmp_path: Path) -> None:
+    """pre-commit itself, installed as a git hook: a commit of good files passes although an
+    untracked scratch file is broken; committing a broken paper file fails."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    pre_commit = shutil.which("pre-commit", path=str(Path(sys.executable).parent))
+    if pre_commit is None:
+        pytest.skip("pre-commit is not installed (pip install '.[test]')")
+    root = tmp_path / "t"
+    assert cli("init", str(root), "--pre-commit").code == 0
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(list(args), cwd=root, env=env, capture_output=True, text=True, timeout=120)
+
+    assert run(*git, "init", "-q").returncode == 0
+    assert run(pre_commit, "install").returncode == 0
+    (root / "data" / "papers" / "2401.00001.yaml").write_text("id: '2401.00001'\ntitle: Fine\nassumptions:\n- id: fixed-recipe\n  stance: relies\n  by: person\n")
+    (root / "data" / "papers" / "scratch.yaml").write_text("half: [written\n")
+    assert run(*git, "add", ".gitignore", ".gitattributes", ".pre-commit-config.yaml", "data/taxonomy.yaml", "data/config.yaml", "data/papers/2401.00001.yaml").returncode == 0
+    good = run(*git, "commit", "-qm", "a first paper")
+    assert good.returncode == 0, good.stdout + good.stderr
+    (root / "data" / "papers" / "2401.00002.yaml").write_text("id: '2401.00002'\ntitle: No assumption\n")
+    assert run(*git, "add", "data/papers/2401.00002.yaml").returncode == 0
+    bad = run(*git, "commit", "-qm", "an untagged paper")
+    assert bad.returncode != 0 and "2401.00002" in bad.stdout + bad.stderr and "scratch" not in bad.stdout + bad.stderr
