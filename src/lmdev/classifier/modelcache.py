@@ -51,6 +51,11 @@ def load_model(library: Library, *, retrain: bool = False) -> Model:
             return Model(library.taxonomy, json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache entry is rebuilt below
+    return train_and_cache(library, path)
+
+
+def train_and_cache(library: Library, path: Path) -> Model:
+    """Train on the library and its rejections, and keep the model at ``path`` (replacing others)."""
     model = train(library.taxonomy, library.papers(), rejected_records(library), fingerprint=path.stem)
     try:
         for old in path.parent.glob("*.json"):
