@@ -291,7 +291,9 @@ def _train_relevance(taxonomy: Taxonomy, prior: Prior, vectorizer: Vectorizer, p
     backdrop = [d for d in _background(use_background) if d.id not in known]
     docs = positives + list(rejected) + backdrop
     labels = [1] * len(positives) + [0] * (len(docs) - len(positives))
-    weights = [1.0] * (len(positives) + len(rejected)) + [BACKGROUND_WEIGHT] * len(backdrop)
+    negatives = len(rejected) + BACKGROUND_WEIGHT * len(backdrop)
+    balance = len(positives) / negatives if negatives else 1.0  # 0.5 means as likely in scope as not
+    weights = [1.0] * len(positives) + [balance] * len(rejected) + [balance * BACKGROUND_WEIGHT] * len(backdrop)
     if not positives or len(rejected) < MIN_REJECTIONS:
         # Without explicit negatives there is nothing to learn relevance from: the background
         # alone is from another time than the library and teaches the era, not the scope.
