@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any, Optional
 
 from lmdev.classifier import background
-from lmdev.classifier.fitting import _solve, add_into, best_threshold, dot, fit_logistic, log_ratio, sigmoid
+from lmdev.classifier.fitting import add_into, best_threshold, dot, fit_logistic, log_ratio, sigmoid, solve
 from lmdev.classifier.model import MODEL_VERSION, Doc, Model
 from lmdev.classifier.prior import Prior, rarity
 from lmdev.models import STANCES, Paper
@@ -221,7 +221,7 @@ def _fit_primary(tagged: Sequence[Paper], parts: Sequence[Sequence[Parts]], prob
                 grad[i] += mean[i] - xs[y][i]
                 for j in range(k):
                     hess[i][j] += sum(pj * x[i] * x[j] for pj, x in zip(p, xs)) - mean[i] * mean[j]
-        step = _solve(hess, grad)
+        step = solve(hess, grad)
         largest = max(abs(si) for si in step)
         if largest > 0.5:  # damped: the likelihood is flat where the scores saturate
             step = [si * 0.5 / largest for si in step]
