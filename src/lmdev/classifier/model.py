@@ -107,8 +107,9 @@ class Scores:
 class Model:
     """A trained model. Build with :func:`lmdev.classifier.training.train`; persist with :meth:`to_json`."""
 
-    # Cold start (nothing tagged, nothing rejected): calibrations of the seed-term scores that
-    # cross-validation on the shipped library gives, rounded.
+    # Cold start (nothing tagged, nothing rejected), set by hand, not fitted: one strong seed term
+    # (a score near 2) gives a problem about 0.45, two about 0.9; a paper with neither scope nor
+    # problem terms is relevant at 0.08, one with a scope term and a problem term at about 0.9.
     DEFAULT_PRIOR: ClassVar[dict[str, tuple[float, float]]] = {"problem": (1.2, -2.6), "assumption": (1.0, -2.6)}
     DEFAULT_SECONDARY: ClassVar[float] = 0.6
     DEFAULT_RELEVANCE: ClassVar[tuple[float, float, float, float]] = (1.5, 1.0, 0.0, -2.5)
