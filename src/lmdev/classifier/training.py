@@ -268,20 +268,20 @@ def _secondary_threshold(tagged: Sequence[Paper], probs: Sequence[Sequence[float
     return max(best, CONFIDENT)
 
 
-_FEATURE_CACHE: dict[tuple[int, str, int], tuple[float, float]] = {}
+_FEATURE_CACHE: dict[tuple[int, int], tuple[Doc, tuple[float, float]]] = {}
 
 
 def _relevance_features(prior: Prior, problem_index: Sequence[int], doc: Doc) -> tuple[float, float]:
-    """Scope score and best problem score; remembered per prior, as cross-validation trains the
-    same documents again and again."""
-    key = (prior.signature, doc.id, len(doc.words))
+    """Scope score and best problem score; remembered per prior and document (the very object,
+    which the cache keeps alive), as cross-validation trains the same documents again and again."""
+    key = (prior.signature, id(doc))
     found = _FEATURE_CACHE.get(key)
-    if found is None:
+    if found is None or found[0] is not doc:
         if len(_FEATURE_CACHE) > 100_000:
             _FEATURE_CACHE.clear()
         scores = prior.scores(doc.words)
-        found = _FEATURE_CACHE[key] = (scores[-1], max((scores[i] for i in problem_index), default=0.0))
-    return found
+        found = _FEATURE_CACHE[key] = (doc, (scores[-1], max((scores[i] for i in problem_index), default=0.0)))
+    return found[1]
 
 
 def _train_relevance(taxonomy: Taxonomy, prior: Prior, vectorizer: Vectorizer, papers: Sequence[Paper], rejected: Sequence[Doc], known: set[str], use_background: bool) -> dict[str, Any]:
@@ -328,7 +328,7 @@ def _background_cache() -> list[Doc]:
 
 
 _DOCS: dict[tuple[str, str, str], Doc] = {}
-_COUNTS: dict[int, Counter[str]] = {}
+_COUNTS: dict[int, tuple[Doc, Counter[str]]] = {}
 
 
 def _doc(paper_id: str, title: str, abstract: str) -> Doc:
@@ -344,11 +344,11 @@ def _doc(paper_id: str, title: str, abstract: str) -> Doc:
 
 
 def _counts(doc: Doc) -> Counter[str]:
-    """A document's content-word counts, remembered while the document is."""
+    """A document's content-word counts, remembered with the document."""
     found = _COUNTS.get(id(doc))
-    if found is None:
-        found = _COUNTS[id(doc)] = Counter(doc.feats)
-    return found
+    if found is None or found[0] is not doc:  # the cache keeps the document, so its id stays its own
+        found = _COUNTS[id(doc)] = (doc, Counter(doc.feats))
+    return found[1]
 
 
 def _train_stances(taxonomy: Taxonomy, tagged: Sequence[Paper], vectors: Sequence[dict[str, float]], vectorizer: Vectorizer) -> dict[str, Any]:
