@@ -45,11 +45,27 @@ def _no_hang() -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+@pytest.fixture(scope="session")
+def shipped_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The model of the shipped data, trained once per session (a copy of the data keeps the
+    files' sizes and times, so it has the same fingerprint)."""
+    from lmdev.classifier.modelcache import model_path, train_and_cache
+    from lmdev.store import Library
+
+    cache = tmp_path_factory.mktemp("shipped-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LMDEV_CACHE_DIR", str(cache))
+        lib = Library(SHIPPED)
+        train_and_cache(lib, model_path(lib))
+    return cache / "models"
+
+
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    """A full copy of the shipped data (taxonomy and all papers)."""
+def data_dir(tmp_path: Path, shipped_models: Path) -> Path:
+    """A full copy of the shipped data (taxonomy and all papers), its model already cached."""
     target = tmp_path / "data"
     shutil.copytree(SHIPPED, target)
+    shutil.copytree(shipped_models, tmp_path / "cache" / "models")
     return target
 
 

@@ -125,7 +125,7 @@ def _newton(rows: Sequence[Sequence[float]], targets: Sequence[float], sample: S
             grad[a] += l2 * (w[a] - middle[a])
             hess[a][a] += l2
         hess[-1][-1] += 1e-9
-        step = _solve(hess, grad)
+        step = solve(hess, grad)
         scale = 1.0
         for _ in range(30):  # backtrack until the penalised loss goes down: Newton alone can oscillate
             trial = [wi - scale * si for wi, si in zip(w, step)]
@@ -144,7 +144,7 @@ def _newton(rows: Sequence[Sequence[float]], targets: Sequence[float], sample: S
     return out
 
 
-def _solve(a: list[list[float]], b: list[float]) -> list[float]:
+def solve(a: list[list[float]], b: list[float]) -> list[float]:
     n = len(b)
     m = [row[:] + [bi] for row, bi in zip(a, b)]
     for col in range(n):

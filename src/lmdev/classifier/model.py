@@ -16,6 +16,7 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from typing import Any, ClassVar, Optional
 
 from lmdev.classifier.fitting import sigmoid
@@ -25,7 +26,6 @@ from lmdev.text import document_tokens, features
 
 MODEL_VERSION = 2
 RELEVANT = 0.5  # relevance from which the top problem is suggested as the paper's primary
-REASONS = ("none", "suggested", "all")
 LIKE_FEATURES = 10  # a document's strongest features used to find the tagged papers it is like
 LIKE_POSTINGS = 20  # and for each feature, the tagged papers where it weighs most
 
@@ -107,8 +107,9 @@ class Scores:
 class Model:
     """A trained model. Build with :func:`lmdev.classifier.training.train`; persist with :meth:`to_json`."""
 
-    # Cold start (nothing tagged, nothing rejected): calibrations of the seed-term scores that
-    # cross-validation on the shipped library gives, rounded.
+    # Cold start (nothing tagged, nothing rejected), set by hand, not fitted: one strong seed term
+    # (a score near 2) gives a problem about 0.45, two about 0.9; a paper with neither scope nor
+    # problem terms is relevant at 0.08, one with a scope term and a problem term at about 0.9.
     DEFAULT_PRIOR: ClassVar[dict[str, tuple[float, float]]] = {"problem": (1.2, -2.6), "assumption": (1.0, -2.6)}
     DEFAULT_SECONDARY: ClassVar[float] = 0.6
     DEFAULT_RELEVANCE: ClassVar[tuple[float, float, float, float]] = (1.5, 1.0, 0.0, -2.5)
@@ -295,13 +296,14 @@ class Model:
         top = self.top(s)
         lead = self.node_ids[top] if top is not None else None
         dumps = json.dumps
+        quote = encode_basestring  # json.dumps of a string, without json.dumps's overhead
         problems: list[tuple[tuple[bool, float], str]] = []
         assumptions: list[tuple[float, str]] = []
         for index, (node_id, kind, p) in enumerate(zip(self.node_ids, self.kinds, s.probs)):
             why = explainer.reasons(index) if explainer is not None and (chosen[index] or reasons == "all") else []
             flag = "true" if chosen[index] else "false"
             if kind == "problem":
-                text = dumps(why, ensure_ascii=False) if why else "[]"
+                text = "[" + ", ".join(map(quote, why)) + "]"
                 problems.append(((node_id != lead, -p), f'{{"id": "{node_id}", "score": {round(p, 3)!r}, "suggested": {flag}, "reasons": {text}}}'))
             else:
                 if why:
@@ -310,7 +312,7 @@ class Model:
                         why.append(f"stance {stance}: {share:.0%} of the stance model's weight")
                 else:
                     stance = self.likeliest_stance(node_id, s.stance_scores)
-                text = dumps(why, ensure_ascii=False) if why else "[]"
+                text = "[" + ", ".join(map(quote, why)) + "]"
                 assumptions.append((-p, f'{{"id": "{node_id}", "stance": "{stance}", "score": {round(p, 3)!r}, "suggested": {flag}, "reasons": {text}}}'))
         problems.sort(key=lambda item: item[0])
         assumptions.sort(key=lambda item: item[0])
@@ -331,7 +333,6 @@ class _Explainer:
         self.scores = scores
         self._vector: Optional[dict[str, float]] = None
         self._similar: Optional[dict[str, float]] = None
-        self._pairs: Optional[set[tuple[str, str]]] = None
 
     @property
     def vector(self) -> dict[str, float]:
@@ -366,10 +367,7 @@ class _Explainer:
             top = [f"{f} ({c:+.2f})" for c, f in terms if c > 0]
             if top:
                 out.append("terms: " + ", ".join(top))
-        if self._pairs is None:
-            words = self.scores.words
-            self._pairs = set(zip(words, words[1:]))
-        found = model.prior.found(index, self.scores.words, self.scores.word_counts, self._pairs)
+        found = model.prior.found(index, self.scores.words, self.scores.word_counts)
         table = model.prior.phrases[index]
         seeds = sorted((p for p in found if table[p] > 0.3), key=lambda p: (-found[p], p))[:5]
         if seeds:

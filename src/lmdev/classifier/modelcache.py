@@ -52,6 +52,11 @@ def load_model(library: Library, *, retrain: bool = False) -> Model:
             return Model(library.taxonomy, json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache entry is rebuilt below
+    return train_and_cache(library, path)
+
+
+def train_and_cache(library: Library, path: Path) -> Model:
+    """Train on the library and its rejections, and keep the model at ``path`` (replacing others)."""
     readable = [item.paper for item in library.scan()[0]]  # a broken file is the command's to report
     model = train(library.taxonomy, readable, rejected_records(library), fingerprint=path.stem)
     try:

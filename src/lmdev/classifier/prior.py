@@ -102,19 +102,17 @@ class Prior:
                         bucket[phrase] = bucket.get(phrase, 0) + 1
         return found
 
-    def found(self, index: int, words: list[str], word_counts: Counter[str], pairs: set[tuple[str, str]]) -> dict[Phrase, int]:
-        """How often each phrase of one row occurs in ``words`` (whose adjacent ``pairs`` are
-        given): the seed terms behind a reason, for the few tags that get one (cheaper than
-        :meth:`counts` for every row)."""
+    def found(self, index: int, words: list[str], word_counts: Counter[str]) -> dict[Phrase, int]:
+        """How often each phrase of one row occurs in ``words``: the seed terms behind a reason,
+        for the few tags that get one (cheaper than :meth:`counts` for every row). A phrase of
+        several words counts once: whether it is there is what a reason needs."""
         out: dict[Phrase, int] = {(w,): word_counts[w] for w in self.row_singles[index] & word_counts.keys()}
         for phrase in self.row_multi[index]:
-            if phrase[:2] in pairs:
-                if len(phrase) == 2:
-                    out[phrase] = 1  # present; how often matters little for a reason
-                else:
-                    n = len(phrase)
-                    if any(tuple(words[i : i + n]) == phrase for i, w in enumerate(words) if w == phrase[0]):
-                        out[phrase] = 1
+            if all(w in word_counts for w in phrase):
+                n = len(phrase)
+                first = phrase[0]
+                if any(w == first and tuple(words[i : i + n]) == phrase for i, w in enumerate(words)):
+                    out[phrase] = 1
         return out
 
     def scores(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> list[float]:

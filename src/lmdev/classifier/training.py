@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any, Optional
 
 from lmdev.classifier import background
-from lmdev.classifier.fitting import _solve, add_into, best_threshold, dot, fit_logistic, log_ratio, sigmoid
+from lmdev.classifier.fitting import add_into, best_threshold, dot, fit_logistic, log_ratio, sigmoid, solve
 from lmdev.classifier.model import MODEL_VERSION, Doc, Model
 from lmdev.classifier.prior import Prior, rarity
 from lmdev.models import STANCES, Paper
@@ -221,7 +221,7 @@ def _fit_primary(tagged: Sequence[Paper], parts: Sequence[Sequence[Parts]], prob
                 grad[i] += mean[i] - xs[y][i]
                 for j in range(k):
                     hess[i][j] += sum(pj * x[i] * x[j] for pj, x in zip(p, xs)) - mean[i] * mean[j]
-        step = _solve(hess, grad)
+        step = solve(hess, grad)
         largest = max(abs(si) for si in step)
         if largest > 0.5:  # damped: the likelihood is flat where the scores saturate
             step = [si * 0.5 / largest for si in step]
@@ -268,20 +268,20 @@ def _secondary_threshold(tagged: Sequence[Paper], probs: Sequence[Sequence[float
     return max(best, CONFIDENT)
 
 
-_FEATURE_CACHE: dict[tuple[int, str, int], tuple[float, float]] = {}
+_FEATURE_CACHE: dict[tuple[int, int], tuple[Doc, tuple[float, float]]] = {}
 
 
 def _relevance_features(prior: Prior, problem_index: Sequence[int], doc: Doc) -> tuple[float, float]:
-    """Scope score and best problem score; remembered per prior, as cross-validation trains the
-    same documents again and again."""
-    key = (prior.signature, doc.id, len(doc.words))
+    """Scope score and best problem score; remembered per prior and document (the very object,
+    which the cache keeps alive), as cross-validation trains the same documents again and again."""
+    key = (prior.signature, id(doc))
     found = _FEATURE_CACHE.get(key)
-    if found is None:
+    if found is None or found[0] is not doc:
         if len(_FEATURE_CACHE) > 100_000:
             _FEATURE_CACHE.clear()
         scores = prior.scores(doc.words)
-        found = _FEATURE_CACHE[key] = (scores[-1], max((scores[i] for i in problem_index), default=0.0))
-    return found
+        found = _FEATURE_CACHE[key] = (doc, (scores[-1], max((scores[i] for i in problem_index), default=0.0)))
+    return found[1]
 
 
 def _train_relevance(taxonomy: Taxonomy, prior: Prior, vectorizer: Vectorizer, papers: Sequence[Paper], rejected: Sequence[Doc], known: set[str], use_background: bool) -> dict[str, Any]:
@@ -291,7 +291,9 @@ def _train_relevance(taxonomy: Taxonomy, prior: Prior, vectorizer: Vectorizer, p
     backdrop = [d for d in _background(use_background) if d.id not in known]
     docs = positives + list(rejected) + backdrop
     labels = [1] * len(positives) + [0] * (len(docs) - len(positives))
-    weights = [1.0] * (len(positives) + len(rejected)) + [BACKGROUND_WEIGHT] * len(backdrop)
+    negatives = len(rejected) + BACKGROUND_WEIGHT * len(backdrop)
+    balance = len(positives) / negatives if negatives else 1.0  # 0.5 means as likely in scope as not
+    weights = [1.0] * len(positives) + [balance] * len(rejected) + [balance * BACKGROUND_WEIGHT] * len(backdrop)
     if not positives or len(rejected) < MIN_REJECTIONS:
         # Without explicit negatives there is nothing to learn relevance from: the background
         # alone is from another time than the library and teaches the era, not the scope.
@@ -326,7 +328,7 @@ def _background_cache() -> list[Doc]:
 
 
 _DOCS: dict[tuple[str, str, str], Doc] = {}
-_COUNTS: dict[int, Counter[str]] = {}
+_COUNTS: dict[int, tuple[Doc, Counter[str]]] = {}
 
 
 def _doc(paper_id: str, title: str, abstract: str) -> Doc:
@@ -342,11 +344,11 @@ def _doc(paper_id: str, title: str, abstract: str) -> Doc:
 
 
 def _counts(doc: Doc) -> Counter[str]:
-    """A document's content-word counts, remembered while the document is."""
+    """A document's content-word counts, remembered with the document."""
     found = _COUNTS.get(id(doc))
-    if found is None:
-        found = _COUNTS[id(doc)] = Counter(doc.feats)
-    return found
+    if found is None or found[0] is not doc:  # the cache keeps the document, so its id stays its own
+        found = _COUNTS[id(doc)] = (doc, Counter(doc.feats))
+    return found[1]
 
 
 def _train_stances(taxonomy: Taxonomy, tagged: Sequence[Paper], vectors: Sequence[dict[str, float]], vectorizer: Vectorizer) -> dict[str, Any]:
