@@ -97,8 +97,11 @@ def review_inbox_session(
     min_relevance: Optional[float] = None,
     limit: Optional[int] = None,
     term: Optional[Terminal] = None,
+    quit_flag: Optional[list[bool]] = None,
 ) -> int:
-    """Walk the waiting papers best first; returns how many were accepted or rejected."""
+    """Walk the waiting papers best first; returns how many were accepted or rejected.
+    ``quit_flag`` (a one-item list) is set when the person pressed ``q``, so a caller that runs
+    more review after this one ends the whole session too."""
     from lmdev.inbox import Inbox
     from lmdev.triage import accept, decided_ids, ordered, reject, select
 
@@ -122,6 +125,8 @@ def review_inbox_session(
             term.open_url(f"https://arxiv.org/abs/{item.id}")
             key = read_key(term)
         if key == "q":
+            if quit_flag is not None:
+                quit_flag[:] = [True]
             break
         if key == "s":
             counts["skipped"] += 1

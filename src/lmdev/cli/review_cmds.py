@@ -40,8 +40,9 @@ def review(
     if problem is not None:
         lib.taxonomy.get(problem, "problem")
     both = not inbox and not suggestions
+    quit_flag = [False]
     if (inbox or both) and not ids:
-        review_inbox_session(lib, problem=problem, min_relevance=min_relevance, limit=limit)
-    if suggestions or both:
+        review_inbox_session(lib, problem=problem, min_relevance=min_relevance, limit=limit, quit_flag=quit_flag)
+    if (suggestions or both) and not quit_flag[0]:  # q ends the whole session, not one half
         changed = review_suggestions_session(lib, ids)
         message(f"review: {changed} paper(s) changed")
