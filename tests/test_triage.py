@@ -171,6 +171,7 @@ def test_inbox_filters_orders_and_formats(cli, data_dir: Path) -> None:
         make_item("2605.90002", relevance=0.9, problems=[("efficiency", 0.95), ("safety", 0.5)]),
         make_item("2605.90003", relevance=0.4, problems=[("safety", 0.4)]),
         make_item("2605.90004", relevance=0.7, problems=[("objective", 0.7)], assumptions=[("fixed-recipe", "challenges", 0.7)]),
+        make_item("2605.90005", relevance=0.3, problems=[("objective", 0.9)], assumptions=[("fixed-recipe", "challenges", 0.9)]),
         make_item("2205.14135", relevance=0.99),
     )
 
@@ -179,7 +180,7 @@ def test_inbox_filters_orders_and_formats(cli, data_dir: Path) -> None:
         assert result.code == 0, result.err
         return [i["id"] for i in json.loads(result.out)]
 
-    assert ids() == ["2605.90002", "2605.90001", "2605.90004", "2605.90003"]
+    assert ids() == ["2605.90002", "2605.90001", "2605.90004", "2605.90003", "2605.90005"]
     assert ids("--problem", "safety") == ["2605.90002", "2605.90003"]
     assert ids("--min-relevance", "0.8") == ["2605.90002", "2605.90001"]
     assert ids("--limit", "1") == ["2605.90002"]
@@ -188,7 +189,10 @@ def test_inbox_filters_orders_and_formats(cli, data_dir: Path) -> None:
 
     weights = gap_weights(Library(data_dir))
     assert weights["objective"] > weights["prompting"] and weights["objective"] > weights["efficiency"]
-    assert ids("--sort", "gaps")[0] == "2605.90004"
+    by_gaps = ids("--sort", "gaps")
+    assert by_gaps[0] == "2605.90004"
+    # An out-of-scope paper never jumps the queue, whatever gap it would fill.
+    assert by_gaps[-2:] == ["2605.90003", "2605.90005"]
     markdown = cli("--data-dir", str(data_dir), "inbox", "--format", "markdown").out
     assert markdown.startswith("1. [A study numbered 2605.90002](https://arxiv.org/abs/2605.90002): `efficiency`, relevance 0.90")
     assert cli("--data-dir", str(data_dir), "inbox", "--problem", "fixed-recipe").code == 2

@@ -271,7 +271,11 @@ def ordered(items: Iterable[Waiting], *, sort: str = "best", problem: Optional[s
         raise UsageError(f"sort must be one of {', '.join(SORTS)}")
     ranked = best_first(items, problem)
     if sort == "gaps":
+        from lmdev.classifier.model import RELEVANT
+
         table = weights or {}
-        ranked.sort(key=lambda i: -round(gap_score(i, table), 6))
+        # A gap is only worth filling with a paper that is in scope: below the relevance at which
+        # a paper's primary is suggested, papers keep their best-first order after the rest.
+        ranked.sort(key=lambda i: (i.relevance < RELEVANT, -round(gap_score(i, table), 6) if i.relevance >= RELEVANT else 0.0))
     return ranked
 
