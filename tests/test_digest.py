@@ -46,6 +46,14 @@ def test_markdown_groups_what_arrived_by_problem(cli, arrived: Path) -> None:
     assert "2605.90002" not in cli("--data-dir", str(arrived), "digest", "--min-relevance", "0.7").out
 
 
+def test_papers_out_of_scope_stay_out_of_the_digest_unless_asked_for(cli, arrived: Path) -> None:
+    fill_inbox(arrived, make_item("2605.90005", relevance=0.2, problems=[("efficiency", 0.3)], seen=days_ago(1)))
+    text = cli("--data-dir", str(arrived), "digest").out
+    assert "2605.90005" not in text and "1 more paper(s) below relevance 0.50 wait in the inbox" in text
+    assert "1 more paper(s) below relevance 0.50" in cli("--data-dir", str(arrived), "digest", "--format", "html").out
+    assert "2605.90005" in cli("--data-dir", str(arrived), "digest", "--min-relevance", "0").out
+
+
 def test_html_escapes_everything_and_links_only_to_arxiv(cli, arrived: Path) -> None:
     page = cli("--data-dir", str(arrived), "digest", "--format", "html").out
     assert "<script>" not in page and "&lt;script&gt;" in page and "\x1b" not in page and "\x0b" not in page

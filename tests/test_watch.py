@@ -253,7 +253,7 @@ def test_end_to_end_watch_inbox_accept_reject_digest(cli, tracker: Path, serve, 
     assert cli(*data, "reject", *drop, "--reason", "not about language models").code == 0
     left = [item["id"] for item in json.loads(cli(*data, "inbox", "--format", "json").out)]
     assert left == [i for i in ranked if i not in keep + drop]
-    digest = cli(*data, "digest", "--since", "1d").out
+    digest = cli(*data, "digest", "--since", "1d", "--min-relevance", "0").out
     assert all(i in digest for i in left) and not any(i in digest for i in keep + drop)
     again = cli(*data, "watch", "--format", "json")
     summary = json.loads(again.out)

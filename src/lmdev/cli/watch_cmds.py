@@ -252,7 +252,7 @@ def digest(
     ctx: typer.Context,
     since: Annotated[str, typer.Option("--since", metavar="WHEN", help="7d, 2w or a date: papers that arrived since then.")] = "7d",
     fmt: Annotated[DigestFormat, typer.Option("--format", "-f", help="markdown, html (an email) or atom (a feed reader).")] = DigestFormat.markdown,
-    min_relevance: MinRelevance = None,
+    min_relevance: Annotated[Optional[float], typer.Option("--min-relevance", metavar="X", min=0.0, max=1.0, help="Only papers at least this relevant (default 0.5, the classifier's in-scope line; 0 for all).")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", "-n", metavar="N", min=1, help="At most N papers per problem.")] = None,
 ) -> None:
     """What arrived in the inbox, grouped by problem: Markdown, HTML or an Atom feed."""

@@ -53,6 +53,8 @@ class Digest:
     since: dt.date
     until: dt.date
     groups: list[Group]
+    threshold: float = 0.0
+    below: int = 0  # papers of the period left out for being less relevant than ``threshold``
 
     @property
     def total(self) -> int:
@@ -61,10 +63,14 @@ class Digest:
 
 def build(tax: Taxonomy, items: list[Waiting], since: dt.date, until: dt.date, *, min_relevance: Optional[float] = None, limit: Optional[int] = None) -> Digest:
     """Items seen from ``since`` on, per problem in the taxonomy's order, best first; at most
-    ``limit`` per problem."""
+    ``limit`` per problem. By default only papers in scope (the relevance from which the
+    classifier suggests a primary): a digest of every paper of a busy week is noise."""
+    from lmdev.classifier.model import RELEVANT
     from lmdev.triage import best_first
 
-    chosen = [i for i in items if i.seen >= since and (min_relevance is None or i.relevance >= min_relevance)]
+    threshold = RELEVANT if min_relevance is None else min_relevance
+    period = [i for i in items if i.seen >= since]
+    chosen = [i for i in period if i.relevance >= threshold]
     order = [n.id for f in tax.field_order() for n in tax.in_field(f.id, "problem")]
     groups: list[Group] = []
     for problem in [*order, None]:
@@ -72,7 +78,13 @@ def build(tax: Taxonomy, items: list[Waiting], since: dt.date, until: dt.date, *
         if members:
             name = tax.nodes[problem].name if problem else UNSORTED
             groups.append(Group(problem, name, members[:limit] if limit else members))
-    return Digest(since, until, groups)
+    return Digest(since, until, groups, threshold, len(period) - len(chosen))
+
+
+def _below(d: Digest) -> str:
+    if not d.below:
+        return ""
+    return f"{d.below} more paper(s) below relevance {d.threshold:.2f} wait in the inbox (lmdev inbox)."
 
 
 def _link(item: Waiting) -> str:
@@ -96,8 +108,10 @@ def _md(text: str) -> str:
 def markdown(d: Digest) -> str:
     lines = [f"# Inbox digest, {d.since.isoformat()} to {d.until.isoformat()}", ""]
     if not d.groups:
-        return "\n".join([*lines, "Nothing arrived in this period.", ""])
+        return "\n".join([*lines, "Nothing arrived in this period." + (f" {_md(_below(d))}" if d.below else ""), ""])
     lines += [f"{d.total} paper(s) arrived and wait for a decision, grouped by the problem each most likely attacks; best first.", ""]
+    if _below(d):
+        lines += [_md(_below(d)), ""]
     for g in d.groups:
         lines += [f"## {_md(g.name)}" + (f" (`{g.problem}`)" if g.problem else ""), ""]
         for n, item in enumerate(g.items, 1):
@@ -137,6 +151,8 @@ def html(d: Digest) -> str:
         parts.append("<p>Nothing arrived in this period.</p>")
     else:
         parts.append(f"<p>{d.total} paper(s) arrived and wait for a decision, grouped by the problem each most likely attacks; best first.</p>")
+    if d.below:
+        parts.append(f'<p class="muted">{_h(_below(d))}</p>')
     for g in d.groups:
         parts.append(f"<h2>{_h(g.name)}" + (f" <code>{_h(g.problem)}</code>" if g.problem else "") + "</h2><ol>")
         for item in g.items:
