@@ -70,7 +70,7 @@ def _sync(lib: Library, ids: list[ArxivId], fmt: TextOrJson, *, no_cache: bool, 
 ))
 def add(
     ctx: typer.Context,
-    ids: Annotated[Optional[list[str]], typer.Argument(metavar="[ID_OR_URL]...", help="arXiv ids or URLs, in any form.")] = None,
+    ids: Annotated[Optional[list[str]], typer.Argument(metavar="ID_OR_URL", help="arXiv ids or URLs, in any form.")] = None,
     from_file: Annotated[Optional[str], typer.Option("--from", metavar="FILE", help="Read ids from FILE, one per line ('-' for stdin).")] = None,
     problem: ProblemTags = [],  # noqa: B006
     assumption: AssumptionTags = [],  # noqa: B006
@@ -129,7 +129,7 @@ def add(
 ))
 def refresh(
     ctx: typer.Context,
-    ids: Annotated[Optional[list[str]], typer.Argument(metavar="[ID]...", autocompletion=paper_ids, help="Stored papers to refresh (default: all arXiv papers).")] = None,
+    ids: Annotated[Optional[list[str]], typer.Argument(metavar="ID", autocompletion=paper_ids, help="Stored papers to refresh (default: all arXiv papers).")] = None,
     no_cache: NoCache = False,
     offline: Offline = False,
     fmt: FormatOption = TextOrJson.text,

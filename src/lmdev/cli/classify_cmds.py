@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 ))
 def classify(
     ctx: typer.Context,
-    ids: Annotated[Optional[list[str]], typer.Argument(metavar="[ID]...", autocompletion=paper_ids, help="Papers in the library (default: those without tags).")] = None,
+    ids: Annotated[Optional[list[str]], typer.Argument(metavar="ID", autocompletion=paper_ids, help="Papers in the library (default: those without tags).")] = None,
     all_papers: Annotated[bool, typer.Option("--all", help="Every paper in the library.")] = False,
     apply: Annotated[bool, typer.Option("--apply", help="Write suggested tags, marked as the classifier's.")] = False,
     min_score: Annotated[Optional[float], typer.Option("--min-score", metavar="SCORE", min=0.0, max=1.0, help="Suggest tags scoring at least this (instead of each tag's own threshold).")] = None,

@@ -55,7 +55,7 @@ class TaxonomyFormat(str, Enum):
 ))
 def check(
     ctx: typer.Context,
-    files: Annotated[Optional[list[Path]], typer.Argument(metavar="[FILE]...", help="Report only findings in these files (default: every file).")] = None,
+    files: Annotated[Optional[list[Path]], typer.Argument(metavar="FILE", help="Report only findings in these files (default: every file).")] = None,
     fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="text, json, or github (workflow annotations).")] = CheckFormat.text,
     min_papers_per_problem: Annotated[Optional[int], typer.Option("--min-papers-per-problem", metavar="N", min=1, help="Also fail when a problem has fewer papers than this (default: from config.yaml).")] = None,
     reading_lists: Annotated[Optional[Path], typer.Option("--reading-lists", metavar="DIR", help="Also fail when the reading lists in this folder are stale.")] = None,

@@ -38,8 +38,8 @@ AssumptionTags = Annotated[list[str], typer.Option("--assumption", "-a", metavar
 
 # Papers named on the command line (ids, URLs, slugs or citekeys).
 PaperId = Annotated[str, typer.Argument(metavar="ID", autocompletion=paper_ids, help="arXiv id, arXiv URL, slug or citekey.")]
-PaperIds = Annotated[list[str], typer.Argument(metavar="ID...", autocompletion=paper_ids, help="Paper ids, URLs, slugs or citekeys.")]
-OptionalPaperIds = Annotated[Optional[list[str]], typer.Argument(metavar="[ID]...", autocompletion=paper_ids, help="Only these papers (ids, URLs, slugs or citekeys).")]
+PaperIds = Annotated[list[str], typer.Argument(metavar="ID", autocompletion=paper_ids, help="Paper ids, URLs, slugs or citekeys.")]
+OptionalPaperIds = Annotated[Optional[list[str]], typer.Argument(metavar="ID", autocompletion=paper_ids, help="Only these papers (ids, URLs, slugs or citekeys).")]
 
 # arXiv access.
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Ask arXiv even if a cached answer from today exists.")]

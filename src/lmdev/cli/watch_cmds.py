@@ -39,7 +39,7 @@ class DigestFormat(str, Enum):
     atom = "atom"
 
 
-Ids = Annotated[list[str], typer.Argument(metavar="ID...", help="arXiv ids (any form) of waiting papers.")]
+Ids = Annotated[list[str], typer.Argument(metavar="ID", help="arXiv ids (any form) of waiting papers.")]
 ProblemOnly = Annotated[Optional[str], typer.Option("--problem", "-p", metavar="ID", help="Only papers the classifier ties to this problem.")]
 MinRelevance = Annotated[Optional[float], typer.Option("--min-relevance", metavar="X", min=0.0, max=1.0, help="Only papers at least this relevant (0 to 1).")]
 Limit = Annotated[Optional[int], typer.Option("--limit", "-n", metavar="N", min=1, help="At most N papers.")]
