@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import SHIPPED, Result
+from helpers import SHIPPED, Result, built_once
 from lmdev.cli.app import run
 
 pytest_plugins = ("watch_fixtures",)  # the watch tests' model, tracker and loopback feed
@@ -47,17 +47,19 @@ def _no_hang() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def shipped_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The model of the shipped data, trained once per session (a copy of the data keeps the
-    files' sizes and times, so it has the same fingerprint)."""
-    from lmdev.classifier.modelcache import model_path, train_and_cache
-    from lmdev.store import Library
+    """The model of the shipped data, trained once per run (a copy of the data keeps the files'
+    sizes and times, so it has the same fingerprint); each test copies it into its own cache."""
 
-    cache = tmp_path_factory.mktemp("shipped-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LMDEV_CACHE_DIR", str(cache))
-        lib = Library(SHIPPED)
-        train_and_cache(lib, model_path(lib))
-    return cache / "models"
+    def train(cache: Path) -> None:
+        from lmdev.classifier.modelcache import model_path, train_and_cache
+        from lmdev.store import Library
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("LMDEV_CACHE_DIR", str(cache))
+            lib = Library(SHIPPED)
+            train_and_cache(lib, model_path(lib))
+
+    return built_once(tmp_path_factory, "shipped-cache", train) / "models"
 
 
 @pytest.fixture

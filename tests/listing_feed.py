@@ -12,13 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Optional
 from xml.sax.saxutils import escape
+
+from loopback import Loopback
 
 LISTINGS = Path(__file__).resolve().parent / "fixtures" / "listings"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -96,50 +95,23 @@ def listing_rss(records: Sequence[dict[str, Any]], categories: Sequence[str] = (
     return rss_document(items, categories=categories, day=day)
 
 
-class FakeFeed:
+class FakeFeed(Loopback):
     """A loopback server for ``$LMDEV_ARXIV_RSS``: ``respond(path)`` gives (status, body) for each
     request; by default it serves ``records`` as the listing of the categories in the path."""
 
     def __init__(self, records: Sequence[dict[str, Any]] = (), respond: Optional[Callable[[str], tuple[int, bytes]]] = None, *, truncate: bool = False) -> None:
+        super().__init__("/rss")
         self.records = list(records)
         self.respond = respond
         self.truncate = truncate
         self.paths: list[str] = []
-        self.user_agents: list[str] = []
-        self.starts: list[float] = []
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                fake.starts.append(time.monotonic())
-                fake.paths.append(self.path)
-                fake.user_agents.append(self.headers.get("User-Agent", ""))
-                if fake.respond is not None:
-                    status, body = fake.respond(self.path)
-                else:
-                    categories = self.path.rsplit("/", 1)[-1].split("+")
-                    status, body = 200, listing_rss(fake.records, categories)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-                self.send_header("Content-Length", str(len(body) * 2 if fake.truncate else len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/rss"
-
-    def __enter__(self) -> FakeFeed:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def reply(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        self.paths.append(path)
+        if self.respond is not None:
+            status, body = self.respond(path)
+        else:
+            categories = path.rsplit("/", 1)[-1].split("+")
+            status, body = 200, listing_rss(self.records, categories)
+        length = len(body) * 2 if self.truncate else len(body)
+        return status, {"Content-Type": "application/rss+xml; charset=utf-8", "Content-Length": str(length)}, body

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from helpers import REPO, snapshot
@@ -103,6 +104,28 @@ def test_python_dash_m_runs_the_cli() -> None:
 
 def test_unknown_command_is_a_usage_error(cli) -> None:
     assert cli("frobnicate").code == 2
+
+
+PARSER_ERRORS = {
+    "inbox-negative-limit": (["inbox", "--limit", "-1"], ["--limit", "lmdev inbox --help"]),
+    "inbox-relevance-above-one": (["inbox", "--min-relevance", "2"], ["--min-relevance"]),
+    "search-max-not-a-number": (["search", "ti:x", "--max", "abc"], ["--max", "integer"]),
+    "list-unknown-format": (["list", "--format", "yaml"], ["--format", "yaml"]),
+    "list-unknown-option": (["list", "--nosuch"], ["--nosuch", "lmdev list --help"]),
+    "show-missing-id": (["show"], ["ID", "lmdev show --help"]),
+    "digest-option-without-value": (["digest", "--since"], ["--since"]),
+    "unknown-command": (["frobnicate"], ["frobnicate", "lmdev --help"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PARSER_ERRORS))
+def test_the_parsers_own_errors_are_one_lmdev_line_with_exit_2(cli, small_dir: Path, case: str) -> None:
+    args, words = PARSER_ERRORS[case]
+    result = cli("--data-dir", str(small_dir), *args)
+    assert result.code == 2 and result.out == ""
+    [line] = result.err.strip().splitlines()
+    assert line.startswith("lmdev: error: ") and all(w in line for w in words), line
+    assert "Usage:" not in line and "Error:" not in line
 
 
 def test_commands_page_documents_exactly_the_commands_and_options_that_exist() -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from arxiv_server import FakeArxiv
-from helpers import REPO
+from helpers import REPO, built_once
 
 PAGE = REPO / "docs" / "own-tracker.md"
 ON_ARXIV = {
@@ -30,14 +30,18 @@ REFERENCES = """@misc{dao_flashattention_2022, title = {{FlashAttention}}, url =
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A virtual environment holding lmdev as built from this checkout into a wheel (not editable).
+    """A virtual environment holding lmdev as built from this checkout into a wheel (not editable),
+    built once per run (shared by pytest-xdist's workers).
 
     The wheel is built without build isolation and installed without dependencies, which come
     from the test environment through a .pth file: nothing is downloaded."""
     pytest.importorskip("setuptools", minversion="70.1")
-    root = tmp_path_factory.mktemp("wheel")
+    return built_once(tmp_path_factory, "installed-wheel", _build_and_install) / "venv"
+
+
+def _build_and_install(root: Path) -> None:
     source = root / "source"
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
@@ -52,7 +56,6 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([*pip, "--python", str(python), "install", "--no-deps", "--no-index", "-q", str(wheel)], check=True, capture_output=True, timeout=300)
     site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], check=True, capture_output=True, text=True).stdout.strip()
     Path(site, "test-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    return venv
 
 
 def _commands(page: str) -> list[str]:

@@ -1,6 +1,6 @@
 """Reliability battery, part 5: ``kill -9`` at random moments never leaves a broken library.
 
-Fifty kills land on ``add``, ``refresh`` and ``classify --apply`` while they write, in five
+Twenty kills land on ``add``, ``refresh`` and ``classify --apply`` while they write, in five
 libraries at once (each its own lane), against a loopback arXiv. After every kill each file is
 whole, ``check`` finds nothing, and no paper that existed before is gone.
 """
@@ -26,7 +26,7 @@ from lmdev.check import check_library
 from lmdev.store import Library
 
 LANES = 5
-KILLS_PER_LANE = 10
+KILLS_PER_LANE = 4  # each command gets killed in more than one lane
 NEW_IDS = 150
 COMMANDS = (
     ["add", "--from", "{ids}", "--assumption", "end-to-end:relies"],
@@ -44,7 +44,7 @@ def _lane_library(folder: Path, stored: list[str]) -> Path:
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs kill -9")
-def test_fifty_kill_9s_during_writes_leave_every_file_whole_and_check_green(tmp_path: Path) -> None:
+def test_twenty_kill_9s_during_writes_leave_every_file_whole_and_check_green(tmp_path: Path) -> None:
     stored = sorted(p.stem for p in (SHIPPED / "papers").iterdir() if p.stem[:1].isdigit() and "_" not in p.stem)[:60]
     new = {n: [f"25{n + 1:02d}.{i:05d}" for i in range(NEW_IDS)] for n in range(LANES)}
     rng = random.Random(9)

@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -28,6 +29,7 @@ from helpers import REPO
 from lmdev.arxiv.cache import ResponseCache
 from lmdev.arxiv.client import ArxivClient
 from lmdev.errors import ArxivError, RateLimitedError, UnreachableError
+from loopback import Loopback
 
 ONE = "2401.00001"
 
@@ -55,51 +57,27 @@ def make(tmp_path: Path, *answers: httpx.Response | Exception, api: str = "https
 # --- a total deadline per request --------------------------------------------------------------
 
 
-class Trickle:
-    """A server on 127.0.0.1 that answers one byte at a time, forever, until the client goes."""
+class Trickle(Loopback):
+    """Sends its answer a byte every 50 ms: the status line and headers too, or (``headers_first``)
+    the headers at once and then a body that would take hours."""
 
     def __init__(self, *, headers_first: bool) -> None:
+        super().__init__("/api/query")
         self.headers_first = headers_first
-        self.server = socket.socket()
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen(5)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.getsockname()[1]}/api/query"
-
-    def _serve(self) -> None:
-        self.server.settimeout(0.2)
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.recv(65536)
-                head = b"HTTP/1.1 200 OK\r\nContent-Type: application/atom+xml\r\nContent-Length: 100000\r\n\r\n"
-                try:
-                    if self.headers_first:
-                        conn.sendall(head)
-                        head = b"<feed>" + b" " * 100_000
-                    for byte in head:
-                        if self.stop.is_set():
-                            break
-                        conn.sendall(bytes([byte]))
-                        time.sleep(0.05)
-                except OSError:
-                    continue
-
-    def __enter__(self) -> Trickle:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.server.close()
-        self.thread.join(timeout=5)
+    def serve(self, request: BaseHTTPRequestHandler) -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/atom+xml\r\nContent-Length: 100000\r\n\r\n"
+        try:
+            if self.headers_first:
+                request.wfile.write(head)
+                head = b"<feed>" + b" " * 100_000
+            for byte in head:
+                if self.stopping.is_set():
+                    break
+                request.wfile.write(bytes([byte]))
+                time.sleep(0.05)
+        except OSError:
+            pass
 
 
 @pytest.mark.parametrize("headers_first", [False, True], ids=["slow-headers", "slow-body"])

@@ -65,14 +65,15 @@ def test_check_can_require_papers_per_problem(cli, data_dir: Path) -> None:
 
 def test_reading_list_holds_exactly_the_tagged_papers_in_the_documented_order(cli, data_dir: Path) -> None:
     raw = {p["id"]: p for p in _raw_papers(data_dir)}
+    lists = {}
     for node in ("efficiency", "prompting", "out-of-the-box", "scaling"):
         result = cli("--data-dir", str(data_dir), "reading-list", node, "--format", "json")
-        entries = json.loads(result.out)
+        entries = lists[node] = json.loads(result.out)
         tagged = {i for i, p in raw.items() if any(t["id"] == node for t in p.get("problems", []) + p.get("assumptions", []))}
         assert [e["id"] for e in entries] and {e["id"] for e in entries} == tagged and len(entries) == len(tagged)
         cited = [e["essay_cited"] for e in entries]
         assert cited == sorted(cited, reverse=True), "essay citations come first"
-    ootb = json.loads(cli("--data-dir", str(data_dir), "reading-list", "out-of-the-box", "--format", "json").out)
+    ootb = lists["out-of-the-box"]
     rest = [e for e in ootb if not e["essay_cited"]]
     first_non_challenger = next(i for i, e in enumerate(rest) if e["stance"] != "challenges")
     assert all(e["stance"] != "challenges" for e in rest[first_non_challenger:])

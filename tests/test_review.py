@@ -185,3 +185,34 @@ def test_a_paper_added_from_arxiv_gets_a_citekey(cli, empty_data_dir: Path, monk
         monkeypatch.setenv("LMDEV_ARXIV_DELAY", "0")
         assert cli("--data-dir", str(empty_data_dir), "add", "2401.00001", "--assumption", "fixed-recipe:relies").code == 0
     assert yaml.safe_load((empty_data_dir / "papers" / "2401.00001.yaml").read_text())["citekey"] == "lovelace2023prompting"
+
+
+def test_q_in_the_inbox_half_ends_the_whole_review(cli, suggested: Path, terminal, monkeypatch: pytest.MonkeyPatch) -> None:
+    from watch_fixtures import fill_inbox, make_item
+
+    fill_inbox(suggested, make_item("2605.90001", relevance=0.9), make_item("2605.90002", relevance=0.8))
+    inbox_keys = iter(["s", "q"])
+    monkeypatch.setattr("typer.getchar", lambda *a, **k: next(inbox_keys))
+    suggestion_keys = terminal()
+    before = snapshot(suggested)
+    result = cli("--data-dir", str(suggested), "review")
+    assert result.code == 0, result.err
+    assert next(inbox_keys, None) is None, "the inbox half read both keys"
+    assert suggestion_keys == [], "the suggestions half never started"
+    assert "paper(s) changed" not in result.err
+    assert snapshot(suggested) == before
+
+
+def test_q_in_the_suggestions_half_ends_the_whole_review(cli, suggested: Path, terminal, monkeypatch: pytest.MonkeyPatch) -> None:
+    from watch_fixtures import fill_inbox, make_item
+
+    fill_inbox(suggested, make_item("2605.90001", relevance=0.9))
+    inbox_keys = iter(["s"])
+    monkeypatch.setattr("typer.getchar", lambda *a, **k: next(inbox_keys))
+    suggestion_keys = terminal("q", "a", "a")
+    before = snapshot(suggested)
+    result = cli("--data-dir", str(suggested), "review")
+    assert result.code == 0, result.err
+    assert suggestion_keys == ["q"], "q on the first suggestion asks nothing more"
+    assert "review: 0 paper(s) changed" in result.err
+    assert snapshot(suggested) == before

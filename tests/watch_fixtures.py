@@ -1,10 +1,8 @@
-"""Fixtures for the watch tests: a model trained once per session on the shipped data, and a
-loopback listing feed wired into ``$LMDEV_ARXIV_RSS``. Import the ones a module uses."""
+"""Fixtures for the watch tests: the shipped tracker with its model cached (trained once per run,
+in conftest), and a loopback listing feed wired into ``$LMDEV_ARXIV_RSS``."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -12,34 +10,12 @@ from typing import Any, Optional
 
 import pytest
 
-from helpers import SHIPPED
 from listing_feed import LISTINGS, FakeFeed, load_day
 
 
-@pytest.fixture(scope="session")
-def trained_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The classifier trained on the shipped data, once. Copies of the data keep the files'
-    modification times, so their fingerprint (and cached model) is the same."""
-    from lmdev.classifier.modelcache import load_model
-    from lmdev.store import Library
-
-    cache = tmp_path_factory.mktemp("model-cache")
-    old = os.environ.get("LMDEV_CACHE_DIR")
-    os.environ["LMDEV_CACHE_DIR"] = str(cache)
-    try:
-        load_model(Library(SHIPPED))
-    finally:
-        if old is None:
-            os.environ.pop("LMDEV_CACHE_DIR", None)
-        else:
-            os.environ["LMDEV_CACHE_DIR"] = old
-    return cache / "models"
-
-
 @pytest.fixture
-def tracker(data_dir: Path, trained_models: Path, tmp_path: Path) -> Path:
+def tracker(data_dir: Path) -> Path:
     """A copy of the shipped tracker whose model is already in the (per-test) cache."""
-    shutil.copytree(trained_models, tmp_path / "cache" / "models", dirs_exist_ok=True)
     return data_dir
 
 

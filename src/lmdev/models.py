@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from lmdev.errors import InvalidIdError
 from lmdev.ids import is_slug, normalise_paper_id
@@ -21,11 +21,15 @@ TagSource = Literal["person", "essay", "classifier"]
 Kind = Literal["problem", "assumption"]
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _utf8(value: Any) -> Any:
     """Refuse lone surrogates: they come from invalid bytes on a command line (Python's
     surrogate escapes) and would make the file unreadable once written. Refuse ``!!binary``
-    values too, which pydantic would otherwise decode into text."""
-    if isinstance(value, str) and any("\ud800" <= ch <= "\udfff" for ch in value):
+    values too, which pydantic would otherwise decode into text. (A regular expression, not a
+    loop over characters: this runs on every text field of every paper read.)"""
+    if isinstance(value, str) and _SURROGATE.search(value):
         raise ValueError("is not valid UTF-8 text (it holds bytes that are not UTF-8)")
     if isinstance(value, (bytes, bytearray)):
         raise ValueError("must be text, not binary data")
@@ -49,7 +53,19 @@ def _citekey(value: str) -> str:
     return value
 
 
+def _canonical_id(value: str) -> str:
+    """A file's id is its name and the key every command finds it by: only the canonical form."""
+    try:
+        canonical = normalise_paper_id(value)
+    except InvalidIdError as exc:
+        raise ValueError(exc.message) from None
+    if canonical != value:
+        raise ValueError(f"not a canonical id (write it without version or prefix): {value!r}")
+    return value
+
+
 Text = Annotated[str, BeforeValidator(_utf8)]
+CanonicalId = Annotated[str, AfterValidator(_canonical_id)]
 Url = Annotated[str, BeforeValidator(_utf8), AfterValidator(_http_url)]
 Citekey = Annotated[str, BeforeValidator(_utf8), AfterValidator(_citekey)]
 
@@ -179,7 +195,7 @@ class AssumptionTag(ProblemTag):
 class Paper(_Strict):
     """One reading: arXiv metadata (or a URL for readings not on arXiv) and its tags."""
 
-    id: str
+    id: CanonicalId
     url: Optional[Url] = None
     version: Optional[int] = Field(default=None, ge=1)
     title: Text = Field(min_length=1)
@@ -200,17 +216,6 @@ class Paper(_Strict):
     problems: list[ProblemTag] = Field(default_factory=list)
     assumptions: list[AssumptionTag] = Field(default_factory=list)
     notes: Optional[Text] = None
-
-    @field_validator("id")
-    @classmethod
-    def _canonical_id(cls, value: str) -> str:
-        try:
-            canonical = normalise_paper_id(value)
-        except InvalidIdError as exc:
-            raise ValueError(exc.message) from None
-        if canonical != value:
-            raise ValueError(f"not a canonical id (write it without version or prefix): {value!r}")
-        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Paper:

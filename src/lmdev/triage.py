@@ -16,12 +16,13 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Optional
+from typing import Optional
 
 from lmdev import decisions, yamlio
 from lmdev.errors import DataError, LmdevError, UsageError
 from lmdev.ids import normalise_paper_id, try_parse_arxiv_id
 from lmdev.inbox import Inbox, InboxItem, Waiting
+from lmdev.locking import lock_handle, unlock_handle
 from lmdev.models import Paper
 from lmdev.paths import cache_dir
 from lmdev.store import Library
@@ -84,35 +85,11 @@ def decision_lock(library: Library) -> Iterator[None]:
     path = cache_dir() / "locks" / f"decisions-{digest}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+b") as handle:
-        _lock(handle)
+        lock_handle(handle)
         try:
             yield
         finally:
-            _unlock(handle)
-
-
-def _lock(handle: IO[bytes]) -> None:
-    try:
-        import fcntl
-
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-    except ImportError:  # Windows
-        import msvcrt
-
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)  # type: ignore[attr-defined]
-
-
-def _unlock(handle: IO[bytes]) -> None:
-    try:
-        import fcntl
-
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-    except ImportError:
-        import msvcrt
-
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
+            unlock_handle(handle)
 
 
 def tagged_paper(library: Library, item: InboxItem, change: Optional[TagChange] = None) -> Paper:
@@ -137,23 +114,48 @@ def tagged_paper(library: Library, item: InboxItem, change: Optional[TagChange] 
     return paper
 
 
+@dataclass
+class _Round:
+    """One accept or reject: the ids asked for (each once, in order), and what was decided
+    before it, read under the decision lock."""
+
+    wanted: list[str]
+    inbox: Inbox
+    stored: set[str]
+    rejected: set[str]
+
+    def settled(self, paper_id: str, *, accepting: bool) -> Optional[Decided]:
+        """The outcome for an id decided before: the same way, unchanged (its inbox file goes);
+        the other way, failed. None for an id still to decide."""
+        same, other = (self.stored, self.rejected) if accepting else (self.rejected, self.stored)
+        if paper_id in same:
+            self.inbox.remove(paper_id)
+            return Decided(paper_id, "unchanged", "already in the library" if accepting else "rejected already")
+        if paper_id in other:
+            why = "rejected earlier; remove its line from rejected.yaml to accept it" if accepting else "it is in the library; remove its paper file first"
+            return Decided(paper_id, "failed", why)
+        return None
+
+
+@contextmanager
+def _deciding(library: Library, ids: Sequence[str]) -> Iterator[_Round]:
+    """Validate the ids, take the decision lock, and read what is decided already."""
+    wanted = list(dict.fromkeys(normalise_paper_id(i) for i in ids))
+    with decision_lock(library):
+        yield _Round(wanted, Inbox(library.root), library.ids(), decisions.rejected_ids(library.root))
+
+
 def accept(library: Library, ids: Sequence[str], change: Optional[TagChange] = None) -> list[Decided]:
     """Accept waiting papers into the library (paper file first, then the inbox file goes)."""
     if change is not None:
         change.validate(library.taxonomy)
-    wanted = list(dict.fromkeys(normalise_paper_id(i) for i in ids))
-    inbox = Inbox(library.root)
     out: list[Decided] = []
-    with decision_lock(library):
-        rejected = decisions.rejected_ids(library.root)
-        stored = library.ids()
-        for paper_id in wanted:
-            if paper_id in stored:
-                inbox.remove(paper_id)
-                out.append(Decided(paper_id, "unchanged", "already in the library"))
-                continue
-            if paper_id in rejected:
-                out.append(Decided(paper_id, "failed", "rejected earlier; remove its line from rejected.yaml to accept it"))
+    with _deciding(library, ids) as now:
+        inbox = now.inbox
+        for paper_id in now.wanted:
+            settled = now.settled(paper_id, accepting=True)
+            if settled is not None:
+                out.append(settled)
                 continue
             try:
                 item = inbox.get(paper_id)
@@ -183,20 +185,14 @@ def reject(library: Library, ids: Sequence[str], reason: Optional[str] = None, *
     if len(reason) > decisions.MAX_REASON:
         raise UsageError(f"the reason is longer than {decisions.MAX_REASON} characters")
     today = today or dt.date.today()
-    wanted = list(dict.fromkeys(normalise_paper_id(i) for i in ids))
-    inbox = Inbox(library.root)
     out: list[Decided] = []
-    with decision_lock(library):
-        rejected = decisions.rejected_ids(library.root)
-        stored = library.ids()
+    with _deciding(library, ids) as now:
+        inbox = now.inbox
         entries: list[tuple[decisions.Rejection, Decided]] = []
-        for paper_id in wanted:
-            if paper_id in rejected:
-                inbox.remove(paper_id)
-                out.append(Decided(paper_id, "unchanged", "rejected already"))
-                continue
-            if paper_id in stored:
-                out.append(Decided(paper_id, "failed", "it is in the library; remove its paper file first"))
+        for paper_id in now.wanted:
+            settled = now.settled(paper_id, accepting=False)
+            if settled is not None:
+                out.append(settled)
                 continue
             item: Optional[InboxItem] = None
             if inbox.path_for(paper_id).exists():
@@ -216,7 +212,7 @@ def reject(library: Library, ids: Sequence[str], reason: Optional[str] = None, *
         for rejection, decided in entries:
             inbox.remove(rejection.id)
             out.append(decided)
-    order = {pid: n for n, pid in enumerate(wanted)}
+    order = {pid: n for n, pid in enumerate(now.wanted)}
     return sorted(out, key=lambda d: order[d.id])
 
 

@@ -15,18 +15,19 @@ from dataclasses import dataclass, field
 from typing import Optional
 from xml.etree.ElementTree import Element
 
-from defusedxml import ElementTree as SafeET
 from pydantic import ValidationError
 
-from lmdev.errors import ArxivError, InvalidIdError
+from lmdev.arxiv.feedxml import CATEGORY as _CATEGORY
+from lmdev.arxiv.feedxml import MalformedFeedError as MalformedFeedError  # where callers have always found it
+from lmdev.arxiv.feedxml import parse_xml
+from lmdev.arxiv.feedxml import text as _text
+from lmdev.errors import InvalidIdError
 from lmdev.ids import ArxivId, parse_arxiv_id
 from lmdev.models import Paper
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
 OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
-_CATEGORY = re.compile(r"[a-z][a-z-]*(\.[A-Za-z][A-Za-z-]*)?")
-_SPACE = re.compile(r"\s+")
 
 # Far beyond anything arXiv accepts (abstracts stop at 1,920 characters), yet small enough that
 # a paper file stays well under the 1 MB lmdev reads back.
@@ -34,10 +35,6 @@ LIMITS = {"title": 2_000, "abstract": 20_000, "comment": 2_000, "journal_ref": 2
 MAX_AUTHORS = 5_000
 
 log = logging.getLogger(__name__)
-
-
-class MalformedFeedError(ArxivError):
-    """The body was not the Atom feed arXiv sends (truncated, HTML, garbage)."""
 
 
 @dataclass
@@ -49,13 +46,6 @@ class Feed:
     errors: list[str] = field(default_factory=list)
     rejected: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
-
-
-def _text(element: Optional[Element]) -> Optional[str]:
-    if element is None or element.text is None:
-        return None
-    value = _SPACE.sub(" ", element.text).strip()
-    return value or None
 
 
 def _date(element: Optional[Element]) -> Optional[dt.date]:
@@ -70,11 +60,7 @@ def _date(element: Optional[Element]) -> Optional[dt.date]:
 
 def parse_feed(body: bytes) -> Feed:
     """Turn a response body into papers; error entries become messages, not papers."""
-    try:
-        root = SafeET.fromstring(body, forbid_dtd=True)
-    except Exception as exc:  # ParseError, and defusedxml's EntitiesForbidden / DTDForbidden
-        snippet = body[:60].decode("utf-8", "replace").strip().replace("\n", " ")
-        raise MalformedFeedError(f"arXiv sent a response that is not an Atom feed ({type(exc).__name__}): {snippet!r}") from None
+    root = parse_xml(body, "arXiv sent a response that is not an Atom feed")
     if root.tag != f"{ATOM}feed":
         raise MalformedFeedError(f"arXiv sent XML that is not an Atom feed (root element {root.tag!r})")
     total_text = _text(root.find(f"{OPENSEARCH}totalResults"))

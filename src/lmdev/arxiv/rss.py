@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from typing import Optional
 from xml.etree.ElementTree import Element
 
-from defusedxml import ElementTree as SafeET
 from pydantic import ValidationError
 
-from lmdev.arxiv.atom import MalformedFeedError
+from lmdev.arxiv.feedxml import CATEGORY as _CATEGORY
+from lmdev.arxiv.feedxml import MalformedFeedError, parse_xml
+from lmdev.arxiv.feedxml import text as _text
 from lmdev.ids import ArxivId, try_parse_arxiv_id
 from lmdev.models import Paper
 
@@ -29,7 +30,6 @@ ARXIV = "{http://arxiv.org/schemas/atom}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
 _SPACE = re.compile(r"\s+")
-_CATEGORY = re.compile(r"[a-z][a-z-]*(\.[A-Za-z][A-Za-z-]*)?")
 _DESCRIPTION = re.compile(r"^\s*arXiv:(?P<id>\S+)\s+Announce Type:\s*(?P<type>[a-z-]+)\s*(?:Abstract:\s*)?", re.IGNORECASE)
 _OAI = re.compile(r"^oai:arXiv\.org:", re.IGNORECASE)
 _LAST_AND = re.compile(r"^and\s+|\s+and\s+")
@@ -58,13 +58,6 @@ class Listing:
     skipped: list[str] = field(default_factory=list)
 
 
-def _text(element: Optional[Element]) -> Optional[str]:
-    if element is None or element.text is None:
-        return None
-    value = _SPACE.sub(" ", element.text).strip()
-    return value or None
-
-
 def _date(value: Optional[str]) -> Optional[dt.date]:
     """The calendar date of an RFC 822 ``pubDate`` in the feed's own time zone (arXiv's day)."""
     if not value:
@@ -91,11 +84,7 @@ def parse_listing(body: bytes) -> Listing:
     Raises:
         MalformedFeedError: the body is not XML, or XML that is not an RSS 2.0 channel.
     """
-    try:
-        root = SafeET.fromstring(body, forbid_dtd=True)
-    except Exception as exc:  # ParseError, and defusedxml's EntitiesForbidden / DTDForbidden
-        snippet = body[:60].decode("utf-8", "replace").strip().replace("\n", " ")
-        raise MalformedFeedError(f"the listing is not an RSS feed ({type(exc).__name__}): {snippet!r}") from None
+    root = parse_xml(body, "the listing is not an RSS feed")
     channel = root.find("channel")
     if root.tag != "rss" or channel is None:
         raise MalformedFeedError(f"the listing is XML but not an RSS 2.0 feed (root element {root.tag!r})")

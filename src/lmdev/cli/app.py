@@ -40,9 +40,12 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
     try:
         code = app(args=args, prog_name="lmdev", standalone_mode=False)
     except _PARSE_ERROR as exc:
-        shown = io.StringIO()
-        exc.show(file=shown)  # type: ignore[attr-defined]
-        sys.stderr.write(safe(shown.getvalue(), newlines=True))
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `lmdev` alone: the help is the answer
+            shown = io.StringIO()
+            exc.show(file=shown)  # type: ignore[attr-defined]
+            sys.stderr.write(safe(shown.getvalue(), newlines=True))
+        else:
+            print(f"lmdev: error: {safe(_parse_message(exc))}", file=sys.stderr)
         return int(exc.exit_code)  # type: ignore[attr-defined]
     except typer.Abort:
         print("lmdev: aborted", file=sys.stderr)
@@ -77,6 +80,16 @@ def _not_utf8(args: list[str]) -> Optional[str]:
             option = f" of {args[n - 1]}" if n and args[n - 1].startswith("-") and "=" not in args[n - 1] else ""
             return f"the value{option} '{safe(shown)}' is not valid UTF-8 text"
     return None
+
+
+def _parse_message(exc: Exception) -> str:
+    """The parser's complaint (a bad or missing value, an unknown option or command) in the
+    project's one-line form, naming where the command's help is, instead of click's usage box."""
+    text = " ".join(str(exc.format_message()).split()).rstrip(".").replace("Value error, ", "")  # type: ignore[attr-defined]
+    if text[:1].isupper() and text[1:2].islower():
+        text = text[0].lower() + text[1:]
+    ctx = getattr(exc, "ctx", None)
+    return f"{text} (see '{ctx.command_path} --help')" if ctx is not None else text
 
 
 def _describe(exc: BaseException) -> str:

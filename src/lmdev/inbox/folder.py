@@ -81,6 +81,14 @@ class Inbox:
         data, node = yamlio.parse(text, path=str(path))
         return validate(data, node, path)
 
+    def _read_named(self, path: Path) -> InboxItem:
+        """:meth:`read`, and a file whose name is not its id's is an error too: the name is how
+        every command finds it."""
+        item = self.read(path)
+        if path.stem != file_stem(item.id):
+            raise DataError(f"file name does not match id {item.id!r} (expected {self.path_for(item.id).name})", path=str(path), line=1)
+        return item
+
     def get(self, paper_id: str) -> InboxItem:
         path = self.path_for(paper_id)
         if not path.exists():
@@ -93,14 +101,9 @@ class Inbox:
         errors: list[DataError] = []
         for path in self.files():
             try:
-                item = self.read(path)
+                items.append(self._read_named(path))
             except DataError as exc:
                 errors.append(exc)
-                continue
-            if path.stem != file_stem(item.id):
-                errors.append(DataError(f"file name does not match id {item.id!r} (expected {self.path_for(item.id).name})", path=str(path), line=1))
-                continue
-            items.append(item)
         return items, errors
 
     def waiting(self, *, decided: Iterable[str] = ()) -> tuple[list[Waiting], list[DataError]]:
@@ -118,14 +121,10 @@ class Inbox:
             item = Waiting.from_index(cached[3], name[:-5]) if cached is not None and cached[:3] == key else None
             if item is None:
                 try:
-                    full = self.read(path)
+                    item = self._read_named(path).waiting()
                 except DataError as exc:
                     errors.append(exc)
                     continue
-                if path.stem != file_stem(full.id):
-                    errors.append(DataError(f"file name does not match id {full.id!r}", path=str(path), line=1))
-                    continue
-                item = full.waiting()
                 cached = [*key, item.to_index()]
             new[name] = cached  # type: ignore[assignment]
             if item.id not in gone:

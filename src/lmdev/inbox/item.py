@@ -15,9 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lmdev import yamlio
-from lmdev.errors import DataError, InvalidIdError
-from lmdev.ids import normalise_paper_id
-from lmdev.models import Paper, Stance
+from lmdev.errors import DataError
+from lmdev.models import CanonicalId, Paper, Stance
 
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
 _ID_SHAPE = re.compile(r"\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7}")  # a canonical arXiv id, cheaply
@@ -41,7 +40,7 @@ class ScoredAssumption(ScoredProblem):
 class InboxItem(_Strict):
     """A waiting paper: arXiv metadata as announced, when it was seen, and the classifier's view."""
 
-    id: str
+    id: CanonicalId
     version: Optional[int] = Field(default=None, ge=1)
     title: str = Field(min_length=1)
     authors: list[str] = Field(default_factory=list)
@@ -60,17 +59,6 @@ class InboxItem(_Strict):
     problems: list[ScoredProblem] = Field(default_factory=list)
     assumptions: list[ScoredAssumption] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
-
-    @field_validator("id")
-    @classmethod
-    def _canonical_id(cls, value: str) -> str:
-        try:
-            canonical = normalise_paper_id(value)
-        except InvalidIdError as exc:
-            raise ValueError(exc.message) from None
-        if canonical != value:
-            raise ValueError(f"not a canonical id (write it without version or prefix): {value!r}")
-        return value
 
     @field_validator("announced")
     @classmethod
