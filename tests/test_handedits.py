@@ -108,6 +108,13 @@ def _tree_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
+def _without_citekeys(paths: list[Path]) -> list[Path]:
+    """Take the stored citekey out of these paper files, as a hand-written file would lack one."""
+    for path in paths:
+        path.write_text("".join(line for line in path.read_text().splitlines(keepends=True) if not line.startswith("citekey:")))
+    return paths
+
+
 READ_COMMANDS = [
     ["export", "--format", "bibtex"],
     ["export", "--format", "json"],
@@ -129,9 +136,8 @@ READ_COMMANDS = [
 
 def test_read_commands_leave_every_file_of_the_tracker_byte_identical(cli, data_dir: Path, tmp_path: Path) -> None:
     (data_dir / "config.yaml").write_text("# ours\ncoverage:\n  min_papers: 2\n")
+    _without_citekeys(sorted((data_dir / "papers").glob("*.yaml"))[::20])
     before = _tree_hash(data_dir)
-    missing_keys = sum(1 for p in (data_dir / "papers").glob("*.yaml") if "\ncitekey:" not in p.read_text())
-    assert missing_keys, "the shipped data has papers without a citekey, which exports must not store"
     for args in READ_COMMANDS:
         result = cli("--data-dir", str(data_dir), *args)
         assert result.code == 0, (args, result.err)
@@ -144,10 +150,9 @@ def test_citekeys_are_assigned_when_asked_and_never_change(cli, empty_data_dir: 
     import shutil
 
     shipped = sorted((SHIPPED / "papers").glob("*.yaml"))
-    without = [p for p in shipped if "\ncitekey:" not in p.read_text()][:40]
-    with_key = [p for p in shipped if "\ncitekey:" in p.read_text()][:40]
-    for path in without + with_key:
+    for path in shipped[:80]:
         shutil.copy(path, empty_data_dir / "papers" / path.name)
+    _without_citekeys(sorted((empty_data_dir / "papers").glob("*.yaml"))[::2])
     data_dir = empty_data_dir
     missing = sorted(p.stem for p in (data_dir / "papers").glob("*.yaml") if "\ncitekey:" not in p.read_text())
     stored = {p.name: yaml.safe_load(p.read_text()).get("citekey") for p in (data_dir / "papers").glob("*.yaml")}
@@ -163,7 +168,7 @@ def test_citekeys_are_assigned_when_asked_and_never_change(cli, empty_data_dir: 
 
 
 def test_tagging_assigns_a_missing_citekey(cli, data_dir: Path) -> None:
-    path = next(p for p in sorted((data_dir / "papers").glob("*.yaml")) if "\ncitekey:" not in p.read_text())
+    path = _without_citekeys([data_dir / "papers" / "2205.14135.yaml"])[0]
     paper_id = Library(data_dir).read(path).paper.id
     assert cli("--data-dir", str(data_dir), "tag", paper_id, "--note", "worth a look").code == 0
     key = yaml.safe_load(path.read_text())["citekey"]
