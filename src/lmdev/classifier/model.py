@@ -24,7 +24,7 @@ from lmdev.classifier.prior import Prior
 from lmdev.taxonomy import Taxonomy
 from lmdev.text import document_tokens, features
 
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 RELEVANT = 0.5  # relevance from which the top problem is suggested as the paper's primary
 LIKE_FEATURES = 10  # a document's strongest features used to find the tagged papers it is like
 LIKE_POSTINGS = 20  # and for each feature, the tagged papers where it weighs most
@@ -184,8 +184,9 @@ class Model:
         raw, norm = self.raw_vector(doc.words, word_counts)
         totals = [0.0] * len(self.base)
         by_feature = self.by_feature
-        for f, v in raw.items():
-            for slot, r in by_feature.get(f, ()):
+        for f in raw.keys() & by_feature.keys():  # most of a paper's words weigh in no model
+            v = raw[f]
+            for slot, r in by_feature[f]:
                 totals[slot] += v * r
         totals = [b + t / norm for b, t in zip(self.base, totals)]
         prior = self.prior.scores(doc.words, word_counts)
