@@ -24,7 +24,7 @@ from lmdev.classifier.prior import Prior
 from lmdev.taxonomy import Taxonomy
 from lmdev.text import document_tokens, features
 
-MODEL_VERSION = 3
+MODEL_VERSION = 4
 RELEVANT = 0.5  # relevance from which the top problem is suggested as the paper's primary
 LIKE_FEATURES = 10  # a document's strongest features used to find the tagged papers it is like
 LIKE_POSTINGS = 20  # and for each feature, the tagged papers where it weighs most
@@ -112,7 +112,7 @@ class Model:
     # problem terms is relevant at 0.08, one with a scope term and a problem term at about 0.9.
     DEFAULT_PRIOR: ClassVar[dict[str, tuple[float, float]]] = {"problem": (1.2, -2.6), "assumption": (1.0, -2.6)}
     DEFAULT_SECONDARY: ClassVar[float] = 0.6
-    DEFAULT_RELEVANCE: ClassVar[tuple[float, float, float, float]] = (1.5, 1.0, 0.0, -2.5)
+    DEFAULT_RELEVANCE: ClassVar[tuple[float, float, float, float, float]] = (1.5, 1.0, 0.0, 0.75, -2.5)
 
     def __init__(self, taxonomy: Taxonomy, data: dict[str, Any]) -> None:
         self.taxonomy = taxonomy
@@ -195,8 +195,9 @@ class Model:
         heading = self.prior.scores(doc.title_words) if t else prior
         rank = [u * a * s + v * b * p + w * c + t * h for (a, b, c), s, p, h in zip(self.calibration, totals, prior, heading)]
         best = max((prior[i] for i in self.problem_index), default=0.0)
-        w_scope, w_problem, w_learned, intercept = self.relevance_calibration
-        relevance = sigmoid(w_scope * prior[-1] + w_problem * best + w_learned * totals[self.relevance_slot] + intercept)
+        w_scope, w_problem, w_learned, w_against, intercept = self.relevance_calibration
+        scope, against = prior[self.prior.scope_index], prior[self.prior.against_index]
+        relevance = sigmoid(w_scope * scope + w_problem * best + w_learned * totals[self.relevance_slot] - w_against * against + intercept)
         return Scores(probs, relevance, totals, raw, doc.words, rank, word_counts)
 
     def top(self, s: Scores) -> Optional[int]:

@@ -271,11 +271,12 @@ def _secondary_threshold(tagged: Sequence[Paper], probs: Sequence[Sequence[float
     return max(best, CONFIDENT)
 
 
-_FEATURE_CACHE: dict[tuple[int, int], tuple[Doc, tuple[float, float]]] = {}
+Features = tuple[float, float, float]
+_FEATURE_CACHE: dict[tuple[int, int], tuple[Doc, Features]] = {}
 
 
-def _relevance_features(prior: Prior, problem_index: Sequence[int], doc: Doc) -> tuple[float, float]:
-    """Scope score and best problem score; remembered per prior and document (the very object,
+def _relevance_features(prior: Prior, problem_index: Sequence[int], doc: Doc) -> Features:
+    """Scope score, best problem score and against-scope score (negated); remembered per prior and document (the very object,
     which the cache keeps alive), as cross-validation trains the same documents again and again."""
     key = (prior.signature, id(doc))
     found = _FEATURE_CACHE.get(key)
@@ -283,14 +284,15 @@ def _relevance_features(prior: Prior, problem_index: Sequence[int], doc: Doc) ->
         if len(_FEATURE_CACHE) > 100_000:
             _FEATURE_CACHE.clear()
         scores = prior.scores(doc.words)
-        found = _FEATURE_CACHE[key] = (doc, (scores[-1], max((scores[i] for i in problem_index), default=0.0)))
+        best = max((scores[i] for i in problem_index), default=0.0)
+        found = _FEATURE_CACHE[key] = (doc, (scores[prior.scope_index], best, -scores[prior.against_index]))
     return found[1]
 
 
-def _seed_relevance(features: tuple[float, float]) -> float:
+def _seed_relevance(features: Features) -> float:
     """Relevance from the seed terms alone, with the cold-start weights."""
-    w_scope, w_problem, _, intercept = Model.DEFAULT_RELEVANCE
-    return sigmoid(w_scope * features[0] + w_problem * features[1] + intercept)
+    w_scope, w_problem, _, w_against, intercept = Model.DEFAULT_RELEVANCE
+    return sigmoid(w_scope * features[0] + w_problem * features[1] + w_against * features[2] + intercept)
 
 
 def _train_relevance(taxonomy: Taxonomy, prior: Prior, vectorizer: Vectorizer, papers: Sequence[Paper], rejected: Sequence[Doc], known: set[str], use_background: bool) -> dict[str, Any]:
@@ -326,13 +328,13 @@ def _train_relevance(taxonomy: Taxonomy, prior: Prior, vectorizer: Vectorizer, p
         inside = [s for s, y in zip(scores, labels) if y]
         outside = [s for s, y in zip(scores, labels) if not y]
         centre = (sum(inside) / len(inside) + sum(outside) / len(outside)) / 2
-        w_scope, w_problem, _, intercept = Model.DEFAULT_RELEVANCE
-        return {"weights": nb, "calibration": [w_scope, w_problem, SELF_WEIGHT, round(intercept - SELF_WEIGHT * centre, 5)]}
+        w_scope, w_problem, _, w_against, intercept = Model.DEFAULT_RELEVANCE
+        return {"weights": nb, "calibration": [w_scope, w_problem, SELF_WEIGHT, w_against, round(intercept - SELF_WEIGHT * centre, 5)]}
     learned = corpus.nb_out_of_fold(labels, KEEP_RELEVANCE_WEIGHTS)
     real = [i for i in range(len(docs)) if i < len(positives) or n_pos <= i < n_pos + len(rejected)]
     feats = [_relevance_features(prior, problem_index, docs[i]) for i in real]
-    rows = [(s, p, learned[i]) for (s, p), i in zip(feats, real)]
-    coef = fit_logistic(rows, [labels[i] for i in real], weights=[weights[i] for i in real], l2=0.1, nonnegative=(0, 1, 2))
+    rows = [(s, p, learned[i], a) for (s, p, a), i in zip(feats, real)]
+    coef = fit_logistic(rows, [labels[i] for i in real], weights=[weights[i] for i in real], l2=0.1, nonnegative=(0, 1, 2, 3))
     return {"weights": nb, "calibration": [round(c, 5) for c in coef]}
 
 
