@@ -77,10 +77,14 @@ def test_a_seed_phrase_two_problems_share_counts_half_for_each() -> None:
     tax = Library(SHIPPED).taxonomy
     prior = Prior(tax)
     table = {node: prior.phrases[i] for i, node in enumerate(prior.node_ids)}
-    shared = [p for p in table["prompting"] if p in table["alignment"] and table["prompting"][p] > 0.3]
-    single = [p for p in table["prompting"] if p not in table["alignment"] and table["prompting"][p] > 0.3]
+    scope = prior.phrases[prior.scope_index]
+    shared = [p for p in table["prompting"] if p in table["alignment"] and p not in scope and table["prompting"][p] > 0.3]
+    single = [p for p in table["prompting"] if p not in table["alignment"] and p not in scope and table["prompting"][p] > 0.3]
     assert single and all(table["prompting"][p] == 1.0 for p in single)
     assert all(table["prompting"][p] == 0.5 for p in shared)
+    # a phrase naming the kind of model (a scope term) counts half for the problem that lists it
+    named = [p for p in table["prompting"] if p in scope and p not in table["alignment"]]
+    assert named and all(table["prompting"][p] == 0.5 for p in named)
 
 
 def test_the_shipped_background_holds_no_judged_paper() -> None:

@@ -3,9 +3,11 @@
 Each node's score is a saturating, length-normalised count of its phrases in the document
 (BM25's shape): repeats add less and less, long abstracts do not win by length alone. Phrases are
 matched on stems. A phrase that several nodes of one kind list is split between them: a word
-that points to two problems is weaker evidence for each. One extra row, ``SCOPE``, scores the
-fields' own terms (what the tracker is about at all), and one more, ``AGAINST_SCOPE``, their
-``against`` phrases (domains a model is applied to, surveys), both for relevance.
+that points to two problems is weaker evidence for each; so is one that a field's scope terms
+also list ('vlm', 'prompts'), which names the kind of model more than the problem attacked.
+One extra row, ``SCOPE``, scores the fields' own terms (what the tracker is about at all), and
+one more, ``AGAINST_SCOPE``, their ``against`` phrases (domains a model is applied to, surveys),
+both for relevance.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ class Prior:
                 self.labels.setdefault(tuple(stemmed(t)), t)
         listed = [{tuple(stemmed(t)) for t in n.node.terms} for n in taxonomy]
         sharing = Counter((n.kind, p) for n, phrases in zip(taxonomy, listed) for p in phrases)
+        for f in taxonomy.data.fields:  # a phrase naming the kind of model says little of the problem
+            for t in f.terms:
+                sharing[("problem", tuple(stemmed(t)))] += 1
         for node, words, phrases in zip(taxonomy, described, listed):
             table: dict[Phrase, float] = {}
             for word in words:
