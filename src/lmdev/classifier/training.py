@@ -5,9 +5,10 @@ Per tag: a naive-Bayes log-count ratio over TF-IDF vectors, scored out of fold, 
 regression on ``[learned score, prior score]`` for calibration, pulled towards what all tags of
 its kind share, with neither weight allowed below zero. Problems get one threshold for the tags
 after the top one (the top one is the paper's predicted primary). Relevance is a second
-logistic regression, on the seed-term scope and problem scores plus, once the tracker has
-rejected papers, a learned score of the library against them; it is fitted against the
-rejections and a shipped background of ordinary arXiv papers.
+logistic regression, on the seed-term scope, against-scope and problem scores and a learned
+score: naive Bayes of the library and the background papers the seed terms surely call in scope
+against the rejections and those they surely call out (see :func:`_train_relevance`). Its
+weights are fitted on the library against the rejections once there are enough of them.
 """
 
 from __future__ import annotations
