@@ -18,7 +18,7 @@ from lmdev import decisions
 from lmdev.classifier import background
 from lmdev.classifier.evaluation import evaluate, id_year
 from lmdev.classifier.fitting import auc, fit_logistic, sigmoid
-from lmdev.classifier.model import Doc
+from lmdev.classifier.model import Doc, Model
 from lmdev.classifier.prior import Prior
 from lmdev.classifier.training import prior_only, train
 from lmdev.models import Paper, ProblemTag
@@ -77,10 +77,14 @@ def test_a_seed_phrase_two_problems_share_counts_half_for_each() -> None:
     tax = Library(SHIPPED).taxonomy
     prior = Prior(tax)
     table = {node: prior.phrases[i] for i, node in enumerate(prior.node_ids)}
-    shared = [p for p in table["prompting"] if p in table["alignment"] and table["prompting"][p] > 0.3]
-    single = [p for p in table["prompting"] if p not in table["alignment"] and table["prompting"][p] > 0.3]
+    scope = prior.phrases[prior.scope_index]
+    shared = [p for p in table["prompting"] if p in table["alignment"] and p not in scope and table["prompting"][p] > 0.3]
+    single = [p for p in table["prompting"] if p not in table["alignment"] and p not in scope and table["prompting"][p] > 0.3]
     assert single and all(table["prompting"][p] == 1.0 for p in single)
     assert all(table["prompting"][p] == 0.5 for p in shared)
+    # a phrase naming the kind of model (a scope term) counts half for the problem that lists it
+    named = [p for p in table["prompting"] if p in scope and p not in table["alignment"]]
+    assert named and all(table["prompting"][p] == 0.5 for p in named)
 
 
 def test_the_shipped_background_holds_no_judged_paper() -> None:
@@ -103,12 +107,45 @@ def test_cold_start_relevance_from_the_taxonomy_alone(empty_data_dir: Path) -> N
     assert model.triage(_doc(LM_PAPER)) == (lm.relevance, lm.primary)
 
 
+# A method paper and a paper applying the same kind of method to a domain (the judging guide's
+# "applies an LLM to a domain"): the first is for the tracker, the second is not.
+SAME_TOPIC = [
+    (("2501.00011", "Adaptive retrieval for retrieval-augmented generation with large language models", "We propose a retrieval-augmented generation method that decides when a large language model should retrieve, reducing hallucination and improving accuracy on open-domain question answering benchmarks."),
+     ("2501.00012", "A retrieval-augmented chatbot for hospital patients", "We build a retrieval-augmented large language model assistant that answers questions of patients in a hospital from clinical guidelines, evaluated by clinicians in a pilot study.")),
+    (("2501.00013", "Chain-of-thought prompting improves reasoning in large language models", "We study how chain-of-thought prompts and in-context examples change the reasoning accuracy of large language models across arithmetic and symbolic reasoning benchmarks."),
+     ("2501.00014", "Prompting large language models to grade student essays", "We prompt a large language model to score essays written by high-school students and compare its grades with those of teachers in an educational setting.")),
+    (("2501.00015", "Low-rank adaptation with fewer trainable parameters for language models", "We propose a parameter-efficient fine-tuning method that trains fewer parameters than LoRA while matching full fine-tuning of large language models on instruction following."),
+     ("2501.00016", "Fine-tuning a language model for legal contract review", "We fine-tune a large language model on contracts annotated by lawyers to flag risky clauses for a law firm, and report accuracy on a legal benchmark.")),
+]
+
+
+def test_cold_start_learns_relevance_from_the_background_alone(empty_data_dir: Path) -> None:
+    """Nothing tagged, nothing rejected: the seed terms label the surest background papers and
+    relevance learns the rest of their words from them, so it still ranks method papers first."""
+    model = prior_only(Library(empty_data_dir).taxonomy)
+    assert model.data["trained_on"] == 0 and model.data["rejections"] == 0
+    assert model.data["relevance"]["weights"]
+    for method, application in SAME_TOPIC:
+        assert model.triage(_doc(method))[0] > 0.5 > model.triage(_doc(application))[0]
+    assert model.triage(_doc(LM_PAPER))[0] > model.triage(_doc(VISION_PAPER))[0]
+
+
+def test_a_domain_application_is_less_relevant_than_a_method_on_the_same_topic() -> None:
+    lib = Library(SHIPPED)
+    rejected = [(e.rejection.id, e.rejection.title or "", e.rejection.abstract or "") for e in decisions.load(lib.root)]
+    model = train(lib.taxonomy, lib.papers(), rejected)
+    for method, application in SAME_TOPIC:
+        assert model.triage(_doc(method))[0] > 0.5 > model.triage(_doc(application))[0]
+
+
 def test_rejections_teach_relevance(tmp_path: Path) -> None:
     lib = Library(_small_library(tmp_path))
     rejected = [(e.rejection.id, e.rejection.title or "", e.rejection.abstract or "") for e in decisions.load(lib.root)]
     without = train(lib.taxonomy, lib.papers())
     learned = train(lib.taxonomy, lib.papers(), rejected)
-    assert without.data["relevance"]["weights"] == {} and learned.data["relevance"]["weights"]
+    # without rejections the seed scores keep their cold-start weights; with them, all are fitted
+    assert without.data["relevance"]["calibration"][:2] == list(Model.DEFAULT_RELEVANCE[:2])
+    assert learned.data["relevance"]["calibration"][:2] != list(Model.DEFAULT_RELEVANCE[:2])
     assert learned.data["rejections"] == len(rejected)
     assert learned.classify(_doc(APPLICATION)).relevance < learned.classify(_doc(LM_PAPER)).relevance
 

@@ -5,9 +5,9 @@ vector gives the learned score, and a logistic regression on ``[learned score, p
 calibrates it to [0, 1] (both weights kept non-negative; tags with few papers share their
 kind's calibration of the prior). The top-ranked problem is the predicted primary; it is
 suggested when the paper is relevant, other problems only above a stricter threshold.
-Relevance is a logistic regression on the fields' scope terms, the best problem's seed score
-and, once the tracker has rejections, a learned score. Pure Python: scoring is
-tokenizer-bound either way.
+Relevance is a logistic regression on the fields' scope terms, their against-scope phrases, the
+best problem's seed score and a learned score (self-trained on the shipped background, with the
+library and its rejections). Pure Python: scoring is tokenizer-bound either way.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from lmdev.classifier.prior import Prior
 from lmdev.taxonomy import Taxonomy
 from lmdev.text import document_tokens, features
 
-MODEL_VERSION = 2
+MODEL_VERSION = 4
 RELEVANT = 0.5  # relevance from which the top problem is suggested as the paper's primary
 LIKE_FEATURES = 10  # a document's strongest features used to find the tagged papers it is like
 LIKE_POSTINGS = 20  # and for each feature, the tagged papers where it weighs most
@@ -112,7 +112,7 @@ class Model:
     # problem terms is relevant at 0.08, one with a scope term and a problem term at about 0.9.
     DEFAULT_PRIOR: ClassVar[dict[str, tuple[float, float]]] = {"problem": (1.2, -2.6), "assumption": (1.0, -2.6)}
     DEFAULT_SECONDARY: ClassVar[float] = 0.6
-    DEFAULT_RELEVANCE: ClassVar[tuple[float, float, float, float]] = (1.5, 1.0, 0.0, -2.5)
+    DEFAULT_RELEVANCE: ClassVar[tuple[float, float, float, float, float]] = (1.5, 1.0, 0.0, 0.75, -2.5)
 
     def __init__(self, taxonomy: Taxonomy, data: dict[str, Any]) -> None:
         self.taxonomy = taxonomy
@@ -184,8 +184,9 @@ class Model:
         raw, norm = self.raw_vector(doc.words, word_counts)
         totals = [0.0] * len(self.base)
         by_feature = self.by_feature
-        for f, v in raw.items():
-            for slot, r in by_feature.get(f, ()):
+        for f in raw.keys() & by_feature.keys():  # most of a paper's words weigh in no model
+            v = raw[f]
+            for slot, r in by_feature[f]:
                 totals[slot] += v * r
         totals = [b + t / norm for b, t in zip(self.base, totals)]
         prior = self.prior.scores(doc.words, word_counts)
@@ -194,8 +195,9 @@ class Model:
         heading = self.prior.scores(doc.title_words) if t else prior
         rank = [u * a * s + v * b * p + w * c + t * h for (a, b, c), s, p, h in zip(self.calibration, totals, prior, heading)]
         best = max((prior[i] for i in self.problem_index), default=0.0)
-        w_scope, w_problem, w_learned, intercept = self.relevance_calibration
-        relevance = sigmoid(w_scope * prior[-1] + w_problem * best + w_learned * totals[self.relevance_slot] + intercept)
+        w_scope, w_problem, w_learned, w_against, intercept = self.relevance_calibration
+        scope, against = prior[self.prior.scope_index], prior[self.prior.against_index]
+        relevance = sigmoid(w_scope * scope + w_problem * best + w_learned * totals[self.relevance_slot] - w_against * against + intercept)
         return Scores(probs, relevance, totals, raw, doc.words, rank, word_counts)
 
     def top(self, s: Scores) -> Optional[int]:

@@ -3,8 +3,11 @@
 Each node's score is a saturating, length-normalised count of its phrases in the document
 (BM25's shape): repeats add less and less, long abstracts do not win by length alone. Phrases are
 matched on stems. A phrase that several nodes of one kind list is split between them: a word
-that points to two problems is weaker evidence for each. One extra row, ``SCOPE``, scores the
-fields' own terms (what the tracker is about at all), for relevance.
+that points to two problems is weaker evidence for each; so is one that a field's scope terms
+also list ('vlm', 'prompts'), which names the kind of model more than the problem attacked.
+One extra row, ``SCOPE``, scores the fields' own terms (what the tracker is about at all), and
+one more, ``AGAINST_SCOPE``, their ``against`` phrases (domains a model is applied to, surveys),
+both for relevance.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ AVERAGE_LENGTH = 220.0
 
 Phrase = tuple[str, ...]
 SCOPE = "@scope"
+AGAINST_SCOPE = "@against-scope"
 
 
 class Prior:
@@ -47,6 +51,9 @@ class Prior:
                 self.labels.setdefault(tuple(stemmed(t)), t)
         listed = [{tuple(stemmed(t)) for t in n.node.terms} for n in taxonomy]
         sharing = Counter((n.kind, p) for n, phrases in zip(taxonomy, listed) for p in phrases)
+        for f in taxonomy.data.fields:  # a phrase naming the kind of model says little of the problem
+            for t in f.terms:
+                sharing[("problem", tuple(stemmed(t)))] += 1
         for node, words, phrases in zip(taxonomy, described, listed):
             table: dict[Phrase, float] = {}
             for word in words:
@@ -58,13 +65,17 @@ class Prior:
                 table[tuple(stemmed(term))] = AGAINST
             self.phrases.append({p: w for p, w in table.items() if p})
         scope: dict[Phrase, float] = {}
+        domain: dict[Phrase, float] = {}
         for f in taxonomy.data.fields:
             scope.update({tuple(stemmed(t)): TERM for t in f.terms})
-            scope.update({tuple(stemmed(t)): AGAINST for t in f.against})
-        self.phrases.append({p: w for p, w in scope.items() if p})
+            domain.update({tuple(stemmed(t)): TERM for t in f.against})
+        self.phrases.append({p: w for p, w in scope.items() if p and p not in domain})
+        self.phrases.append({p: w for p, w in domain.items() if p})
         if rarity:
             self.phrases = [{p: w * rarity.get(" ".join(p), 1.0) for p, w in table.items()} for table in self.phrases]
-        self.rows = [*self.node_ids, SCOPE]
+        self.rows = [*self.node_ids, SCOPE, AGAINST_SCOPE]
+        self.scope_index = len(self.node_ids)  # the fields' terms: about language models at all?
+        self.against_index = self.scope_index + 1  # their against phrases: applying one to a domain?
         self.signature = hash(repr(self.phrases))
         self.single: dict[str, list[int]] = defaultdict(list)
         self.by_pair: dict[tuple[str, ...], list[tuple[Phrase, int]]] = defaultdict(list)
@@ -116,7 +127,7 @@ class Prior:
         return out
 
     def scores(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> list[float]:
-        """Each node's prior score, then the scope score. The hot path of bulk classification, so
+        """Each node's prior score, then the scope and against-scope scores. The hot path of bulk classification, so
         it keeps no per-phrase tallies (:meth:`counts` gives those, for explanations)."""
         word_counts = word_counts if word_counts is not None else Counter(words)
         norm = K1 * (1 - B + B * len(words) / AVERAGE_LENGTH)

@@ -5,9 +5,10 @@ Per tag: a naive-Bayes log-count ratio over TF-IDF vectors, scored out of fold, 
 regression on ``[learned score, prior score]`` for calibration, pulled towards what all tags of
 its kind share, with neither weight allowed below zero. Problems get one threshold for the tags
 after the top one (the top one is the paper's predicted primary). Relevance is a second
-logistic regression, on the seed-term scope and problem scores plus, once the tracker has
-rejected papers, a learned score of the library against them; it is fitted against the
-rejections and a shipped background of ordinary arXiv papers.
+logistic regression, on the seed-term scope, against-scope and problem scores and a learned
+score: naive Bayes of the library and the background papers the seed terms surely call in scope
+against the rejections and those they surely call out (see :func:`_train_relevance`). Its
+weights are fitted on the library against the rejections once there are enough of them.
 """
 
 from __future__ import annotations
@@ -33,12 +34,15 @@ MIN_FOR_THRESHOLD = 5
 MIN_REJECTIONS = 10
 KEEP_WEIGHTS_FOR_TAGS = 100
 KEEP_STANCE_WEIGHTS = 40
-KEEP_RELEVANCE_WEIGHTS = 300
+KEEP_RELEVANCE_WEIGHTS = 2000
 KEEP_VECTOR = 25
 SHRINK = 2.0  # pull of a tag's calibration towards its kind's shared calibration
-BACKGROUND_WEIGHT = 0.25
+BACKGROUND_WEIGHT = 0.25  # a background paper's label is the seed terms' guess: it counts a quarter
+PSEUDO_IN = 0.8  # background papers the seed terms call in scope at least this surely are positives
+PSEUDO_OUT = 0.3  # and at most this, negatives, when learning relevance
+SELF_WEIGHT = 2.0  # the learned relevance score's weight until there are rejections (cross-validated)
 CONFIDENT = 0.5  # a secondary problem is suggested only when it is more likely than not
-ASSUMPTION_FLOOR = 0.4  # F1 is the same from 0.05 to 0.4 (cross-validated), with a third fewer suggestions  # a background paper is a weak negative: a few of them are in scope
+ASSUMPTION_FLOOR = 0.4  # F1 is the same from 0.05 to 0.4 (cross-validated), with a third fewer suggestions
 
 
 @dataclass
@@ -81,8 +85,8 @@ class _Corpus:
     def __post_init__(self) -> None:
         """Per fold, the (weighted) sum of every vector: negatives are this minus the positives."""
         self.fold_totals = [dict[str, float]() for _ in range(FOLDS)]
-        weights = self.weights or [1.0] * len(self.vectors)
-        for v, f, w in zip(self.vectors, self.folds, weights):
+        self.sample = self.weights or [1.0] * len(self.vectors)
+        for v, f, w in zip(self.vectors, self.folds, self.sample):
             add_into(self.fold_totals[f], v, w)
         self.total: dict[str, float] = {}
         for t in self.fold_totals:
@@ -91,9 +95,9 @@ class _Corpus:
     def nb_out_of_fold(self, labels: Sequence[int], keep: int) -> list[float]:
         """Out-of-fold naive-Bayes scores: per fold, positives summed, negatives = all − positives."""
         pos = [dict[str, float]() for _ in range(FOLDS)]
-        for v, y, f in zip(self.vectors, labels, self.folds):
+        for v, y, f, share in zip(self.vectors, labels, self.folds, self.sample):
             if y:
-                add_into(pos[f], v)
+                add_into(pos[f], v, share)
         pos_total: dict[str, float] = {}
         for k in range(FOLDS):
             add_into(pos_total, pos[k])
@@ -110,9 +114,9 @@ class _Corpus:
 
     def nb_weights(self, labels: Sequence[int], keep: int) -> dict[str, float]:
         p: dict[str, float] = {}
-        for v, y in zip(self.vectors, labels):
+        for v, y, share in zip(self.vectors, labels, self.sample):
             if y:
-                add_into(p, v)
+                add_into(p, v, share)
         return log_ratio(p, self.total, self.vocab, keep, minus=(p,))
 
 
@@ -125,7 +129,7 @@ def train(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequence[tuple[
     tagged = [p for p in papers if p.is_tagged()]
     docs = [_doc(p.id, p.title, p.abstract) for p in tagged]
     rejected_docs = [_doc(i, t, a) for i, t, a in rejected]
-    vectorizer = Vectorizer.fit([_counts(d) for d in docs + rejected_docs])
+    vectorizer = Vectorizer.fit([_counts(d) for d in docs + rejected_docs + _background(use_background)])
     weights = _rarity(taxonomy) if use_background else {}
     prior = Prior(taxonomy, weights)
     corpus = _Corpus(docs, [vectorizer(_counts(d)) for d in docs], [prior.scores(d.words) for d in docs], [fold_of("calibration:" + p.id) for p in tagged], len(vectorizer.idf))
@@ -268,11 +272,12 @@ def _secondary_threshold(tagged: Sequence[Paper], probs: Sequence[Sequence[float
     return max(best, CONFIDENT)
 
 
-_FEATURE_CACHE: dict[tuple[int, int], tuple[Doc, tuple[float, float]]] = {}
+Features = tuple[float, float, float]
+_FEATURE_CACHE: dict[tuple[int, int], tuple[Doc, Features]] = {}
 
 
-def _relevance_features(prior: Prior, problem_index: Sequence[int], doc: Doc) -> tuple[float, float]:
-    """Scope score and best problem score; remembered per prior and document (the very object,
+def _relevance_features(prior: Prior, problem_index: Sequence[int], doc: Doc) -> Features:
+    """Scope score, best problem score and against-scope score (negated); remembered per prior and document (the very object,
     which the cache keeps alive), as cross-validation trains the same documents again and again."""
     key = (prior.signature, id(doc))
     found = _FEATURE_CACHE.get(key)
@@ -280,30 +285,57 @@ def _relevance_features(prior: Prior, problem_index: Sequence[int], doc: Doc) ->
         if len(_FEATURE_CACHE) > 100_000:
             _FEATURE_CACHE.clear()
         scores = prior.scores(doc.words)
-        found = _FEATURE_CACHE[key] = (doc, (scores[-1], max((scores[i] for i in problem_index), default=0.0)))
+        best = max((scores[i] for i in problem_index), default=0.0)
+        found = _FEATURE_CACHE[key] = (doc, (scores[prior.scope_index], best, -scores[prior.against_index]))
     return found[1]
 
 
+def _seed_relevance(features: Features) -> float:
+    """Relevance from the seed terms alone, with the cold-start weights."""
+    w_scope, w_problem, _, w_against, intercept = Model.DEFAULT_RELEVANCE
+    return sigmoid(w_scope * features[0] + w_problem * features[1] + w_against * features[2] + intercept)
+
+
 def _train_relevance(taxonomy: Taxonomy, prior: Prior, vectorizer: Vectorizer, papers: Sequence[Paper], rejected: Sequence[Doc], known: set[str], use_background: bool) -> dict[str, Any]:
-    """Relevance: a logistic regression on [scope score, best problem score, learned score]."""
+    """Relevance: a logistic regression on [scope score, best problem score, learned score].
+
+    The learned score is a naive-Bayes log ratio of the library's papers and the background
+    papers the seed terms call surely in scope, against the rejections and the background
+    papers they call surely out of scope (self-training: the background is of its own time,
+    so the words it learns are those of today's arXiv, not of the library's era). With
+    rejections to learn from, the three weights are fitted on the library against them; with
+    fewer, the seed scores keep their cold-start weights and the learned score is added at
+    weight ``SELF_WEIGHT``, centred between the two sides.
+    """
     problem_index = [i for i, n in enumerate(taxonomy) if n.kind == "problem"]
     positives = [_doc(p.id, p.title, p.abstract) for p in papers]
     backdrop = [d for d in _background(use_background) if d.id not in known]
-    docs = positives + list(rejected) + backdrop
-    labels = [1] * len(positives) + [0] * (len(docs) - len(positives))
-    negatives = len(rejected) + BACKGROUND_WEIGHT * len(backdrop)
-    balance = len(positives) / negatives if negatives else 1.0  # 0.5 means as likely in scope as not
-    weights = [1.0] * len(positives) + [balance] * len(rejected) + [balance * BACKGROUND_WEIGHT] * len(backdrop)
-    if not positives or len(rejected) < MIN_REJECTIONS:
-        # Without explicit negatives there is nothing to learn relevance from: the background
-        # alone is from another time than the library and teaches the era, not the scope.
-        return {"weights": {}, "calibration": list(Model.DEFAULT_RELEVANCE)}
-    feats = [_relevance_features(prior, problem_index, d) for d in docs]
+    seed = [_seed_relevance(_relevance_features(prior, problem_index, d)) for d in backdrop]
+    sure_in = [d for d, r in zip(backdrop, seed) if r >= PSEUDO_IN]
+    sure_out = [d for d, r in zip(backdrop, seed) if r <= PSEUDO_OUT]
+    docs = positives + sure_in + list(rejected) + sure_out
+    n_pos = len(positives) + len(sure_in)
+    labels = [1] * n_pos + [0] * (len(docs) - n_pos)
+    negatives = len(rejected) + BACKGROUND_WEIGHT * len(sure_out)
+    balance = (len(positives) + BACKGROUND_WEIGHT * len(sure_in)) / negatives if negatives else 1.0  # 0.5 means as likely in scope as not
+    weights = [1.0] * len(positives) + [BACKGROUND_WEIGHT] * len(sure_in) + [balance] * len(rejected) + [balance * BACKGROUND_WEIGHT] * len(sure_out)
+    default = {"weights": {}, "calibration": list(Model.DEFAULT_RELEVANCE)}
+    if not n_pos or n_pos == len(docs) or not vectorizer.idf:
+        return default
     corpus = _Corpus(docs, [vectorizer(_counts(d)) for d in docs], [], [fold_of("relevance:" + d.id) for d in docs], len(vectorizer.idf), weights)
-    learned = corpus.nb_out_of_fold(labels, KEEP_RELEVANCE_WEIGHTS)
     nb = corpus.nb_weights(labels, KEEP_RELEVANCE_WEIGHTS)
-    rows = [(s, p, x) for (s, p), x in zip(feats, learned)]
-    coef = fit_logistic(rows, labels, weights=weights, l2=0.1, nonnegative=(0, 1, 2))
+    if not positives or len(rejected) < MIN_REJECTIONS:
+        scores = [dot(nb, v) for v in corpus.vectors]
+        inside = [s for s, y in zip(scores, labels) if y]
+        outside = [s for s, y in zip(scores, labels) if not y]
+        centre = (sum(inside) / len(inside) + sum(outside) / len(outside)) / 2
+        w_scope, w_problem, _, w_against, intercept = Model.DEFAULT_RELEVANCE
+        return {"weights": nb, "calibration": [w_scope, w_problem, SELF_WEIGHT, w_against, round(intercept - SELF_WEIGHT * centre, 5)]}
+    learned = corpus.nb_out_of_fold(labels, KEEP_RELEVANCE_WEIGHTS)
+    real = [i for i in range(len(docs)) if i < len(positives) or n_pos <= i < n_pos + len(rejected)]
+    feats = [_relevance_features(prior, problem_index, docs[i]) for i in real]
+    rows = [(s, p, learned[i], a) for (s, p, a), i in zip(feats, real)]
+    coef = fit_logistic(rows, [labels[i] for i in real], weights=[weights[i] for i in real], l2=0.1, nonnegative=(0, 1, 2, 3))
     return {"weights": nb, "calibration": [round(c, 5) for c in coef]}
 
 
