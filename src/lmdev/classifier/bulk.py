@@ -21,7 +21,6 @@ from lmdev.classifier.model import Doc, Model
 from lmdev.classifier.records import MAX_LINE_BYTES, Record, iter_lines, parse_record
 from lmdev.errors import DataError, LmdevError
 from lmdev.taxonomy import load_taxonomy
-from lmdev.text import json_safe
 
 CHUNK = 2000
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -41,7 +40,7 @@ def classify_one(model: Model, record: Record, fmt: str, reasons: str = "suggest
     for all with ``reasons="all"``) or as a line of relevance and suggested tags."""
     doc = Doc.of(record.id, record.title, record.abstract)
     if fmt == "json":
-        return json_safe(model.classify_json(doc, reasons=reasons))
+        return model.classify_json(doc, reasons=reasons)
     relevance, problems, assumptions = model.suggested(doc)
     shown_problems = ", ".join(f"{i} {p:.2f}" for i, p in problems) or "-"
     shown_assumptions = ", ".join(f"{i}:{s} {p:.2f}" for i, s, p in assumptions) or "-"
