@@ -104,6 +104,7 @@ class Scores:
     rank: list[float]  # how likely each problem is the primary, on a logit scale
     word_counts: Counter[str]
     phrases: Optional[dict[tuple[tuple[str, ...], int], int]] = None  # the prior's longer seed phrases found, per row
+    norm: float = 0.0  # of ``raw`` (0: not computed)
 
 class Model:
     """A trained model. Build with :func:`lmdev.classifier.training.train`; persist with :meth:`to_json`."""
@@ -211,7 +212,7 @@ class Model:
     def scores(self, doc: Doc) -> Scores:
         """Calibrated probability per tag, relevance, and the stance models' raw scores."""
         word_counts = Counter(doc.words)
-        raw, _norm, totals = self.linear(word_counts)
+        raw, norm, totals = self.linear(word_counts)
         phrases: dict[tuple[tuple[str, ...], int], int] = {}
         prior = self.prior.scores(doc.words, word_counts, phrases)
         probs = [sigmoid(a * s + b * p + c) for (a, b, c), s, p in zip(self.calibration, totals, prior)]
@@ -221,7 +222,7 @@ class Model:
         best = max((prior[i] for i in self.problem_index), default=0.0)
         w_scope, w_problem, w_learned, intercept = self.relevance_calibration
         relevance = sigmoid(w_scope * prior[-1] + w_problem * best + w_learned * totals[self.relevance_slot] + intercept)
-        return Scores(probs, relevance, totals, raw, doc.words, rank, word_counts, phrases)
+        return Scores(probs, relevance, totals, raw, doc.words, rank, word_counts, phrases, norm)
 
     def top(self, s: Scores) -> Optional[int]:
         """The index of the predicted primary: the problem ranked first."""
@@ -248,6 +249,12 @@ class Model:
         top_stance, top_slot = max(slots, key=lambda item: scores[item[1]])
         total = sum(math.exp(scores[slot] - scores[top_slot]) for _, slot in slots)
         return top_stance, 1.0 / total
+
+    def closing(self, index: int) -> str:
+        """The last reason of a tag: what its score was learned from."""
+        if self.weights[index]:
+            return f"learned from {self.data['nodes'][self.node_ids[index]]['positives']} tagged papers"
+        return "seed terms only: too few tagged papers to learn from"
 
     def threshold(self, index: int) -> float:
         """The score a tag needs to be suggested: ``min_score`` if set, else the tag's tuned threshold."""
@@ -348,7 +355,7 @@ class Model:
         assumptions.sort(key=_first)
         primary = f'"{self.node_ids[top]}"' if top is not None else "null"
         return (
-            f'{{"id": {json_safe(json.dumps(doc.id, ensure_ascii=False))}, "relevance": {round(s.relevance, 3)!r}, "primary": {primary}, '
+            f'{{"id": {json_safe(encode_basestring(doc.id))}, "relevance": {round(s.relevance, 3)!r}, "primary": {primary}, '
             f'"problems": [{", ".join([t for _, t in problems])}], "assumptions": [{", ".join([t for _, t in assumptions])}]}}'
         )
 
@@ -392,11 +399,14 @@ class _Explainer:
         self._similar: Optional[dict[str, float]] = None
 
     @property
+    def norm(self) -> float:
+        return self.scores.norm or math.sqrt(sum(v * v for v in self.scores.raw.values())) or 1.0
+
+    @property
     def vector(self) -> dict[str, float]:
         if self._vector is None:
-            raw = self.scores.raw
-            norm = math.sqrt(sum(v * v for v in raw.values())) or 1.0
-            self._vector = {f: v / norm for f, v in raw.items()}
+            norm = self.norm
+            self._vector = {f: v / norm for f, v in self.scores.raw.items()}
         return self._vector
 
     @property
@@ -415,12 +425,12 @@ class _Explainer:
 
     def reasons(self, index: int) -> list[str]:
         model = self.model
-        node = model.data["nodes"][model.node_ids[index]]
         out = []
         weights = model.weights[index]
         if weights:
-            vector = self.vector
-            terms = sorted([(vector[f] * weights[f], f) for f in vector.keys() & weights.keys()], reverse=True)[:5]
+            raw = self.scores.raw
+            norm = self.norm  # the weight of a term in the unit vector, as the score used it
+            terms = sorted([(raw[f] / norm * weights[f], f) for f in raw.keys() & weights.keys()], reverse=True)[:5]
             top = [f"{f} ({c:+.2f})" for c, f in terms if c > 0]
             if top:
                 out.append("terms: " + ", ".join(top))
@@ -431,19 +441,13 @@ class _Explainer:
             labels = model.prior.labels
             out.append("seed terms: " + ", ".join(labels.get(p) or " ".join(p) for p in seeds))
         if not self.neighbours:
-            return self._closing(out, weights, node)
+            out.append(model.closing(index))
+            return out
         similar = self.similar
         tagged = model.tagged[index]
         near = sorted([(v, pid) for pid, v in similar.items() if v > 0 and pid in tagged], reverse=True)[:3]
         if near:
             docs = model.data["docs"]
             out.append("like: " + "; ".join(f"{pid} {docs[pid]['title'][:60]}" for _, pid in near))
-        return self._closing(out, weights, node)
-
-    @staticmethod
-    def _closing(out: list[str], weights: dict[str, float], node: dict[str, Any]) -> list[str]:
-        if weights:
-            out.append(f"learned from {node['positives']} tagged papers")
-        else:
-            out.append("seed terms only: too few tagged papers to learn from")
+        out.append(model.closing(index))
         return out
