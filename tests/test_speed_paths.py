@@ -144,3 +144,21 @@ def test_the_command_is_found_past_the_global_options() -> None:
     assert _command_name(["--data-dir", "classify", "-v", "list", "x"]) == "list"
     assert _command_name(["--data-dir=d", "--debug", "classify"]) == "classify"
     assert _command_name(["--help"]) is None
+
+
+def test_parallel_text_output_has_one_line_per_paper_as_the_serial_one(cli, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lmdev.classifier.bulk
+
+    papers = Library(SHIPPED).papers()[:30]
+    rows = [{"arxiv_id": p.id, "title": p.title, "abstract": p.abstract} for p in papers]
+    rows.append({"arxiv_id": "2503.0\n0001\u2028x\x1b", "title": "A hostile id", "abstract": "Language model pretraining."})
+    source = tmp_path / "many.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    serial = cli("--data-dir", str(data_dir), "classify", "--input", str(source))
+    monkeypatch.setattr(lmdev.classifier.bulk, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(lmdev.classifier.bulk, "CHUNK", 7)
+    parallel = cli("--data-dir", str(data_dir), "classify", "--input", str(source), "--workers", "2")
+    assert parallel.code == 0, parallel.err
+    assert parallel.out == serial.out
+    assert len(parallel.out.splitlines()) == len(rows)
+    assert "\x1b" not in parallel.out
