@@ -127,6 +127,20 @@ def test_a_damaged_built_model_is_ignored(data_dir: Path, damage: bytes) -> None
     assert load_built(lib.taxonomy, built_path) is not None
 
 
+def test_a_model_built_by_other_code_is_rebuilt(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lmdev.classifier.modelcache as modelcache
+
+    lib = Library(data_dir)
+    built_path = model_path(lib).with_suffix(BUILT_SUFFIX)
+    model = load_model(lib)
+    with monkeypatch.context() as patch:
+        patch.setattr(modelcache, "_code_digest", lambda: "other code")
+        modelcache.save_built(model, built_path)
+    assert load_built(lib.taxonomy, built_path) is None
+    assert load_model(lib).node_ids == model.node_ids
+    assert load_built(lib.taxonomy, built_path) is not None
+
+
 def test_every_command_is_registered_by_the_module_the_fast_start_names() -> None:
     import typer.main
 

@@ -10,7 +10,8 @@ without ``fork`` load) and beside it the built model itself (its lookup tables a
 as plain dicts, lists and tuples) in ``marshal``'s format, which loads in a few milliseconds
 where parsing the JSON and rebuilding the tables (stemming every seed term) took a tenth of a
 second of a one-paper ``classify``. ``marshal`` builds data only, never runs code; its format
-depends on the Python version, which is in the file's name.
+depends on the Python version, which is in the file's name, and a built model is used only by the
+code that built it (a digest of its source is kept with it).
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ from pathlib import Path
 from typing import Any, Optional
 
 from lmdev import decisions
+from lmdev import text as text_module
 from lmdev.classifier import background
+from lmdev.classifier import model as model_module
+from lmdev.classifier import prior as prior_module
 from lmdev.classifier.model import MODEL_VERSION, Model
 from lmdev.classifier.prior import Prior
 from lmdev.classifier.training import train
@@ -108,7 +112,7 @@ def save_built(model: Model, path: Path) -> None:
     state: dict[str, Any] = {k: v for k, v in vars(model).items() if k not in ("taxonomy", "prior")}
     state["prior"] = dict(vars(model.prior))
     try:
-        blob = marshal.dumps((MODEL_VERSION, state))
+        blob = marshal.dumps((MODEL_VERSION, _code_digest(), state))
     except ValueError:
         return
     try:
@@ -120,11 +124,23 @@ def save_built(model: Model, path: Path) -> None:
         pass
 
 
+def _code_digest() -> str:
+    """The source of the code that builds the model's tables: a built model kept by other code
+    (a new attribute, another stemmer) is not used, where the JSON is rebuilt by the code at hand."""
+    digest = hashlib.sha256()
+    for module in (model_module, prior_module, text_module):
+        try:
+            digest.update(Path(module.__file__ or "").read_bytes())
+        except OSError:
+            digest.update(module.__name__.encode())
+    return digest.hexdigest()[:16]
+
+
 def load_built(taxonomy: Taxonomy, path: Path) -> Optional[Model]:
     """The model :func:`save_built` kept, or None (missing, damaged, or of another model version)."""
     try:
-        version, state = marshal.loads(path.read_bytes())
-        if version != MODEL_VERSION or not isinstance(state, dict):
+        version, code, state = marshal.loads(path.read_bytes())
+        if version != MODEL_VERSION or code != _code_digest() or not isinstance(state, dict):
             return None
         prior = Prior.__new__(Prior)
         prior.__dict__.update(state.pop("prior"))
