@@ -5,9 +5,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
@@ -225,7 +225,7 @@ def _scalar(value: Any) -> str:
         return f"{value:.6f}" if "e" in text or "n" in text else text  # YAML 1.1 reads 1e-05 as text
     if isinstance(value, dt.date):
         return value.isoformat()
-    text = json.dumps(str(value), ensure_ascii=False)
+    text = encode_basestring(str(value))  # json.dumps(..., ensure_ascii=False), without a new encoder per call
     return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
