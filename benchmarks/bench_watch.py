@@ -29,6 +29,8 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "src"))
 
+from bench_classify import lmdev_env  # noqa: E402
+
 from listing_feed import LISTINGS, FakeFeed, load_day  # noqa: E402
 
 BUSIEST = LISTINGS / "2026-05-12.jsonl"
@@ -57,7 +59,7 @@ def bench_triage(runs: int = 3) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, FakeFeed(records) as feed:
         data = Path(tmp) / "data"
         shutil.copytree(REPO / "data", data, ignore=shutil.ignore_patterns("inbox"))
-        env = {**os.environ, "LMDEV_ARXIV_RSS": feed.url, "LMDEV_CACHE_DIR": str(Path(tmp) / "cache"), "LMDEV_ARXIV_DELAY": "0"}
+        env = {**lmdev_env(Path(tmp) / "cache"), "LMDEV_ARXIV_RSS": feed.url, "LMDEV_ARXIV_DELAY": "0"}
         env.pop("LMDEV_DATA_DIR", None)
         cmd = [sys.executable, "-m", "lmdev", "--data-dir", str(data), "watch"]
         cold, summary = timed(cmd, env)
@@ -104,7 +106,7 @@ def bench_inbox(runs: int = 3) -> dict[str, Any]:
         data = Path(tmp) / "data"
         shutil.copytree(REPO / "data", data, ignore=shutil.ignore_patterns("inbox"))
         fill(data, INBOX_SIZE)
-        env = {**os.environ, "LMDEV_CACHE_DIR": str(Path(tmp) / "cache")}
+        env = lmdev_env(Path(tmp) / "cache")
         env.pop("LMDEV_DATA_DIR", None)
         base = [sys.executable, "-m", "lmdev", "--data-dir", str(data), "inbox"]
         first, _ = timed([*base, "--format", "json"], env)
@@ -126,7 +128,9 @@ def bench_inbox(runs: int = 3) -> dict[str, Any]:
 
 
 def run() -> dict[str, Any]:
-    return {"triage_busiest_day": bench_triage(), "inbox_5000": bench_inbox()}
+    before = [round(x, 2) for x in os.getloadavg()]
+    triage, inbox = bench_triage(), bench_inbox()
+    return {"triage_busiest_day": triage, "inbox_5000": inbox, "load_average_before_after": [before, [round(x, 2) for x in os.getloadavg()]]}
 
 
 if __name__ == "__main__":

@@ -94,8 +94,12 @@ def stem(word: str) -> str:
 
 
 def stems(words: Iterable[str]) -> list[str]:
-    get = _STEMS.get
-    return [get(w) or _new_stem(w) for w in words]
+    """The stem of each word: one C-level pass over the memo, words not seen before filled in after."""
+    out = list(map(_STEMS.get, words))
+    if None in out:
+        words = words if isinstance(words, list) else list(words)
+        out = [s or _new_stem(w) for s, w in zip(out, words)]
+    return out  # type: ignore[return-value]
 
 
 SKIP = frozenset(stems(STOP)) | frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -119,8 +123,28 @@ def tokens(text: str) -> list[str]:
     return fold(text).translate(_PUNCTUATION).split()
 
 
+# ASCII text (nearly every abstract) is tokenised as bytes: lowercasing and blanking punctuation
+# in one table lookup per byte, about twice as fast as the str path, with the same words.
+_ASCII_WORDS = bytes(ord(chr(c).lower()) if chr(c).isalnum() else 32 for c in range(128)) + b" " * 128
+_BYTE_STEMS: dict[bytes, str] = {}
+
+
+def _stemmed_ascii(text: str) -> list[str]:
+    words = text.encode("ascii").translate(_ASCII_WORDS).split()
+    out = list(map(_BYTE_STEMS.get, words))
+    if None in out:
+        if len(_BYTE_STEMS) >= _CACHE_LIMIT:
+            _BYTE_STEMS.clear()
+        for n, (s, w) in enumerate(zip(out, words)):
+            if s is None:
+                out[n] = _BYTE_STEMS[w] = stem(w.decode("ascii"))
+    return out  # type: ignore[return-value]
+
+
 def stemmed(text: str) -> list[str]:
     """The stems of every word of ``text`` (how seed phrases are matched)."""
+    if text.isascii():
+        return _stemmed_ascii(text)
     return stems(tokens(text))
 
 
@@ -129,7 +153,7 @@ def features(words: list[str]) -> list[str]:
     return [w for w in words if w not in SKIP]
 
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_SENTENCE_END = re.compile(r"[.!?]\s+")  # a sentence ends at the punctuation; the spaces go
 _LINK = re.compile(r"https?:|www\.|github|huggingface\.co", re.IGNORECASE)
 # A release is announced by one of a few rare verbs, after what is released (code, weights, data).
 _RELEASED = re.compile(r"\b(available|released|open[- ]sourced|publicly|accessible)\b", re.IGNORECASE)
@@ -161,9 +185,28 @@ def strip_boilerplate(abstract: str) -> str:
     lowered = abstract.lower()
     if not any(hint in lowered for hint in _RELEASE_HINTS):
         return abstract
-    sentences = _SENTENCE.split(abstract)
-    kept = [s for s in sentences if not _announces_release(s)]
+    sentences = _sentences(abstract)
+    kept = [s for s in sentences if not (_has_hint(s) and _announces_release(s))]
     return abstract if len(kept) == len(sentences) else " ".join(kept)
+
+
+def _sentences(text: str) -> list[str]:
+    """``re.split(r"(?<=[.!?])\\s+", text)``, a third of the time: a pattern that starts with its
+    character class lets the matcher skip ahead, where a look-behind tries every position."""
+    out = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        out.append(text[start : match.start() + 1])
+        start = match.end()
+    out.append(text[start:])
+    return out
+
+
+def _has_hint(sentence: str) -> bool:
+    """Whether a sentence holds one of the words every release announcement has (cheap substring
+    tests, so the patterns run on one or two sentences of an abstract instead of all)."""
+    folded = sentence.casefold()  # as the patterns' IGNORECASE compares ('ſ' is an 's')
+    return any(hint in folded for hint in _RELEASE_HINTS)
 
 
 def document_tokens(title: str, abstract: str) -> tuple[list[str], int]:

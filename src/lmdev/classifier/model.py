@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Optional
 from lmdev.classifier.fitting import sigmoid
 from lmdev.classifier.prior import Prior
 from lmdev.taxonomy import Taxonomy
-from lmdev.text import document_tokens, features
+from lmdev.text import document_tokens, features, json_safe
 
 MODEL_VERSION = 4
 RELEVANT = 0.5  # relevance from which the top problem is suggested as the paper's primary
@@ -103,6 +103,8 @@ class Scores:
     words: list[str]
     rank: list[float]  # how likely each problem is the primary, on a logit scale
     word_counts: Counter[str]
+    phrases: Optional[dict[tuple[tuple[str, ...], int], int]] = None  # the prior's longer seed phrases found, per row
+    norm: float = 0.0  # of ``raw`` (0: not computed)
 
 class Model:
     """A trained model. Build with :func:`lmdev.classifier.training.train`; persist with :meth:`to_json`."""
@@ -151,6 +153,10 @@ class Model:
             self.stance_slots[assumption] = slots
         self._doc_index: Optional[dict[str, list[tuple[str, float]]]] = None
         self.tagged = [frozenset(nodes[i]["tagged"]) for i in self.node_ids]
+        # a feature seen once weighs its idf: its slots' products with it, computed once here
+        self._json: Optional[tuple[list[str], list[Optional[list[int]]], dict[int, str]]] = None
+        idf = self.idf
+        self.by_unit = {f: [(slot, idf[f] * r) for slot, r in entries] for f, entries in self.by_feature.items() if f in idf}
 
     def to_json(self) -> dict[str, Any]:
         return self.data
@@ -170,26 +176,37 @@ class Model:
             self._doc_index = {f: sorted(postings, key=lambda item: -item[1])[:LIKE_POSTINGS] for f, postings in index.items()}
         return self._doc_index
 
-    def raw_vector(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> tuple[dict[str, float], float]:
-        """Unnormalised TF-IDF weights and their L2 norm (scores divide by it once, at the end)."""
+    def linear(self, word_counts: Counter[str]) -> tuple[dict[str, float], float, list[float]]:
+        """The sublinear TF-IDF weights (unnormalised), their L2 norm, and every slot's weighted sum
+        (the tags' learned scores, relevance, the stances), in one pass over the document's
+        distinct words: each looks up only the slots it weighs in."""
         idf = self.idf
-        word_counts = word_counts if word_counts is not None else Counter(words)
+        by_unit = self.by_unit
+        by_feature = self.by_feature
         log = math.log
-        raw = {w: idf[w] * (1.0 + log(c)) if c > 1 else idf[w] for w, c in word_counts.items() if w in idf}
-        return raw, math.sqrt(sum([v * v for v in raw.values()])) or 1.0
+        raw: dict[str, float] = {}
+        totals = [0.0] * len(self.base)
+        for w, c in word_counts.items():
+            v = idf.get(w)
+            if v is None:
+                continue
+            if c == 1:
+                raw[w] = v
+                for slot, u in by_unit.get(w, ()):
+                    totals[slot] += u
+            else:
+                raw[w] = v = v * (1.0 + log(c))
+                for slot, r in by_feature.get(w, ()):
+                    totals[slot] += v * r
+        norm = math.sqrt(sum([v * v for v in raw.values()])) or 1.0
+        return raw, norm, [b + t / norm for b, t in zip(self.base, totals)]
 
     def scores(self, doc: Doc) -> Scores:
         """Calibrated probability per tag, relevance, and the stance models' raw scores."""
         word_counts = Counter(doc.words)
-        raw, norm = self.raw_vector(doc.words, word_counts)
-        totals = [0.0] * len(self.base)
-        by_feature = self.by_feature
-        for f in raw.keys() & by_feature.keys():  # most of a paper's words weigh in no model
-            v = raw[f]
-            for slot, r in by_feature[f]:
-                totals[slot] += v * r
-        totals = [b + t / norm for b, t in zip(self.base, totals)]
-        prior = self.prior.scores(doc.words, word_counts)
+        raw, norm, totals = self.linear(word_counts)
+        phrases: dict[tuple[tuple[str, ...], int], int] = {}
+        prior = self.prior.scores(doc.words, word_counts, phrases)
         probs = [sigmoid(a * s + b * p + c) for (a, b, c), s, p in zip(self.calibration, totals, prior)]
         u, v, w, t = self.primary_weights
         heading = self.prior.scores(doc.title_words) if t else prior
@@ -198,7 +215,7 @@ class Model:
         w_scope, w_problem, w_learned, w_against, intercept = self.relevance_calibration
         scope, against = prior[self.prior.scope_index], prior[self.prior.against_index]
         relevance = sigmoid(w_scope * scope + w_problem * best + w_learned * totals[self.relevance_slot] - w_against * against + intercept)
-        return Scores(probs, relevance, totals, raw, doc.words, rank, word_counts)
+        return Scores(probs, relevance, totals, raw, doc.words, rank, word_counts, phrases, norm)
 
     def top(self, s: Scores) -> Optional[int]:
         """The index of the predicted primary: the problem ranked first."""
@@ -225,6 +242,12 @@ class Model:
         top_stance, top_slot = max(slots, key=lambda item: scores[item[1]])
         total = sum(math.exp(scores[slot] - scores[top_slot]) for _, slot in slots)
         return top_stance, 1.0 / total
+
+    def closing(self, index: int) -> str:
+        """The last reason of a tag: what its score was learned from."""
+        if self.weights[index]:
+            return f"learned from {self.data['nodes'][self.node_ids[index]]['positives']} tagged papers"
+        return "seed terms only: too few tagged papers to learn from"
 
     def threshold(self, index: int) -> float:
         """The score a tag needs to be suggested: ``min_score`` if set, else the tag's tuned threshold."""
@@ -289,40 +312,72 @@ class Model:
 
 
     def classify_json(self, doc: Doc, *, reasons: str = "suggested") -> str:
-        """``json.dumps(self.classify(doc, reasons=reasons).to_json(), ensure_ascii=False)``,
+        """``to_json(json.dumps(self.classify(doc, reasons=reasons).to_json(), ensure_ascii=False))``,
         built directly: in bulk runs, making and serialising twenty tag objects per paper cost
-        more than classifying it. Node ids are slugs (the taxonomy's pattern), safe to write as is."""
+        more than classifying it. The text around each score is made once per model
+        (:meth:`_json_parts`); only the id and the reasons come from the paper, and they are
+        quoted and made safe one by one, so the whole needs no pass of its own."""
         s = self.scores(doc)
         chosen = self.decide(s)
-        explainer = _Explainer(self, doc, s, neighbours=reasons == "all") if reasons != "none" else None
+        everything = reasons == "all"
+        explainer = _Explainer(self, doc, s, neighbours=everything) if reasons != "none" else None
         top = self.top(s)
-        lead = self.node_ids[top] if top is not None else None
-        dumps = json.dumps
-        quote = encode_basestring  # json.dumps of a string, without json.dumps's overhead
+        heads, stance_slots, slot_names = self._json_parts()
+        stance_scores = s.stance_scores
         problems: list[tuple[tuple[bool, float], str]] = []
         assumptions: list[tuple[float, str]] = []
-        for index, (node_id, kind, p) in enumerate(zip(self.node_ids, self.kinds, s.probs)):
-            why = explainer.reasons(index) if explainer is not None and (chosen[index] or reasons == "all") else []
-            flag = "true" if chosen[index] else "false"
-            if kind == "problem":
-                text = "[" + ", ".join(map(quote, why)) + "]"
-                problems.append(((node_id != lead, -p), f'{{"id": "{node_id}", "score": {round(p, 3)!r}, "suggested": {flag}, "reasons": {text}}}'))
+        for index, p in enumerate(s.probs):
+            flag = chosen[index]
+            why = explainer.reasons(index) if explainer is not None and (flag or everything) else None
+            slots = stance_slots[index]
+            if slots is None:  # a problem
+                text = _json_list(why) if why else "[]"
+                problems.append(((index != top, -p), f'{heads[index]}{round(p, 3)!r}, "suggested": {"true" if flag else "false"}, "reasons": {text}}}'))
+                continue
+            if not slots:
+                stance = "relies"
+            elif why:
+                stance, share = self.stance(self.node_ids[index], stance_scores)
+                if share:
+                    why.append(f"stance {stance}: {share:.0%} of the stance model's weight")
             else:
-                if why:
-                    stance, share = self.stance(node_id, s.stance_scores)
-                    if share:
-                        why.append(f"stance {stance}: {share:.0%} of the stance model's weight")
-                else:
-                    stance = self.likeliest_stance(node_id, s.stance_scores)
-                text = "[" + ", ".join(map(quote, why)) + "]"
-                assumptions.append((-p, f'{{"id": "{node_id}", "stance": "{stance}", "score": {round(p, 3)!r}, "suggested": {flag}, "reasons": {text}}}'))
-        problems.sort(key=lambda item: item[0])
-        assumptions.sort(key=lambda item: item[0])
-        primary = f'"{lead}"' if lead is not None else "null"
+                stance = slot_names[max(slots, key=stance_scores.__getitem__)]
+            text = _json_list(why) if why else "[]"
+            assumptions.append((-p, f'{heads[index]}{stance}", "score": {round(p, 3)!r}, "suggested": {"true" if flag else "false"}, "reasons": {text}}}'))
+        problems.sort(key=_first)
+        assumptions.sort(key=_first)
+        primary = f'"{self.node_ids[top]}"' if top is not None else "null"
         return (
-            f'{{"id": {dumps(doc.id, ensure_ascii=False)}, "relevance": {round(s.relevance, 3)!r}, "primary": {primary}, '
-            f'"problems": [{", ".join(t for _, t in problems)}], "assumptions": [{", ".join(t for _, t in assumptions)}]}}'
+            f'{{"id": {json_safe(encode_basestring(doc.id))}, "relevance": {round(s.relevance, 3)!r}, "primary": {primary}, '
+            f'"problems": [{", ".join([t for _, t in problems])}], "assumptions": [{", ".join([t for _, t in assumptions])}]}}'
         )
+
+    def _json_parts(self) -> tuple[list[str], list[Optional[list[int]]], dict[int, str]]:
+        """Per tag, the JSON text before its score (a problem) or its stance (an assumption) and,
+        for an assumption, its stance model's slots; and each slot's stance. Node ids are slugs
+        (the taxonomy's pattern), safe to write as they are."""
+        if self._json is None:
+            heads: list[str] = []
+            slots: list[Optional[list[int]]] = []
+            for node_id, kind in zip(self.node_ids, self.kinds):
+                if kind == "problem":
+                    heads.append(f'{{"id": "{node_id}", "score": ')
+                    slots.append(None)
+                else:
+                    heads.append(f'{{"id": "{node_id}", "stance": "')
+                    slots.append([slot for _, slot in self.stance_slots.get(node_id, ())])
+            names = {slot: stance for pairs in self.stance_slots.values() for stance, slot in pairs}
+            self._json = heads, slots, names
+        return self._json
+
+
+def _first(item: tuple[Any, str]) -> Any:
+    return item[0]
+
+
+def _json_list(texts: list[str]) -> str:
+    """A JSON array of strings, as ``json.dumps(..., ensure_ascii=False)`` writes it, made safe to print."""
+    return json_safe("[" + ", ".join(map(encode_basestring, texts)) + "]")
 
 
 class _Explainer:
@@ -337,11 +392,14 @@ class _Explainer:
         self._similar: Optional[dict[str, float]] = None
 
     @property
+    def norm(self) -> float:
+        return self.scores.norm or math.sqrt(sum(v * v for v in self.scores.raw.values())) or 1.0
+
+    @property
     def vector(self) -> dict[str, float]:
         if self._vector is None:
-            raw = self.scores.raw
-            norm = math.sqrt(sum(v * v for v in raw.values())) or 1.0
-            self._vector = {f: v / norm for f, v in raw.items()}
+            norm = self.norm
+            self._vector = {f: v / norm for f, v in self.scores.raw.items()}
         return self._vector
 
     @property
@@ -360,35 +418,29 @@ class _Explainer:
 
     def reasons(self, index: int) -> list[str]:
         model = self.model
-        node = model.data["nodes"][model.node_ids[index]]
         out = []
         weights = model.weights[index]
         if weights:
-            vector = self.vector
-            terms = sorted([(vector[f] * weights[f], f) for f in vector.keys() & weights.keys()], reverse=True)[:5]
+            raw = self.scores.raw
+            norm = self.norm  # the weight of a term in the unit vector, as the score used it
+            terms = sorted([(raw[f] / norm * weights[f], f) for f in raw.keys() & weights.keys()], reverse=True)[:5]
             top = [f"{f} ({c:+.2f})" for c, f in terms if c > 0]
             if top:
                 out.append("terms: " + ", ".join(top))
-        found = model.prior.found(index, self.scores.words, self.scores.word_counts)
+        found = model.prior.found(index, self.scores.words, self.scores.word_counts, self.scores.phrases)
         table = model.prior.phrases[index]
         seeds = sorted((p for p in found if table[p] > 0.3), key=lambda p: (-found[p], p))[:5]
         if seeds:
             labels = model.prior.labels
             out.append("seed terms: " + ", ".join(labels.get(p) or " ".join(p) for p in seeds))
         if not self.neighbours:
-            return self._closing(out, weights, node)
+            out.append(model.closing(index))
+            return out
         similar = self.similar
         tagged = model.tagged[index]
         near = sorted([(v, pid) for pid, v in similar.items() if v > 0 and pid in tagged], reverse=True)[:3]
         if near:
             docs = model.data["docs"]
             out.append("like: " + "; ".join(f"{pid} {docs[pid]['title'][:60]}" for _, pid in near))
-        return self._closing(out, weights, node)
-
-    @staticmethod
-    def _closing(out: list[str], weights: dict[str, float], node: dict[str, Any]) -> list[str]:
-        if weights:
-            out.append(f"learned from {node['positives']} tagged papers")
-        else:
-            out.append("seed terms only: too few tagged papers to learn from")
+        out.append(model.closing(index))
         return out

@@ -113,11 +113,15 @@ class Prior:
                         bucket[phrase] = bucket.get(phrase, 0) + 1
         return found
 
-    def found(self, index: int, words: list[str], word_counts: Counter[str]) -> dict[Phrase, int]:
+    def found(self, index: int, words: list[str], word_counts: Counter[str], phrases: Optional[dict[tuple[Phrase, int], int]] = None) -> dict[Phrase, int]:
         """How often each phrase of one row occurs in ``words``: the seed terms behind a reason,
         for the few tags that get one (cheaper than :meth:`counts` for every row). A phrase of
-        several words counts once: whether it is there is what a reason needs."""
+        several words counts once: whether it is there is what a reason needs. ``phrases``, the
+        tallies :meth:`scores` kept for the same words, saves looking for the longer phrases again."""
         out: dict[Phrase, int] = {(w,): word_counts[w] for w in self.row_singles[index] & word_counts.keys()}
+        if phrases is not None:
+            out.update({phrase: 1 for phrase, row in phrases if row == index})
+            return out
         for phrase in self.row_multi[index]:
             if all(w in word_counts for w in phrase):
                 n = len(phrase)
@@ -126,9 +130,10 @@ class Prior:
                     out[phrase] = 1
         return out
 
-    def scores(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> list[float]:
+    def scores(self, words: list[str], word_counts: Optional[Counter[str]] = None, phrases: Optional[dict[tuple[Phrase, int], int]] = None) -> list[float]:
         """Each node's prior score, then the scope and against-scope scores. The hot path of bulk classification, so
-        it keeps no per-phrase tallies (:meth:`counts` gives those, for explanations)."""
+        it keeps no per-phrase tallies (:meth:`counts` gives those, for explanations) but those of
+        the longer phrases, in ``phrases`` when given (for :meth:`found`)."""
         word_counts = word_counts if word_counts is not None else Counter(words)
         norm = K1 * (1 - B + B * len(words) / AVERAGE_LENGTH)
         totals = [0.0] * len(self.rows)
@@ -141,7 +146,7 @@ class Prior:
         firsts = word_counts.keys() & self.pair_firsts
         if firsts:
             by_pair = self.by_pair
-            multi: dict[tuple[Phrase, int], int] = {}
+            multi: dict[tuple[Phrase, int], int] = {} if phrases is None else phrases
             for i in [i for i, word in enumerate(words) if word in firsts]:
                 entries = by_pair.get(tuple(words[i : i + 2]))
                 if entries is None:

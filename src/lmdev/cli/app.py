@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import sys
 from collections.abc import Sequence
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
-from lmdev.cli import arxiv_cmds, classify_cmds, import_cmds, library_cmds, papers_cmds, report_cmds, review_cmds, tracker_cmds, watch_cmds  # noqa: F401 - register commands
-from lmdev.cli.base import app, state
+from lmdev.cli import base
+from lmdev.cli.base import state
 from lmdev.cli.output import safe
 from lmdev.errors import LmdevError
 from lmdev.paths import debug_enabled
@@ -19,6 +20,51 @@ from lmdev.paths import debug_enabled
 # The parser's own errors (bad option values, unknown commands): click's ClickException, which
 # typer re-exports under its own name from 0.2x on; found through a public class either way.
 _PARSE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+# The module that registers each command. A run imports only the module of the command it names
+# (Typer builds every registered command's parameters on each run, and each module has its own
+# imports): a tenth of a second less start-up per command. Anything else (--help, no command, a
+# typo, shell completion, a command missing here) registers them all. A test keeps this in step.
+COMMAND_MODULES = {
+    "accept": "watch_cmds", "add": "arxiv_cmds", "check": "library_cmds", "citekeys": "papers_cmds",
+    "classify": "classify_cmds", "coverage": "report_cmds", "digest": "watch_cmds", "eval": "classify_cmds",
+    "export": "report_cmds", "import": "import_cmds", "inbox": "watch_cmds", "init": "tracker_cmds",
+    "list": "library_cmds", "open": "papers_cmds", "reading-list": "report_cmds", "refresh": "arxiv_cmds",
+    "reject": "watch_cmds", "remove": "papers_cmds", "report": "report_cmds", "review": "review_cmds",
+    "search": "arxiv_cmds", "show": "library_cmds", "tag": "library_cmds", "taxonomy": "library_cmds",
+    "watch": "watch_cmds",
+}
+ALL_MODULES = ("arxiv_cmds", "classify_cmds", "import_cmds", "library_cmds", "papers_cmds", "report_cmds", "review_cmds", "tracker_cmds", "watch_cmds")
+_GLOBAL_WITH_VALUE = ("--data-dir",)
+
+
+def register(args: Sequence[str] = ()) -> None:
+    """Register the command ``args`` name, or every command when they name none we know."""
+    module = COMMAND_MODULES.get(_command_name(args) or "")
+    for name in [module] if module else ALL_MODULES:
+        importlib.import_module(f"lmdev.cli.{name}")
+
+
+def _command_name(args: Sequence[str]) -> Optional[str]:
+    """The first argument that is neither a global option nor its value."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in _GLOBAL_WITH_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def __getattr__(name: str) -> Any:
+    """``from lmdev.cli.app import app``: the application with every command registered."""
+    if name == "app":
+        register()
+        return base.app
+    raise AttributeError(name)
 
 
 def run(argv: Optional[Sequence[str]] = None) -> int:
@@ -38,7 +84,8 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
     # powershell, pwsh) instead of guessing it from the parent process, which fails in scripts.
     os.environ.setdefault("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     try:
-        code = app(args=args, prog_name="lmdev", standalone_mode=False)
+        register(args)
+        code = base.app(args=args, prog_name="lmdev", standalone_mode=False)
     except _PARSE_ERROR as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # `lmdev` alone: the help is the answer
             shown = io.StringIO()

@@ -101,6 +101,21 @@ def _classify_input(lib: Library, model: Model, source: Path, fmt: TextOrJson, w
         sys.stdout.write((("[\n" if first else ",\n") + line) if fmt is TextOrJson.json else safe(line) + "\n")
         first = False
 
+    def emit_block(block: bytes) -> None:
+        """A worker's block: JSON goes out as the bytes it came in (it is made safe already)."""
+        nonlocal first
+        raw = getattr(sys.stdout, "buffer", None)
+        if fmt is not TextOrJson.json:  # lines, each with its own breaks made spaces by the worker
+            sys.stdout.write(safe(block.decode("utf-8"), newlines=True) + "\n")
+            return
+        if raw is None:
+            emit(block.decode("utf-8"))
+            return
+        sys.stdout.flush()
+        raw.write(b"[\n" if first else b",\n")
+        raw.write(block)
+        first = False
+
     jsonl = source.is_file() and source.suffix not in (".yaml", ".yml")
     total = bulk.count_lines(source) if jsonl else 0
     n_workers = workers or bulk.default_workers()
@@ -110,7 +125,7 @@ def _classify_input(lib: Library, model: Model, source: Path, fmt: TextOrJson, w
             if jsonl and total >= bulk.PARALLEL_FROM and n_workers > 1 and path.exists():
                 for block, count, errs in bulk.classify_jsonl(source, model, lib.root / "taxonomy.yaml", path, fmt.value, workers=n_workers, advance=advance, reasons=reasons):
                     if count:
-                        emit(block)
+                        emit_block(block)
                     errors.extend(errs)
             else:
                 for output, error in bulk.classify_records(model, read_records(source), fmt.value, reasons):

@@ -88,7 +88,12 @@ def is_interactive() -> bool:
 
 @contextmanager
 def progress(total: int, description: str, *, minimum: int = 5) -> Iterator[Callable[[int], None]]:
-    """Yield an ``advance(n)`` callback; a bar shows on a stderr terminal for jobs of ``minimum`` or more."""
+    """Yield an ``advance(n)`` callback; a bar shows on a stderr terminal for jobs of ``minimum`` or more.
+    Off a terminal the callback does nothing, and rich is not imported: a disabled bar still cost
+    a tenth of a second to import and several microseconds per call (100,000 calls in a bulk run)."""
+    if total < minimum or not sys.stderr.isatty():
+        yield _nothing
+        return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     console = err()
@@ -108,3 +113,7 @@ def progress(total: int, description: str, *, minimum: int = 5) -> Iterator[Call
             bar.advance(task, n)
 
         yield advance
+
+
+def _nothing(n: int = 1) -> None:
+    """What ``advance`` does when no bar shows."""

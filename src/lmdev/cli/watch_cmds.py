@@ -169,7 +169,8 @@ def inbox(
 def _json_lines(rows: list[dict[str, object]]) -> None:
     """A JSON array with one element per line: the C encoder (indenting falls back to the slow
     pure-Python one), and still a diff and a grep away from readable."""
-    body = ",\n".join(json.dumps(row, ensure_ascii=False) for row in rows)
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps would build one per row
+    body = ",\n".join([encode(row) for row in rows])
     sys.stdout.write(f"[\n{body}\n]\n" if rows else "[]\n")
 
 

@@ -5,9 +5,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
@@ -165,16 +165,27 @@ class Waiting:
             pid, title, relevance, primary, problems, assumptions, reasons, authors, announced, listed, seen = row
             item = cls(
                 pid, title, float(relevance), primary,
-                tuple(Tag(str(i), float(sc)) for i, sc in problems),
-                tuple(Tag(str(i), float(sc), str(st)) for i, sc, st in assumptions),
-                tuple(str(r) for r in reasons), tuple(str(a) for a in authors), announced,
-                dt.date.fromisoformat(listed) if listed else None, dt.date.fromisoformat(seen),
+                tuple([Tag(str(i), float(sc)) for i, sc in problems]),
+                tuple([Tag(str(i), float(sc), str(st)) for i, sc, st in assumptions]),
+                tuple(map(str, reasons)), tuple(map(str, authors)), announced,
+                _date(listed) if listed else None, _date(seen),
             )
         except (TypeError, ValueError):
             return None
         if not (isinstance(pid, str) and _ID_SHAPE.fullmatch(pid) and pid.replace("/", "_") == stem and isinstance(title, str) and 0.0 <= item.relevance <= 1.0):
             return None
         return item
+
+
+_DATES: dict[str, dt.date] = {}
+
+
+def _date(text: str) -> dt.date:
+    """``date.fromisoformat``, remembered: an inbox holds thousands of papers from a few days."""
+    found = _DATES.get(text)
+    if found is None:
+        found = _DATES[text] = dt.date.fromisoformat(text)
+    return found
 
 
 def _scored(tag: ScoredProblem) -> dict[str, Any]:
@@ -202,7 +213,7 @@ def _scalar(value: Any) -> str:
         return f"{value:.6f}" if "e" in text or "n" in text else text  # YAML 1.1 reads 1e-05 as text
     if isinstance(value, dt.date):
         return value.isoformat()
-    text = json.dumps(str(value), ensure_ascii=False)
+    text = encode_basestring(str(value))  # json.dumps(..., ensure_ascii=False), without a new encoder per call
     return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

@@ -1,0 +1,178 @@
+"""The fast paths give what the straightforward ones give: scores, JSON, tokens, the built model
+in the cache, and the one-command registration of the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpers import SHIPPED
+from lmdev.classifier.fitting import sigmoid
+from lmdev.classifier.model import Doc, Model
+from lmdev.classifier.modelcache import BUILT_SUFFIX, load_built, load_model, model_path, rejected_records
+from lmdev.classifier.prior import AVERAGE_LENGTH, K1, B
+from lmdev.store import Library
+from lmdev.text import document_tokens, fold, stems, strip_boilerplate, to_json
+
+
+@pytest.fixture(scope="module")
+def shipped(shipped_models: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Model, list[Doc]]:
+    """The shipped model and every shipped paper and rejection as a document."""
+    cache = tmp_path_factory.mktemp("speed-cache")
+    shutil.copytree(shipped_models, cache / "models")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LMDEV_CACHE_DIR", str(cache))
+        lib = Library(SHIPPED)
+        model = load_model(lib)
+        rows = [(p.id, p.title, p.abstract) for p in lib.papers()] + rejected_records(lib)
+    return model, [Doc.of(*row) for row in rows]
+
+
+def _plain_scores(model: Model, doc: Doc) -> tuple[list[float], float, list[float], list[float]]:
+    """The scores computed the straightforward way: every TF-IDF weight times every slot weight,
+    the prior from its per-phrase tallies."""
+    counts = Counter(doc.words)
+    raw = {w: model.idf[w] * (1.0 + math.log(c)) for w, c in counts.items() if w in model.idf}
+    norm = math.sqrt(sum(v * v for v in raw.values())) or 1.0
+    totals = list(model.base)
+    for f, v in raw.items():
+        for slot, r in model.by_feature.get(f, ()):
+            totals[slot] += v * r / norm
+
+    def prior(words: list[str]) -> list[float]:
+        length = K1 * (1 - B + B * len(words) / AVERAGE_LENGTH)
+        return [sum(table[p] * c * (K1 + 1) / (c + length) for p, c in found.items()) for table, found in zip(model.prior.phrases, model.prior.counts(words))]
+
+    seeds = prior(doc.words)
+    probs = [sigmoid(a * s + b * p + c) for (a, b, c), s, p in zip(model.calibration, totals, seeds)]
+    u, v, w, t = model.primary_weights
+    heading = prior(doc.title_words)
+    rank = [u * a * s + v * b * p + w * c + t * h for (a, b, c), s, p, h in zip(model.calibration, totals, seeds, heading)]
+    best = max((seeds[i] for i in model.problem_index), default=0.0)
+    w_scope, w_problem, w_learned, intercept = model.relevance_calibration
+    relevance = sigmoid(w_scope * seeds[-1] + w_problem * best + w_learned * totals[model.relevance_slot] + intercept)
+    return probs, relevance, totals, rank
+
+
+def test_fast_scores_equal_the_straightforward_ones_on_the_shipped_papers(shipped: tuple[Model, list[Doc]]) -> None:
+    model, docs = shipped
+    for doc in docs:
+        fast = model.scores(doc)
+        probs, relevance, totals, rank = _plain_scores(model, doc)
+        assert fast.probs == pytest.approx(probs, abs=1e-9), doc.id
+        assert fast.relevance == pytest.approx(relevance, abs=1e-9), doc.id
+        assert fast.stance_scores == pytest.approx(totals, abs=1e-9), doc.id
+        assert fast.rank == pytest.approx(rank, abs=1e-9), doc.id
+
+
+@pytest.mark.parametrize("reasons", ["suggested", "all", "none"])
+def test_json_built_directly_is_the_result_serialised(shipped: tuple[Model, list[Doc]], reasons: str) -> None:
+    model, docs = shipped
+    hostile = Doc.of("2501.0\u202e0001\u2028", "Attention \x85 is all \u2066you need", "A transformer \u202a with quantized KV cache.\x7f Code is available at https://x.y.")
+    for doc in [*docs[::7], hostile]:
+        assert model.classify_json(doc, reasons=reasons) == to_json(model.classify(doc, reasons=reasons).to_json())
+
+
+def test_the_seed_terms_behind_a_reason_are_those_found_afresh(shipped: tuple[Model, list[Doc]]) -> None:
+    model, docs = shipped
+    for doc in docs[::5]:
+        s = model.scores(doc)
+        for index in range(len(model.node_ids)):
+            assert model.prior.found(index, doc.words, s.word_counts, s.phrases) == model.prior.found(index, doc.words, s.word_counts)
+
+
+def test_tokens_of_ascii_text_are_those_of_the_general_path() -> None:
+    texts = ["LLMs' in-context learning (ICL): 4-bit KV-cache quantisation, 2x faster!", "Ré-ranking naïve models", "A\tB\x1cC\x0bD", "", "  ", "x" * 50]
+    for text in texts:
+        head = stems(fold(text).translate(str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})).split())
+        assert document_tokens(text, "")[0] == head + head
+
+
+def test_release_sentences_are_found_with_or_without_the_fast_split() -> None:
+    sentences = re.compile(r"(?<=[.!?])\s+")
+    abstract = "We prune heads.  Code is available at github.com/x.\nData are released. Results hold!? Yes. "
+    kept = strip_boilerplate(abstract)
+    assert "github" not in kept and "released" not in kept and "Results hold!?" in kept
+    assert strip_boilerplate("No hint here. None at all.") == "No hint here. None at all."
+    assert len(sentences.split(abstract)) == 6
+
+
+def test_the_built_model_in_the_cache_classifies_as_the_json_model(data_dir: Path) -> None:
+    lib = Library(data_dir)
+    path = model_path(lib)
+    built_path = path.with_suffix(BUILT_SUFFIX)
+    load_model(lib)  # writes the built model beside the JSON if it was not there
+    built = load_built(lib.taxonomy, built_path)
+    assert built is not None
+    plain = Model(lib.taxonomy, json.loads(path.read_text(encoding="utf-8")))
+    for paper in lib.papers()[:40]:
+        doc = Doc.of(paper.id, paper.title, paper.abstract)
+        assert built.classify_json(doc, reasons="all") == plain.classify_json(doc, reasons="all")
+
+
+@pytest.mark.parametrize("damage", [b"", b"not marshal", b"\x00" * 64])
+def test_a_damaged_built_model_is_ignored(data_dir: Path, damage: bytes) -> None:
+    lib = Library(data_dir)
+    built_path = model_path(lib).with_suffix(BUILT_SUFFIX)
+    built_path.write_bytes(damage)
+    assert load_built(lib.taxonomy, built_path) is None
+    assert load_model(lib).node_ids  # falls back to the JSON, and writes the built model again
+    assert load_built(lib.taxonomy, built_path) is not None
+
+
+def test_a_model_built_by_other_code_is_rebuilt(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lmdev.classifier.modelcache as modelcache
+
+    lib = Library(data_dir)
+    built_path = model_path(lib).with_suffix(BUILT_SUFFIX)
+    model = load_model(lib)
+    with monkeypatch.context() as patch:
+        patch.setattr(modelcache, "_code_digest", lambda: "other code")
+        modelcache.save_built(model, built_path)
+    assert load_built(lib.taxonomy, built_path) is None
+    assert load_model(lib).node_ids == model.node_ids
+    assert load_built(lib.taxonomy, built_path) is not None
+
+
+def test_every_command_is_registered_by_the_module_the_fast_start_names() -> None:
+    import typer.main
+
+    from lmdev.cli import app as app_module
+
+    root: Any = typer.main.get_command(app_module.app)
+    found = {name: command.callback.__module__.rsplit(".", 1)[1] for name, command in root.commands.items()}
+    assert found == app_module.COMMAND_MODULES
+    assert set(found.values()) <= set(app_module.ALL_MODULES)
+
+
+def test_the_command_is_found_past_the_global_options() -> None:
+    from lmdev.cli.app import _command_name
+
+    assert _command_name(["--data-dir", "classify", "-v", "list", "x"]) == "list"
+    assert _command_name(["--data-dir=d", "--debug", "classify"]) == "classify"
+    assert _command_name(["--help"]) is None
+
+
+def test_parallel_text_output_has_one_line_per_paper_as_the_serial_one(cli, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lmdev.classifier.bulk
+
+    papers = Library(SHIPPED).papers()[:30]
+    rows = [{"arxiv_id": p.id, "title": p.title, "abstract": p.abstract} for p in papers]
+    rows.append({"arxiv_id": "2503.0\n0001\u2028x\x1b", "title": "A hostile id", "abstract": "Language model pretraining."})
+    source = tmp_path / "many.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    serial = cli("--data-dir", str(data_dir), "classify", "--input", str(source))
+    monkeypatch.setattr(lmdev.classifier.bulk, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(lmdev.classifier.bulk, "CHUNK", 7)
+    parallel = cli("--data-dir", str(data_dir), "classify", "--input", str(source), "--workers", "2")
+    assert parallel.code == 0, parallel.err
+    assert parallel.out == serial.out
+    assert len(parallel.out.splitlines()) == len(rows)
+    assert "\x1b" not in parallel.out
