@@ -5,14 +5,19 @@ Each finding names the file (and line where known), so CI can annotate a pull re
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from lmdev import yamlio
+from lmdev.errors import DataError
 from lmdev.ids import normalise_paper_id
 from lmdev.store import Library, LoadedPaper, normalise_title
+
+if TYPE_CHECKING:
+    from lmdev.index import Index
 
 
 @dataclass(frozen=True)
@@ -26,50 +31,113 @@ class Finding:
         return f"{where}: {self.message}"
 
 
-Rule = Callable[[Library, list[LoadedPaper]], list[Finding]]
+Rule = Callable[[Library, "Index"], list[Finding]]
 
 
-def check_library(library: Library, extras: tuple[Rule, ...] = ()) -> tuple[int, list[Finding]]:
-    """Check every paper file; returns (files checked, findings). The taxonomy must load first."""
-    taxonomy = library.taxonomy
-    loaded, errors = library.scan()
-    findings = [Finding(e.path or "?", e.line, e.message) for e in errors]
-    seen_doi: dict[str, str] = {}
-    seen_title: dict[str, str] = {}
-    seen_id: dict[str, str] = {}
-    for item in loaded:
+class _Checker:
+    """The per-file rules and the cross-file duplicate rules, fed one file at a time so that no
+    paper stays in memory once it has been checked (only its id, DOI and title key do)."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self.taxonomy = library.taxonomy
+        self.findings: list[Finding] = []
+        self.count = 0
+        self.seen_id: dict[str, str] = {}
+        self.seen_doi: dict[str, str] = {}
+        self.seen_title: dict[str, str] = {}
+
+    def remember(self, name: str, paper_id: str, doi: Optional[str], title_key: str) -> None:
+        """An unchanged file (``check --changed``) as the duplicate rules must know it."""
+        self.seen_id.setdefault(normalise_paper_id(paper_id), name)
+        if doi:
+            self.seen_doi.setdefault(doi, name)
+        if title_key:
+            self.seen_title.setdefault(title_key, name)
+
+    def visit(self, name: str, st: object, outcome: Union[LoadedPaper, DataError]) -> None:
+        self.count += 1
+        if isinstance(outcome, DataError):
+            self.findings.append(Finding(outcome.path or "?", outcome.line, outcome.message))
+            return
+        self.findings.extend(self.file_findings(outcome))
+
+    def file_findings(self, item: LoadedPaper) -> list[Finding]:
+        library, taxonomy = self.library, self.taxonomy
         paper, path = item.paper, str(item.path)
         line = _line_finder(item)
-
+        found: list[Finding] = []
         key_id = normalise_paper_id(paper.id)
-        if key_id in seen_id:
-            findings.append(Finding(path, line("id"), f"id {paper.id!r} is also the id of {seen_id[key_id]}; one paper, one file"))
+        if key_id in self.seen_id:
+            found.append(Finding(path, line("id"), f"id {paper.id!r} is also the id of {self.seen_id[key_id]}; one paper, one file"))
         else:
-            seen_id[key_id] = item.path.name
+            self.seen_id[key_id] = item.path.name
         if not library.stem_matches(item.path, paper):
-            findings.append(Finding(path, line("id"), f"file name does not match id {paper.id!r} (expected {library.path_for(paper.id).name})"))
+            found.append(Finding(path, line("id"), f"file name does not match id {paper.id!r} (expected {library.path_for(paper.id).name})"))
         for i, tag in enumerate(paper.problems):
             if not taxonomy.has(tag.id, "problem"):
-                findings.append(Finding(path, line("problems", i, "id"), f"unknown problem id {tag.id!r}"))
+                found.append(Finding(path, line("problems", i, "id"), f"unknown problem id {tag.id!r}"))
         for i, atag in enumerate(paper.assumptions):
             if not taxonomy.has(atag.id, "assumption"):
-                findings.append(Finding(path, line("assumptions", i, "id"), f"unknown assumption id {atag.id!r}"))
+                found.append(Finding(path, line("assumptions", i, "id"), f"unknown assumption id {atag.id!r}"))
         if paper.problems and paper.primary is None:
-            findings.append(Finding(path, line("problems"), f"paper {paper.id} names no primary problem (set one with: lmdev tag {paper.id} --primary ID)"))
+            found.append(Finding(path, line("problems"), f"paper {paper.id} names no primary problem (set one with: lmdev tag {paper.id} --primary ID)"))
         if not paper.assumptions:
-            findings.append(Finding(path, line("id"), f"paper {paper.id} maps to no assumption (add one with: lmdev tag {paper.id} --assumption ID:STANCE)"))
-        keys = [("DOI", paper.doi.lower() if paper.doi else None, seen_doi), ("title", normalise_title(paper.title), seen_title)]
+            found.append(Finding(path, line("id"), f"paper {paper.id} maps to no assumption (add one with: lmdev tag {paper.id} --assumption ID:STANCE)"))
+        keys = [("DOI", paper.doi.lower() if paper.doi else None, self.seen_doi), ("title", normalise_title(paper.title), self.seen_title)]
         for label, key, seen in keys:
             if not key:
                 continue
             if key in seen:
-                findings.append(Finding(path, line("doi" if label == "DOI" else "title"), f"duplicates {seen[key]} (same {label})"))
+                found.append(Finding(path, line("doi" if label == "DOI" else "title"), f"duplicates {seen[key]} (same {label})"))
             else:
-                seen[key] = Path(path).name
-    findings.extend(_rejected_rules(library, seen_id))
-    for extra in extras:
-        findings.extend(extra(library, loaded))
-    return len(loaded) + len(errors), findings
+                seen[key] = item.path.name
+        return found
+
+
+def check_library(library: Library, extras: tuple[Rule, ...] = (), *, changed: bool = False) -> tuple[int, list[Finding]]:
+    """Check the paper files; returns (files checked, findings). The taxonomy must load first.
+
+    By default every file is read and validated (the CI gate); the index is filled on the way,
+    so the commands after it start warm. With ``changed``, only files that changed since the last
+    check that found nothing are read; the duplicate rules still compare them with every file.
+    """
+    from lmdev.index import Index, stat_key
+
+    checker = _Checker(library)
+    listing = library.listing()
+    index = Index(library)
+    try:
+        clean = index.clean_keys(_taxonomy_key(library)) if changed else {}
+        if changed and clean:
+            index.refresh(listing, progress=library.progress)
+            todo = [(name, st) for name, st in listing if clean.get(name) != stat_key(st)]
+            todo_names = {name for name, _ in todo}
+            for name, paper_id, doi, title_key in index.query("SELECT name, id, doi, title_key FROM papers WHERE error IS NULL ORDER BY name"):
+                if name not in todo_names:
+                    checker.remember(name, paper_id, doi, title_key)
+            for name, st in todo:
+                path = library.papers_dir / name
+                try:
+                    checker.visit(name, st, library.read(path))
+                except DataError as exc:
+                    checker.visit(name, st, exc)
+        else:
+            index.refresh(listing, visit=checker.visit, reread=lambda name: True, progress=library.progress)
+        findings = checker.findings
+        findings.extend(_rejected_rules(library, checker.seen_id))
+        for extra in extras:
+            findings.extend(extra(library, index))
+        if not findings:
+            index.mark_clean(listing, _taxonomy_key(library))
+        return checker.count, findings
+    finally:
+        index.close()
+
+
+def _taxonomy_key(library: Library) -> str:
+    """What a clean check depended on besides the paper files: the taxonomy's bytes."""
+    return hashlib.sha256((library.root / "taxonomy.yaml").read_bytes()).hexdigest()
 
 
 def _line_finder(item: LoadedPaper) -> Callable[..., Optional[int]]:
@@ -104,10 +172,10 @@ def optional_rules(min_papers_per_problem: Optional[int] = None, reading_lists: 
 def coverage_floor_rule(min_papers: int) -> Rule:
     """Every problem must have at least ``min_papers`` papers."""
 
-    def run(library: Library, loaded: list[LoadedPaper]) -> list[Finding]:
-        from lmdev.reports.coverage import coverage
+    def run(library: Library, index: Index) -> list[Finding]:
+        from lmdev.reports.coverage import indexed_coverage
 
-        cov = coverage(library.taxonomy, [item.paper for item in loaded], min_papers=min_papers)
+        cov = indexed_coverage(library.taxonomy, index, min_papers=min_papers)
         path = str(library.root / "taxonomy.yaml")
         return [
             Finding(path, None, f"problem {n.id!r} has {n.papers} paper(s), fewer than --min-papers-per-problem {min_papers}")
@@ -121,12 +189,11 @@ def coverage_floor_rule(min_papers: int) -> Rule:
 def stale_lists_rule(folder: Path) -> Rule:
     """The reading lists in ``folder`` must match what the data would generate now."""
 
-    def run(library: Library, loaded: list[LoadedPaper]) -> list[Finding]:
-        from lmdev.reports.readinglist import list_files
+    def run(library: Library, index: Index) -> list[Finding]:
+        from lmdev.reports.readinglist import indexed_list_files
 
-        expected = list_files(library.taxonomy, [item.paper for item in loaded])
         findings = []
-        for name, text in expected.items():
+        for name, text in indexed_list_files(library.taxonomy, index):
             path = folder / name
             if not path.exists():
                 findings.append(Finding(str(path), None, f"reading list is missing; run: lmdev reading-list --all --out {folder}"))

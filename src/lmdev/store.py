@@ -7,10 +7,11 @@ them back deterministically and atomically.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from pydantic import ValidationError
 
@@ -20,6 +21,11 @@ from lmdev.ids import file_stem, id_from_stem, normalise_paper_id
 from lmdev.models import Paper
 from lmdev.paths import PAPERS_DIR, TAXONOMY_FILE, find_data_dir
 from lmdev.taxonomy import Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from lmdev.index import Index, ProgressFactory
 
 
 def normalise_title(title: str) -> str:
@@ -41,6 +47,7 @@ class Library:
         self.root = root
         self.papers_dir = root / PAPERS_DIR
         self._taxonomy: Optional[Taxonomy] = None
+        self.progress: Optional[ProgressFactory] = None  # set by the CLI: a bar while the index fills
 
     @classmethod
     def open(cls, data_dir: Optional[Path] = None) -> Library:
@@ -55,10 +62,32 @@ class Library:
     def path_for(self, paper_id: str) -> Path:
         return self.papers_dir / f"{file_stem(normalise_paper_id(paper_id))}.yaml"
 
-    def files(self) -> list[Path]:
+    def listing(self) -> list[tuple[str, os.stat_result]]:
+        """The paper files' names and stats, sorted by name: what every bulk reader starts from."""
         if not self.papers_dir.is_dir():
             return []
-        return sorted(p for p in self.papers_dir.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith("."))
+        found = []
+        with os.scandir(self.papers_dir) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith(".") or not name.endswith((".yaml", ".yml")):
+                    continue
+                try:
+                    st = entry.stat()
+                except OSError:
+                    st = entry.stat(follow_symlinks=False)  # a dangling link: listed, so reading it reports it
+                found.append((name, st))
+        found.sort(key=lambda item: item[0])
+        return found
+
+    def files(self) -> list[Path]:
+        return [self.papers_dir / name for name, _ in self.listing()]
+
+    def index(self) -> Index:
+        """The index of this library (see :mod:`lmdev.index`), brought up to date with the files."""
+        from lmdev.index import open_index
+
+        return open_index(self, progress=self.progress)
 
     def read(self, path: Path) -> LoadedPaper:
         """Read and validate one paper file; raises :class:`DataError` (file, line, field, reason)."""
@@ -89,12 +118,17 @@ class Library:
         return loaded, errors
 
     def papers(self) -> list[Paper]:
-        """All papers, failing on the first file that does not validate."""
-        loaded, errors = self.scan()
-        if errors:
-            first = errors[0]
-            raise DataError(f"{first.message} (run 'lmdev check' for every problem)", path=first.path, line=first.line)
-        return [item.paper for item in loaded]
+        """All papers in file-name order, failing on the first file that does not validate."""
+        return list(self.iter_papers())
+
+    def iter_papers(self) -> Iterator[Paper]:
+        """All papers one at a time, from the index (only changed files are read)."""
+        index = self.index()
+        try:
+            index.require_valid()
+            yield from index.papers()
+        finally:
+            index.close()
 
     def ids(self) -> set[str]:
         """Ids of the stored papers, from file names alone (no file is parsed)."""
@@ -107,10 +141,24 @@ class Library:
         return found
 
     def get(self, paper_id: str) -> Paper:
+        """One paper: from the index when its row matches the file's stat, else read (and indexed)."""
+        from lmdev.index import Index
+
         path = self.path_for(paper_id)
-        if not path.exists():
-            raise NotFoundError(f"no paper {normalise_paper_id(paper_id)!r} in {self.papers_dir}")
-        return self.read(path).paper
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            raise NotFoundError(f"no paper {normalise_paper_id(paper_id)!r} in {self.papers_dir}") from None
+        index = Index(self)
+        try:
+            paper = index.paper(path.name, st)
+            if paper is None:
+                loaded = self.read(path)
+                index.store_one(path.name, st, loaded)
+                paper = loaded.paper
+            return paper
+        finally:
+            index.close()
 
     def save(self, paper: Paper) -> bool:
         """Write a paper's file; returns False when the bytes on disk are already the same."""

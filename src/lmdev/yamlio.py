@@ -6,11 +6,13 @@ Files are hand-edited and reviewed in pull requests, so reading never executes t
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Optional
+from typing import IO, Any, Optional
 
 import yaml
 
@@ -19,6 +21,15 @@ from lmdev.errors import DataError
 MAX_FILE_BYTES = 1_000_000
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_warned_slow = False
+
+
+def _warn_if_slow() -> None:
+    """Without libyaml PyYAML parses in pure Python, 10-12 times slower: say so, once per run."""
+    global _warned_slow
+    if _Loader is yaml.SafeLoader and not _warned_slow:
+        _warned_slow = True
+        logging.getLogger(__name__).warning("PyYAML has no libyaml here, so reading paper files is about 10x slower (install libyaml, then reinstall PyYAML)")
 
 
 def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
@@ -40,6 +51,7 @@ def parse(text: str, *, path: str) -> tuple[Any, Optional[yaml.Node]]:
     """Parse YAML text into plain data plus its node tree (kept for error line numbers)."""
     if not text.strip():
         raise DataError("file is empty", path=path)
+    _warn_if_slow()
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -125,4 +137,25 @@ def atomic_write(path: Path, text: str) -> None:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        raise
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path) -> Iterator[IO[str]]:
+    """:func:`atomic_write` for output made as it goes: write to the handle; the file appears
+    whole when the block ends, and not at all if it raises."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise

@@ -42,18 +42,19 @@ class TaxonomyFormat(str, Enum):
 PaperId = Annotated[str, typer.Argument(metavar="ID", help="arXiv id, arXiv URL or slug.")]
 
 
-@app.command(epilog=examples("lmdev check", "lmdev check --format github", "lmdev check --min-papers-per-problem 3 --reading-lists docs/reading-lists"))
+@app.command(epilog=examples("lmdev check", "lmdev check --changed          only what changed since the last clean check", "lmdev check --format github", "lmdev check --min-papers-per-problem 3 --reading-lists docs/reading-lists"))
 def check(
     ctx: typer.Context,
     fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="text, json, or github (workflow annotations).")] = CheckFormat.text,
     min_papers_per_problem: Annotated[Optional[int], typer.Option("--min-papers-per-problem", metavar="N", min=1, help="Also fail when a problem has fewer papers than this.")] = None,
     reading_lists: Annotated[Optional[Path], typer.Option("--reading-lists", metavar="DIR", help="Also fail when the reading lists in this folder are stale.")] = None,
+    changed: Annotated[bool, typer.Option("--changed", help="Read only the files changed since the last check that found nothing (for pre-commit); duplicates are still checked against every file.")] = False,
 ) -> None:
     """Check every paper file; exit 1 if any problem is found (the CI gate)."""
     from lmdev.check import check_library, github_annotation, optional_rules
 
     lib = library(ctx)
-    count, findings = check_library(lib, optional_rules(min_papers_per_problem, reading_lists))
+    count, findings = check_library(lib, optional_rules(min_papers_per_problem, reading_lists), changed=changed)
     if fmt is CheckFormat.json:
         print_json({"ok": not findings, "files": count, "findings": [f.__dict__ for f in findings]})
     elif fmt is CheckFormat.github:
@@ -62,7 +63,7 @@ def check(
     else:
         for finding in findings:
             print(safe(str(finding)))
-    message(f"checked {count} paper files: " + (f"{len(findings)} problem(s)" if findings else "all good"))
+    message(f"checked {count} paper file{'s' if count != 1 else ''}" + (" (changed since the last clean check)" if changed else "") + ": " + (f"{len(findings)} problem(s)" if findings else "all good"))
     if findings:
         raise typer.Exit(1)
 
@@ -96,23 +97,23 @@ def list_papers(
     fmt: FormatOption = TextOrJson.text,
 ) -> None:
     """List papers, newest first, filtered by tag, stance, year or text."""
-    from lmdev.filters import Selection, newest_first
+    from lmdev.filters import NEWEST_FIRST, Selection
 
     lib = library(ctx)
-    papers = newest_first(Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged).validate(lib.taxonomy).apply(lib.papers()))
+    index = lib.index()
+    index.require_valid()
+    where, params = Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged).validate(lib.taxonomy).sql()
     if fmt is TextOrJson.json:
-        from lmdev.reports.export import paper_json
+        from lmdev.reports.export import indexed_json, json_chunks
 
-        print_json([paper_json(p) for p in papers])
+        sys.stdout.writelines(json_chunks(indexed_json(index, where, params, NEWEST_FIRST)))
         return
-    if not papers:
-        message("no papers match")
-        return
+    rows = index.summaries(where, params, NEWEST_FIRST)
     if sys.stdout.isatty():
-        render.paper_table(papers)
+        count = render.paper_table(rows)
     else:
-        sys.stdout.write(render.paper_lines(papers))
-    message(f"{len(papers)} paper(s)")
+        count = render.write_paper_lines(rows, sys.stdout)
+    message(f"{count} paper(s)" if count else "no papers match")
 
 
 @app.command(epilog=examples("lmdev show 2205.14135", "lmdev show https://arxiv.org/abs/2205.14135v2 --format json"))

@@ -53,11 +53,13 @@ def coverage_cmd(
     recent_years: RecentYears = DEFAULT_RECENT_YEARS,
 ) -> None:
     """How the library covers each problem and assumption, and where the gaps are."""
-    from lmdev.reports.coverage import coverage
+    from lmdev.reports.coverage import indexed_coverage
 
     lib = library(ctx)
     tax = lib.taxonomy
-    cov = coverage(tax, lib.papers(), min_papers=min_papers, recent_years=recent_years)
+    index = lib.index()
+    index.require_valid()
+    cov = indexed_coverage(tax, index, min_papers=min_papers, recent_years=recent_years)
     if fmt is CoverageFormat.json:
         print_json(cov.to_json())
     elif fmt is CoverageFormat.markdown:
@@ -92,21 +94,15 @@ def reading_list_cmd(
         raise UsageError("--all --out writes Markdown lists")
     lib = library(ctx)
     tax = lib.taxonomy
-    papers = lib.papers()
+    if node_id is not None:
+        tax.get(node_id)
+    index = lib.index()
+    index.require_valid()
     if out_dir is not None:
-        written = readinglist.write_files(tax, papers, out_dir)
+        written = readinglist.write_files(tax, index, out_dir)
         message(f"wrote {written} files to {out_dir}")
         return
-    lists = readinglist.all_problem_lists(tax, papers) if node_id is None else {node_id: readinglist.reading_list(tax, papers, node_id)}
-    if fmt is ListFormat.json:
-        print_json({k: [e.to_json() for e in v] for k, v in lists.items()} if node_id is None else [e.to_json() for e in lists[node_id]])
-    elif fmt is ListFormat.bibtex:
-        from lmdev.reports.bibtex import render as bibtex
-
-        chosen = list({e.paper.id: e.paper for entries in lists.values() for e in entries}.values())
-        sys.stdout.write(bibtex(chosen, taken=(p.citekey for p in papers if p.citekey)))
-    else:
-        sys.stdout.write("\n".join(readinglist.render_markdown(tax, k, v) for k, v in lists.items()))
+    sys.stdout.writelines(readinglist.output_chunks(tax, index, node_id, fmt.value))
 
 
 @app.command(epilog=examples(
@@ -126,26 +122,23 @@ def export(
     out_file: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="Write to FILE instead of stdout.")] = None,
 ) -> None:
     """Export papers as BibTeX, JSON or CSV, with the same filters as list. Paper files are never changed."""
-    from lmdev.filters import Selection, oldest_first
-    from lmdev.reports import bibtex
-    from lmdev.reports import export as shapes
+    from lmdev.filters import OLDEST_FIRST, Selection
+    from lmdev.reports.export import export_chunks
 
     lib = library(ctx)
-    everything = lib.papers()
-    papers = oldest_first(Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged).validate(lib.taxonomy).apply(everything))
-    if fmt is ExportFormat.bibtex:
-        body = bibtex.render(papers, taken=(p.citekey for p in everything if p.citekey))
-    elif fmt is ExportFormat.json:
-        body = shapes.render_json(papers)
-    else:
-        body = shapes.render_csv(papers)
+    where, params = Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged).validate(lib.taxonomy).sql()
+    index = lib.index()
+    index.require_valid()
+    chunks = export_chunks(fmt.value, index, where, params, OLDEST_FIRST)
     if out_file is None:
-        sys.stdout.write(body)
+        sys.stdout.writelines(chunks)
         return
-    from lmdev.yamlio import atomic_write
+    from lmdev.yamlio import atomic_writer
 
-    atomic_write(out_file, body)
-    message(f"wrote {len(papers)} paper(s) to {out_file}")
+    with atomic_writer(out_file) as handle:
+        handle.writelines(chunks)
+    (count,) = index.query(f"SELECT count(*) FROM papers WHERE error IS NULL AND ({where})", params).fetchone()
+    message(f"wrote {count} paper(s) to {out_file}")
 
 
 @app.command(epilog=examples("lmdev report --html site/", "lmdev report --html docs/report --min-papers 5"))
@@ -157,12 +150,11 @@ def report(
 ) -> None:
     """Write a static HTML report (inline SVG charts, gaps, reading lists; no JavaScript)."""
     from lmdev.reports import html
-    from lmdev.reports.coverage import coverage
-    from lmdev.yamlio import atomic_write
+    from lmdev.reports.coverage import indexed_coverage
 
     lib = library(ctx)
-    papers = lib.papers()
-    cov = coverage(lib.taxonomy, papers, min_papers=min_papers, recent_years=recent_years)
-    path = html_dir / "index.html"
-    atomic_write(path, html.render(lib.taxonomy, cov, papers))
-    message(f"wrote {path}")
+    index = lib.index()
+    index.require_valid()
+    cov = indexed_coverage(lib.taxonomy, index, min_papers=min_papers, recent_years=recent_years)
+    written = html.write_report(lib.taxonomy, cov, index, html_dir)
+    message(f"wrote {written[0]}" + (f" and {len(written) - 1} full reading list(s) in {html_dir / 'lists'}" if len(written) > 1 else ""))

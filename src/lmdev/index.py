@@ -1,0 +1,398 @@
+"""The index: each paper file's parsed fields in an SQLite database in lmdev's cache directory.
+
+Reading and validating 100,000 YAML files takes most of a minute; a command that only lists or
+counts should not pay that on every call. The index keeps, per file, what the last reader found
+(the validated paper as JSON plus the columns queries filter on, or the error), keyed by the file's
+name, size, mtime, ctime and inode. Every command refreshes it first: it stats every file and
+re-reads only those whose key changed, so it never serves a stale paper. The YAML files stay the
+only source of truth: the index lives outside the tracker, can be deleted at any time, and is
+rebuilt (with a note) when it is damaged or was written by a different lmdev.
+
+Tables: ``papers`` and ``tags`` (one row per tag) hold the papers; ``clean`` remembers the files of
+the last ``check`` that found nothing, for ``check --changed``. :meth:`Index.sync` is generic
+over a table, so another kind of file (inbox entries) can get its own table the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+from lmdev.errors import DataError, LmdevError
+from lmdev.paths import cache_dir
+
+if TYPE_CHECKING:
+    from lmdev.models import Paper
+    from lmdev.store import Library, LoadedPaper
+
+log = logging.getLogger(__name__)
+
+SCHEMA = 1
+BATCH = 1000
+# A file changed this recently may change again within the filesystem's timestamp granularity
+# with the same size, so its row is stored as "check again next time" (git's racy-clean rule).
+RACY_NS = 2_000_000_000
+
+StatKey = tuple[int, int, int, int]
+Listing = Sequence[tuple[str, os.stat_result]]
+Outcome = Union["LoadedPaper", DataError]
+Visit = Callable[[str, os.stat_result, Outcome], None]
+ProgressFactory = Callable[[int, str], contextlib.AbstractContextManager[Callable[[int], None]]]
+
+PAPER_COLUMNS = ("id", "year", "published", "title", "title_key", "doi", "citekey", "essay_cited", "tagged", "challenges", "tags", "link", "haystack", "data")
+_DDL = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS papers (
+    name TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, ino INTEGER,
+    error TEXT, line INTEGER, {", ".join(PAPER_COLUMNS)});
+CREATE TABLE IF NOT EXISTS tags (name TEXT, pos INTEGER, kind TEXT, tag TEXT, stance TEXT, by TEXT, score REAL);
+CREATE INDEX IF NOT EXISTS tags_by_tag ON tags (tag, kind);
+CREATE INDEX IF NOT EXISTS tags_by_name ON tags (name);
+CREATE TABLE IF NOT EXISTS clean (name TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, ino INTEGER);
+"""
+
+
+def stat_key(st: os.stat_result) -> StatKey:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _fingerprint() -> str:
+    """The schema number plus the source of every module that decides what a file reads as, so a
+    changed model or reader (an upgrade) rebuilds the index instead of trusting old rows."""
+    from lmdev import __version__, ids, models, store, yamlio
+
+    digest = hashlib.sha256(f"lmdev-index-{SCHEMA}-{__version__}".encode())
+    for module in (ids, models, store, yamlio):
+        try:
+            digest.update(Path(module.__file__ or "").read_bytes())
+        except OSError:
+            digest.update(module.__name__.encode())
+    return digest.hexdigest()[:32]
+
+
+def index_path(root: Path) -> Path:
+    """One index per tracker: named by a hash of the resolved data directory."""
+    return cache_dir() / "index" / f"{hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]}.sqlite"
+
+
+def tags_text(paper: Paper) -> str:
+    """A paper's tags on one line: ``problem, problem; assumption:stance, ...``."""
+    probs = ", ".join(paper.problem_ids())
+    assumptions = ", ".join(f"{t.id}:{t.stance}" for t in paper.assumptions)
+    return "; ".join(x for x in (probs, assumptions) if x)
+
+
+def haystack(paper: Paper) -> str:
+    """The text ``--text`` searches, lowercased (the same words :class:`Selection` matches)."""
+    return " ".join([paper.id, paper.title, paper.abstract, *paper.authors, paper.notes or ""]).lower()
+
+
+def paper_row(paper: Paper) -> tuple[Any, ...]:
+    from lmdev.store import normalise_title
+
+    return (
+        paper.id, paper.year, paper.published.isoformat() if paper.published else None, paper.title, normalise_title(paper.title),
+        paper.doi.lower() if paper.doi else None, paper.citekey, int(paper.essay_cited), int(paper.is_tagged()),
+        int(any(a.stance == "challenges" for a in paper.assumptions)), tags_text(paper), paper.link, haystack(paper), paper.model_dump_json(),
+    )
+
+
+def tag_rows(name: str, paper: Paper) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = [(name, i, "problem", t.id, None, t.by, t.score) for i, t in enumerate(paper.problems)]
+    rows += [(name, i, "assumption", t.id, t.stance, t.by, t.score) for i, t in enumerate(paper.assumptions)]
+    return rows
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """A damaged or foreign file, as opposed to a busy database or a full disk."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Reading files makes many short-lived objects and no cycles worth chasing; the collector
+    would otherwise spend a fifth to a third of a bulk read walking them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@dataclass
+class Summary:
+    """What ``list`` shows of a paper, straight from the index (no model is built)."""
+
+    id: str
+    year: Optional[int]
+    title: str
+    tags: str
+
+
+class Index:
+    """The SQLite index of one library. Use :meth:`Library.index` to get a refreshed one."""
+
+    def __init__(self, library: Library, *, memory: bool = False) -> None:
+        self.library = library
+        self.path = index_path(library.root)
+        self.db = self._connect(None) if memory else self._open()
+
+    # --- opening -----------------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            return self._connect(self.path)
+        except sqlite3.DatabaseError as exc:
+            if not _is_damage(exc):
+                return self._in_memory(exc)
+            log.warning("the index %s was damaged (%s); rebuilding it from the paper files", self.path, exc)
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with contextlib.suppress(OSError):
+                    os.unlink(f"{self.path}{suffix}")
+            try:
+                return self._connect(self.path)
+            except sqlite3.DatabaseError as again:
+                return self._in_memory(again)
+        except OSError as exc:
+            return self._in_memory(exc)
+
+    def _in_memory(self, exc: BaseException) -> sqlite3.Connection:
+        log.warning("cannot use the index %s (%s); reading every paper file instead", self.path, exc)
+        return self._connect(None)
+
+    def _connect(self, path: Optional[Path]) -> sqlite3.Connection:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(str(path) if path else ":memory:", timeout=120, isolation_level=None, check_same_thread=False)
+        try:
+            if path is not None:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+            self._ensure_schema(db)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _ensure_schema(self, db: sqlite3.Connection) -> None:
+        wanted = _fingerprint()
+        have = db.execute("SELECT name FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
+        if have and db.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone() == (wanted,):
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone() if have else None
+            if row != (wanted,):
+                if row is not None:
+                    log.info("the index was written by another lmdev; rebuilding it")
+                for table in ("meta", "papers", "tags", "clean"):
+                    db.execute(f"DROP TABLE IF EXISTS {table}")
+                for statement in _DDL.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (wanted,))
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- keeping it fresh --------------------------------------------------------------------
+
+    def refresh(self, listing: Optional[Listing] = None, *, visit: Optional[Visit] = None, reread: Optional[Callable[[str], bool]] = None, progress: Optional[ProgressFactory] = None) -> None:
+        """Bring the ``papers`` table up to date with the files on disk.
+
+        Only files whose stat key changed are read, unless ``reread`` says a file must be read
+        anyway (``check`` reads every file); ``visit`` sees each file read and what it read as.
+        """
+        lib = self.library
+        self.sync("papers", lib.listing() if listing is None else listing, lambda name: lib.read(lib.papers_dir / name), self._write_papers, visit=visit, reread=reread, progress=progress)
+
+    def sync(
+        self,
+        table: str,
+        listing: Listing,
+        read: Callable[[str], Any],
+        write: Callable[[list[tuple[str, StatKey, Any]]], None],
+        *,
+        visit: Optional[Visit] = None,
+        reread: Optional[Callable[[str], bool]] = None,
+        progress: Optional[ProgressFactory] = None,
+    ) -> None:
+        """The generic refresh: drop rows of vanished files, read changed ones, ``write`` them in batches."""
+        known = {row[0]: tuple(row[1:]) for row in self.db.execute(f"SELECT name, size, mtime_ns, ctime_ns, ino FROM {table}")}
+        now = time.time_ns()
+        todo: list[tuple[str, os.stat_result, bool]] = []
+        for name, st in listing:
+            stale = known.pop(name, None) != stat_key(st)
+            if stale or (reread is not None and reread(name)):
+                todo.append((name, st, stale))
+        if known:
+            self._delete(table, list(known))
+        if not todo:
+            return
+        batch: list[tuple[str, StatKey, Any]] = []
+        with gc_paused(), (progress(len(todo), f"reading {len(todo):,} changed files") if progress and len(todo) >= BATCH else contextlib.nullcontext(None)) as advance:
+            for n, (name, st, stale) in enumerate(todo, 1):
+                try:
+                    outcome = read(name)
+                except DataError as exc:
+                    outcome = exc
+                if visit is not None:
+                    visit(name, st, outcome)
+                if stale:
+                    key = stat_key(st)
+                    if now - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS:
+                        key = (-1, *key[1:])
+                    batch.append((name, key, outcome))
+                if len(batch) >= BATCH:
+                    self._in_transaction(write, batch)
+                    batch = []
+                if advance is not None and n % 100 == 0:
+                    advance(100)
+            if batch:
+                self._in_transaction(write, batch)
+
+    def _in_transaction(self, write: Callable[[list[tuple[str, StatKey, Any]]], None], batch: list[tuple[str, StatKey, Any]]) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            write(batch)
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+
+    def _delete(self, table: str, names: list[str]) -> None:
+        def drop(batch: list[tuple[str, StatKey, Any]]) -> None:
+            self.db.executemany(f"DELETE FROM {table} WHERE name = ?", [(n,) for n, _, _ in batch])
+            if table == "papers":
+                self.db.executemany("DELETE FROM tags WHERE name = ?", [(n,) for n, _, _ in batch])
+
+        self._in_transaction(drop, [(n, (0, 0, 0, 0), None) for n in names])
+
+    def _write_papers(self, batch: list[tuple[str, StatKey, Any]]) -> None:
+        names = [(name,) for name, _, _ in batch]
+        self.db.executemany("DELETE FROM tags WHERE name = ?", names)
+        rows, tags = [], []
+        blank = (None,) * len(PAPER_COLUMNS)
+        for name, key, outcome in batch:
+            if isinstance(outcome, DataError):
+                rows.append((name, *key, outcome.message, outcome.line, *blank))
+            else:
+                rows.append((name, *key, None, None, *paper_row(outcome.paper)))
+                tags += tag_rows(name, outcome.paper)
+        marks = ", ".join("?" * (7 + len(PAPER_COLUMNS)))
+        self.db.executemany(f"INSERT OR REPLACE INTO papers VALUES ({marks})", rows)
+        self.db.executemany("INSERT INTO tags VALUES (?, ?, ?, ?, ?, ?, ?)", tags)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def errors(self) -> Iterator[DataError]:
+        for name, message, line in self.db.execute("SELECT name, error, line FROM papers WHERE error IS NOT NULL ORDER BY name"):
+            yield DataError(message, path=str(self.library.papers_dir / name), line=line)
+
+    def require_valid(self) -> None:
+        """Fail on the first file that does not validate, as every reader of all papers does."""
+        first = next(self.errors(), None)
+        if first is not None:
+            raise DataError(f"{first.message} (run 'lmdev check' for every problem)", path=first.path, line=first.line)
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        return self.db.execute(sql, tuple(params))
+
+    def papers(self, where: str = "1", params: Iterable[Any] = (), order: str = "name") -> Iterator[Paper]:
+        """Papers rebuilt from their stored JSON, one at a time (no file is read)."""
+        from lmdev.models import Paper
+
+        for (data,) in self.db.execute(f"SELECT data FROM papers WHERE error IS NULL AND ({where}) ORDER BY {order}", tuple(params)):
+            yield Paper.model_validate_json(data)
+
+    def summaries(self, where: str = "1", params: Iterable[Any] = (), order: str = "name") -> Iterator[Summary]:
+        """What ``list`` shows of the selected papers, without building them."""
+        for row in self.db.execute(f"SELECT id, year, title, tags FROM papers WHERE error IS NULL AND ({where}) ORDER BY {order}", tuple(params)):
+            yield Summary(*row)
+
+    def paper(self, name: str, st: os.stat_result) -> Optional[Paper]:
+        """The stored paper of one file if its row is current, else None (the caller reads the file)."""
+        from lmdev.models import Paper
+
+        row = self.db.execute("SELECT size, mtime_ns, ctime_ns, ino, data FROM papers WHERE name = ? AND error IS NULL", (name,)).fetchone()
+        if row is None or tuple(row[:4]) != stat_key(st):
+            return None
+        return Paper.model_validate_json(row[4])
+
+    def store_one(self, name: str, st: os.stat_result, loaded: LoadedPaper) -> None:
+        key = stat_key(st)
+        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS:
+            key = (-1, *key[1:])
+        try:
+            self._in_transaction(self._write_papers, [(name, key, loaded)])
+        except sqlite3.OperationalError as exc:
+            log.info("could not update the index: %s", exc)
+
+    # --- check --changed ---------------------------------------------------------------------
+
+    def clean_keys(self, taxonomy_key: str) -> dict[str, StatKey]:
+        """The files of the last clean ``check`` (empty when the taxonomy changed since)."""
+        if self.db.execute("SELECT value FROM meta WHERE key='clean_taxonomy'").fetchone() != (taxonomy_key,):
+            return {}
+        return {row[0]: tuple(row[1:]) for row in self.db.execute("SELECT name, size, mtime_ns, ctime_ns, ino FROM clean")}
+
+    def mark_clean(self, listing: Listing, taxonomy_key: str) -> None:
+        def write(_: object) -> None:
+            self.db.execute("DELETE FROM clean")
+            self.db.executemany("INSERT INTO clean VALUES (?, ?, ?, ?, ?)", [(name, *stat_key(st)) for name, st in listing])
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('clean_taxonomy', ?)", (taxonomy_key,))
+
+        try:
+            self._in_transaction(write, [])
+        except sqlite3.OperationalError as exc:
+            log.info("could not record the clean check: %s", exc)
+
+
+def open_index(library: Library, *, refresh: bool = True, progress: Optional[ProgressFactory] = None) -> Index:
+    """The library's index, refreshed against the files on disk. Write errors become a note."""
+    index = Index(library)
+    if refresh:
+        try:
+            index.refresh(progress=progress)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise LmdevError(f"the index {index.path} stayed locked by another lmdev: {exc}") from None
+            index.close()
+            index = _rebuilt(library, exc) if _is_damage(exc) else _in_memory(library, exc)
+            index.refresh(progress=progress)
+    return index
+
+
+def _in_memory(library: Library, exc: BaseException) -> Index:
+    log.warning("cannot use the index %s (%s); reading every paper file instead", index_path(library.root), exc)
+    return Index(library, memory=True)
+
+
+def _rebuilt(library: Library, exc: sqlite3.DatabaseError) -> Index:
+    path = index_path(library.root)
+    log.warning("the index %s was damaged (%s); rebuilding it from the paper files", path, exc)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            os.unlink(f"{path}{suffix}")
+    return Index(library)
