@@ -107,9 +107,10 @@ class Selection:
         if end:
             clauses.append("year <= ?")
             params.append(end)
-        for word in (self.text or "").lower().split():
-            clauses.append("instr(haystack, ?) > 0")
-            params.append(word)
+        words = (self.text or "").lower().split()
+        if words:
+            clauses.append("has_words((SELECT haystack FROM bodies b WHERE b.name = papers.name), ?)")
+            params.append("\n".join(words))
         return " AND ".join(clauses) or "1", params
 
 

@@ -22,6 +22,8 @@ import logging
 import os
 import sqlite3
 import time
+import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,15 +50,22 @@ Outcome = Union["LoadedPaper", DataError]
 Visit = Callable[[str, os.stat_result, Outcome], None]
 ProgressFactory = Callable[[int, str], contextlib.AbstractContextManager[Callable[[int], None]]]
 
-PAPER_COLUMNS = ("id", "year", "published", "title", "title_key", "doi", "citekey", "essay_cited", "tagged", "challenges", "tags", "link", "haystack", "data")
+PAPER_COLUMNS = ("id", "year", "published", "title", "title_key", "doi", "citekey", "essay_cited", "tagged", "challenges", "tags", "link")
+TAG_COLUMNS = ("name", "pos", "kind", "tag", "stance", "by", "score", "year", "cited", "recency", "id")
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS papers (
     name TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, ino INTEGER,
     error TEXT, line INTEGER, {", ".join(PAPER_COLUMNS)});
-CREATE TABLE IF NOT EXISTS tags (name TEXT, pos INTEGER, kind TEXT, tag TEXT, stance TEXT, by TEXT, score REAL);
+CREATE INDEX IF NOT EXISTS papers_by_year ON papers (year);
+CREATE INDEX IF NOT EXISTS papers_by_state ON papers (error, tagged);
+CREATE TABLE IF NOT EXISTS bodies (name TEXT PRIMARY KEY, haystack BLOB, data BLOB);
+CREATE TABLE IF NOT EXISTS tags ({", ".join(TAG_COLUMNS)});
 CREATE INDEX IF NOT EXISTS tags_by_tag ON tags (tag, kind);
 CREATE INDEX IF NOT EXISTS tags_by_name ON tags (name);
+CREATE INDEX IF NOT EXISTS tags_by_recency ON tags (tag, year DESC, recency DESC, name);
+CREATE TABLE IF NOT EXISTS tag_counts (tag TEXT, year INTEGER, stance TEXT, cited INTEGER, n INTEGER, PRIMARY KEY (tag, year, stance, cited));
+CREATE TABLE IF NOT EXISTS pair_counts (problem TEXT, assumption TEXT, stance TEXT, n INTEGER, PRIMARY KEY (problem, assumption, stance));
 CREATE TABLE IF NOT EXISTS clean (name TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, ino INTEGER);
 """
 
@@ -102,14 +111,44 @@ def paper_row(paper: Paper) -> tuple[Any, ...]:
     return (
         paper.id, paper.year, paper.published.isoformat() if paper.published else None, paper.title, normalise_title(paper.title),
         paper.doi.lower() if paper.doi else None, paper.citekey, int(paper.essay_cited), int(paper.is_tagged()),
-        int(any(a.stance == "challenges" for a in paper.assumptions)), tags_text(paper), paper.link, haystack(paper), paper.model_dump_json(),
+        int(any(a.stance == "challenges" for a in paper.assumptions)), tags_text(paper), paper.link,
     )
 
 
+def body_row(name: str, paper: Paper) -> tuple[str, bytes, bytes]:
+    """The bulky part, kept apart so that scanning the papers table stays cheap: the searched
+    text and the paper itself, as compressed JSON."""
+    return (name, zlib.compress(haystack(paper).encode(), 1), zlib.compress(paper.model_dump_json().encode(), 1))
+
+
+def unpack(blob: bytes) -> str:
+    return zlib.decompress(blob).decode()
+
+
 def tag_rows(name: str, paper: Paper) -> list[tuple[Any, ...]]:
-    rows: list[tuple[Any, ...]] = [(name, i, "problem", t.id, None, t.by, t.score) for i, t in enumerate(paper.problems)]
-    rows += [(name, i, "assumption", t.id, t.stance, t.by, t.score) for i, t in enumerate(paper.assumptions)]
+    """One row per tag, with what coverage counts by (the paper's year, whether the essay cites
+    it, and the key that picks a node's newest paper) so counting needs no join."""
+    year, cited = paper.year or 0, int(paper.essay_cited)
+    recency = paper.published.isoformat() if paper.published else paper.id
+    rows: list[tuple[Any, ...]] = [(name, i, "problem", t.id, None, t.by, t.score, year, cited, recency, paper.id) for i, t in enumerate(paper.problems)]
+    rows += [(name, i, "assumption", t.id, t.stance, t.by, t.score, year, cited, recency, paper.id) for i, t in enumerate(paper.assumptions)]
     return rows
+
+
+def _counts(rows: Iterable[Sequence[Any]], sign: int, tags: Counter[tuple[Any, ...]], pairs: Counter[tuple[Any, ...]]) -> None:
+    """Add (or with ``sign`` -1, take away) the coverage counts of some papers' tag rows."""
+    by_name: dict[str, tuple[list[str], list[tuple[str, str]]]] = {}
+    for name, kind, tag, stance, year, cited in rows:
+        tags[(tag, year, stance or "", cited)] += sign
+        problems, assumptions = by_name.setdefault(name, ([], []))
+        if kind == "problem":
+            problems.append(tag)
+        else:
+            assumptions.append((tag, stance))
+    for problems, assumptions in by_name.values():
+        for problem in problems:
+            for assumption, stance in assumptions:
+                pairs[(problem, assumption, stance)] += sign
 
 
 def _is_damage(exc: sqlite3.DatabaseError) -> bool:
@@ -119,6 +158,12 @@ def _is_damage(exc: sqlite3.DatabaseError) -> bool:
         return code & 0xFF in (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
     text = str(exc).lower()
     return "not a database" in text or "malformed" in text
+
+
+def _has_words(blob: bytes, words: str) -> bool:
+    """SQL ``has_words(haystack, words)``: every word (newline-separated) is in the paper's text."""
+    text = unpack(blob)
+    return all(word in text for word in words.split("\n"))
 
 
 @contextlib.contextmanager
@@ -183,6 +228,7 @@ class Index:
             if path is not None:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
+            db.create_function("has_words", 2, _has_words, deterministic=True)
             self._ensure_schema(db)
         except BaseException:
             db.close()
@@ -200,7 +246,7 @@ class Index:
             if row != (wanted,):
                 if row is not None:
                     log.info("the index was written by another lmdev; rebuilding it")
-                for table in ("meta", "papers", "tags", "clean"):
+                for table in ("meta", "papers", "bodies", "tags", "tag_counts", "pair_counts", "clean"):
                     db.execute(f"DROP TABLE IF EXISTS {table}")
                 for statement in _DDL.split(";"):
                     if statement.strip():
@@ -283,26 +329,48 @@ class Index:
 
     def _delete(self, table: str, names: list[str]) -> None:
         def drop(batch: list[tuple[str, StatKey, Any]]) -> None:
-            self.db.executemany(f"DELETE FROM {table} WHERE name = ?", [(n,) for n, _, _ in batch])
             if table == "papers":
-                self.db.executemany("DELETE FROM tags WHERE name = ?", [(n,) for n, _, _ in batch])
+                self._forget_tags([n for n, _, _ in batch], Counter(), Counter())
+                self.db.executemany("DELETE FROM bodies WHERE name = ?", [(n,) for n, _, _ in batch])
+            self.db.executemany(f"DELETE FROM {table} WHERE name = ?", [(n,) for n, _, _ in batch])
 
-        self._in_transaction(drop, [(n, (0, 0, 0, 0), None) for n in names])
+        for start in range(0, len(names), BATCH):
+            self._in_transaction(drop, [(n, (0, 0, 0, 0), None) for n in names[start : start + BATCH]])
+
+    def _forget_tags(self, names: list[str], tag_delta: Counter[tuple[Any, ...]], pair_delta: Counter[tuple[Any, ...]]) -> None:
+        """Delete these files' tag rows, taking their counts away (and applying ``*_delta``)."""
+        old: list[Sequence[Any]] = []
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            old += self.db.execute(f"SELECT name, kind, tag, stance, year, cited FROM tags WHERE name IN ({marks})", chunk).fetchall()
+            self.db.execute(f"DELETE FROM tags WHERE name IN ({marks})", chunk)
+        _counts(old, -1, tag_delta, pair_delta)
+        upsert = "INSERT INTO {t} VALUES ({m}, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n"
+        self.db.executemany(upsert.format(t="tag_counts", m="?, ?, ?, ?"), [(*k, n) for k, n in tag_delta.items() if n])
+        self.db.executemany(upsert.format(t="pair_counts", m="?, ?, ?"), [(*k, n) for k, n in pair_delta.items() if n])
 
     def _write_papers(self, batch: list[tuple[str, StatKey, Any]]) -> None:
-        names = [(name,) for name, _, _ in batch]
-        self.db.executemany("DELETE FROM tags WHERE name = ?", names)
-        rows, tags = [], []
+        rows: list[tuple[Any, ...]] = []
+        bodies: list[tuple[str, Optional[bytes], Optional[bytes]]] = []
+        tags: list[tuple[Any, ...]] = []
         blank = (None,) * len(PAPER_COLUMNS)
         for name, key, outcome in batch:
             if isinstance(outcome, DataError):
                 rows.append((name, *key, outcome.message, outcome.line, *blank))
+                bodies.append((name, None, None))
             else:
                 rows.append((name, *key, None, None, *paper_row(outcome.paper)))
+                bodies.append(body_row(name, outcome.paper))
                 tags += tag_rows(name, outcome.paper)
+        tag_delta: Counter[tuple[Any, ...]] = Counter()
+        pair_delta: Counter[tuple[Any, ...]] = Counter()
+        _counts(((t[0], t[2], t[3], t[4], t[7], t[8]) for t in tags), 1, tag_delta, pair_delta)
+        self._forget_tags([name for name, _, _ in batch], tag_delta, pair_delta)
         marks = ", ".join("?" * (7 + len(PAPER_COLUMNS)))
         self.db.executemany(f"INSERT OR REPLACE INTO papers VALUES ({marks})", rows)
-        self.db.executemany("INSERT INTO tags VALUES (?, ?, ?, ?, ?, ?, ?)", tags)
+        self.db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)", bodies)
+        self.db.executemany(f"INSERT INTO tags VALUES ({', '.join('?' * len(TAG_COLUMNS))})", tags)
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -323,8 +391,9 @@ class Index:
         """Papers rebuilt from their stored JSON, one at a time (no file is read)."""
         from lmdev.models import Paper
 
-        for (data,) in self.db.execute(f"SELECT data FROM papers WHERE error IS NULL AND ({where}) ORDER BY {order}", tuple(params)):
-            yield Paper.model_validate_json(data)
+        sql = f"SELECT b.data FROM papers JOIN bodies b USING (name) WHERE error IS NULL AND ({where}) ORDER BY {order}"
+        for (data,) in self.db.execute(sql, tuple(params)):
+            yield Paper.model_validate_json(unpack(data))
 
     def summaries(self, where: str = "1", params: Iterable[Any] = (), order: str = "name") -> Iterator[Summary]:
         """What ``list`` shows of the selected papers, without building them."""
@@ -335,10 +404,10 @@ class Index:
         """The stored paper of one file if its row is current, else None (the caller reads the file)."""
         from lmdev.models import Paper
 
-        row = self.db.execute("SELECT size, mtime_ns, ctime_ns, ino, data FROM papers WHERE name = ? AND error IS NULL", (name,)).fetchone()
+        row = self.db.execute("SELECT size, mtime_ns, ctime_ns, ino, data FROM papers JOIN bodies USING (name) WHERE name = ? AND error IS NULL", (name,)).fetchone()
         if row is None or tuple(row[:4]) != stat_key(st):
             return None
-        return Paper.model_validate_json(row[4])
+        return Paper.model_validate_json(unpack(row[4]))
 
     def store_one(self, name: str, st: os.stat_result, loaded: LoadedPaper) -> None:
         key = stat_key(st)

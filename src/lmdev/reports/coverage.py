@@ -103,6 +103,7 @@ def coverage(tax: Taxonomy, papers: list[Paper], *, min_papers: int = DEFAULT_MI
                 cell[assumption.stance] += 1
     for node_id, paper in newest.items():
         nodes[node_id].newest_id, nodes[node_id].newest_year = paper.id, paper.year
+    _order_matrix(tax, matrix)
     gaps = _gaps(list(nodes.values()), years, min_papers, recent_years)
     return Coverage(len(papers), sum(not p.is_tagged() for p in papers), list(nodes.values()), matrix, years, gaps)
 
@@ -111,48 +112,49 @@ def _nodes(tax: Taxonomy) -> dict[str, NodeCoverage]:
     return {n.id: NodeCoverage(n.id, n.kind, n.field.id, n.name) for fid in [f.id for f in tax.field_order()] for kind in ("problem", "assumption") for n in tax.in_field(fid, kind)}
 
 
-_NEWEST = """SELECT tag, id, year FROM (SELECT t.tag, p.id, p.year, row_number() OVER (
-    PARTITION BY t.tag ORDER BY coalesce(p.year, 0) DESC, coalesce(p.published, p.id) DESC, p.name) AS rank
-    FROM tags t JOIN papers p USING (name)) WHERE rank = 1"""
-_PAIRS = """SELECT pt.tag, at.tag, at.stance, count(*), min(pt.name), at.pos FROM tags pt
-    JOIN tags at ON at.name = pt.name AND at.kind = 'assumption' WHERE pt.kind = 'problem' GROUP BY pt.tag, at.tag, at.stance"""
+_NEWEST = "SELECT id, nullif(year, 0) FROM tags WHERE tag = ? ORDER BY year DESC, recency DESC, name LIMIT 1"
 
 
 def indexed_coverage(tax: Taxonomy, index: Index, *, min_papers: int = DEFAULT_MIN_PAPERS, recent_years: int = DEFAULT_RECENT_YEARS) -> Coverage:
-    """:func:`coverage` of the valid papers in the index, counted by SQLite (no paper is built).
+    """:func:`coverage` of the valid papers in the index, from the counts the index keeps as
+    files change (no paper is built, no table of papers is scanned).
 
-    It returns exactly what :func:`coverage` returns for the same papers in file-name order
-    (a test compares the two on the shipped data), dictionary order included.
+    It returns exactly what :func:`coverage` returns for the same papers (a test compares the two).
     """
     q = index.query
     nodes = _nodes(tax)
-    total, untagged = q("SELECT count(*), count(CASE WHEN tagged = 0 THEN 1 END) FROM papers WHERE error IS NULL").fetchone()
-    low, high = q("SELECT min(year), max(year) FROM papers WHERE error IS NULL AND year").fetchone()
+    (total,) = q("SELECT count(*) FROM papers WHERE error IS NULL").fetchone()
+    (untagged,) = q("SELECT count(*) FROM papers WHERE error IS NULL AND tagged = 0").fetchone()
+    (low,) = q("SELECT min(year) FROM papers WHERE year > 0").fetchone()
+    (high,) = q("SELECT max(year) FROM papers WHERE year > 0").fetchone()
     years = list(range(low, high + 1)) if low else []
-    per_tag = """SELECT t.tag, count(*), count(CASE WHEN t.stance = 'relies' THEN 1 END), count(CASE WHEN t.stance = 'supports' THEN 1 END),
-        count(CASE WHEN t.stance = 'challenges' THEN 1 END), sum(p.essay_cited) FROM tags t JOIN papers p USING (name) GROUP BY t.tag"""
-    for tag, count, relies, supports, challenges, cited in q(per_tag):
-        if tag in nodes:
-            node = nodes[tag]
-            node.papers, node.relies, node.supports, node.challenges, node.essay_cited = count, relies, supports, challenges, cited
-    for tag, year, count in q("SELECT t.tag, p.year, count(*) FROM tags t JOIN papers p USING (name) WHERE p.year GROUP BY t.tag, p.year ORDER BY t.tag, p.year"):
-        if tag in nodes:
-            nodes[tag].by_year[year] = count
-    for tag, paper_id, year in q(_NEWEST):
-        if tag in nodes:
-            nodes[tag].newest_id, nodes[tag].newest_year = paper_id, year
-    matrix: dict[str, dict[str, dict[str, int]]] = {p.id: {} for p in tax.problems}
-    cells: dict[tuple[str, str], tuple[tuple[str, int], dict[str, int]]] = {}
-    for problem, assumption, stance, count, first, pos in q(_PAIRS):
-        if problem not in matrix:
+    for tag, year, stance, cited, n in q("SELECT tag, year, stance, cited, n FROM tag_counts WHERE n > 0 ORDER BY tag, year"):
+        node = nodes.get(tag)
+        if node is None:
             continue
-        seen, cell = cells.get((problem, assumption), ((first, pos), dict.fromkeys(STANCES, 0)))
-        cell[stance] += count
-        cells[(problem, assumption)] = (min(seen, (first, pos)), cell)
-    for (problem, assumption), (_, cell) in sorted(cells.items(), key=lambda item: item[1][0]):
-        matrix[problem][assumption] = cell
+        node.papers += n
+        node.essay_cited += n * cited
+        if stance:
+            setattr(node, stance, getattr(node, stance) + n)
+        if year:
+            node.by_year[year] = node.by_year.get(year, 0) + n
+    for node in nodes.values():
+        if node.papers:
+            node.newest_id, node.newest_year = q(_NEWEST, (node.id,)).fetchone()
+    matrix: dict[str, dict[str, dict[str, int]]] = {p.id: {} for p in tax.problems}
+    for problem, assumption, stance, n in q("SELECT problem, assumption, stance, n FROM pair_counts WHERE n > 0"):
+        if problem in matrix:
+            matrix[problem].setdefault(assumption, dict.fromkeys(STANCES, 0))[stance] += n
+    _order_matrix(tax, matrix)
     gaps = _gaps(list(nodes.values()), years, min_papers, recent_years)
     return Coverage(total, untagged, list(nodes.values()), matrix, years, gaps)
+
+
+def _order_matrix(tax: Taxonomy, matrix: dict[str, dict[str, dict[str, int]]]) -> None:
+    """Each row's assumptions in the taxonomy's order (ids it does not know last, sorted)."""
+    rank = {a.id: i for i, a in enumerate(tax.assumptions)}
+    for problem, row in matrix.items():
+        matrix[problem] = dict(sorted(row.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0])))
 
 
 def _gaps(nodes: list[NodeCoverage], years: list[int], min_papers: int, recent_years: int) -> list[Gap]:

@@ -83,7 +83,7 @@ def _entry(tax: Taxonomy, node: TaxNode, paper: Paper) -> Optional[Entry]:
 
 # The order of reading_list's sort key, in SQL; the name breaks ties as a stable sort over file order does.
 _GROUP = "CASE WHEN p.essay_cited THEN 0 WHEN {challenges} THEN 1 WHEN t.by != 'classifier' THEN 2 ELSE 3 END"
-_ORDER = """SELECT p.data FROM tags t JOIN papers p USING (name) WHERE t.tag = ? AND t.kind = ?
+_ORDER = """SELECT b.data FROM tags t JOIN papers p USING (name) JOIN bodies b USING (name) WHERE t.tag = ? AND t.kind = ?
     ORDER BY {group}, CASE WHEN {group} = 3 THEN -coalesce(t.score, 0) ELSE 0 END,
     coalesce(p.published, printf('%04d-01-01', coalesce(p.year, 1))) DESC, p.id, p.name"""
 
@@ -96,8 +96,10 @@ def indexed_reading_list(tax: Taxonomy, index: Index, node_id: str) -> tuple[int
     rows = index.query(_ORDER.format(group=group), (node.id, node.kind))
 
     def entries() -> Iterator[Entry]:
+        from lmdev.index import unpack
+
         for (data,) in rows:
-            entry = _entry(tax, node, Paper.model_validate_json(data))
+            entry = _entry(tax, node, Paper.model_validate_json(unpack(data)))
             assert entry is not None
             yield entry
 
