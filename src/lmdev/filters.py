@@ -109,7 +109,7 @@ class Selection:
             params.append(end)
         words = (self.text or "").lower().split()
         if words:
-            clauses.append("has_words((SELECT haystack FROM bodies b WHERE b.name = papers.name), ?)")
+            clauses.append("has_words((SELECT data FROM bodies b WHERE b.name = papers.name), ?)")
             params.append("\n".join(words))
         return " AND ".join(clauses) or "1", params
 

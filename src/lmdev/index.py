@@ -22,7 +22,6 @@ import logging
 import os
 import sqlite3
 import time
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -59,7 +58,7 @@ CREATE TABLE IF NOT EXISTS papers (
     error TEXT, line INTEGER, {", ".join(PAPER_COLUMNS)});
 CREATE INDEX IF NOT EXISTS papers_by_year ON papers (year);
 CREATE INDEX IF NOT EXISTS papers_by_state ON papers (error, tagged);
-CREATE TABLE IF NOT EXISTS bodies (name TEXT PRIMARY KEY, haystack BLOB, data BLOB);
+CREATE TABLE IF NOT EXISTS bodies (name TEXT PRIMARY KEY, data TEXT);
 CREATE TABLE IF NOT EXISTS tags ({", ".join(TAG_COLUMNS)});
 CREATE INDEX IF NOT EXISTS tags_by_tag ON tags (tag, kind);
 CREATE INDEX IF NOT EXISTS tags_by_name ON tags (name);
@@ -115,14 +114,9 @@ def paper_row(paper: Paper) -> tuple[Any, ...]:
     )
 
 
-def body_row(name: str, paper: Paper) -> tuple[str, bytes, bytes]:
-    """The bulky part, kept apart so that scanning the papers table stays cheap: the searched
-    text and the paper itself, as compressed JSON."""
-    return (name, zlib.compress(haystack(paper).encode(), 1), zlib.compress(paper.model_dump_json().encode(), 1))
-
-
-def unpack(blob: bytes) -> str:
-    return zlib.decompress(blob).decode()
+def body_row(name: str, paper: Paper) -> tuple[str, str]:
+    """The bulky part, the paper as JSON, kept apart so that scanning the papers table stays cheap."""
+    return (name, paper.model_dump_json())
 
 
 def tag_rows(name: str, paper: Paper) -> list[tuple[Any, ...]]:
@@ -160,10 +154,17 @@ def _is_damage(exc: sqlite3.DatabaseError) -> bool:
     return "not a database" in text or "malformed" in text
 
 
-def _has_words(blob: bytes, words: str) -> bool:
-    """SQL ``has_words(haystack, words)``: every word (newline-separated) is in the paper's text."""
-    text = unpack(blob)
-    return all(word in text for word in words.split("\n"))
+def _has_words(data: str, words: str) -> bool:
+    """SQL ``has_words(data, words)``: every word (newline-separated) is in the text ``--text``
+    searches. The JSON holds that text and more, so a quick look at it rules most papers out."""
+    wanted = words.split("\n")
+    folded = data.lower()
+    if not all(word in folded for word in wanted if word.isprintable() and '"' not in word and "\\" not in word):
+        return False
+    from lmdev.models import Paper
+
+    text = haystack(Paper.model_validate_json(data))
+    return all(word in text for word in wanted)
 
 
 @contextlib.contextmanager
@@ -352,13 +353,13 @@ class Index:
 
     def _write_papers(self, batch: list[tuple[str, StatKey, Any]]) -> None:
         rows: list[tuple[Any, ...]] = []
-        bodies: list[tuple[str, Optional[bytes], Optional[bytes]]] = []
+        bodies: list[tuple[str, Optional[str]]] = []
         tags: list[tuple[Any, ...]] = []
         blank = (None,) * len(PAPER_COLUMNS)
         for name, key, outcome in batch:
             if isinstance(outcome, DataError):
                 rows.append((name, *key, outcome.message, outcome.line, *blank))
-                bodies.append((name, None, None))
+                bodies.append((name, None))
             else:
                 rows.append((name, *key, None, None, *paper_row(outcome.paper)))
                 bodies.append(body_row(name, outcome.paper))
@@ -369,7 +370,7 @@ class Index:
         self._forget_tags([name for name, _, _ in batch], tag_delta, pair_delta)
         marks = ", ".join("?" * (7 + len(PAPER_COLUMNS)))
         self.db.executemany(f"INSERT OR REPLACE INTO papers VALUES ({marks})", rows)
-        self.db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)", bodies)
+        self.db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", bodies)
         self.db.executemany(f"INSERT INTO tags VALUES ({', '.join('?' * len(TAG_COLUMNS))})", tags)
 
     # --- reading -----------------------------------------------------------------------------
@@ -393,7 +394,7 @@ class Index:
 
         sql = f"SELECT b.data FROM papers JOIN bodies b USING (name) WHERE error IS NULL AND ({where}) ORDER BY {order}"
         for (data,) in self.db.execute(sql, tuple(params)):
-            yield Paper.model_validate_json(unpack(data))
+            yield Paper.model_validate_json(data)
 
     def summaries(self, where: str = "1", params: Iterable[Any] = (), order: str = "name") -> Iterator[Summary]:
         """What ``list`` shows of the selected papers, without building them."""
@@ -407,7 +408,7 @@ class Index:
         row = self.db.execute("SELECT size, mtime_ns, ctime_ns, ino, data FROM papers JOIN bodies USING (name) WHERE name = ? AND error IS NULL", (name,)).fetchone()
         if row is None or tuple(row[:4]) != stat_key(st):
             return None
-        return Paper.model_validate_json(unpack(row[4]))
+        return Paper.model_validate_json(row[4])
 
     def store_one(self, name: str, st: os.stat_result, loaded: LoadedPaper) -> None:
         key = stat_key(st)

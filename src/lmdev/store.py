@@ -48,6 +48,7 @@ class Library:
         self.papers_dir = root / PAPERS_DIR
         self._taxonomy: Optional[Taxonomy] = None
         self.progress: Optional[ProgressFactory] = None  # set by the CLI: a bar while the index fills
+        self._index: Optional[Index] = None
 
     @classmethod
     def open(cls, data_dir: Optional[Path] = None) -> Library:
@@ -87,7 +88,15 @@ class Library:
         """The index of this library (see :mod:`lmdev.index`), brought up to date with the files."""
         from lmdev.index import open_index
 
-        return open_index(self, progress=self.progress)
+        self.close()
+        self._index = open_index(self, progress=self.progress)
+        return self._index
+
+    def close(self) -> None:
+        """Close the index's database connection, if one is open."""
+        if self._index is not None:
+            self._index.close()
+            self._index = None
 
     def read(self, path: Path) -> LoadedPaper:
         """Read and validate one paper file; raises :class:`DataError` (file, line, field, reason)."""
@@ -124,11 +133,8 @@ class Library:
     def iter_papers(self) -> Iterator[Paper]:
         """All papers one at a time, from the index (only changed files are read)."""
         index = self.index()
-        try:
-            index.require_valid()
-            yield from index.papers()
-        finally:
-            index.close()
+        index.require_valid()
+        yield from index.papers()
 
     def ids(self) -> set[str]:
         """Ids of the stored papers, from file names alone (no file is parsed)."""

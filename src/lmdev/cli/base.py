@@ -76,6 +76,10 @@ def library(ctx: typer.Context) -> Library:
     data_dir = (root.obj or {}).get("data_dir")
     lib = Library.open(data_dir)
     lib.taxonomy  # noqa: B018 - load and validate it up front
+    ctx.call_on_close(lib.close)
+    from lmdev.cli.output import progress
+
+    lib.progress = progress
     return lib
 
 

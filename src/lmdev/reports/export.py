@@ -73,10 +73,8 @@ def csv_chunks(papers: Iterable[Paper]) -> Iterator[str]:
 def indexed_json(index: Index, where: str = "1", params: Iterable[Any] = (), order: str = "name") -> Iterator[dict[str, Any]]:
     """:func:`paper_json` of the selected papers, straight from the stored JSON (no model is built)."""
     sql = f"SELECT b.data, link, year FROM papers JOIN bodies b USING (name) WHERE error IS NULL AND ({where}) ORDER BY {order}"
-    from lmdev.index import unpack
-
     for data, link, year in index.query(sql, params):
-        yield {**json.loads(unpack(data)), "link": link, "year": year}
+        yield {**json.loads(data), "link": link, "year": year}
 
 
 def export_chunks(fmt: str, index: Index, where: str, params: list[Any], order: str) -> Iterator[str]:

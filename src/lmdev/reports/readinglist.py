@@ -96,10 +96,8 @@ def indexed_reading_list(tax: Taxonomy, index: Index, node_id: str) -> tuple[int
     rows = index.query(_ORDER.format(group=group), (node.id, node.kind))
 
     def entries() -> Iterator[Entry]:
-        from lmdev.index import unpack
-
         for (data,) in rows:
-            entry = _entry(tax, node, Paper.model_validate_json(unpack(data)))
+            entry = _entry(tax, node, Paper.model_validate_json(data))
             assert entry is not None
             yield entry
 
