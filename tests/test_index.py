@@ -248,3 +248,26 @@ def test_the_html_report_cuts_long_lists_and_links_the_whole_list(data_dir: Path
     assert full in written and f'href="lists/{longest.id}.html"' in page
     assert full.read_text().count("<li>") == longest.papers
     assert page.count("<li><a href=") <= 5 * len(lib.taxonomy.problems)
+
+
+def test_worker_processes_read_exactly_what_one_process_reads(cli, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    papers = sorted((data_dir / "papers").iterdir())
+    exported = cli("--data-dir", str(data_dir), "export", "--format", "json").out
+    papers[7].write_text(papers[7].read_text().replace("stance: relies", "stance: adores", 1).replace("stance: supports", "stance: adores", 1).replace("stance: challenges", "stance: adores", 1))
+    papers[9].write_text("id: [unclosed\n")
+    one = cli("--data-dir", str(data_dir), "check", "--format", "json")
+    monkeypatch.setattr("lmdev.parallel.PARALLEL_MIN", 10)
+    monkeypatch.setattr("lmdev.parallel.CHUNK", 7)
+
+    def forget() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{index_path(data_dir)}{suffix}").unlink(missing_ok=True)
+
+    forget()
+    many = cli("--data-dir", str(data_dir), "check", "--format", "json")
+    assert many.out == one.out and json.loads(many.out)["files"] == shipped_count()
+    assert len(json.loads(many.out)["findings"]) == 2
+    shutil.copy(SHIPPED / "papers" / papers[7].name, papers[7])
+    shutil.copy(SHIPPED / "papers" / papers[9].name, papers[9])
+    forget()
+    assert cli("--data-dir", str(data_dir), "export", "--format", "json").out == exported

@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 
 from lmdev import yamlio
 from lmdev.errors import DataError
-from lmdev.ids import normalise_paper_id
 from lmdev.store import Library, LoadedPaper, normalise_title
 
 if TYPE_CHECKING:
-    from lmdev.index import Index
+    from lmdev.index import Digest, Index
 
 
 @dataclass(frozen=True)
@@ -49,50 +48,53 @@ class _Checker:
 
     def remember(self, name: str, paper_id: str, doi: Optional[str], title_key: str) -> None:
         """An unchanged file (``check --changed``) as the duplicate rules must know it."""
-        self.seen_id.setdefault(normalise_paper_id(paper_id), name)
+        self.seen_id.setdefault(paper_id, name)
         if doi:
             self.seen_doi.setdefault(doi, name)
         if title_key:
             self.seen_title.setdefault(title_key, name)
 
-    def visit(self, name: str, st: object, outcome: Union[LoadedPaper, DataError]) -> None:
+    def visit(self, name: str, st: object, outcome: Union[Digest, DataError]) -> None:
+        """Take one file's outcome in file order: its own findings, then the duplicate rules."""
         self.count += 1
         if isinstance(outcome, DataError):
             self.findings.append(Finding(outcome.path or "?", outcome.line, outcome.message))
             return
-        self.findings.extend(self.file_findings(outcome))
-
-    def file_findings(self, item: LoadedPaper) -> list[Finding]:
-        library, taxonomy = self.library, self.taxonomy
-        paper, path = item.paper, str(item.path)
-        line = _line_finder(item)
-        found: list[Finding] = []
-        key_id = normalise_paper_id(paper.id)
-        if key_id in self.seen_id:
-            found.append(Finding(path, line("id"), f"id {paper.id!r} is also the id of {self.seen_id[key_id]}; one paper, one file"))
+        local, paper_id, doi, title_key = outcome.extra
+        path = self.library.papers_dir / name
+        lines = _lazy_lines(path)
+        if paper_id in self.seen_id:
+            self.findings.append(Finding(str(path), lines("id"), f"id {paper_id!r} is also the id of {self.seen_id[paper_id]}; one paper, one file"))
         else:
-            self.seen_id[key_id] = item.path.name
-        if not library.stem_matches(item.path, paper):
-            found.append(Finding(path, line("id"), f"file name does not match id {paper.id!r} (expected {library.path_for(paper.id).name})"))
-        for i, tag in enumerate(paper.problems):
-            if not taxonomy.has(tag.id, "problem"):
-                found.append(Finding(path, line("problems", i, "id"), f"unknown problem id {tag.id!r}"))
-        for i, atag in enumerate(paper.assumptions):
-            if not taxonomy.has(atag.id, "assumption"):
-                found.append(Finding(path, line("assumptions", i, "id"), f"unknown assumption id {atag.id!r}"))
-        if paper.problems and paper.primary is None:
-            found.append(Finding(path, line("problems"), f"paper {paper.id} names no primary problem (set one with: lmdev tag {paper.id} --primary ID)"))
-        if not paper.assumptions:
-            found.append(Finding(path, line("id"), f"paper {paper.id} maps to no assumption (add one with: lmdev tag {paper.id} --assumption ID:STANCE)"))
-        keys = [("DOI", paper.doi.lower() if paper.doi else None, self.seen_doi), ("title", normalise_title(paper.title), self.seen_title)]
-        for label, key, seen in keys:
+            self.seen_id[paper_id] = name
+        self.findings.extend(Finding(*f) for f in local)
+        for label, key, seen in (("DOI", doi, self.seen_doi), ("title", title_key, self.seen_title)):
             if not key:
                 continue
             if key in seen:
-                found.append(Finding(path, line("doi" if label == "DOI" else "title"), f"duplicates {seen[key]} (same {label})"))
+                self.findings.append(Finding(str(path), lines("doi" if label == "DOI" else "title"), f"duplicates {seen[key]} (same {label})"))
             else:
-                seen[key] = item.path.name
-        return found
+                seen[key] = name
+
+    def local(self, item: LoadedPaper) -> tuple[list[tuple[str, Optional[int], str]], str, Optional[str], str]:
+        """The rules one file keeps on its own (run where the file is read, perhaps a worker):
+        its findings as plain tuples, and the keys the duplicate rules compare."""
+        taxonomy, paper, path = self.taxonomy, item.paper, str(item.path)
+        line = _line_finder(item)
+        found: list[tuple[str, Optional[int], str]] = []
+        if item.path.stem != paper.id.replace("/", "_"):  # the file name a canonical id maps to
+            found.append((path, line("id"), f"file name does not match id {paper.id!r} (expected {self.library.path_for(paper.id).name})"))
+        for i, tag in enumerate(paper.problems):
+            if not taxonomy.has(tag.id, "problem"):
+                found.append((path, line("problems", i, "id"), f"unknown problem id {tag.id!r}"))
+        for i, atag in enumerate(paper.assumptions):
+            if not taxonomy.has(atag.id, "assumption"):
+                found.append((path, line("assumptions", i, "id"), f"unknown assumption id {atag.id!r}"))
+        if paper.problems and paper.primary is None:
+            found.append((path, line("problems"), f"paper {paper.id} names no primary problem (set one with: lmdev tag {paper.id} --primary ID)"))
+        if not paper.assumptions:
+            found.append((path, line("id"), f"paper {paper.id} maps to no assumption (add one with: lmdev tag {paper.id} --assumption ID:STANCE)"))
+        return found, paper.id, paper.doi.lower() if paper.doi else None, normalise_title(paper.title)
 
 
 def check_library(library: Library, extras: tuple[Rule, ...] = (), *, changed: bool = False) -> tuple[int, list[Finding]]:
@@ -102,7 +104,7 @@ def check_library(library: Library, extras: tuple[Rule, ...] = (), *, changed: b
     so the commands after it start warm. With ``changed``, only files that changed since the last
     check that found nothing are read; the duplicate rules still compare them with every file.
     """
-    from lmdev.index import Index, stat_key
+    from lmdev.index import Index, digest, stat_key
 
     checker = _Checker(library)
     listing = library.listing()
@@ -117,13 +119,13 @@ def check_library(library: Library, extras: tuple[Rule, ...] = (), *, changed: b
                 if name not in todo_names:
                     checker.remember(name, paper_id, doi, title_key)
             for name, st in todo:
-                path = library.papers_dir / name
                 try:
-                    checker.visit(name, st, library.read(path))
+                    loaded = library.read(library.papers_dir / name)
+                    checker.visit(name, st, digest(name, loaded, checker.local(loaded)))
                 except DataError as exc:
                     checker.visit(name, st, exc)
         else:
-            index.refresh(listing, visit=checker.visit, reread=lambda name: True, progress=library.progress)
+            index.refresh(listing, examine=checker.local, visit=checker.visit, reread=lambda name: True, progress=library.progress)
         findings = checker.findings
         findings.extend(_rejected_rules(library, checker.seen_id))
         for extra in extras:
@@ -138,6 +140,22 @@ def check_library(library: Library, extras: tuple[Rule, ...] = (), *, changed: b
 def _taxonomy_key(library: Library) -> str:
     """What a clean check depended on besides the paper files: the taxonomy's bytes."""
     return hashlib.sha256((library.root / "taxonomy.yaml").read_bytes()).hexdigest()
+
+
+def _lazy_lines(path: Path) -> Callable[..., Optional[int]]:
+    """Line numbers in a file read again only if a duplicate is found in it (which is rare)."""
+    found: list[Callable[..., Optional[int]]] = []
+
+    def line(*loc: object) -> Optional[int]:
+        if not found:
+            try:
+                text = yamlio.read_text(path)
+            except DataError:
+                return None
+            found.append(_line_finder(LoadedPaper(None, path, text)))  # type: ignore[arg-type]
+        return found[0](*loc)
+
+    return line
 
 
 def _line_finder(item: LoadedPaper) -> Callable[..., Optional[int]]:

@@ -45,7 +45,7 @@ RACY_NS = 2_000_000_000
 
 StatKey = tuple[int, int, int, int]
 Listing = Sequence[tuple[str, os.stat_result]]
-Outcome = Union["LoadedPaper", DataError]
+Outcome = Union["Digest", DataError]
 Visit = Callable[[str, os.stat_result, Outcome], None]
 ProgressFactory = Callable[[int, str], contextlib.AbstractContextManager[Callable[[int], None]]]
 
@@ -114,9 +114,22 @@ def paper_row(paper: Paper) -> tuple[Any, ...]:
     )
 
 
-def body_row(name: str, paper: Paper) -> tuple[str, str]:
-    """The bulky part, the paper as JSON, kept apart so that scanning the papers table stays cheap."""
-    return (name, paper.model_dump_json())
+@dataclass
+class Digest:
+    """What the index stores of one valid file: its row, its JSON (kept in a table apart, so that
+    scanning the papers table stays cheap) and its tag rows, plus whatever a caller of
+    :meth:`Index.refresh` made of the file (``check``'s findings). Made where the file is read,
+    which may be a worker process, so it is plain data."""
+
+    row: tuple[Any, ...]
+    body: str
+    tags: list[tuple[Any, ...]]
+    extra: Any = None
+
+
+def digest(name: str, loaded: LoadedPaper, extra: Any = None) -> Digest:
+    paper = loaded.paper
+    return Digest(paper_row(paper), paper.model_dump_json(), tag_rows(name, paper), extra)
 
 
 def tag_rows(name: str, paper: Paper) -> list[tuple[Any, ...]]:
@@ -264,14 +277,28 @@ class Index:
 
     # --- keeping it fresh --------------------------------------------------------------------
 
-    def refresh(self, listing: Optional[Listing] = None, *, visit: Optional[Visit] = None, reread: Optional[Callable[[str], bool]] = None, progress: Optional[ProgressFactory] = None) -> None:
+    def refresh(
+        self,
+        listing: Optional[Listing] = None,
+        *,
+        examine: Optional[Callable[[LoadedPaper], Any]] = None,
+        visit: Optional[Visit] = None,
+        reread: Optional[Callable[[str], bool]] = None,
+        progress: Optional[ProgressFactory] = None,
+    ) -> None:
         """Bring the ``papers`` table up to date with the files on disk.
 
         Only files whose stat key changed are read, unless ``reread`` says a file must be read
-        anyway (``check`` reads every file); ``visit`` sees each file read and what it read as.
+        anyway (``check`` reads every file). ``examine`` runs where each file is read (perhaps a
+        worker process) and its plain-data result reaches ``visit`` as the digest's ``extra``.
         """
         lib = self.library
-        self.sync("papers", lib.listing() if listing is None else listing, lambda name: lib.read(lib.papers_dir / name), self._write_papers, visit=visit, reread=reread, progress=progress)
+
+        def read(name: str) -> Digest:
+            loaded = lib.read(lib.papers_dir / name)
+            return digest(name, loaded, examine(loaded) if examine else None)
+
+        self.sync("papers", lib.listing() if listing is None else listing, read, self._write_papers, visit=visit, reread=reread, progress=progress)
 
     def sync(
         self,
@@ -298,11 +325,10 @@ class Index:
             return
         batch: list[tuple[str, StatKey, Any]] = []
         with gc_paused(), (progress(len(todo), f"reading {len(todo):,} changed files") if progress and len(todo) >= BATCH else contextlib.nullcontext(None)) as advance:
-            for n, (name, st, stale) in enumerate(todo, 1):
-                try:
-                    outcome = read(name)
-                except DataError as exc:
-                    outcome = exc
+            from lmdev.parallel import read_all
+
+            outcomes = read_all([name for name, _, _ in todo], read)
+            for n, ((name, st, stale), outcome) in enumerate(zip(todo, outcomes), 1):
                 if visit is not None:
                     visit(name, st, outcome)
                 if stale:
@@ -361,9 +387,9 @@ class Index:
                 rows.append((name, *key, outcome.message, outcome.line, *blank))
                 bodies.append((name, None))
             else:
-                rows.append((name, *key, None, None, *paper_row(outcome.paper)))
-                bodies.append(body_row(name, outcome.paper))
-                tags += tag_rows(name, outcome.paper)
+                rows.append((name, *key, None, None, *outcome.row))
+                bodies.append((name, outcome.body))
+                tags += outcome.tags
         tag_delta: Counter[tuple[Any, ...]] = Counter()
         pair_delta: Counter[tuple[Any, ...]] = Counter()
         _counts(((t[0], t[2], t[3], t[4], t[7], t[8]) for t in tags), 1, tag_delta, pair_delta)
@@ -415,7 +441,7 @@ class Index:
         if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS:
             key = (-1, *key[1:])
         try:
-            self._in_transaction(self._write_papers, [(name, key, loaded)])
+            self._in_transaction(self._write_papers, [(name, key, digest(name, loaded))])
         except sqlite3.OperationalError as exc:
             log.info("could not update the index: %s", exc)
 
