@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Union
 
 from lmdev.errors import DataError, LmdevError
 from lmdev.paths import cache_dir
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCHEMA = 1
+SCHEMA = 2
 BATCH = 1000
 # A file changed this recently may change again within the filesystem's timestamp granularity
 # with the same size, so its row is stored as "check again next time" (git's racy-clean rule).
@@ -54,7 +54,7 @@ TAG_COLUMNS = ("name", "pos", "kind", "tag", "stance", "by", "score", "year", "c
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS papers (
-    name TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, ino INTEGER,
+    name TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, ino INTEGER, stamp INTEGER,
     error TEXT, line INTEGER, {", ".join(PAPER_COLUMNS)});
 CREATE INDEX IF NOT EXISTS papers_by_year ON papers (year);
 CREATE INDEX IF NOT EXISTS papers_by_state ON papers (error, tagged);
@@ -193,8 +193,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-@dataclass
-class Summary:
+class Summary(NamedTuple):
     """What ``list`` shows of a paper, straight from the index (no model is built)."""
 
     id: str
@@ -311,12 +310,17 @@ class Index:
         reread: Optional[Callable[[str], bool]] = None,
         progress: Optional[ProgressFactory] = None,
     ) -> None:
-        """The generic refresh: drop rows of vanished files, read changed ones, ``write`` them in batches."""
-        known = {row[0]: tuple(row[1:]) for row in self.db.execute(f"SELECT name, size, mtime_ns, ctime_ns, ino FROM {table}")}
+        """The generic refresh: drop rows of vanished files, read changed ones, ``write`` them in batches.
+
+        ``table`` needs the columns name, size, mtime_ns, ctime_ns, ino and stamp (the hash of the
+        four before it), which ``write`` fills from each (name, key, outcome) it is given.
+        """
+        # One integer per file (the hash of its stat key) makes this comparison cheap at 100k files.
+        known: dict[str, int] = dict(self.db.execute(f"SELECT name, stamp FROM {table}"))
         now = time.time_ns()
         todo: list[tuple[str, os.stat_result, bool]] = []
         for name, st in listing:
-            stale = known.pop(name, None) != stat_key(st)
+            stale = known.pop(name, None) != hash(stat_key(st))
             if stale or (reread is not None and reread(name)):
                 todo.append((name, st, stale))
         if known:
@@ -384,17 +388,17 @@ class Index:
         blank = (None,) * len(PAPER_COLUMNS)
         for name, key, outcome in batch:
             if isinstance(outcome, DataError):
-                rows.append((name, *key, outcome.message, outcome.line, *blank))
+                rows.append((name, *key, hash(key), outcome.message, outcome.line, *blank))
                 bodies.append((name, None))
             else:
-                rows.append((name, *key, None, None, *outcome.row))
+                rows.append((name, *key, hash(key), None, None, *outcome.row))
                 bodies.append((name, outcome.body))
                 tags += outcome.tags
         tag_delta: Counter[tuple[Any, ...]] = Counter()
         pair_delta: Counter[tuple[Any, ...]] = Counter()
         _counts(((t[0], t[2], t[3], t[4], t[7], t[8]) for t in tags), 1, tag_delta, pair_delta)
         self._forget_tags([name for name, _, _ in batch], tag_delta, pair_delta)
-        marks = ", ".join("?" * (7 + len(PAPER_COLUMNS)))
+        marks = ", ".join("?" * (8 + len(PAPER_COLUMNS)))
         self.db.executemany(f"INSERT OR REPLACE INTO papers VALUES ({marks})", rows)
         self.db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", bodies)
         self.db.executemany(f"INSERT INTO tags VALUES ({', '.join('?' * len(TAG_COLUMNS))})", tags)
@@ -424,8 +428,7 @@ class Index:
 
     def summaries(self, where: str = "1", params: Iterable[Any] = (), order: str = "name") -> Iterator[Summary]:
         """What ``list`` shows of the selected papers, without building them."""
-        for row in self.db.execute(f"SELECT id, year, title, tags FROM papers WHERE error IS NULL AND ({where}) ORDER BY {order}", tuple(params)):
-            yield Summary(*row)
+        yield from map(Summary._make, self.db.execute(f"SELECT id, year, title, tags FROM papers WHERE error IS NULL AND ({where}) ORDER BY {order}", tuple(params)))
 
     def paper(self, name: str, st: os.stat_result) -> Optional[Paper]:
         """The stored paper of one file if its row is current, else None (the caller reads the file)."""

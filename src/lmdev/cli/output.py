@@ -27,6 +27,8 @@ def safe(text: str, *, newlines: bool = False, tabs: bool = False) -> str:
     """Text from data or a server made safe for a terminal: control characters shown as escapes
     (``\\x1b``), never sent raw; line breaks kept only with ``newlines``; tabs become spaces
     with ``tabs`` (for tab-separated output) and are kept otherwise."""
+    if text.isprintable():  # no control, break, tab or bidi character: nothing to do (the common case)
+        return text
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
     if not newlines:
         text = _BREAKS.sub(" ", text)

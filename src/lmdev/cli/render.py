@@ -69,10 +69,15 @@ def paper_table(rows: Iterable[Summary]) -> int:
 def write_paper_lines(rows: Iterable[Summary], stream: IO[str]) -> int:
     """One paper per line, tab-separated (id, year, title, tags), for grep, cut and sort; returns how many."""
     count = 0
-    for p in rows:
-        stream.write(f"{safe(p.id)}\t{p.year or ''}\t{safe(p.title, tabs=True)}\t{safe(p.tags)}\n")
-        count += 1
-    return count
+    lines = []
+    for paper_id, year, title, tags in rows:
+        lines.append(f"{safe(paper_id)}\t{year or ''}\t{safe(title, tabs=True)}\t{safe(tags)}\n")
+        if len(lines) == 1000:
+            stream.write("".join(lines))
+            count += len(lines)
+            lines = []
+    stream.write("".join(lines))
+    return count + len(lines)
 
 
 def paper_detail(paper: Paper, tax: Taxonomy) -> None:
