@@ -37,22 +37,15 @@ class _Checker:
     """The per-file rules and the cross-file duplicate rules, fed one file at a time so that no
     paper stays in memory once it has been checked (only its id, DOI and title key do)."""
 
-    def __init__(self, library: Library) -> None:
+    def __init__(self, library: Library, index: Optional[Index] = None) -> None:
         self.library = library
+        self.index = index  # with an index, duplicates are looked up in it instead of remembered
         self.taxonomy = library.taxonomy
         self.findings: list[Finding] = []
         self.count = 0
         self.seen_id: dict[str, str] = {}
         self.seen_doi: dict[str, str] = {}
         self.seen_title: dict[str, str] = {}
-
-    def remember(self, name: str, paper_id: str, doi: Optional[str], title_key: str) -> None:
-        """An unchanged file (``check --changed``) as the duplicate rules must know it."""
-        self.seen_id.setdefault(paper_id, name)
-        if doi:
-            self.seen_doi.setdefault(doi, name)
-        if title_key:
-            self.seen_title.setdefault(title_key, name)
 
     def visit(self, name: str, st: object, outcome: Union[Digest, DataError]) -> None:
         """Take one file's outcome in file order: its own findings, then the duplicate rules."""
@@ -63,18 +56,23 @@ class _Checker:
         local, paper_id, doi, title_key = outcome.extra
         path = self.library.papers_dir / name
         lines = _lazy_lines(path)
-        if paper_id in self.seen_id:
-            self.findings.append(Finding(str(path), lines("id"), f"id {paper_id!r} is also the id of {self.seen_id[paper_id]}; one paper, one file"))
-        else:
-            self.seen_id[paper_id] = name
+        other = self._other(name, "id", paper_id, self.seen_id)
+        if other:
+            self.findings.append(Finding(str(path), lines("id"), f"id {paper_id!r} is also the id of {other}; one paper, one file"))
         self.findings.extend(Finding(*f) for f in local)
-        for label, key, seen in (("DOI", doi, self.seen_doi), ("title", title_key, self.seen_title)):
-            if not key:
-                continue
-            if key in seen:
-                self.findings.append(Finding(str(path), lines("doi" if label == "DOI" else "title"), f"duplicates {seen[key]} (same {label})"))
-            else:
-                seen[key] = name
+        for label, column, key, seen in (("DOI", "doi", doi, self.seen_doi), ("title", "title_key", title_key, self.seen_title)):
+            other = self._other(name, column, key, seen) if key else None
+            if other:
+                self.findings.append(Finding(str(path), lines("doi" if label == "DOI" else "title"), f"duplicates {other} (same {label})"))
+
+    def _other(self, name: str, column: str, key: str, seen: dict[str, str]) -> Optional[str]:
+        """Another file with the same key: one read before this one, or (``--changed``) any in the index."""
+        if self.index is not None:
+            return self.index.owner(column, key, other_than=name)
+        if key in seen:
+            return seen[key]
+        seen[key] = name
+        return None
 
     def local(self, item: LoadedPaper) -> tuple[list[tuple[str, Optional[int], str]], str, Optional[str], str]:
         """The rules one file keeps on its own (run where the file is read, perhaps a worker):
@@ -106,18 +104,14 @@ def check_library(library: Library, extras: tuple[Rule, ...] = (), *, changed: b
     """
     from lmdev.index import Index, digest, stat_key
 
-    checker = _Checker(library)
     listing = library.listing()
     index = Index(library)
     try:
-        clean = index.clean_keys(_taxonomy_key(library)) if changed else {}
-        if changed and clean:
+        clean = index.clean_stamps(_taxonomy_key(library)) if changed else {}
+        checker = _Checker(library, index if clean else None)
+        if clean:
             index.refresh(listing, progress=library.progress)
-            todo = [(name, st) for name, st in listing if clean.get(name) != stat_key(st)]
-            todo_names = {name for name, _ in todo}
-            for name, paper_id, doi, title_key in index.query("SELECT name, id, doi, title_key FROM papers WHERE error IS NULL ORDER BY name"):
-                if name not in todo_names:
-                    checker.remember(name, paper_id, doi, title_key)
+            todo = [(name, st) for name, st in listing if clean.get(name) != hash(stat_key(st))]
             for name, st in todo:
                 try:
                     loaded = library.read(library.papers_dir / name)
@@ -127,11 +121,11 @@ def check_library(library: Library, extras: tuple[Rule, ...] = (), *, changed: b
         else:
             index.refresh(listing, examine=checker.local, visit=checker.visit, reread=lambda name: True, progress=library.progress)
         findings = checker.findings
-        findings.extend(_rejected_rules(library, checker.seen_id))
+        findings.extend(_rejected_rules(library, (lambda i: index.owner("id", i)) if clean else checker.seen_id.get))
         for extra in extras:
             findings.extend(extra(library, index))
         if not findings:
-            index.mark_clean(listing, _taxonomy_key(library))
+            index.mark_clean(listing, _taxonomy_key(library), clean)
         return checker.count, findings
     finally:
         index.close()
@@ -222,7 +216,7 @@ def stale_lists_rule(folder: Path) -> Rule:
     return run
 
 
-def _rejected_rules(library: Library, library_ids: dict[str, str]) -> list[Finding]:
+def _rejected_rules(library: Library, owner: Callable[[str], Optional[str]]) -> list[Finding]:
     """The record of rejected papers parses line by line, and no paper is both kept and rejected."""
     from lmdev import decisions
 
@@ -230,6 +224,7 @@ def _rejected_rules(library: Library, library_ids: dict[str, str]) -> list[Findi
     findings = [Finding(e.path or "?", e.line, e.message) for e in errors]
     path = str(decisions.path_for(library.root))
     for entry in entries:
-        if entry.rejection.id in library_ids:
-            findings.append(Finding(path, entry.line, f"{entry.rejection.id} is rejected here but kept in the library ({library_ids[entry.rejection.id]}); keep one decision"))
+        kept = owner(entry.rejection.id)
+        if kept:
+            findings.append(Finding(path, entry.line, f"{entry.rejection.id} is rejected here but kept in the library ({kept}); keep one decision"))
     return findings

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCHEMA = 2
+SCHEMA = 3
 BATCH = 1000
 # A file changed this recently may change again within the filesystem's timestamp granularity
 # with the same size, so its row is stored as "check again next time" (git's racy-clean rule).
@@ -65,7 +65,10 @@ CREATE INDEX IF NOT EXISTS tags_by_name ON tags (name);
 CREATE INDEX IF NOT EXISTS tags_by_recency ON tags (tag, year DESC, recency DESC, name);
 CREATE TABLE IF NOT EXISTS tag_counts (tag TEXT, year INTEGER, stance TEXT, cited INTEGER, n INTEGER, PRIMARY KEY (tag, year, stance, cited));
 CREATE TABLE IF NOT EXISTS pair_counts (problem TEXT, assumption TEXT, stance TEXT, n INTEGER, PRIMARY KEY (problem, assumption, stance));
-CREATE TABLE IF NOT EXISTS clean (name TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, ino INTEGER);
+CREATE INDEX IF NOT EXISTS papers_by_id ON papers (id);
+CREATE INDEX IF NOT EXISTS papers_by_doi ON papers (doi);
+CREATE INDEX IF NOT EXISTS papers_by_title ON papers (title_key);
+CREATE TABLE IF NOT EXISTS clean (name TEXT PRIMARY KEY, stamp INTEGER);
 """
 
 
@@ -450,16 +453,28 @@ class Index:
 
     # --- check --changed ---------------------------------------------------------------------
 
-    def clean_keys(self, taxonomy_key: str) -> dict[str, StatKey]:
-        """The files of the last clean ``check`` (empty when the taxonomy changed since)."""
+    def clean_stamps(self, taxonomy_key: str) -> dict[str, int]:
+        """The stamps of the files of the last clean ``check`` (none when the taxonomy changed since)."""
         if self.db.execute("SELECT value FROM meta WHERE key='clean_taxonomy'").fetchone() != (taxonomy_key,):
             return {}
-        return {row[0]: tuple(row[1:]) for row in self.db.execute("SELECT name, size, mtime_ns, ctime_ns, ino FROM clean")}
+        return dict(self.db.execute("SELECT name, stamp FROM clean"))
 
-    def mark_clean(self, listing: Listing, taxonomy_key: str) -> None:
+    def owner(self, column: str, value: str, other_than: str = "") -> Optional[str]:
+        """The first valid file (by name) whose ``column`` (id, doi or title_key) is ``value``."""
+        assert column in ("id", "doi", "title_key")
+        row = self.db.execute(f"SELECT name FROM papers WHERE {column} = ? AND name != ? AND error IS NULL ORDER BY name LIMIT 1", (value, other_than)).fetchone()
+        return row[0] if row else None
+
+    def mark_clean(self, listing: Listing, taxonomy_key: str, before: dict[str, int]) -> None:
+        """Record the files of a check that found nothing (changing only what differs from ``before``)."""
+        now = time.time_ns()
+        stamps = {name: hash((-1,) if now - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS else stat_key(st)) for name, st in listing}
+        gone = [(name,) for name in before if name not in stamps]
+        new = [(name, stamp) for name, stamp in stamps.items() if before.get(name) != stamp]
+
         def write(_: object) -> None:
-            self.db.execute("DELETE FROM clean")
-            self.db.executemany("INSERT INTO clean VALUES (?, ?, ?, ?, ?)", [(name, *stat_key(st)) for name, st in listing])
+            self.db.executemany("DELETE FROM clean WHERE name = ?", gone)
+            self.db.executemany("INSERT OR REPLACE INTO clean VALUES (?, ?)", new)
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('clean_taxonomy', ?)", (taxonomy_key,))
 
         try:
