@@ -44,7 +44,7 @@ BATCH = 1000
 RACY_NS = 2_000_000_000
 
 StatKey = tuple[int, int, int, int]
-Listing = Sequence[tuple[str, os.stat_result]]
+Listing = Iterable[tuple[str, os.stat_result]]
 Outcome = Union["Digest", DataError]
 Visit = Callable[[str, os.stat_result, Outcome], None]
 ProgressFactory = Callable[[int, str], contextlib.AbstractContextManager[Callable[[int], None]]]
@@ -300,7 +300,7 @@ class Index:
             loaded = lib.read(lib.papers_dir / name)
             return digest(name, loaded, examine(loaded) if examine else None)
 
-        self.sync("papers", lib.listing() if listing is None else listing, read, self._write_papers, visit=visit, reread=reread, progress=progress)
+        self.sync("papers", lib.entries() if listing is None else listing, read, self._write_papers, visit=visit, reread=reread, progress=progress)
 
     def sync(
         self,
@@ -323,9 +323,11 @@ class Index:
         now = time.time_ns()
         todo: list[tuple[str, os.stat_result, bool]] = []
         for name, st in listing:
-            stale = known.pop(name, None) != hash(stat_key(st))
+            stale = known.pop(name, None) != hash((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
             if stale or (reread is not None and reread(name)):
                 todo.append((name, st, stale))
+        if reread is None:
+            todo.sort(key=lambda item: item[0])  # read in name order, as every reader reports
         if known:
             self._delete(table, list(known))
         if not todo:

@@ -63,11 +63,11 @@ class Library:
     def path_for(self, paper_id: str) -> Path:
         return self.papers_dir / f"{file_stem(normalise_paper_id(paper_id))}.yaml"
 
-    def listing(self) -> list[tuple[str, os.stat_result]]:
-        """The paper files' names and stats, sorted by name: what every bulk reader starts from."""
+    def entries(self) -> Iterator[tuple[str, os.stat_result]]:
+        """The paper files' names and stats, in directory order: the one place that decides which
+        files are papers, for every bulk reader and the index."""
         if not self.papers_dir.is_dir():
-            return []
-        found = []
+            return
         with os.scandir(self.papers_dir) as entries:
             for entry in entries:
                 name = entry.name
@@ -77,9 +77,11 @@ class Library:
                     st = entry.stat()
                 except OSError:
                     st = entry.stat(follow_symlinks=False)  # a dangling link: listed, so reading it reports it
-                found.append((name, st))
-        found.sort(key=lambda item: item[0])
-        return found
+                yield name, st
+
+    def listing(self) -> list[tuple[str, os.stat_result]]:
+        """:meth:`entries`, sorted by name."""
+        return sorted(self.entries(), key=lambda item: item[0])
 
     def files(self) -> list[Path]:
         return [self.papers_dir / name for name, _ in self.listing()]
