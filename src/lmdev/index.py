@@ -244,6 +244,7 @@ class Index:
             if path is not None:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("PRAGMA journal_size_limit=67108864")  # the WAL shrinks back after a big build
             db.create_function("has_words", 2, _has_words, deterministic=True)
             self._ensure_schema(db)
         except BaseException:
