@@ -41,7 +41,7 @@ for path in sorted(Path(sys.argv[1]).iterdir()):
 
 
 def measure(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """Wall seconds and peak resident memory (MB) of one command run as a child process."""
+    """Wall seconds, CPU seconds and peak resident memory (MB) of one command run as a child process."""
     started = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert proc.stderr is not None
@@ -51,7 +51,9 @@ def measure(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed: {err.decode()[-500:]}")
-    return {"s": round(wall, 3), "mb": round(usage.ru_maxrss / 1024, 1)}
+    # CPU seconds (user + system, the process and its workers) say more than wall time on a busy host.
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"s": round(wall, 3), "cpu": round(cpu, 3), "mb": round(usage.ru_maxrss / 1024, 1)}
 
 
 def _edited(text: str) -> str:
@@ -112,7 +114,7 @@ def one_size(size: int, keep: Path | None) -> dict[str, Any]:
             finally:
                 changed.write_text(text, encoding="utf-8")
             rows[name] = {"cold": cold, "warm": warm}
-            print(f"  {size:>7,} {name:<22} cold {cold['s']:>7.2f} s {cold['mb']:>6.0f} MB   warm {warm['s']:>6.2f} s {warm['mb']:>6.0f} MB", file=sys.stderr)
+            print(f"  {size:>7,} {name:<22} cold {cold['s']:>7.2f} s ({cold['cpu']:.2f} cpu) {cold['mb']:>5.0f} MB   warm {warm['s']:>6.2f} s ({warm['cpu']:.2f} cpu) {warm['mb']:>5.0f} MB", file=sys.stderr)
         index_mb = sum(p.stat().st_size for p in (cache / "index").iterdir()) / 2**20
         return {"papers": size, "build_s": round(built, 1), "bare_parse": bare, "index_mb": round(index_mb, 1), "commands": rows}
 
