@@ -334,7 +334,7 @@ class Index:
         if not todo:
             return
         batch: list[tuple[str, StatKey, Any]] = []
-        with gc_paused(), (progress(len(todo), f"reading {len(todo):,} changed files") if progress and len(todo) >= BATCH else contextlib.nullcontext(None)) as advance:
+        with gc_paused(), (progress(len(todo), f"reading {len(todo):,} paper files") if progress and len(todo) >= BATCH else contextlib.nullcontext(None)) as advance:
             from lmdev.parallel import read_all
 
             outcomes = read_all([name for name, _, _ in todo], read)
