@@ -68,16 +68,28 @@ class Library:
         files are papers, for every bulk reader and the index."""
         if not self.papers_dir.is_dir():
             return
-        with os.scandir(self.papers_dir) as entries:
-            for entry in entries:
-                name = entry.name
+        if os.stat not in os.supports_dir_fd:  # Windows: scandir, slower but everywhere
+            with os.scandir(self.papers_dir) as found:
+                for entry in found:
+                    if not entry.name.startswith(".") and entry.name.endswith((".yaml", ".yml")):
+                        yield entry.name, os.stat(entry.path, follow_symlinks=os.path.exists(entry.path))
+            return
+        folder = os.open(self.papers_dir, os.O_RDONLY)
+        try:
+            # listdir plus stat relative to the open folder: the cheapest way to stat 100k files.
+            for name in os.listdir(folder):
                 if name.startswith(".") or not name.endswith((".yaml", ".yml")):
                     continue
                 try:
-                    st = entry.stat()
-                except OSError:
-                    st = entry.stat(follow_symlinks=False)  # a dangling link: listed, so reading it reports it
+                    st = os.stat(name, dir_fd=folder)
+                except FileNotFoundError:
+                    try:
+                        st = os.stat(name, dir_fd=folder, follow_symlinks=False)  # a dangling link: listed, so reading it reports it
+                    except FileNotFoundError:
+                        continue  # deleted since the listing
                 yield name, st
+        finally:
+            os.close(folder)
 
     def listing(self) -> list[tuple[str, os.stat_result]]:
         """:meth:`entries`, sorted by name."""
