@@ -16,7 +16,8 @@ from lmdev.errors import DataError
 from lmdev.store import Library, LoadedPaper, normalise_title
 
 if TYPE_CHECKING:
-    from lmdev.index import Digest, Index
+    from lmdev.index import Index
+    from lmdev.indexrows import Digest
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,8 @@ def check_library(library: Library, extras: tuple[Rule, ...] = (), *, changed: b
     so the commands after it start warm. With ``changed``, only files that changed since the last
     check that found nothing are read; the duplicate rules still compare them with every file.
     """
-    from lmdev.index import Index, digest, stat_key
+    from lmdev.index import Index, stat_key
+    from lmdev.indexrows import digest
 
     listing = library.listing()
     index = Index(library)

@@ -24,11 +24,11 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from lmdev.errors import DataError, LmdevError
+from lmdev.indexrows import PAPER_COLUMNS, TAG_COLUMNS, Digest, Summary, counts, digest, has_words
 from lmdev.paths import cache_dir
 
 if TYPE_CHECKING:
@@ -49,8 +49,6 @@ Outcome = Union["Digest", DataError]
 Visit = Callable[[str, os.stat_result, Outcome], None]
 ProgressFactory = Callable[[int, str], contextlib.AbstractContextManager[Callable[[int], None]]]
 
-PAPER_COLUMNS = ("id", "year", "published", "title", "title_key", "doi", "citekey", "essay_cited", "tagged", "challenges", "tags", "link")
-TAG_COLUMNS = ("name", "pos", "kind", "tag", "stance", "by", "score", "year", "cited", "recency", "id")
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS papers (
@@ -95,72 +93,6 @@ def index_path(root: Path) -> Path:
     return cache_dir() / "index" / f"{hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]}.sqlite"
 
 
-def tags_text(paper: Paper) -> str:
-    """A paper's tags on one line: ``problem, problem; assumption:stance, ...``."""
-    probs = ", ".join(paper.problem_ids())
-    assumptions = ", ".join(f"{t.id}:{t.stance}" for t in paper.assumptions)
-    return "; ".join(x for x in (probs, assumptions) if x)
-
-
-def haystack(paper: Paper) -> str:
-    """The text ``--text`` searches, lowercased (the same words :class:`Selection` matches)."""
-    return " ".join([paper.id, paper.title, paper.abstract, *paper.authors, paper.notes or ""]).lower()
-
-
-def paper_row(paper: Paper) -> tuple[Any, ...]:
-    from lmdev.store import normalise_title
-
-    return (
-        paper.id, paper.year, paper.published.isoformat() if paper.published else None, paper.title, normalise_title(paper.title),
-        paper.doi.lower() if paper.doi else None, paper.citekey, int(paper.essay_cited), int(paper.is_tagged()),
-        int(any(a.stance == "challenges" for a in paper.assumptions)), tags_text(paper), paper.link,
-    )
-
-
-@dataclass
-class Digest:
-    """What the index stores of one valid file: its row, its JSON (kept in a table apart, so that
-    scanning the papers table stays cheap) and its tag rows, plus whatever a caller of
-    :meth:`Index.refresh` made of the file (``check``'s findings). Made where the file is read,
-    which may be a worker process, so it is plain data."""
-
-    row: tuple[Any, ...]
-    body: str
-    tags: list[tuple[Any, ...]]
-    extra: Any = None
-
-
-def digest(name: str, loaded: LoadedPaper, extra: Any = None) -> Digest:
-    paper = loaded.paper
-    return Digest(paper_row(paper), paper.model_dump_json(), tag_rows(name, paper), extra)
-
-
-def tag_rows(name: str, paper: Paper) -> list[tuple[Any, ...]]:
-    """One row per tag, with what coverage counts by (the paper's year, whether the essay cites
-    it, and the key that picks a node's newest paper) so counting needs no join."""
-    year, cited = paper.year or 0, int(paper.essay_cited)
-    recency = paper.published.isoformat() if paper.published else paper.id
-    rows: list[tuple[Any, ...]] = [(name, i, "problem", t.id, None, t.by, t.score, year, cited, recency, paper.id) for i, t in enumerate(paper.problems)]
-    rows += [(name, i, "assumption", t.id, t.stance, t.by, t.score, year, cited, recency, paper.id) for i, t in enumerate(paper.assumptions)]
-    return rows
-
-
-def _counts(rows: Iterable[Sequence[Any]], sign: int, tags: Counter[tuple[Any, ...]], pairs: Counter[tuple[Any, ...]]) -> None:
-    """Add (or with ``sign`` -1, take away) the coverage counts of some papers' tag rows."""
-    by_name: dict[str, tuple[list[str], list[tuple[str, str]]]] = {}
-    for name, kind, tag, stance, year, cited in rows:
-        tags[(tag, year, stance or "", cited)] += sign
-        problems, assumptions = by_name.setdefault(name, ([], []))
-        if kind == "problem":
-            problems.append(tag)
-        else:
-            assumptions.append((tag, stance))
-    for problems, assumptions in by_name.values():
-        for problem in problems:
-            for assumption, stance in assumptions:
-                pairs[(problem, assumption, stance)] += sign
-
-
 def _is_damage(exc: sqlite3.DatabaseError) -> bool:
     """A damaged or foreign file, as opposed to a busy database or a full disk."""
     code = getattr(exc, "sqlite_errorcode", None)
@@ -168,19 +100,6 @@ def _is_damage(exc: sqlite3.DatabaseError) -> bool:
         return code & 0xFF in (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
     text = str(exc).lower()
     return "not a database" in text or "malformed" in text
-
-
-def _has_words(data: str, words: str) -> bool:
-    """SQL ``has_words(data, words)``: every word (newline-separated) is in the text ``--text``
-    searches. The JSON holds that text and more, so a quick look at it rules most papers out."""
-    wanted = words.split("\n")
-    folded = data.lower()
-    if not all(word in folded for word in wanted if word.isprintable() and '"' not in word and "\\" not in word):
-        return False
-    from lmdev.models import Paper
-
-    text = haystack(Paper.model_validate_json(data))
-    return all(word in text for word in wanted)
 
 
 @contextlib.contextmanager
@@ -194,15 +113,6 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-class Summary(NamedTuple):
-    """What ``list`` shows of a paper, straight from the index (no model is built)."""
-
-    id: str
-    year: Optional[int]
-    title: str
-    tags: str
 
 
 class Index:
@@ -245,7 +155,7 @@ class Index:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.execute("PRAGMA journal_size_limit=67108864")  # the WAL shrinks back after a big build
-            db.create_function("has_words", 2, _has_words, deterministic=True)
+            db.create_function("has_words", 2, has_words, deterministic=True)
             self._ensure_schema(db)
         except BaseException:
             db.close()
@@ -382,7 +292,7 @@ class Index:
             marks = ", ".join("?" * len(chunk))
             old += self.db.execute(f"SELECT name, kind, tag, stance, year, cited FROM tags WHERE name IN ({marks})", chunk).fetchall()
             self.db.execute(f"DELETE FROM tags WHERE name IN ({marks})", chunk)
-        _counts(old, -1, tag_delta, pair_delta)
+        counts(old, -1, tag_delta, pair_delta)
         upsert = "INSERT INTO {t} VALUES ({m}, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n"
         self.db.executemany(upsert.format(t="tag_counts", m="?, ?, ?, ?"), [(*k, n) for k, n in tag_delta.items() if n])
         self.db.executemany(upsert.format(t="pair_counts", m="?, ?, ?"), [(*k, n) for k, n in pair_delta.items() if n])
@@ -402,7 +312,7 @@ class Index:
                 tags += outcome.tags
         tag_delta: Counter[tuple[Any, ...]] = Counter()
         pair_delta: Counter[tuple[Any, ...]] = Counter()
-        _counts(((t[0], t[2], t[3], t[4], t[7], t[8]) for t in tags), 1, tag_delta, pair_delta)
+        counts(((t[0], t[2], t[3], t[4], t[7], t[8]) for t in tags), 1, tag_delta, pair_delta)
         self._forget_tags([name for name, _, _ in batch], tag_delta, pair_delta)
         marks = ", ".join("?" * (8 + len(PAPER_COLUMNS)))
         self.db.executemany(f"INSERT OR REPLACE INTO papers VALUES ({marks})", rows)

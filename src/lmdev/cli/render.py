@@ -14,7 +14,7 @@ from lmdev.cli.output import out, safe
 if TYPE_CHECKING:
     from lmdev.classifier.evaluation import Evaluation
     from lmdev.classifier.model import Result
-    from lmdev.index import Summary
+    from lmdev.indexrows import Summary
     from lmdev.ingest import Outcome
     from lmdev.models import Paper
     from lmdev.reports.coverage import Coverage
@@ -29,7 +29,7 @@ def esc(value: object) -> str:
 
 
 def tags_text(paper: Paper) -> str:
-    from lmdev.index import tags_text as text
+    from lmdev.indexrows import tags_text as text
 
     return text(paper)
 
