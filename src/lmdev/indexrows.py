@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 PAPER_COLUMNS = ("id", "year", "published", "title", "title_key", "doi", "citekey", "essay_cited", "tagged", "challenges", "tags", "link")
 TAG_COLUMNS = ("name", "pos", "kind", "tag", "stance", "by", "score", "year", "cited", "recency", "id")
 
+
 def tags_text(paper: Paper) -> str:
     """A paper's tags on one line: ``problem, problem; assumption:stance, ...``."""
     probs = ", ".join(paper.problem_ids())
