@@ -48,7 +48,7 @@ class _Checker:
         self.count = 0
         self.seen: dict[str, dict[str, str]] = {"id": {}, "doi": {}, "title_key": {}, "citekey": {}}
 
-    def visit(self, name: str, st: object, outcome: Union[Digest, DataError]) -> None:
+    def visit(self, name: str, stamp: object, outcome: Union[Digest, DataError]) -> None:
         """Take one file's outcome in file order: its own findings, then the duplicate rules."""
         self.count += 1
         if isinstance(outcome, DataError):
@@ -107,7 +107,7 @@ def check_library(library: Library, extras: tuple[Rule, ...] = (), *, changed: b
     so the commands after it start warm. With ``changed``, only files that changed since the last
     check that found nothing are read; the duplicate rules still compare them with every file.
     """
-    from lmdev.index import Index, stat_key
+    from lmdev.index import Index
     from lmdev.indexrows import digest
 
     listing = library.listing()
@@ -117,13 +117,13 @@ def check_library(library: Library, extras: tuple[Rule, ...] = (), *, changed: b
         checker = _Checker(library, index if clean else None)
         if clean:
             index.refresh(listing, progress=library.progress)
-            todo = [(name, st) for name, st in listing if clean.get(name) != hash(stat_key(st))]
-            for name, st in todo:
+            todo = [(name, key) for name, key in listing if clean.get(name) != hash(key)]
+            for name, key in todo:
                 try:
                     loaded = library.read(library.papers_dir / name)
-                    checker.visit(name, st, digest(name, loaded, checker.local(loaded)))
+                    checker.visit(name, key, digest(name, loaded, checker.local(loaded)))
                 except DataError as exc:
-                    checker.visit(name, st, exc)
+                    checker.visit(name, key, exc)
         else:
             index.refresh(listing, examine=checker.local, visit=checker.visit, reread=lambda name: True, progress=library.progress)
         findings = checker.findings

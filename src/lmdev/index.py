@@ -44,9 +44,9 @@ BATCH = 1000
 RACY_NS = 2_000_000_000
 
 StatKey = tuple[int, int, int, int]
-Listing = Iterable[tuple[str, os.stat_result]]
+Listing = Iterable[tuple[str, "StatKey"]]  # (file name, its stat key): a small tuple, not an os.stat_result (100k of those take 80 MB)
 Outcome = Union["Digest", DataError]
-Visit = Callable[[str, os.stat_result, Outcome], None]
+Visit = Callable[[str, StatKey, Outcome], None]
 ProgressFactory = Callable[[int, str], contextlib.AbstractContextManager[Callable[[int], None]]]
 
 _DDL = f"""
@@ -72,7 +72,12 @@ CREATE TABLE IF NOT EXISTS clean (name TEXT PRIMARY KEY, stamp INTEGER);
 
 
 def stat_key(st: os.stat_result) -> StatKey:
+    """What says a file changed: size, mtime, ctime (an edit that puts the mtime back) and inode."""
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _racy(key: StatKey, now: int) -> bool:
+    return now - max(key[1], key[2]) < RACY_NS
 
 
 def _fingerprint() -> str:
@@ -233,11 +238,11 @@ class Index:
         # One integer per file (the hash of its stat key) makes this comparison cheap at 100k files.
         known: dict[str, int] = dict(self.db.execute(f"SELECT name, stamp FROM {table}"))
         now = time.time_ns()
-        todo: list[tuple[str, os.stat_result, bool]] = []
-        for name, st in listing:
-            stale = known.pop(name, None) != hash((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+        todo: list[tuple[str, StatKey, bool]] = []
+        for name, key in listing:
+            stale = known.pop(name, None) != hash(key)
             if stale or (reread is not None and reread(name)):
-                todo.append((name, st, stale))
+                todo.append((name, key, stale))
         if reread is None:
             todo.sort(key=lambda item: item[0])  # read in name order, as every reader reports
         if known:
@@ -249,14 +254,11 @@ class Index:
             from lmdev.parallel import read_all
 
             outcomes = read_all([name for name, _, _ in todo], read)
-            for n, ((name, st, stale), outcome) in enumerate(zip(todo, outcomes), 1):
+            for n, ((name, key, stale), outcome) in enumerate(zip(todo, outcomes), 1):
                 if visit is not None:
-                    visit(name, st, outcome)
+                    visit(name, key, outcome)
                 if stale:
-                    key = stat_key(st)
-                    if now - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS:
-                        key = (-1, *key[1:])
-                    batch.append((name, key, outcome))
+                    batch.append((name, (-1, *key[1:]) if _racy(key, now) else key, outcome))
                 if len(batch) >= BATCH:
                     self._in_transaction(write, batch)
                     batch = []
@@ -347,18 +349,17 @@ class Index:
         """What ``list`` shows of the selected papers, without building them."""
         yield from map(Summary._make, self.db.execute(f"SELECT id, year, title, tags FROM papers WHERE error IS NULL AND ({where}) ORDER BY {order}", tuple(params)))
 
-    def paper(self, name: str, st: os.stat_result) -> Optional[Paper]:
+    def paper(self, name: str, key: StatKey) -> Optional[Paper]:
         """The stored paper of one file if its row is current, else None (the caller reads the file)."""
         from lmdev.models import Paper
 
         row = self.db.execute("SELECT size, mtime_ns, ctime_ns, ino, data FROM papers JOIN bodies USING (name) WHERE name = ? AND error IS NULL", (name,)).fetchone()
-        if row is None or tuple(row[:4]) != stat_key(st):
+        if row is None or tuple(row[:4]) != key:
             return None
         return Paper.model_validate_json(row[4])
 
-    def store_one(self, name: str, st: os.stat_result, loaded: LoadedPaper) -> None:
-        key = stat_key(st)
-        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS:
+    def store_one(self, name: str, key: StatKey, loaded: LoadedPaper) -> None:
+        if _racy(key, time.time_ns()):
             key = (-1, *key[1:])
         try:
             self._in_transaction(self._write_papers, [(name, key, digest(name, loaded))])
@@ -382,7 +383,7 @@ class Index:
     def mark_clean(self, listing: Listing, taxonomy_key: str, before: dict[str, int]) -> None:
         """Record the files of a check that found nothing (changing only what differs from ``before``)."""
         now = time.time_ns()
-        stamps = {name: hash((-1,) if now - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS else stat_key(st)) for name, st in listing}
+        stamps = {name: hash((-1,) if _racy(key, now) else key) for name, key in listing}
         gone = [(name,) for name in before if name not in stamps]
         new = [(name, stamp) for name, stamp in stamps.items() if before.get(name) != stamp]
 

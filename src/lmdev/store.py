@@ -96,8 +96,9 @@ class Library:
     def path_for(self, paper_id: str) -> Path:
         return self.papers_dir / f"{file_stem(normalise_paper_id(paper_id))}.yaml"
 
-    def entries(self) -> Iterator[tuple[str, os.stat_result]]:
-        """The paper files' names and stats (of the entry itself: a link is not followed), in
+    def entries(self) -> Iterator[tuple[str, tuple[int, int, int, int]]]:
+        """The paper files' names, each with its stat key (size, mtime, ctime, inode: see
+        :func:`lmdev.index.stat_key`; of the entry itself, as a link is never followed), in
         directory order: the one place that decides which files are papers, for every bulk reader
         and the index. Entries that are not regular files are listed too, so that reading them
         (which refuses them) lets ``check`` name them; temporary and hidden files are left out."""
@@ -107,7 +108,8 @@ class Library:
             with os.scandir(self.papers_dir) as found:
                 for entry in found:
                     if not entry.name.startswith(".") and entry.name.endswith(SUFFIXES):
-                        yield entry.name, os.lstat(entry.path)
+                        st = os.lstat(entry.path)
+                        yield entry.name, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
             return
         folder = os.open(self.papers_dir, os.O_RDONLY)
         try:
@@ -119,11 +121,11 @@ class Library:
                     st = os.stat(name, dir_fd=folder, follow_symlinks=False)
                 except FileNotFoundError:
                     continue  # deleted since the listing
-                yield name, st
+                yield name, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
         finally:
             os.close(folder)
 
-    def listing(self) -> list[tuple[str, os.stat_result]]:
+    def listing(self) -> list[tuple[str, tuple[int, int, int, int]]]:
         """:meth:`entries`, sorted by name."""
         return sorted(self.entries(), key=lambda item: item[0])
 
@@ -228,7 +230,7 @@ class Library:
     def get(self, paper_id: str) -> Paper:
         """A stored paper by any id form or by citekey: from the index when its row matches the
         file's stat, else read (and indexed)."""
-        from lmdev.index import Index
+        from lmdev.index import Index, stat_key
 
         canonical = normalise_paper_id(self.resolve(paper_id))
         path = self.locate(canonical)
@@ -240,12 +242,12 @@ class Library:
             raise NotFoundError(f"no paper {canonical!r} in {self.papers_dir}")
         index = Index(self)
         try:
-            paper = index.paper(path.name, st)
+            paper = index.paper(path.name, stat_key(st))
             if paper is None:
                 loaded = self.stored(canonical)
                 if loaded is None:
                     raise NotFoundError(f"no paper {canonical!r} in {self.papers_dir}")
-                index.store_one(loaded.path.name, st, loaded)
+                index.store_one(loaded.path.name, stat_key(st), loaded)
                 return loaded.paper
             if paper.id != canonical:
                 raise _foreign(path, paper.id, canonical)
@@ -293,9 +295,10 @@ class Library:
 
     def _stale_temporaries(self) -> list[Path]:
         try:
-            return [p for p in self.papers_dir.iterdir() if yamlio.is_temporary(p.name, SUFFIXES)]
+            names = os.listdir(self.papers_dir)  # names only: every command looks, at 100k files too
         except OSError:
             return []
+        return [self.papers_dir / n for n in names if n.startswith(".") and yamlio.is_temporary(n, SUFFIXES)]
 
     def _remove_stale_temporaries(self) -> None:
         """Only called with the lock held: any temporary file present then is a dead writer's."""
