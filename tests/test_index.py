@@ -216,7 +216,7 @@ def test_a_deleted_or_outdated_index_is_simply_rebuilt(cli, data_dir: Path, monk
     for suffix in ("", "-wal", "-shm"):
         Path(f"{index_path(data_dir)}{suffix}").unlink(missing_ok=True)
     assert cli("--data-dir", str(data_dir), "coverage", "--format", "json").out == expected
-    monkeypatch.setattr("lmdev.index._fingerprint", lambda: "another lmdev")
+    monkeypatch.setattr("lmdev.indexdb._fingerprint", lambda: "another lmdev")
     result = cli("--data-dir", str(data_dir), "coverage", "--format", "json")
     assert result.out == expected and result.err == ""
 
@@ -335,3 +335,28 @@ def test_worker_processes_read_exactly_what_one_process_reads(cli, data_dir: Pat
     shutil.copy(SHIPPED / "papers" / papers[9].name, papers[9])
     forget()
     assert cli("--data-dir", str(data_dir), "export", "--format", "json").out == exported
+
+
+def test_cached_stamps_are_used_only_while_no_write_came_after_them(data_dir: Path) -> None:
+    import sqlite3
+
+    lib = Library(data_dir)
+    lib.index().close()  # builds the index, then caches every file's stamp
+    papers = sorted((data_dir / "papers").iterdir())
+    # Another process writes a row behind this one's cache (here: a stale read of one file).
+    other = Index(lib)
+    other.store_one(papers[0].name, (1, 2, 3, 4), lib.read(papers[0]))
+    other.close()
+    text = papers[0].read_text()
+    papers[0].write_text(text.replace("title: ", "title: Changed ", 1))
+    index = lib.index()
+    assert next(index.papers("name = ?", [papers[0].name])).title.startswith("Changed ")
+    index.close()
+    # A damaged cached value is ignored: the stamps are read from the table instead.
+    db = sqlite3.connect(index_path(data_dir))
+    db.execute("UPDATE meta SET value = ? WHERE key = 'stamps:papers'", (b"\x00garbage",))
+    db.commit()
+    db.close()
+    papers[1].write_text(papers[1].read_text().replace("title: ", "title: Also changed ", 1))
+    assert [p.id for p in lib.index().papers()] == [p.id for p in _yaml_papers(data_dir)]
+    assert next(lib.index().papers("name = ?", [papers[1].name])).title.startswith("Also changed ")
