@@ -133,6 +133,7 @@ def one_size(size: int, keep: Path | None, warm_only: bool = False) -> dict[str,
         paper_id = changed.stem.replace("_", "/")
         bare = measure([sys.executable, "-c", BARE, str(lib / "papers")], env)
         rows: dict[str, Any] = {}
+        index_mb = 0.0
         for name, args in commands(lib, tmp, paper_id).items():
             cold: dict[str, Any] = {}
             if not warm_only or name == "check":
@@ -149,10 +150,11 @@ def one_size(size: int, keep: Path | None, warm_only: bool = False) -> dict[str,
             finally:
                 changed.write_text(text, encoding="utf-8")
             warm = best(warm_runs)
+            if (cache / "index").is_dir():
+                index_mb = max(index_mb, sum(p.stat().st_size for p in (cache / "index").iterdir()) / 2**20)
             rows[name] = {"cold": cold, "warm": warm, "warm_runs": warm_runs}
             said = f"cold {cold['s']:>7.2f} s ({cold['cpu']:.2f} cpu) {cold['mb']:>5.0f} MB load {cold['load']:<4}" if cold else "cold" + " " * 38
             print(f"  {size:>7,} {name:<22} {said}  warm {warm['s']:>6.2f} s ({warm['cpu']:.2f} cpu) {warm['mb']:>5.0f} MB load {warm['load']}", file=sys.stderr)
-        index_mb = sum(p.stat().st_size for p in (cache / "index").iterdir()) / 2**20
         return {"papers": size, "build_s": round(built, 1), "bare_parse": bare, "index_mb": round(index_mb, 1), "commands": rows}
 
 
@@ -164,6 +166,7 @@ def run(sizes: tuple[int, ...] = (1000, 10000, 100000), keep: Path | None = None
     for size in sizes:
         print(f"scale: {size:,} papers", file=sys.stderr)
         results.append(one_size(size, keep, warm_only))
+        print(json.dumps(results[-1]), file=sys.stderr)  # each size as soon as it is done
     return {"cpu": cpu, "nproc": os.cpu_count(), "python": sys.version.split()[0], "load_before": load, "load_after": os.getloadavg() if load else None, "sizes": results}
 
 

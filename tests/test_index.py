@@ -284,6 +284,12 @@ def test_check_changed_reads_only_what_changed_since_the_last_clean_check(cli, d
     (data_dir / "papers" / "2501.99999.yaml").unlink()
     shutil.copy(SHIPPED / "papers" / broken.name, broken)
     assert cli("--data-dir", str(data_dir), "check", "--changed").code == 0
+    bad = data_dir / "inbox" / "2602.00009.yaml"
+    bad.parent.mkdir(exist_ok=True)
+    bad.write_text("id: '2602.00009'\ntitle: [unclosed\n")
+    result = cli("--data-dir", str(data_dir), "check", "--changed")
+    assert result.code == 1 and "2602.00009.yaml:3" in result.out  # the inbox is checked too, through its own index
+    bad.unlink()
     tax = data_dir / "taxonomy.yaml"
     tax.write_text(tax.read_text() + "\n# a comment\n")
     assert f"checked {shipped_count()} paper files" in cli("--data-dir", str(data_dir), "check", "--changed").err

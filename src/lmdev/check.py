@@ -128,7 +128,7 @@ def check_library(library: Library, extras: tuple[Rule, ...] = (), *, changed: b
             index.refresh(listing, examine=checker.local, visit=checker.visit, reread=lambda name: True, progress=library.progress)
         findings = checker.findings
         findings.extend(_rejected_rules(library, (lambda i: index.owner("id", i)) if clean else checker.seen["id"].get))
-        findings.extend(_inbox_rules(library))
+        findings.extend(_inbox_rules(library, changed=changed))
         findings.extend(_config_rule(library))
         for extra in extras:
             findings.extend(extra(library, index))
@@ -300,10 +300,12 @@ def _rejected_rules(library: Library, owner: Callable[[str], Optional[str]]) -> 
     return findings
 
 
-def _inbox_rules(library: Library) -> list[Finding]:
+def _inbox_rules(library: Library, *, changed: bool = False) -> list[Finding]:
     """Every inbox file parses and validates. (A waiting paper that was decided elsewhere is not a
-    finding: the next command that writes removes it.)"""
+    finding: the next command that writes removes it.) With ``changed``, through the inbox's own
+    index, which parses only the files that changed since the last run."""
     from lmdev.inbox import Inbox
 
-    _, errors = Inbox(library.root).scan()
+    inbox = Inbox(library.root)
+    _, errors = inbox.waiting() if changed else inbox.scan()
     return [Finding(e.path or "?", e.line, e.message) for e in errors]
