@@ -325,6 +325,9 @@ def test_worker_processes_read_exactly_what_one_process_reads(cli, data_dir: Pat
     exported = cli("--data-dir", str(data_dir), "export", "--format", "json").out
     papers[7].write_text(papers[7].read_text().replace("stance: relies", "stance: adores", 1).replace("stance: supports", "stance: adores", 1).replace("stance: challenges", "stance: adores", 1))
     papers[9].write_text("id: [unclosed\n")
+    fill_inbox(data_dir, *(make_item(f"2602.{n:05d}") for n in range(1, 13)))
+    (data_dir / "inbox" / "2602.00013.yaml").write_text("id: '2602.00013'\ntitle: [unclosed\n")
+    (data_dir / "inbox" / "2602.00001.yaml").rename(data_dir / "inbox" / "2602.00014.yaml")
     one = cli("--data-dir", str(data_dir), "check", "--format", "json")
     monkeypatch.setattr("lmdev.parallel.PARALLEL_MIN", 10)
     monkeypatch.setattr("lmdev.parallel.CHUNK", 7)
@@ -336,7 +339,7 @@ def test_worker_processes_read_exactly_what_one_process_reads(cli, data_dir: Pat
     forget()
     many = cli("--data-dir", str(data_dir), "check", "--format", "json")
     assert many.out == one.out and json.loads(many.out)["files"] == shipped_count()
-    assert len(json.loads(many.out)["findings"]) == 2
+    assert len(json.loads(many.out)["findings"]) == 4  # two paper files, two inbox files
     shutil.copy(SHIPPED / "papers" / papers[7].name, papers[7])
     shutil.copy(SHIPPED / "papers" / papers[9].name, papers[9])
     forget()

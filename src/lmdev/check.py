@@ -304,8 +304,20 @@ def _inbox_rules(library: Library, *, changed: bool = False) -> list[Finding]:
     """Every inbox file parses and validates. (A waiting paper that was decided elsewhere is not a
     finding: the next command that writes removes it.) With ``changed``, through the inbox's own
     index, which parses only the files that changed since the last run."""
+    from lmdev.ids import file_stem
     from lmdev.inbox import Inbox
 
     inbox = Inbox(library.root)
-    _, errors = inbox.waiting() if changed else inbox.scan()
+    if changed:
+        _, errors = inbox.waiting()
+    else:
+        from lmdev.parallel import read_all
+
+        def read(name: str) -> None:
+            path = inbox.dir / name
+            item = inbox.read(path)
+            if path.stem != file_stem(item.id):
+                raise DataError(f"file name does not match id {item.id!r} (expected {inbox.path_for(item.id).name})", path=str(path), line=1)
+
+        errors = [o for o in read_all([p.name for p in inbox.files()], read) if isinstance(o, DataError)]  # on every core, as papers are
     return [Finding(e.path or "?", e.line, e.message) for e in errors]
