@@ -369,3 +369,27 @@ def test_cached_stamps_are_used_only_while_no_write_came_after_them(data_dir: Pa
     papers[1].write_text(papers[1].read_text().replace("title: ", "title: Also changed ", 1))
     assert [p.id for p in lib.index().papers()] == [p.id for p in _yaml_papers(data_dir)]
     assert next(lib.index().papers("name = ?", [papers[1].name])).title.startswith("Also changed ")
+
+
+def test_library_ids_from_one_pass_over_the_names_equal_reading_them_one_by_one(empty_data_dir: Path) -> None:
+    from lmdev.ids import id_from_stem
+
+    papers = empty_data_dir / "papers"
+    names = ["2205.14135.yaml", "2205.14136.yml", "hep-th_9901001.yaml", "some-slug.yaml", ".hidden.yaml", "2213.00001.yaml", "2205.14135v2.yaml", "notes.txt", "Bad Name.yaml", "2205.1413.yaml", ".2205.14135.yaml.x1.tmp", "٢٢٠٥.14135.yaml"]
+    for name in names:
+        (papers / name).write_text("id: x\n")
+
+    def one_by_one() -> set[str]:
+        found = set()
+        for name in os.listdir(papers):
+            if not name.startswith(".") and name.endswith((".yaml", ".yml")):
+                try:
+                    found.add(id_from_stem(name.rpartition(".")[0]))
+                except Exception:
+                    continue
+        return found
+
+    lib = Library(empty_data_dir)
+    assert lib.ids() == one_by_one() == {"2205.14135", "2205.14136", "hep-th/9901001", "some-slug", "2205.1413"}
+    (papers / "line\nbreak.yaml").write_text("id: x\n")  # a hostile name: the slow path, same answer
+    assert lib.ids() == one_by_one()
