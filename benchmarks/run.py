@@ -1,6 +1,6 @@
 """Run every benchmark and print one JSON document: `python benchmarks/run.py [NAME...]`.
 
-Names: arxiv, classify, tracker, watch, triage (the held-out triage evaluation, docs/watch.md). Results are written up, with the machine, in docs/performance.md.
+Names: arxiv, classify, tracker, watch, triage (the held-out triage evaluation, docs/watch.md), scale. Results are written up, with the machine, in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-BENCHMARKS = {"arxiv": "bench_arxiv", "classify": "bench_classify", "tracker": "bench_tracker", "watch": "bench_watch", "triage": "triage_eval"}
+BENCHMARKS = {"arxiv": "bench_arxiv", "classify": "bench_classify", "tracker": "bench_tracker", "watch": "bench_watch", "triage": "triage_eval", "scale": "bench_scale"}
 
 
 def main(names: list[str]) -> None:

@@ -5,17 +5,21 @@ Each finding names the file (and line where known), so CI can annotate a pull re
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from lmdev import yamlio
 from lmdev.errors import DataError, UsageError
-from lmdev.ids import normalise_paper_id
 from lmdev.store import Library, LoadedPaper, normalise_title
 from lmdev.text import printable
+
+if TYPE_CHECKING:
+    from lmdev.index import Index
+    from lmdev.indexrows import Digest
 
 
 @dataclass(frozen=True)
@@ -29,53 +33,131 @@ class Finding:
         return f"{where}: {self.message}"
 
 
-Rule = Callable[[Library, list[LoadedPaper]], list[Finding]]
+Rule = Callable[[Library, "Index"], list[Finding]]
 
 
-def check_library(library: Library, extras: tuple[Rule, ...] = ()) -> tuple[int, list[Finding]]:
-    """Check every paper file; returns (files checked, findings). The taxonomy must load first."""
-    taxonomy = library.taxonomy
-    loaded, errors = library.scan()
-    findings = [Finding(e.path or "?", e.line, e.message) for e in errors]
-    seen_doi: dict[str, str] = {}
-    seen_title: dict[str, str] = {}
-    seen_id: dict[str, str] = {}
-    seen_citekey: dict[str, str] = {}
-    for item in loaded:
-        paper, path = item.paper, str(item.path)
+class _Checker:
+    """The per-file rules and the cross-file duplicate rules, fed one file at a time so that no
+    paper stays in memory once it has been checked (only its id, DOI, title key and citekey do)."""
+
+    def __init__(self, library: Library, index: Optional[Index] = None) -> None:
+        self.library = library
+        self.index = index  # with an index, duplicates are looked up in it instead of remembered
+        self.taxonomy = library.taxonomy
+        self.findings: list[Finding] = []
+        self.count = 0
+        self.seen: dict[str, dict[str, str]] = {"id": {}, "doi": {}, "title_key": {}, "citekey": {}}
+
+    def visit(self, name: str, stamp: object, outcome: Union[Digest, DataError]) -> None:
+        """Take one file's outcome in file order: its own findings, then the duplicate rules."""
+        self.count += 1
+        if isinstance(outcome, DataError):
+            self.findings.append(Finding(outcome.path or "?", outcome.line, outcome.message))
+            return
+        local, paper_id, doi, title_key, citekey = outcome.extra
+        path = self.library.papers_dir / name
+        lines = _lazy_lines(path)
+        other = self._other(name, "id", paper_id)
+        if other:
+            self.findings.append(Finding(str(path), lines("id"), f"id {paper_id!r} is also the id of {other}; one paper, one file"))
+        self.findings.extend(Finding(*f) for f in local)
+        for label, column, key in (("DOI", "doi", doi), ("title", "title_key", title_key)):
+            other = self._other(name, column, key) if key else None
+            if other:
+                self.findings.append(Finding(str(path), lines(label.lower()), f"duplicates {other} (same {label})"))
+        other = self._other(name, "citekey", citekey) if citekey else None
+        if other:
+            self.findings.append(Finding(str(path), lines("citekey"), f"citekey {citekey!r} is also {other}'s; citekeys must be unique"))
+
+    def _other(self, name: str, column: str, key: str) -> Optional[str]:
+        """Another file with the same key: one read before this one, or (``--changed``) any in the index."""
+        if self.index is not None:
+            return self.index.owner(column, key, other_than=name)
+        seen = self.seen[column]
+        if key in seen:
+            return seen[key]
+        seen[key] = name
+        return None
+
+    def local(self, item: LoadedPaper) -> tuple[list[tuple[str, Optional[int], str]], str, Optional[str], str, Optional[str]]:
+        """The rules one file keeps on its own (run where the file is read, perhaps a worker):
+        its findings as plain tuples, and the keys the duplicate rules compare."""
+        taxonomy, paper, path = self.taxonomy, item.paper, str(item.path)
         line = _line_finder(item)
-
-        key_id = normalise_paper_id(paper.id)
-        if key_id in seen_id:
-            findings.append(Finding(path, line("id"), f"id {paper.id!r} is also the id of {seen_id[key_id]}; one paper, one file"))
-        else:
-            seen_id[key_id] = item.path.name
-        if not library.stem_matches(item.path, paper):
-            findings.append(Finding(path, line("id"), f"file name does not match id {paper.id!r} (expected {library.path_for(paper.id).name})"))
+        found: list[tuple[str, Optional[int], str]] = []
+        if not self.library.stem_matches(item.path, paper):
+            found.append((path, line("id"), f"file name does not match id {paper.id!r} (expected {self.library.path_for(paper.id).name})"))
         for i, tag in enumerate(paper.problems):
             if not taxonomy.has(tag.id, "problem"):
-                findings.append(Finding(path, line("problems", i, "id"), f"unknown problem id {tag.id!r}"))
+                found.append((path, line("problems", i, "id"), f"unknown problem id {tag.id!r}"))
         for i, atag in enumerate(paper.assumptions):
             if not taxonomy.has(atag.id, "assumption"):
-                findings.append(Finding(path, line("assumptions", i, "id"), f"unknown assumption id {atag.id!r}"))
+                found.append((path, line("assumptions", i, "id"), f"unknown assumption id {atag.id!r}"))
         if paper.problems and paper.primary is None:
-            findings.append(Finding(path, line("problems"), f"paper {paper.id} names no primary problem (set one with: lmdev tag {paper.id} --primary ID)"))
+            found.append((path, line("problems"), f"paper {paper.id} names no primary problem (set one with: lmdev tag {paper.id} --primary ID)"))
         if not paper.assumptions:
-            findings.append(Finding(path, line("id"), f"paper {paper.id} maps to no assumption (add one with: lmdev tag {paper.id} --assumption ID:STANCE)"))
-        keys = [("DOI", paper.doi.lower() if paper.doi else None, seen_doi), ("title", normalise_title(paper.title), seen_title), ("citekey", paper.citekey, seen_citekey)]
-        for label, key, seen in keys:
-            if not key:
-                continue
-            if key in seen:
-                findings.append(Finding(path, line(label.lower()), f"duplicates {seen[key]} (same {label})" if label != "citekey" else f"citekey {key!r} is also {seen[key]}'s; citekeys must be unique"))
-            else:
-                seen[key] = Path(path).name
-    findings.extend(_rejected_rules(library, seen_id))
-    findings.extend(_inbox_rules(library))
-    findings.extend(_config_rule(library))
-    for extra in extras:
-        findings.extend(extra(library, loaded))
-    return len(loaded) + len(errors), findings
+            found.append((path, line("id"), f"paper {paper.id} maps to no assumption (add one with: lmdev tag {paper.id} --assumption ID:STANCE)"))
+        return found, paper.id, paper.doi.lower() if paper.doi else None, normalise_title(paper.title), paper.citekey
+
+
+def check_library(library: Library, extras: tuple[Rule, ...] = (), *, changed: bool = False) -> tuple[int, list[Finding]]:
+    """Check the paper files; returns (files checked, findings). The taxonomy must load first.
+
+    By default every file is read and validated (the CI gate); the index is filled on the way,
+    so the commands after it start warm. With ``changed``, only files that changed since the last
+    check that found nothing are read; the duplicate rules still compare them with every file.
+    """
+    from lmdev.index import Index
+    from lmdev.indexrows import digest
+
+    listing = library.listing()
+    index = Index(library)
+    try:
+        clean = index.clean_stamps(_taxonomy_key(library)) if changed else {}
+        checker = _Checker(library, index if clean else None)
+        if clean:
+            index.refresh(listing, progress=library.progress)
+            todo = [(name, key) for name, key in listing if clean.get(name) != hash(key)]
+            for name, key in todo:
+                try:
+                    loaded = library.read(library.papers_dir / name)
+                    checker.visit(name, key, digest(name, loaded, checker.local(loaded)))
+                except DataError as exc:
+                    checker.visit(name, key, exc)
+        else:
+            index.refresh(listing, examine=checker.local, visit=checker.visit, reread=lambda name: True, progress=library.progress)
+        findings = checker.findings
+        findings.extend(_rejected_rules(library, (lambda i: index.owner("id", i)) if clean else checker.seen["id"].get))
+        findings.extend(_inbox_rules(library, changed=changed))
+        findings.extend(_config_rule(library))
+        for extra in extras:
+            findings.extend(extra(library, index))
+        if not findings:
+            index.mark_clean(listing, _taxonomy_key(library), clean)
+        return checker.count, findings
+    finally:
+        index.close()
+
+
+def _taxonomy_key(library: Library) -> str:
+    """What a clean check depended on besides the paper files: the taxonomy's bytes."""
+    return hashlib.sha256((library.root / "taxonomy.yaml").read_bytes()).hexdigest()
+
+
+def _lazy_lines(path: Path) -> Callable[..., Optional[int]]:
+    """Line numbers in a file read again only if a duplicate is found in it (which is rare)."""
+    found: list[Callable[..., Optional[int]]] = []
+
+    def line(*loc: object) -> Optional[int]:
+        if not found:
+            try:
+                text = yamlio.read_text(path)
+            except DataError:
+                return None
+            found.append(_line_finder(LoadedPaper(None, path, text)))  # type: ignore[arg-type]
+        return found[0](*loc)
+
+    return line
 
 
 def _line_finder(item: LoadedPaper) -> Callable[..., Optional[int]]:
@@ -151,25 +233,25 @@ def optional_rules(min_papers_per_problem: Optional[int] = None, reading_lists: 
     return tuple(rules)
 
 
-def unreviewed_rule(library: Library, loaded: list[LoadedPaper]) -> list[Finding]:
+def unreviewed_rule(library: Library, index: Index) -> list[Finding]:
     """Every tag the classifier set must have been confirmed (or removed) by a person."""
     findings = []
-    for item in loaded:
-        line = _line_finder(item)
-        for group in ("problems", "assumptions"):
-            for i, tag in enumerate(getattr(item.paper, group)):
-                if tag.by == "classifier":
-                    findings.append(Finding(str(item.path), line(group, i, "by"), f"{group[:-1]} {tag.id!r} is an unreviewed classifier suggestion (lmdev review, or lmdev tag {item.paper.id} --confirm)"))
+    lines: dict[str, Callable[..., Optional[int]]] = {}
+    sql = "SELECT t.name, t.kind, t.pos, t.tag, t.id FROM tags t JOIN papers p USING (name) WHERE t.by = 'classifier' AND p.error IS NULL ORDER BY t.name, t.kind = 'assumption', t.pos"
+    for name, kind, pos, tag, paper_id in index.query(sql).fetchall():
+        path = library.papers_dir / name
+        line = lines.setdefault(name, _lazy_lines(path))
+        findings.append(Finding(str(path), line(f"{kind}s", pos, "by"), f"{kind} {tag!r} is an unreviewed classifier suggestion (lmdev review, or lmdev tag {paper_id} --confirm)"))
     return findings
 
 
 def coverage_floor_rule(min_papers: int) -> Rule:
     """Every problem must have at least ``min_papers`` papers."""
 
-    def run(library: Library, loaded: list[LoadedPaper]) -> list[Finding]:
-        from lmdev.reports.coverage import coverage
+    def run(library: Library, index: Index) -> list[Finding]:
+        from lmdev.reports.coverage import indexed_coverage
 
-        cov = coverage(library.taxonomy, [item.paper for item in loaded], min_papers=min_papers)
+        cov = indexed_coverage(library.taxonomy, index, min_papers=min_papers)
         path = str(library.root / "taxonomy.yaml")
         return [
             Finding(path, None, f"problem {n.id!r} has {n.papers} paper(s), fewer than --min-papers-per-problem {min_papers}")
@@ -183,12 +265,11 @@ def coverage_floor_rule(min_papers: int) -> Rule:
 def stale_lists_rule(folder: Path) -> Rule:
     """The reading lists in ``folder`` must match what the data would generate now."""
 
-    def run(library: Library, loaded: list[LoadedPaper]) -> list[Finding]:
-        from lmdev.reports.readinglist import list_files
+    def run(library: Library, index: Index) -> list[Finding]:
+        from lmdev.reports.readinglist import indexed_list_files
 
-        expected = list_files(library.taxonomy, [item.paper for item in loaded])
         findings = []
-        for name, text in expected.items():
+        for name, text in indexed_list_files(library.taxonomy, index):
             path = folder / name
             if not os.path.lexists(path):
                 findings.append(Finding(str(path), None, f"reading list is missing; run: lmdev reading-list --all --out {folder}"))
@@ -205,7 +286,7 @@ def stale_lists_rule(folder: Path) -> Rule:
     return run
 
 
-def _rejected_rules(library: Library, library_ids: dict[str, str]) -> list[Finding]:
+def _rejected_rules(library: Library, owner: Callable[[str], Optional[str]]) -> list[Finding]:
     """The record of rejected papers parses line by line, and no paper is both kept and rejected."""
     from lmdev import decisions
 
@@ -213,15 +294,30 @@ def _rejected_rules(library: Library, library_ids: dict[str, str]) -> list[Findi
     findings = [Finding(e.path or "?", e.line, e.message) for e in errors]
     path = str(decisions.path_for(library.root))
     for entry in entries:
-        if entry.rejection.id in library_ids:
-            findings.append(Finding(path, entry.line, f"{entry.rejection.id} is rejected here but kept in the library ({library_ids[entry.rejection.id]}); keep one decision"))
+        kept = owner(entry.rejection.id)
+        if kept:
+            findings.append(Finding(path, entry.line, f"{entry.rejection.id} is rejected here but kept in the library ({kept}); keep one decision"))
     return findings
 
 
-def _inbox_rules(library: Library) -> list[Finding]:
+def _inbox_rules(library: Library, *, changed: bool = False) -> list[Finding]:
     """Every inbox file parses and validates. (A waiting paper that was decided elsewhere is not a
-    finding: the next command that writes removes it.)"""
+    finding: the next command that writes removes it.) With ``changed``, through the inbox's own
+    index, which parses only the files that changed since the last run."""
+    from lmdev.ids import file_stem
     from lmdev.inbox import Inbox
 
-    _, errors = Inbox(library.root).scan()
+    inbox = Inbox(library.root)
+    if changed:
+        _, errors = inbox.waiting()
+    else:
+        from lmdev.parallel import read_all
+
+        def read(name: str) -> None:
+            path = inbox.dir / name
+            item = inbox.read(path)
+            if path.stem != file_stem(item.id):
+                raise DataError(f"file name does not match id {item.id!r} (expected {inbox.path_for(item.id).name})", path=str(path), line=1)
+
+        errors = [o for o in read_all([p.name for p in inbox.files()], read) if isinstance(o, DataError)]  # on every core, as papers are
     return [Finding(e.path or "?", e.line, e.message) for e in errors]

@@ -6,11 +6,18 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from lmdev.errors import UsageError
-from lmdev.models import Paper
-from lmdev.taxonomy import Taxonomy
+
+if TYPE_CHECKING:
+    from lmdev.models import Paper
+    from lmdev.taxonomy import Taxonomy
+
+# newest_first and oldest_first as ORDER BY clauses over the index's papers table; the file name
+# breaks ties as the stable sorts over file-name order do.
+NEWEST_FIRST = "published IS NULL, published DESC, id DESC, name"
+OLDEST_FIRST = "year IS NULL, coalesce(year, 0), id, name"
 
 
 def parse_years(spec: str) -> tuple[Optional[int], Optional[int]]:
@@ -81,6 +88,36 @@ class Selection:
 
     def apply(self, papers: Iterable[Paper]) -> list[Paper]:
         return [p for p in papers if self.matches(p)]
+
+    def sql(self) -> tuple[str, list[Any]]:
+        """:meth:`matches` as a WHERE clause over the index's papers table, with its parameters."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.untagged:
+            clauses.append("tagged = 0")
+        if self.unreviewed:
+            clauses.append("suggested > 0")
+        tag = "EXISTS (SELECT 1 FROM tags t WHERE t.name = papers.name AND t.kind = ? AND t.tag = ?{})"
+        for p in self.problems:
+            clauses.append(tag.format(""))
+            params += ["problem", p]
+        for a in self.assumptions:
+            clauses.append(tag.format(" AND t.stance = ?" if self.stance else ""))
+            params += ["assumption", a, *([self.stance] if self.stance else [])]
+        start, end = self.years
+        if start or end:
+            clauses.append("year IS NOT NULL")
+        if start:
+            clauses.append("year >= ?")
+            params.append(start)
+        if end:
+            clauses.append("year <= ?")
+            params.append(end)
+        words = (self.text or "").lower().split()
+        if words:
+            clauses.append("has_words((SELECT data FROM bodies b WHERE b.name = papers.name), ?)")
+            params.append("\n".join(words))
+        return " AND ".join(clauses) or "1", params
 
 
 def newest_first(papers: Iterable[Paper]) -> list[Paper]:

@@ -95,8 +95,13 @@ def file_stem(paper_id: str) -> str:
     return canonical.replace("/", "_")
 
 
+_NEW_STEM_RE = re.compile(_NEW, re.ASCII)
+
+
 def id_from_stem(stem: str) -> str:
     """Inverse of :func:`file_stem`; raises for stems no valid id maps to."""
+    if _NEW_STEM_RE.fullmatch(stem):  # the common case, a new-style id: its stem is the id (fast for 100k names)
+        return stem
     candidate = stem.replace("_", "/", 1) if "_" in stem else stem
     canonical = normalise_paper_id(candidate)
     if canonical.replace("/", "_") != stem:

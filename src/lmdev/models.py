@@ -29,7 +29,7 @@ def _utf8(value: Any) -> Any:
     surrogate escapes) and would make the file unreadable once written. Refuse ``!!binary``
     values too, which pydantic would otherwise decode into text. (A regular expression, not a
     loop over characters: this runs on every text field of every paper read.)"""
-    if isinstance(value, str) and _SURROGATE.search(value):
+    if isinstance(value, str) and not value.isascii() and _SURROGATE.search(value):
         raise ValueError("is not valid UTF-8 text (it holds bytes that are not UTF-8)")
     if isinstance(value, (bytes, bytearray)):
         raise ValueError("must be text, not binary data")

@@ -16,11 +16,11 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from pydantic import ValidationError
 
@@ -31,6 +31,9 @@ from lmdev.locking import exclusive
 from lmdev.models import Paper
 from lmdev.paths import PAPERS_DIR, TAXONOMY_FILE, find_data_dir
 from lmdev.taxonomy import Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:
+    from lmdev.index import Index, ProgressFactory
 
 LOCK_FILE = ".lmdev.lock"
 SUFFIXES = (".yaml", ".yml")
@@ -77,6 +80,8 @@ class Library:
         self.root = root
         self.papers_dir = root / PAPERS_DIR
         self._taxonomy: Optional[Taxonomy] = None
+        self.progress: Optional[ProgressFactory] = None  # set by the CLI: a bar while the index fills
+        self._index: Optional[Index] = None
 
     @classmethod
     def open(cls, data_dir: Optional[Path] = None) -> Library:
@@ -91,12 +96,64 @@ class Library:
     def path_for(self, paper_id: str) -> Path:
         return self.papers_dir / f"{file_stem(normalise_paper_id(paper_id))}.yaml"
 
-    def files(self) -> list[Path]:
-        """Every entry named like a paper file (including ones that are not regular files, which
-        :meth:`read` refuses, so ``check`` can name them); temporary and hidden files are left out."""
+    def entries(self) -> Iterator[tuple[str, tuple[int, int, int, int]]]:
+        """The paper files' names, each with its stat key (size, mtime, ctime, inode: see
+        :func:`lmdev.index.stat_key`; of the entry itself, as a link is never followed), in
+        directory order: the one place that decides which files are papers, for every bulk reader
+        and the index. Entries that are not regular files are listed too, so that reading them
+        (which refuses them) lets ``check`` name them; temporary and hidden files are left out."""
         if not self.papers_dir.is_dir():
+            return
+        if os.stat not in os.supports_dir_fd:  # Windows: scandir, slower but everywhere
+            with os.scandir(self.papers_dir) as found:
+                for entry in found:
+                    if not entry.name.startswith(".") and entry.name.endswith(SUFFIXES):
+                        st = os.lstat(entry.path)
+                        yield entry.name, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            return
+        folder = os.open(self.papers_dir, os.O_RDONLY)
+        try:
+            # listdir plus stat relative to the open folder: the cheapest way to stat 100k files.
+            for name in os.listdir(folder):
+                if name.startswith(".") or not name.endswith(SUFFIXES):
+                    continue
+                try:
+                    st = os.stat(name, dir_fd=folder, follow_symlinks=False)
+                except FileNotFoundError:
+                    continue  # deleted since the listing
+                yield name, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        finally:
+            os.close(folder)
+
+    def listing(self) -> list[tuple[str, tuple[int, int, int, int]]]:
+        """:meth:`entries`, sorted by name."""
+        return sorted(self.entries(), key=lambda item: item[0])
+
+    def names(self) -> list[str]:
+        """The names of :meth:`entries`, sorted, from the directory alone (no file is statted)."""
+        try:
+            found = os.listdir(self.papers_dir)
+        except (FileNotFoundError, NotADirectoryError):
             return []
-        return sorted(p for p in self.papers_dir.iterdir() if p.suffix in SUFFIXES and not p.name.startswith("."))
+        return sorted(name for name in found if not name.startswith(".") and name.endswith(SUFFIXES))
+
+    def files(self) -> list[Path]:
+        """Every entry named like a paper file, sorted (see :meth:`entries`)."""
+        return [self.papers_dir / name for name in self.names()]
+
+    def index(self) -> Index:
+        """The index of this library (see :mod:`lmdev.index`), brought up to date with the files."""
+        from lmdev.index import open_index
+
+        self.close()
+        self._index = open_index(self, progress=self.progress)
+        return self._index
+
+    def close(self) -> None:
+        """Close the index's database connection, if one is open."""
+        if self._index is not None:
+            self._index.close()
+            self._index = None
 
     def locate(self, paper_id: str) -> Optional[Path]:
         """The existing file of ``paper_id`` (``.yaml`` or ``.yml``), or None.
@@ -134,22 +191,27 @@ class Library:
         return loaded, errors
 
     def papers(self) -> list[Paper]:
-        """All papers, failing on the first file that does not validate."""
-        loaded, errors = self.scan()
-        if errors:
-            first = errors[0]
-            raise DataError(f"{first.message} (run 'lmdev check' for every problem)", path=first.path, line=first.line)
-        return [item.paper for item in loaded]
+        """All papers in file-name order, failing on the first file that does not validate."""
+        return list(self.iter_papers())
+
+    def iter_papers(self) -> Iterator[Paper]:
+        """All papers one at a time, from the index (only changed files are read)."""
+        index = self.index()
+        index.require_valid()
+        yield from index.papers()
 
     def ids(self) -> set[str]:
-        """Ids of the stored papers, from file names alone (no file is parsed)."""
-        found = set()
-        for path in self.files():
-            try:
-                found.add(id_from_stem(path.stem))
-            except Exception:
-                continue
-        return found
+        """Ids of the stored papers, from file names alone (no file is parsed). New-style arXiv
+        names, nearly all of a large library, are matched in one pass of a regular expression
+        over the listing (``inbox`` asks at every run); the others go through :func:`id_from_stem`."""
+        try:
+            listed = os.listdir(self.papers_dir)
+        except (FileNotFoundError, NotADirectoryError):
+            return set()
+        joined = "\n".join(listed)
+        if joined.count("\n") != len(listed) - 1:  # a name with a line break: name by name
+            return _ids_of(n for n in listed if not n.startswith(".") and n.endswith(SUFFIXES))
+        return set(_NEW_NAME.findall(joined)) | _ids_of(_OTHER_NAME.findall(joined))
 
     def resolve(self, text: str) -> str:
         """The id of the paper ``text`` names: any id form, or the citekey of a stored paper."""
@@ -169,11 +231,32 @@ class Library:
         return paper_id
 
     def get(self, paper_id: str) -> Paper:
-        """A stored paper by any id form or by citekey."""
-        loaded = self.stored(self.resolve(paper_id))
-        if loaded is None:
-            raise NotFoundError(f"no paper {normalise_paper_id(paper_id)!r} in {self.papers_dir}")
-        return loaded.paper
+        """A stored paper by any id form or by citekey: from the index when its row matches the
+        file's stat, else read (and indexed)."""
+        from lmdev.index import Index, stat_key
+
+        canonical = normalise_paper_id(self.resolve(paper_id))
+        path = self.locate(canonical)
+        try:
+            st = os.lstat(path) if path is not None else None
+        except FileNotFoundError:
+            st = None
+        if path is None or st is None:
+            raise NotFoundError(f"no paper {canonical!r} in {self.papers_dir}")
+        index = Index(self)
+        try:
+            paper = index.paper(path.name, stat_key(st))
+            if paper is None:
+                loaded = self.stored(canonical)
+                if loaded is None:
+                    raise NotFoundError(f"no paper {canonical!r} in {self.papers_dir}")
+                index.store_one(loaded.path.name, stat_key(st), loaded)
+                return loaded.paper
+            if paper.id != canonical:
+                raise _foreign(path, paper.id, canonical)
+            return paper
+        finally:
+            index.close()
 
     def stored(self, paper_id: str) -> Optional[LoadedPaper]:
         """The file of ``paper_id`` read and validated, or None when there is none.
@@ -188,11 +271,7 @@ class Library:
             return None
         loaded = self.read(path)
         if loaded.paper.id != canonical:
-            raise DataError(
-                f"holds paper {loaded.paper.id!r}, not {canonical!r} as its name says; refusing to use it "
-                "(rename the file or fix its id)",
-                path=str(path),
-            )
+            raise _foreign(path, loaded.paper.id, canonical)
         return loaded
 
     # -- writing -------------------------------------------------------------------------------
@@ -219,9 +298,12 @@ class Library:
 
     def _stale_temporaries(self) -> list[Path]:
         try:
-            return [p for p in self.papers_dir.iterdir() if yamlio.is_temporary(p.name, SUFFIXES)]
+            names = os.listdir(self.papers_dir)  # names only: every command looks, at 100k files too
         except OSError:
             return []
+        if not _HIDDEN_TMP.search("\n".join(names)):  # one pass in C; a temporary name holds no line break
+            return []
+        return [self.papers_dir / n for n in names if n.startswith(".") and yamlio.is_temporary(n, SUFFIXES)]
 
     def _remove_stale_temporaries(self) -> None:
         """Only called with the lock held: any temporary file present then is a dead writer's."""
@@ -295,6 +377,25 @@ class Library:
             return id_from_stem(path.stem) == paper.id
         except Exception:
             return False
+
+
+_NEW_NAME = re.compile(r"^([0-9]{2}(?:0[1-9]|1[0-2])\.[0-9]{4,5})\.ya?ml$", re.MULTILINE | re.ASCII)
+_OTHER_NAME = re.compile(r"^(?!\.)(?![0-9]{2}(?:0[1-9]|1[0-2])\.[0-9]{4,5}\.ya?ml$)(.*\.ya?ml)$", re.MULTILINE)
+_HIDDEN_TMP = re.compile(r"^\..*\.tmp$", re.MULTILINE)
+
+
+def _ids_of(names: Iterable[str]) -> set[str]:
+    found = set()
+    for name in names:
+        try:
+            found.add(id_from_stem(name.rpartition(".")[0]))
+        except Exception:
+            continue
+    return found
+
+
+def _foreign(path: Path, found: str, canonical: str) -> DataError:
+    return DataError(f"holds paper {found!r}, not {canonical!r} as its name says; refusing to use it (rename the file or fix its id)", path=str(path))
 
 
 def render(paper: Paper) -> str:

@@ -6,12 +6,14 @@ Files are hand-edited and reviewed in pull requests, so reading never executes t
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Optional
+from typing import IO, Any, Optional
 
 import yaml
 
@@ -21,6 +23,15 @@ MAX_FILE_BYTES = 1_000_000
 TEMP_SUFFIX = ".tmp"
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_warned_slow = False
+
+
+def _warn_if_slow() -> None:
+    """Without libyaml PyYAML parses in pure Python, 10-12 times slower: say so, once per run."""
+    global _warned_slow
+    if _Base is yaml.SafeLoader and not _warned_slow:
+        _warned_slow = True
+        logging.getLogger(__name__).warning("PyYAML has no libyaml here, so reading paper files is about 10x slower (install libyaml, then reinstall PyYAML)")
 
 
 def describe_kind(mode: int) -> str:
@@ -70,6 +81,7 @@ def parse(text: str, *, path: str) -> tuple[Any, Optional[yaml.Node]]:
     """
     if not text.strip():
         raise DataError("file is empty", path=path)
+    _warn_if_slow()
     if "&" in text or "*" in text:
         _refuse_anchors(text, path)
     loader = _Loader(text)
@@ -200,7 +212,15 @@ def dump(data: Any) -> str:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path`` and rename it over, so readers never see half a file.
+    """Write to a temporary file beside ``path`` and rename it over, so readers never see half a file."""
+    with atomic_writer(path) as handle:
+        handle.write(text)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path) -> Iterator[IO[str]]:
+    """:func:`atomic_write` for output made as it goes: write to the handle; the file appears
+    whole when the block ends, and not at all if it raises.
 
     Only a regular file (or nothing) is replaced: a symlink, FIFO, device or directory at
     ``path`` is refused, so ``--out`` can never be turned into a write somewhere else.
@@ -220,15 +240,13 @@ def atomic_write(path: Path, text: str) -> None:
     try:
         os.chmod(tmp, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 

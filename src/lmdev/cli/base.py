@@ -13,6 +13,7 @@ from lmdev.cli.output import SafeFormatter, message
 from lmdev.paths import ENV_DATA_DIR, ENV_DEBUG
 
 if TYPE_CHECKING:
+    from lmdev.index import Index
     from lmdev.models import Paper
     from lmdev.store import Library
 
@@ -93,17 +94,27 @@ def library(ctx: typer.Context) -> Library:
     lib = Library.open(data_dir)
     lib.taxonomy  # noqa: B018 - load and validate it up front
     lib.tidy()
+    ctx.call_on_close(lib.close)
+    from lmdev.cli.output import progress
+
+    lib.progress = progress
     return lib
 
 
-def readable_papers(lib: Library) -> list[Paper]:
-    """The papers of every file that reads. Each one that does not is named on stderr and left
-    out, and the command exits 1 after its output: one broken file does not stop a report."""
-    loaded, errors = lib.scan()
-    for exc in errors:
+def readable_index(lib: Library) -> Index:
+    """The library's index, refreshed; every file that does not read is named on stderr, and the
+    command exits 1 after its output: one broken file does not stop a report. Queries of the
+    index leave such files out."""
+    index = lib.index()
+    for exc in index.errors():
         message(f"skipped {exc}")
-    state.skipped += len(errors)
-    return [item.paper for item in loaded]
+        state.skipped += 1
+    return index
+
+
+def readable_papers(lib: Library) -> list[Paper]:
+    """The papers of every file that reads (see :func:`readable_index`), in file-name order."""
+    return list(readable_index(lib).papers())
 
 
 def examples(*lines: str) -> str:

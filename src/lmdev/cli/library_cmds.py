@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from lmdev.cli import render
-from lmdev.cli.base import app, examples, library, readable_papers
+from lmdev.cli.base import app, examples, library, readable_index
 from lmdev.cli.completion import node_ids, problem_ids
 from lmdev.cli.options import (
     AssumptionFilter,
@@ -45,9 +45,9 @@ class TaxonomyFormat(str, Enum):
     markdown = "markdown"
 
 
-
 @app.command(epilog=examples(
     "lmdev check",
+    "lmdev check --changed          only what changed since the last clean check",
     "lmdev check --format github",
     "lmdev check --require-reviewed      fail while classifier suggestions await review",
     "lmdev check --min-papers-per-problem 3 --reading-lists docs/reading-lists",
@@ -60,6 +60,7 @@ def check(
     min_papers_per_problem: Annotated[Optional[int], typer.Option("--min-papers-per-problem", metavar="N", min=1, help="Also fail when a problem has fewer papers than this (default: from config.yaml).")] = None,
     reading_lists: Annotated[Optional[Path], typer.Option("--reading-lists", metavar="DIR", help="Also fail when the reading lists in this folder are stale.")] = None,
     require_reviewed: Annotated[Optional[bool], typer.Option("--require-reviewed/--no-require-reviewed", help="Also fail while any classifier suggestion is unreviewed (default: from config.yaml, else off).")] = None,
+    changed: Annotated[bool, typer.Option("--changed", help="Read only the files changed since the last check that found nothing (for pre-commit); duplicates are still checked against every file.")] = False,
 ) -> None:
     """Check every paper file; exit 1 if any problem is found (the CI gate)."""
     from lmdev.check import check_library, github_annotation, limit_to_files, optional_rules
@@ -75,7 +76,7 @@ def check(
         require_reviewed = config.check.require_reviewed
     if min_papers_per_problem is None:
         min_papers_per_problem = config.check.min_papers_per_problem
-    count, findings = check_library(lib, optional_rules(min_papers_per_problem, reading_lists, require_reviewed))
+    count, findings = check_library(lib, optional_rules(min_papers_per_problem, reading_lists, require_reviewed), changed=changed)
     if files:
         findings = limit_to_files(lib, findings, files)
     if fmt is CheckFormat.json:
@@ -86,7 +87,7 @@ def check(
     else:
         for finding in findings:
             print(safe(str(finding)))
-    message(f"checked {count} paper files: " + (f"{len(findings)} problem(s)" if findings else "all good"))
+    message(f"checked {count} paper file{'s' if count != 1 else ''}" + (" (changed since the last clean check)" if changed else "") + ": " + (f"{len(findings)} problem(s)" if findings else "all good"))
     if findings:
         raise typer.Exit(1)
 
@@ -141,23 +142,22 @@ def list_papers(
     fmt: FormatOption = TextOrJson.text,
 ) -> None:
     """List papers, newest first, filtered by tag, stance, year or text."""
-    from lmdev.filters import Selection, newest_first
+    from lmdev.filters import NEWEST_FIRST, Selection
 
     lib = library(ctx)
-    papers = newest_first(Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged, unreviewed).validate(lib.taxonomy).apply(readable_papers(lib)))
+    index = readable_index(lib)
+    where, params = Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged, unreviewed).validate(lib.taxonomy).sql()
     if fmt is TextOrJson.json:
-        from lmdev.reports.export import paper_json
+        from lmdev.reports.export import indexed_json, json_chunks
 
-        print_json([paper_json(p) for p in papers])
+        sys.stdout.writelines(json_chunks(indexed_json(index, where, params, NEWEST_FIRST)))
         return
-    if not papers:
-        message("no papers match")
-        return
+    rows = index.summaries(where, params, NEWEST_FIRST)
     if sys.stdout.isatty():
-        render.paper_table(papers)
+        count = render.paper_table(rows)
     else:
-        sys.stdout.write(render.paper_lines(papers))
-    message(f"{len(papers)} paper(s)")
+        count = render.write_paper_lines(rows, sys.stdout)
+    message(f"{count} paper(s)" if count else "no papers match")
 
 
 @app.command(epilog=examples("lmdev show 2205.14135", "lmdev show https://arxiv.org/abs/2205.14135v2 --format json"))

@@ -9,7 +9,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,8 @@ def safe(text: str, *, newlines: bool = False, tabs: bool = False) -> str:
     """Text from data or a server made safe for a terminal: control characters shown as escapes
     (``\\x1b``), never sent raw; line breaks kept only with ``newlines``; tabs become spaces
     with ``tabs`` (for tab-separated output) and are kept otherwise."""
+    if text.isprintable():  # no control, break, tab or bidi character: nothing to do (the common case)
+        return text
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
     if not newlines:
         text = _BREAKS.sub(" ", text)
@@ -80,6 +82,11 @@ def write(text: str) -> None:
     """A document (Markdown, BibTeX, CSV...) on stdout, control characters escaped: the library
     leaves none in the documents it makes, and this keeps it so whatever they quote."""
     sys.stdout.write(safe(text, newlines=True))
+
+
+def write_chunks(chunks: Iterable[str]) -> None:
+    """:func:`write` for a document made as it goes (exports, reading lists at scale)."""
+    sys.stdout.writelines(safe(chunk, newlines=True) for chunk in chunks)
 
 
 def is_interactive() -> bool:

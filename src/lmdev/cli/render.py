@@ -6,7 +6,8 @@ Every string that comes from data (titles, authors, notes, ids) passes through
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import IO, TYPE_CHECKING, Any
 
 from lmdev.cli.output import out, safe
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from lmdev.classifier.evaluation import Evaluation
     from lmdev.classifier.model import Result
     from lmdev.inbox import Waiting
+    from lmdev.indexrows import Summary
     from lmdev.ingest import Outcome
     from lmdev.models import Paper
     from lmdev.reports.coverage import Coverage
@@ -29,9 +31,9 @@ def esc(value: object) -> str:
 
 def tags_text(paper: Paper) -> str:
     """Tags as text; an unreviewed classifier suggestion ends in ``?``."""
-    probs = ", ".join(t.id + ("" if t.reviewed else "?") for t in paper.problems)
-    assumptions = ", ".join(f"{t.id}:{t.stance}" + ("" if t.reviewed else "?") for t in paper.assumptions)
-    return "; ".join(x for x in (probs, assumptions) if x)
+    from lmdev.indexrows import tags_text as text
+
+    return text(paper)
 
 
 def taxonomy_tree(tax: Taxonomy) -> None:
@@ -52,20 +54,32 @@ def taxonomy_tree(tax: Taxonomy) -> None:
     out().print(tree)
 
 
-def paper_table(papers: list[Paper]) -> None:
+def paper_table(rows: Iterable[Summary]) -> int:
+    """Papers as a table on a terminal; returns how many."""
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False)
     for column in ("id", "year", "title", "tags"):
         table.add_column(column, overflow="fold", no_wrap=column == "id")
-    for p in papers:
-        table.add_row(esc(p.id), str(p.year or ""), esc(p.title), esc(tags_text(p)))
-    out().print(table)
+    for p in rows:
+        table.add_row(esc(p.id), str(p.year or ""), esc(p.title), esc(p.tags))
+    if table.row_count:
+        out().print(table)
+    return table.row_count
 
 
-def paper_lines(papers: list[Paper]) -> str:
-    """One paper per line, tab-separated (id, year, title, tags): for grep, cut and sort."""
-    return "".join(f"{safe(p.id)}\t{p.year or ''}\t{safe(p.title, tabs=True)}\t{safe(tags_text(p))}\n" for p in papers)
+def write_paper_lines(rows: Iterable[Summary], stream: IO[str]) -> int:
+    """One paper per line, tab-separated (id, year, title, tags), for grep, cut and sort; returns how many."""
+    count = 0
+    lines = []
+    for paper_id, year, title, tags in rows:
+        lines.append(f"{safe(paper_id)}\t{year or ''}\t{safe(title, tabs=True)}\t{safe(tags)}\n")
+        if len(lines) == 1000:
+            stream.write("".join(lines))
+            count += len(lines)
+            lines = []
+    stream.write("".join(lines))
+    return count + len(lines)
 
 
 def paper_detail(paper: Paper, tax: Taxonomy) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from lmdev.cli import render
-from lmdev.cli.base import app, examples, library, readable_papers
+from lmdev.cli.base import app, examples, library, readable_index
 from lmdev.cli.completion import node_ids
 from lmdev.cli.options import (
     AssumptionFilter,
@@ -22,7 +22,7 @@ from lmdev.cli.options import (
     UntaggedFilter,
     YearFilter,
 )
-from lmdev.cli.output import message, print_json, write
+from lmdev.cli.output import message, print_json, write, write_chunks
 from lmdev.errors import UsageError
 
 if TYPE_CHECKING:
@@ -63,12 +63,12 @@ def coverage_cmd(
     recent_years: RecentYears = None,
 ) -> None:
     """How the library covers each problem and assumption, and where the gaps are."""
-    from lmdev.reports.coverage import coverage
+    from lmdev.reports.coverage import indexed_coverage
 
     lib = library(ctx)
     tax = lib.taxonomy
     min_papers, recent_years = _gap_settings(lib, min_papers, recent_years)
-    cov = coverage(tax, readable_papers(lib), min_papers=min_papers, recent_years=recent_years)
+    cov = indexed_coverage(tax, readable_index(lib), min_papers=min_papers, recent_years=recent_years)
     if fmt is CoverageFormat.json:
         print_json(cov.to_json())
     elif fmt is CoverageFormat.markdown:
@@ -103,21 +103,14 @@ def reading_list_cmd(
         raise UsageError("--all --out writes Markdown lists")
     lib = library(ctx)
     tax = lib.taxonomy
-    papers = readable_papers(lib)
+    if node_id is not None:
+        tax.get(node_id)
+    index = readable_index(lib)
     if out_dir is not None:
-        written = readinglist.write_files(tax, papers, out_dir)
+        written = readinglist.write_files(tax, index, out_dir)
         message(f"wrote {written} files to {out_dir}")
         return
-    lists = readinglist.all_problem_lists(tax, papers) if node_id is None else {node_id: readinglist.reading_list(tax, papers, node_id)}
-    if fmt is ListFormat.json:
-        print_json({k: [e.to_json() for e in v] for k, v in lists.items()} if node_id is None else [e.to_json() for e in lists[node_id]])
-    elif fmt is ListFormat.bibtex:
-        from lmdev.reports.bibtex import render as bibtex
-
-        chosen = list({e.paper.id: e.paper for entries in lists.values() for e in entries}.values())
-        write(bibtex(chosen, taken=(p.citekey for p in papers if p.citekey)))
-    else:
-        write("\n".join(readinglist.render_markdown(tax, k, v) for k, v in lists.items()))
+    write_chunks(readinglist.output_chunks(tax, index, node_id, fmt.value))
 
 
 @app.command(epilog=examples(
@@ -138,26 +131,22 @@ def export(
     out_file: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="Write to FILE instead of stdout.")] = None,
 ) -> None:
     """Export papers as BibTeX, JSON or CSV, with the same filters as list. Paper files are never changed."""
-    from lmdev.filters import Selection, oldest_first
-    from lmdev.reports import bibtex
-    from lmdev.reports import export as shapes
+    from lmdev.filters import OLDEST_FIRST, Selection
+    from lmdev.reports.export import export_chunks
 
     lib = library(ctx)
-    everything = readable_papers(lib)
-    papers = oldest_first(Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged, unreviewed).validate(lib.taxonomy).apply(everything))
-    if fmt is ExportFormat.bibtex:
-        body = bibtex.render(papers, taken=(p.citekey for p in everything if p.citekey))
-    elif fmt is ExportFormat.json:
-        body = shapes.render_json(papers)
-    else:
-        body = shapes.render_csv(papers)
+    where, params = Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged, unreviewed).validate(lib.taxonomy).sql()
+    index = readable_index(lib)
+    chunks = export_chunks(fmt.value, index, where, params, OLDEST_FIRST)
     if out_file is None:
-        write(body)
+        write_chunks(chunks)
         return
-    from lmdev.yamlio import atomic_write
+    from lmdev.yamlio import atomic_writer
 
-    atomic_write(out_file, body)
-    message(f"wrote {len(papers)} paper(s) to {out_file}")
+    with atomic_writer(out_file) as handle:
+        handle.writelines(chunks)
+    (count,) = index.query(f"SELECT count(*) FROM papers WHERE error IS NULL AND ({where})", params).fetchone()
+    message(f"wrote {count} paper(s) to {out_file}")
 
 
 @app.command(epilog=examples("lmdev report --html site/", "lmdev report --html docs/report --min-papers 5"))
@@ -169,13 +158,11 @@ def report(
 ) -> None:
     """Write a static HTML report (inline SVG charts, gaps, reading lists; no JavaScript)."""
     from lmdev.reports import html
-    from lmdev.reports.coverage import coverage
-    from lmdev.yamlio import atomic_write
+    from lmdev.reports.coverage import indexed_coverage
 
     lib = library(ctx)
-    papers = readable_papers(lib)
+    index = readable_index(lib)
     min_papers, recent_years = _gap_settings(lib, min_papers, recent_years)
-    cov = coverage(lib.taxonomy, papers, min_papers=min_papers, recent_years=recent_years)
-    path = html_dir / "index.html"
-    atomic_write(path, html.render(lib.taxonomy, cov, papers))
-    message(f"wrote {path}")
+    cov = indexed_coverage(lib.taxonomy, index, min_papers=min_papers, recent_years=recent_years)
+    written = html.write_report(lib.taxonomy, cov, index, html_dir)
+    message(f"wrote {written[0]}" + (f" and {len(written) - 1} full reading list(s) in {html_dir / 'lists'}" if len(written) > 1 else ""))

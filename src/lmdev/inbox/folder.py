@@ -9,7 +9,7 @@ next command that writes.
 
 Reading 5,000 waiting papers must stay well under a second, so :meth:`Inbox.waiting` keeps an
 index of the parsed files in the cache directory, keyed by each file's size, modification time
-and inode: only files that changed since the last run are parsed again.
+inode and status-change time: only files that changed since the last run are parsed again.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from lmdev.inbox.item import InboxItem, Waiting, render, validate
 from lmdev.paths import cache_dir
 
 INBOX_DIR = "inbox"
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 MAX_INBOX_FILE = 200_000
 
 
@@ -116,9 +116,9 @@ class Inbox:
         errors: list[DataError] = []
         for name, info in self._entries():
             path = self.dir / name
-            key = [info.st_size, info.st_mtime_ns, info.st_ino]
+            key = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
             cached = old.get(name)
-            item = Waiting.from_index(cached[3], name[:-5]) if cached is not None and cached[:3] == key else None
+            item = Waiting.from_index(cached[4], name[:-5]) if cached is not None and cached[:4] == key else None
             if item is None:
                 try:
                     item = self._read_named(path).waiting()
@@ -129,7 +129,7 @@ class Inbox:
             new[name] = cached  # type: ignore[assignment]
             if item.id not in gone:
                 items.append(item)
-        if new.keys() != old.keys() or any(new[k][:3] != old[k][:3] for k in new):
+        if new.keys() != old.keys() or any(new[k][:4] != old[k][:4] for k in new):
             _save_index(index_path, new)
         return items, errors
 
@@ -215,7 +215,7 @@ def _load_index(path: Path) -> dict[str, list[Any]]:
         return {}
     if not isinstance(data, dict) or data.get("version") != INDEX_VERSION or not isinstance(data.get("files"), dict):
         return {}
-    return {k: v for k, v in data["files"].items() if isinstance(v, list) and len(v) == 4}
+    return {k: v for k, v in data["files"].items() if isinstance(v, list) and len(v) == 5}
 
 
 def _save_index(path: Path, files: dict[str, list[Any]]) -> None:

@@ -6,13 +6,17 @@ Citekeys themselves are made in :mod:`lmdev.citekeys`; an export never stores on
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from lmdev.citekeys import assign_citekeys, citekey_base
 from lmdev.models import Paper
 from lmdev.text import printable
 
 __all__ = ["assign_citekeys", "citekey_base", "entry", "escape", "render"]
+
+if TYPE_CHECKING:
+    from lmdev.index import Index
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 _UNCOUNTED = {**_SPECIAL, "{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
@@ -94,3 +98,26 @@ def render(papers: Iterable[Paper], taken: Iterable[str] = ()) -> str:
     assign_citekeys(missing, set(taken))
     keyed = {p.id: p for p in missing}
     return "\n".join(entry(keyed.get(p.id, p)) for p in chosen)
+
+
+def indexed_citekeys(index: Index, where: str = "1", params: Iterable[Any] = ()) -> dict[str, str]:
+    """The keys :func:`render` would give the selected papers that have none: id -> key.
+
+    Keys are handed out in :func:`assign_citekeys`'s order, avoiding every key stored in the library.
+    """
+    taken = {key for (key,) in index.query("SELECT citekey FROM papers WHERE error IS NULL AND citekey IS NOT NULL")}
+    keys: dict[str, str] = {}
+    for paper in index.papers(f"citekey IS NULL AND ({where})", params, order="coalesce(year, 0), id, name"):
+        assign_citekeys([paper], taken)
+        keys[paper.id] = paper.citekey or ""
+    return keys
+
+
+def entry_chunks(papers: Iterable[Paper], keys: dict[str, str]) -> Iterator[str]:
+    """:func:`render`'s text one entry at a time, with the keys of :func:`indexed_citekeys`."""
+    first = True
+    for paper in papers:
+        if not paper.citekey:
+            paper.citekey = keys[paper.id]
+        yield entry(paper) if first else "\n" + entry(paper)
+        first = False

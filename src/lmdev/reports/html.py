@@ -1,17 +1,26 @@
 """A static HTML report: coverage charts as inline SVG, the gaps, the reading lists.
 
-One self-contained page: no JavaScript, no network, nothing but the file itself.
+Self-contained pages: no JavaScript, no network. ``index.html`` holds everything but cuts each
+reading list at :data:`LIST_CUT` papers, linking to the whole list on its own page
+(``lists/<problem>.html``), so the report stays a page a browser opens at once at any size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Iterator
 from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lmdev.models import Paper
 from lmdev.reports.coverage import Coverage, NodeCoverage
-from lmdev.reports.readinglist import Entry, all_problem_lists
+from lmdev.reports.readinglist import Entry, indexed_reading_list, problem_ids
 from lmdev.taxonomy import Taxonomy
+
+if TYPE_CHECKING:
+    from lmdev.index import Index
+
+LIST_CUT = 100
 
 COLOURS = {"relies": "#4c78a8", "supports": "#54a24b", "challenges": "#e45756", "papers": "#4c78a8"}
 CSS = """
@@ -64,22 +73,57 @@ def _heat(value: int, peak: int) -> str:
     return f"rgba(228, 87, 86, {0.15 + 0.85 * share:.2f})"
 
 
+def _item(e: Entry) -> str:
+    p = e.paper
+    authors = ", ".join(p.authors[:3]) + (" et al." if len(p.authors) > 3 else "")
+    stance = f" <em>({escape(e.stance)})</em>" if e.stance else ""
+    unreviewed = ' <strong class="unreviewed">unreviewed suggestion</strong>' if not e.reviewed else ""
+    return f'<li><a href="{escape(p.link)}">{escape(p.title)}</a>. {escape(authors)} ({p.year or "n.d."}){stance}{unreviewed}<br><span class="muted">{escape(e.reason)}</span></li>'
+
+
 def _entries(entries: Iterable[Entry]) -> str:
-    items = []
+    return "<ol>" + "".join(_item(e) for e in entries) + "</ol>"
+
+
+def _head(title: str) -> str:
+    return f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escape(title)}</title><style>{CSS}</style></head><body>"
+
+
+def write_report(tax: Taxonomy, cov: Coverage, index: Index, folder: Path, *, cut: int = LIST_CUT) -> list[Path]:
+    """Write ``index.html`` and a page for each list longer than ``cut``; returns the files written."""
+    from lmdev.yamlio import atomic_writer
+
+    written = [folder / "index.html"]
+    lists = []
+    for node_id in problem_ids(tax):
+        count, entries = indexed_reading_list(tax, index, node_id)
+        lists.append((node_id, count.total, list(itertools.islice(entries, cut))))
+        if count.total > cut:
+            path = folder / "lists" / f"{node_id}.html"
+            with atomic_writer(path) as handle:
+                handle.writelines(list_page(tax, node_id, count.total, indexed_reading_list(tax, index, node_id)[1]))
+            written.append(path)
+    with atomic_writer(written[0]) as handle:
+        handle.write(render(tax, cov, lists))
+    return written
+
+
+def list_page(tax: Taxonomy, node_id: str, count: int, entries: Iterable[Entry]) -> Iterator[str]:
+    """One reading list, whole, as its own page, written as it is read."""
+    node = tax.get(node_id)
+    yield _head(f"{node.name}: lmdev reading list")
+    yield f'<p><a href="../index.html">← the report</a></p><h1>{escape(node.name)} (<code>{escape(node_id)}</code>), {count} papers</h1>'
+    yield "<p>The essay’s citations first, then papers that challenge an assumption, then the rest, newest first.</p><ol>"
     for e in entries:
-        p = e.paper
-        authors = ", ".join(p.authors[:3]) + (" et al." if len(p.authors) > 3 else "")
-        stance = f" <em>({escape(e.stance)})</em>" if e.stance else ""
-        unreviewed = ' <strong class="unreviewed">unreviewed suggestion</strong>' if not e.reviewed else ""
-        items.append(f'<li><a href="{escape(p.link)}">{escape(p.title)}</a>. {escape(authors)} ({p.year or "n.d."}){stance}{unreviewed}<br><span class="muted">{escape(e.reason)}</span></li>')
-    return "<ol>" + "".join(items) + "</ol>"
+        yield _item(e) + "\n"
+    yield "</ol></body></html>\n"
 
 
-def render(tax: Taxonomy, cov: Coverage, papers: list[Paper]) -> str:
-    """The whole report as one HTML document."""
+def render(tax: Taxonomy, cov: Coverage, lists: list[tuple[str, int, list[Entry]]]) -> str:
+    """The report's main page: ``lists`` holds each problem's length and its first entries."""
     src = tax.data.source
     top = max((n.papers for n in cov.nodes), default=0)
-    out = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>lmdev report</title><style>{CSS}</style></head><body>"]
+    out = [_head("lmdev report")]
     unreviewed = f", {cov.unreviewed} with unreviewed classifier suggestions, which the charts leave out" if cov.unreviewed else ""
     out.append(f"<h1>Language model development: where the literature stands</h1><p>{cov.total} papers ({cov.untagged} untagged{unreviewed}), read against the assumptions and problems of {escape(src.author)}, “{escape(src.title)}” ({src.year}).</p>")
     out.append('<nav><a href="#coverage">Coverage</a> · <a href="#matrix">Problems × assumptions</a> · <a href="#years">Papers per year</a> · <a href="#gaps">Gaps</a> · <a href="#lists">Reading lists</a></nav>')
@@ -110,8 +154,9 @@ def render(tax: Taxonomy, cov: Coverage, papers: list[Paper]) -> str:
     out.append("</table>")
     out.append('<h2 id="gaps">Gaps</h2><ul class="gaps">' + ("".join(f"<li><strong>{escape(g.id)}</strong> ({g.kind}): {escape(g.reason)}</li>" for g in cov.gaps) or "<li>none</li>") + "</ul>")
     out.append('<h2 id="lists">Reading lists</h2><p>The essay’s citations first, then papers that challenge an assumption, then the rest, newest first.</p>')
-    for node_id, entries in all_problem_lists(tax, papers).items():
+    for node_id, count, entries in lists:
         node = tax.get(node_id)
-        out.append(f'<h3 id="list-{escape(node_id)}">{escape(node.name)} (<code>{escape(node_id)}</code>), {len(entries)} papers</h3>' + _entries(entries))
+        more = f'<p><a href="lists/{escape(node_id)}.html">All {count} papers on {escape(node.name)} →</a></p>' if count > len(entries) else ""
+        out.append(f'<h3 id="list-{escape(node_id)}">{escape(node.name)} (<code>{escape(node_id)}</code>), {count} papers</h3>' + _entries(entries) + more)
     out.append("</body></html>\n")
     return "\n".join(out)

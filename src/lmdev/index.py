@@ -1,0 +1,372 @@
+"""The index: each paper file's parsed fields in an SQLite database in lmdev's cache directory.
+
+Reading and validating 100,000 YAML files takes most of a minute; a command that only lists or
+counts should not pay that on every call. The index keeps, per file, what the last reader found
+(the validated paper as JSON plus the columns queries filter on, or the error), keyed by the file's
+name, size, mtime, ctime and inode. Every command refreshes it first: it stats every file and
+re-reads only those whose key changed, so it never serves a stale paper. The YAML files stay the
+only source of truth: the index lives outside the tracker, can be deleted at any time, and is
+rebuilt (with a note) when it is damaged or was written by a different lmdev.
+
+Tables: ``papers`` and ``tags`` (one row per tag) hold the papers; ``clean`` remembers the files of
+the last ``check`` that found nothing, for ``check --changed``. :meth:`Index.sync` is generic
+over a table, so another kind of file (inbox entries) can get its own table the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+from lmdev.errors import DataError, LmdevError
+from lmdev.indexdb import connect, drop, gc_paused, index_path, is_damage, pack_stamps, unpack_stamps
+from lmdev.indexrows import PAPER_COLUMNS, TAG_COLUMNS, Digest, Summary, counts, digest
+
+if TYPE_CHECKING:
+    from lmdev.models import Paper
+    from lmdev.store import Library, LoadedPaper
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+# A file changed this recently may change again within the filesystem's timestamp granularity
+# with the same size, so its row is stored as "check again next time" (git's racy-clean rule).
+RACY_NS = 2_000_000_000
+
+StatKey = tuple[int, int, int, int]
+Listing = Iterable[tuple[str, "StatKey"]]  # (file name, its stat key): a small tuple, not an os.stat_result (100k of those take 80 MB)
+Outcome = Union["Digest", DataError]
+Visit = Callable[[str, StatKey, Outcome], None]
+ProgressFactory = Callable[[int, str], contextlib.AbstractContextManager[Callable[[int], None]]]
+
+def stat_key(st: os.stat_result) -> StatKey:
+    """What says a file changed: size, mtime, ctime (an edit that puts the mtime back) and inode."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _racy(key: StatKey, now: int) -> bool:
+    return now - max(key[1], key[2]) < RACY_NS
+
+
+class Index:
+    """The SQLite index of one library. Use :meth:`Library.index` to get a refreshed one."""
+
+    def __init__(self, library: Library, *, memory: bool = False) -> None:
+        self.library = library
+        self.path = index_path(library.root)
+        self.writes = 0  # write transactions made through this connection
+        self.db = connect(None) if memory else self._open()
+
+    # --- opening -----------------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        """The file's database; rebuilt (with a note) when damaged, in memory when unusable."""
+        try:
+            try:
+                return connect(self.path)
+            except sqlite3.DatabaseError as exc:
+                if not is_damage(exc):
+                    raise
+                log.warning("the index %s was damaged (%s); rebuilding it from the paper files", self.path, exc)
+                drop(self.path)
+                return connect(self.path)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            log.warning("cannot use the index %s (%s); reading every paper file instead", self.path, exc)
+            return connect(None)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- keeping it fresh --------------------------------------------------------------------
+
+    def refresh(
+        self,
+        listing: Optional[Listing] = None,
+        *,
+        examine: Optional[Callable[[LoadedPaper], Any]] = None,
+        visit: Optional[Visit] = None,
+        reread: Optional[Callable[[str], bool]] = None,
+        progress: Optional[ProgressFactory] = None,
+    ) -> None:
+        """Bring the ``papers`` table up to date with the files on disk.
+
+        Only files whose stat key changed are read, unless ``reread`` says a file must be read
+        anyway (``check`` reads every file). ``examine`` runs where each file is read (perhaps a
+        worker process) and its plain-data result reaches ``visit`` as the digest's ``extra``.
+        """
+        lib = self.library
+
+        def read(name: str) -> Digest:
+            loaded = lib.read(lib.papers_dir / name)
+            return digest(name, loaded, examine(loaded) if examine else None)
+
+        self.sync("papers", lib.entries() if listing is None else listing, read, self._write_papers, visit=visit, reread=reread, progress=progress)
+
+    def sync(
+        self,
+        table: str,
+        listing: Listing,
+        read: Callable[[str], Any],
+        write: Callable[[list[tuple[str, StatKey, Any]]], None],
+        *,
+        visit: Optional[Visit] = None,
+        reread: Optional[Callable[[str], bool]] = None,
+        progress: Optional[ProgressFactory] = None,
+    ) -> None:
+        """The generic refresh: drop rows of vanished files, read changed ones, ``write`` them in batches.
+
+        ``table`` needs the columns name, size, mtime_ns, ctime_ns, ino and stamp (the hash of the
+        four before it), which ``write`` fills from each (name, key, outcome) it is given.
+        """
+        # One integer per file (the hash of its stat key) makes this comparison cheap at 100k files.
+        generation, stamps, cached = self._stamps(table)
+        known = dict(stamps)
+        now = time.time_ns()
+        todo: list[tuple[str, StatKey, bool]] = []
+        for name, key in listing:
+            stale = known.pop(name, None) != hash(key)
+            if stale or (reread is not None and reread(name)):
+                todo.append((name, key, stale))
+        if reread is None:
+            todo.sort(key=lambda item: item[0])  # read in name order, as every reader reports
+        writes = self.writes
+        if known:
+            self._delete(table, list(known))
+            for name in known:
+                del stamps[name]
+        if todo:
+            self._read_into(table, todo, read, write, now, stamps, visit, progress)
+        if not (cached and self.writes == writes):
+            self._keep_stamps(table, stamps, generation + self.writes - writes)
+
+    def _read_into(
+        self,
+        table: str,
+        todo: list[tuple[str, StatKey, bool]],
+        read: Callable[[str], Any],
+        write: Callable[[list[tuple[str, StatKey, Any]]], None],
+        now: int,
+        stamps: dict[str, int],
+        visit: Optional[Visit],
+        progress: Optional[ProgressFactory],
+    ) -> None:
+        """Read the files of ``todo`` (on every core for many), hand each outcome to ``visit`` and
+        ``write`` the stale ones in batches, noting their new stamps in ``stamps``."""
+        batch: list[tuple[str, StatKey, Any]] = []
+        with gc_paused(), (progress(len(todo), f"reading {len(todo):,} paper files") if progress and len(todo) >= BATCH else contextlib.nullcontext(None)) as advance:
+            from lmdev.parallel import read_all
+
+            outcomes = read_all([name for name, _, _ in todo], read)
+            for n, ((name, key, stale), outcome) in enumerate(zip(todo, outcomes), 1):
+                if visit is not None:
+                    visit(name, key, outcome)
+                if stale:
+                    key = (-1, *key[1:]) if _racy(key, now) else key
+                    stamps[name] = hash(key)
+                    batch.append((name, key, outcome))
+                if len(batch) >= BATCH:
+                    self._in_transaction(write, batch)
+                    batch = []
+                if advance is not None and n % 100 == 0:
+                    advance(100)
+            if batch:
+                self._in_transaction(write, batch)
+
+    def _stamps(self, table: str) -> tuple[int, dict[str, int], bool]:
+        """The stamp of every row of ``table``, the generation they were read at, and whether they
+        came from the cached copy, which is used when no write came after it (one value, a few
+        tens of milliseconds at 100k rows instead of 150-200 ms for the table)."""
+        self.db.execute("BEGIN")
+        try:
+            row = self.db.execute("SELECT (SELECT value FROM meta WHERE key = 'generation'), (SELECT value FROM meta WHERE key = ?)", (f"stamps:{table}",)).fetchone()
+            generation = int(row[0] or 0)
+            cached = unpack_stamps(row[1])
+            if cached is not None and cached[0] == generation:
+                return generation, cached[1], True
+            return generation, dict(self.db.execute(f"SELECT name, stamp FROM {table}")), False
+        finally:
+            self.db.execute("COMMIT")
+
+    def _keep_stamps(self, table: str, stamps: dict[str, int], generation: int) -> None:
+        """Cache ``stamps`` (what this process found after its own writes) for the next command,
+        unless another process wrote since they were read (the generation moved on)."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self.db.execute("SELECT (SELECT value FROM meta WHERE key = 'generation'), (SELECT value FROM meta WHERE key = ?)", (f"stamps:{table}",)).fetchone()
+                current = int(row[0] or 0)
+                cached = unpack_stamps(row[1])
+                if current == generation and (cached is None or cached[0] != current):
+                    self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"stamps:{table}", pack_stamps(current, stamps)))
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            log.info("could not cache the index's stamps: %s", exc)
+
+    def _in_transaction(self, write: Callable[[list[tuple[str, StatKey, Any]]], None], batch: list[tuple[str, StatKey, Any]]) -> None:
+        """One write, atomic; every write moves the generation on, which voids cached stamps."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            write(batch)
+            self.db.execute("INSERT INTO meta VALUES ('generation', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1")
+            self.db.execute("COMMIT")
+            self.writes += 1
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+
+    def _delete(self, table: str, names: list[str]) -> None:
+        def drop(batch: list[tuple[str, StatKey, Any]]) -> None:
+            if table == "papers":
+                self._forget_tags([n for n, _, _ in batch], Counter(), Counter())
+                self.db.executemany("DELETE FROM bodies WHERE name = ?", [(n,) for n, _, _ in batch])
+            self.db.executemany(f"DELETE FROM {table} WHERE name = ?", [(n,) for n, _, _ in batch])
+
+        for start in range(0, len(names), BATCH):
+            self._in_transaction(drop, [(n, (0, 0, 0, 0), None) for n in names[start : start + BATCH]])
+
+    def _forget_tags(self, names: list[str], tag_delta: Counter[tuple[Any, ...]], pair_delta: Counter[tuple[Any, ...]]) -> None:
+        """Delete these files' tag rows, taking their counts away (and applying ``*_delta``)."""
+        old: list[Sequence[Any]] = []
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            old += self.db.execute(f"SELECT name, kind, tag, stance, year, cited, by FROM tags WHERE name IN ({marks})", chunk).fetchall()
+            self.db.execute(f"DELETE FROM tags WHERE name IN ({marks})", chunk)
+        counts(old, -1, tag_delta, pair_delta)
+        upsert = "INSERT INTO {t} VALUES ({m}, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n"
+        self.db.executemany(upsert.format(t="tag_counts", m="?, ?, ?, ?, ?"), [(*k, n) for k, n in tag_delta.items() if n])
+        self.db.executemany(upsert.format(t="pair_counts", m="?, ?, ?"), [(*k, n) for k, n in pair_delta.items() if n])
+
+    def _write_papers(self, batch: list[tuple[str, StatKey, Any]]) -> None:
+        rows: list[tuple[Any, ...]] = []
+        bodies: list[tuple[str, Optional[str]]] = []
+        tags: list[tuple[Any, ...]] = []
+        blank = (None,) * len(PAPER_COLUMNS)
+        for name, key, outcome in batch:
+            if isinstance(outcome, DataError):
+                rows.append((name, *key, hash(key), outcome.message, outcome.line, *blank))
+                bodies.append((name, None))
+            else:
+                rows.append((name, *key, hash(key), None, None, *outcome.row))
+                bodies.append((name, outcome.body))
+                tags += outcome.tags
+        tag_delta: Counter[tuple[Any, ...]] = Counter()
+        pair_delta: Counter[tuple[Any, ...]] = Counter()
+        counts(((t[0], t[2], t[3], t[4], t[7], t[8], t[5]) for t in tags), 1, tag_delta, pair_delta)
+        self._forget_tags([name for name, _, _ in batch], tag_delta, pair_delta)
+        marks = ", ".join("?" * (8 + len(PAPER_COLUMNS)))
+        self.db.executemany(f"INSERT OR REPLACE INTO papers VALUES ({marks})", rows)
+        self.db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", bodies)
+        self.db.executemany(f"INSERT INTO tags VALUES ({', '.join('?' * len(TAG_COLUMNS))})", tags)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def errors(self) -> Iterator[DataError]:
+        for name, message, line in self.db.execute("SELECT name, error, line FROM papers WHERE error IS NOT NULL ORDER BY name"):
+            yield DataError(message, path=str(self.library.papers_dir / name), line=line)
+
+    def require_valid(self) -> None:
+        """Fail on the first file that does not validate, as every reader of all papers does."""
+        first = next(self.errors(), None)
+        if first is not None:
+            raise DataError(f"{first.message} (run 'lmdev check' for every problem)", path=first.path, line=first.line)
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        return self.db.execute(sql, tuple(params))
+
+    def papers(self, where: str = "1", params: Iterable[Any] = (), order: str = "name") -> Iterator[Paper]:
+        """Papers rebuilt from their stored JSON, one at a time (no file is read)."""
+        from lmdev.models import Paper
+
+        sql = f"SELECT b.data FROM papers JOIN bodies b USING (name) WHERE error IS NULL AND ({where}) ORDER BY {order}"
+        for (data,) in self.db.execute(sql, tuple(params)):
+            yield Paper.model_validate_json(data)
+
+    def summaries(self, where: str = "1", params: Iterable[Any] = (), order: str = "name") -> Iterator[Summary]:
+        """What ``list`` shows of the selected papers, without building them."""
+        yield from map(Summary._make, self.db.execute(f"SELECT id, year, title, tags FROM papers WHERE error IS NULL AND ({where}) ORDER BY {order}", tuple(params)))
+
+    def paper(self, name: str, key: StatKey) -> Optional[Paper]:
+        """The stored paper of one file if its row is current, else None (the caller reads the file)."""
+        from lmdev.models import Paper
+
+        row = self.db.execute("SELECT size, mtime_ns, ctime_ns, ino, data FROM papers JOIN bodies USING (name) WHERE name = ? AND error IS NULL", (name,)).fetchone()
+        if row is None or tuple(row[:4]) != key:
+            return None
+        return Paper.model_validate_json(row[4])
+
+    def store_one(self, name: str, key: StatKey, loaded: LoadedPaper) -> None:
+        if _racy(key, time.time_ns()):
+            key = (-1, *key[1:])
+        try:
+            self._in_transaction(self._write_papers, [(name, key, digest(name, loaded))])
+        except sqlite3.OperationalError as exc:
+            log.info("could not update the index: %s", exc)
+
+    # --- check --changed ---------------------------------------------------------------------
+
+    def clean_stamps(self, taxonomy_key: str) -> dict[str, int]:
+        """The stamps of the files of the last clean ``check`` (none when the taxonomy changed since)."""
+        if self.db.execute("SELECT value FROM meta WHERE key='clean_taxonomy'").fetchone() != (taxonomy_key,):
+            return {}
+        return dict(self.db.execute("SELECT name, stamp FROM clean"))
+
+    def owner(self, column: str, value: str, other_than: str = "") -> Optional[str]:
+        """The first valid file (by name) whose ``column`` (id, doi, title_key or citekey) is ``value``."""
+        assert column in ("id", "doi", "title_key", "citekey")
+        row = self.db.execute(f"SELECT name FROM papers WHERE {column} = ? AND name != ? AND error IS NULL ORDER BY name LIMIT 1", (value, other_than)).fetchone()
+        return row[0] if row else None
+
+    def mark_clean(self, listing: Listing, taxonomy_key: str, before: dict[str, int]) -> None:
+        """Record the files of a check that found nothing (changing only what differs from ``before``)."""
+        now = time.time_ns()
+        stamps = {name: hash((-1,) if _racy(key, now) else key) for name, key in listing}
+        gone = [(name,) for name in before if name not in stamps]
+        new = [(name, stamp) for name, stamp in stamps.items() if before.get(name) != stamp]
+
+        def write(_: object) -> None:
+            self.db.executemany("DELETE FROM clean WHERE name = ?", gone)
+            self.db.executemany("INSERT OR REPLACE INTO clean VALUES (?, ?)", new)
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('clean_taxonomy', ?)", (taxonomy_key,))
+
+        try:
+            self._in_transaction(write, [])
+        except sqlite3.OperationalError as exc:
+            log.info("could not record the clean check: %s", exc)
+
+
+def open_index(library: Library, *, refresh: bool = True, progress: Optional[ProgressFactory] = None) -> Index:
+    """The library's index, refreshed against the files on disk. Write errors become a note."""
+    index = Index(library)
+    if refresh:
+        try:
+            index.refresh(progress=progress)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise LmdevError(f"the index {index.path} stayed locked by another lmdev: {exc}") from None
+            index.close()
+            index = _rebuilt(library, exc) if is_damage(exc) else _in_memory(library, exc)
+            index.refresh(progress=progress)
+    return index
+
+
+def _in_memory(library: Library, exc: BaseException) -> Index:
+    log.warning("cannot use the index %s (%s); reading every paper file instead", index_path(library.root), exc)
+    return Index(library, memory=True)
+
+
+def _rebuilt(library: Library, exc: sqlite3.DatabaseError) -> Index:
+    path = index_path(library.root)
+    log.warning("the index %s was damaged (%s); rebuilding it from the paper files", path, exc)
+    drop(path)
+    return Index(library)

@@ -1,0 +1,158 @@
+"""The index's database file: where it lives, opening it (WAL, schema, the fingerprint that
+rebuilds it when lmdev changes), telling damage from a busy database, and the compact form in
+which the stamps of every file are cached. :mod:`lmdev.index` does the rest."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import logging
+import os
+import sqlite3
+import struct
+from array import array
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Optional
+
+from lmdev.indexrows import PAPER_COLUMNS, TAG_COLUMNS, has_words
+from lmdev.paths import cache_dir
+
+log = logging.getLogger(__name__)
+
+SCHEMA = 5  # 4: reviewed/suggested tags counted apart, primary, citekeys looked up; 5: stamps cached whole
+
+_DDL = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS papers (
+    name TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, ino INTEGER, stamp INTEGER,
+    error TEXT, line INTEGER, {", ".join(PAPER_COLUMNS)});
+CREATE INDEX IF NOT EXISTS papers_by_year ON papers (year);
+CREATE INDEX IF NOT EXISTS papers_by_state ON papers (error, tagged);
+CREATE TABLE IF NOT EXISTS bodies (name TEXT PRIMARY KEY, data TEXT);
+CREATE TABLE IF NOT EXISTS tags ({", ".join(TAG_COLUMNS)});
+CREATE INDEX IF NOT EXISTS tags_by_tag ON tags (tag, kind);
+CREATE INDEX IF NOT EXISTS tags_by_name ON tags (name);
+CREATE INDEX IF NOT EXISTS tags_by_recency ON tags (tag, year DESC, recency DESC, name);
+CREATE TABLE IF NOT EXISTS tag_counts (tag TEXT, year INTEGER, stance TEXT, cited INTEGER, reviewed INTEGER, n INTEGER, PRIMARY KEY (tag, year, stance, cited, reviewed));
+CREATE TABLE IF NOT EXISTS pair_counts (problem TEXT, assumption TEXT, stance TEXT, n INTEGER, PRIMARY KEY (problem, assumption, stance));
+CREATE INDEX IF NOT EXISTS papers_by_id ON papers (id);
+CREATE INDEX IF NOT EXISTS papers_by_doi ON papers (doi);
+CREATE INDEX IF NOT EXISTS papers_by_title ON papers (title_key);
+CREATE INDEX IF NOT EXISTS papers_by_citekey ON papers (citekey);
+CREATE TABLE IF NOT EXISTS clean (name TEXT PRIMARY KEY, stamp INTEGER);
+"""
+
+
+def _fingerprint() -> str:
+    """The schema number plus the source of every module that decides what a file reads as, so a
+    changed model or reader (an upgrade) rebuilds the index instead of trusting old rows."""
+    from lmdev import __version__, ids, models, store, yamlio
+
+    digest = hashlib.sha256(f"lmdev-index-{SCHEMA}-{__version__}".encode())
+    for module in (ids, models, store, yamlio):
+        try:
+            digest.update(Path(module.__file__ or "").read_bytes())
+        except OSError:
+            digest.update(module.__name__.encode())
+    return digest.hexdigest()[:32]
+
+
+def index_path(root: Path) -> Path:
+    """One index per tracker: named by a hash of the resolved data directory."""
+    return cache_dir() / "index" / f"{hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]}.sqlite"
+
+
+def is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """A damaged or foreign file, as opposed to a busy database or a full disk."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text
+
+
+def pack_stamps(generation: int, stamps: dict[str, int]) -> bytes:
+    """Stamps as one value: generation and count, the stamps as 64-bit integers, then the names
+    (no file name holds a newline: :meth:`Library.entries` lists none). Plain data, read back
+    without running anything, unlike pickle or marshal."""
+    return struct.pack("<qq", generation, len(stamps)) + array("q", stamps.values()).tobytes() + "\n".join(stamps).encode("utf-8", "surrogateescape")
+
+
+def unpack_stamps(blob: object) -> Optional[tuple[int, dict[str, int]]]:
+    """:func:`pack_stamps` read back, or None for anything else (a damaged value is ignored)."""
+    if not isinstance(blob, bytes) or len(blob) < 16:
+        return None
+    generation, count = struct.unpack_from("<qq", blob)
+    end = 16 + 8 * count
+    if count < 0 or len(blob) < end:
+        return None
+    values = array("q")
+    values.frombytes(blob[16:end])
+    names = blob[end:].decode("utf-8", "surrogateescape").split("\n") if count else []
+    if len(names) != count:
+        return None
+    return generation, dict(zip(names, values))
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Reading files makes many short-lived objects and no cycles worth chasing; the collector
+    would otherwise spend a fifth to a third of a bulk read walking them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def drop(path: Path) -> None:
+    """Delete the index at ``path`` with its WAL and shared-memory files."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            os.unlink(f"{path}{suffix}")
+
+
+def connect(path: Optional[Path]) -> sqlite3.Connection:
+    """A connection to the index at ``path`` (None: in memory) with its schema in place: WAL, so
+    readers never wait for a writer, and a rebuild when another lmdev wrote the file."""
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(str(path) if path else ":memory:", timeout=120, isolation_level=None, check_same_thread=False)
+    try:
+        if path is not None:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA journal_size_limit=67108864")  # the WAL shrinks back after a big build
+        db.create_function("has_words", 2, has_words, deterministic=True)
+        _ensure_schema(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+def _ensure_schema(db: sqlite3.Connection) -> None:
+    wanted = _fingerprint()
+    have = db.execute("SELECT name FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
+    if have and db.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone() == (wanted,):
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone() if have else None
+        if row != (wanted,):
+            if row is not None:
+                log.info("the index was written by another lmdev; rebuilding it")
+            for table in ("meta", "papers", "bodies", "tags", "tag_counts", "pair_counts", "clean"):
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+            for statement in _DDL.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (wanted,))
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
