@@ -53,12 +53,7 @@ def _columns(paper: Paper) -> list[str]:
 
 
 def render_csv(papers: Iterable[Paper]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for paper in papers:
-        writer.writerow(csv_row(paper))
-    return buffer.getvalue()
+    return "".join(csv_chunks(papers))
 
 
 def json_chunks(items: Iterable[Any]) -> Iterator[str]:
