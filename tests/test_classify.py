@@ -48,6 +48,20 @@ def test_learned_model_beats_the_seed_terms_baseline_on_the_shipped_data() -> No
     assert split.model.primary_accuracy >= split.baseline.primary_accuracy
 
 
+def test_reasons_show_words_as_written_not_stems() -> None:
+    from lmdev.text import stem
+
+    lib = Library(SHIPPED)
+    model = train(lib.taxonomy, lib.papers())
+    title = "Speculative decoding accelerates inference with a cached draft model"
+    abstract = "Speculative decoding with a small draft model and caching of keys and values gives large speedups at inference."
+    result = model.classify(Doc.of("2501.00004", title, abstract))
+    terms = next(r for r in result.problems[0].reasons if r.startswith("terms: "))
+    shown = [t.rsplit(" (", 1)[0] for t in terms[len("terms: "):].split(", ")]
+    assert "speculative" in shown, terms
+    assert "specul" not in shown and all(stem(word) != word or word in title.lower() + abstract.lower() for word in shown), terms
+
+
 def test_suggestions_carry_terms_and_nearest_tagged_papers() -> None:
     lib = Library(SHIPPED)
     model = train(lib.taxonomy, lib.papers())

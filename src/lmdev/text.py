@@ -16,7 +16,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Optional
 
 # C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides that can
 # make text read differently from what it is: nothing a document needs, everything a terminal
@@ -63,6 +63,7 @@ def _english_stemmer() -> Any:
 
 
 _STEMS: dict[str, str] = {}
+_SURFACE: dict[str, str] = {}  # per stem, the shortest word seen that has it: how reasons show it
 _STEMMER: Any = None
 _CACHE_LIMIT = 500_000
 
@@ -72,6 +73,7 @@ def _new_stem(word: str) -> str:
     global _STEMMER
     if len(_STEMS) >= _CACHE_LIMIT:
         _STEMS.clear()
+        _SURFACE.clear()
     if word in _KEEP:
         spelled = _KEEP[word]
     else:
@@ -85,7 +87,32 @@ def _new_stem(word: str) -> str:
                 _STEMMER = _english_stemmer()
             spelled = _STEMMER.stemWord(spelled)
     _STEMS[word] = spelled
+    shown = _SURFACE.get(spelled)
+    if shown is None or _plain(word) < _plain(shown):
+        _SURFACE[spelled] = word
     return spelled
+
+
+def _plain(word: str) -> tuple[bool, int, str]:
+    """How well a word shows its stem: an uninflected form first, then the shortest."""
+    return word.endswith(("s", "ed", "ing")), len(word), word
+
+
+def surface(stem: str, preferred: Optional[dict[str, str]] = None) -> str:
+    """A word to show for a stem ('specul' -> 'speculation'): the word ``preferred`` gives (say,
+    the one a paper's title uses), else the plainest word this process has stemmed to it, else
+    the stem itself."""
+    if preferred and stem in preferred:
+        return preferred[stem]
+    return _SURFACE.get(stem, stem)
+
+
+def surfaces(text: str) -> dict[str, str]:
+    """Each stem of ``text`` with the word ``text`` writes for it (the first one)."""
+    out: dict[str, str] = {}
+    for word in tokens(text):
+        out.setdefault(stem(word), word)
+    return out
 
 
 def stem(word: str) -> str:

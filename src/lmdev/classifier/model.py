@@ -21,12 +21,12 @@ from typing import Any, ClassVar, Optional
 
 from lmdev.classifier.fitting import sigmoid
 from lmdev.classifier.prior import Prior
+from lmdev.classifier.reasons import Explainer
 from lmdev.taxonomy import Taxonomy
 from lmdev.text import document_tokens, features, json_safe
 
 MODEL_VERSION = 4
 RELEVANT = 0.5  # relevance from which the top problem is suggested as the paper's primary
-LIKE_FEATURES = 10  # a document's strongest features used to find the tagged papers it is like
 LIKE_POSTINGS = 20  # and for each feature, the tagged papers where it weighs most
 
 
@@ -292,7 +292,7 @@ class Model:
         tag, and the nearest tagged papers too) or "none"."""
         s = self.scores(doc)
         chosen = self.decide(s)
-        explainer = _Explainer(self, doc, s, neighbours=reasons == "all") if reasons != "none" else None
+        explainer = Explainer(self, doc, s, neighbours=reasons == "all") if reasons != "none" else None
         problems: list[Suggestion] = []
         assumptions: list[Suggestion] = []
         for index, (node_id, kind, p) in enumerate(zip(self.node_ids, self.kinds, s.probs)):
@@ -320,7 +320,7 @@ class Model:
         s = self.scores(doc)
         chosen = self.decide(s)
         everything = reasons == "all"
-        explainer = _Explainer(self, doc, s, neighbours=everything) if reasons != "none" else None
+        explainer = Explainer(self, doc, s, neighbours=everything) if reasons != "none" else None
         top = self.top(s)
         heads, stance_slots, slot_names = self._json_parts()
         stance_scores = s.stance_scores
@@ -378,69 +378,3 @@ def _first(item: tuple[Any, str]) -> Any:
 def _json_list(texts: list[str]) -> str:
     """A JSON array of strings, as ``json.dumps(..., ensure_ascii=False)`` writes it, made safe to print."""
     return json_safe("[" + ", ".join(map(encode_basestring, texts)) + "]")
-
-
-class _Explainer:
-    """Reasons for one document's tags; the costly parts are computed once, on first need."""
-
-    def __init__(self, model: Model, doc: Doc, scores: Scores, *, neighbours: bool) -> None:
-        self.model = model
-        self.neighbours = neighbours  # the nearest tagged papers: the costliest reason
-        self.doc = doc
-        self.scores = scores
-        self._vector: Optional[dict[str, float]] = None
-        self._similar: Optional[dict[str, float]] = None
-
-    @property
-    def norm(self) -> float:
-        return self.scores.norm or math.sqrt(sum(v * v for v in self.scores.raw.values())) or 1.0
-
-    @property
-    def vector(self) -> dict[str, float]:
-        if self._vector is None:
-            norm = self.norm
-            self._vector = {f: v / norm for f, v in self.scores.raw.items()}
-        return self._vector
-
-    @property
-    def similar(self) -> dict[str, float]:
-        """Cosine similarity to every tagged paper, on pruned vectors (this document's strongest
-        features against each paper's): nearly the same neighbours at a tenth of the cost."""
-        if self._similar is None:
-            sims: dict[str, float] = {}
-            index = self.model.doc_index
-            for v, f in sorted([(v, f) for f, v in self.vector.items()], reverse=True)[:LIKE_FEATURES]:
-                for pid, w in index.get(f, ()):
-                    sims[pid] = sims.get(pid, 0.0) + v * w
-            sims.pop(self.doc.id, None)
-            self._similar = sims
-        return self._similar
-
-    def reasons(self, index: int) -> list[str]:
-        model = self.model
-        out = []
-        weights = model.weights[index]
-        if weights:
-            raw = self.scores.raw
-            norm = self.norm  # the weight of a term in the unit vector, as the score used it
-            terms = sorted([(raw[f] / norm * weights[f], f) for f in raw.keys() & weights.keys()], reverse=True)[:5]
-            top = [f"{f} ({c:+.2f})" for c, f in terms if c > 0]
-            if top:
-                out.append("terms: " + ", ".join(top))
-        found = model.prior.found(index, self.scores.words, self.scores.word_counts, self.scores.phrases)
-        table = model.prior.phrases[index]
-        seeds = sorted((p for p in found if table[p] > 0.3), key=lambda p: (-found[p], p))[:5]
-        if seeds:
-            labels = model.prior.labels
-            out.append("seed terms: " + ", ".join(labels.get(p) or " ".join(p) for p in seeds))
-        if not self.neighbours:
-            out.append(model.closing(index))
-            return out
-        similar = self.similar
-        tagged = model.tagged[index]
-        near = sorted([(v, pid) for pid, v in similar.items() if v > 0 and pid in tagged], reverse=True)[:3]
-        if near:
-            docs = model.data["docs"]
-            out.append("like: " + "; ".join(f"{pid} {docs[pid]['title'][:60]}" for _, pid in near))
-        out.append(model.closing(index))
-        return out
