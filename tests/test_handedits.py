@@ -12,7 +12,8 @@ import yaml
 
 from arxiv_server import FakeArxiv
 from helpers import SHIPPED
-from lmdev.store import Library, render
+from lmdev.paperfile import render
+from lmdev.store import Library
 
 FLASH = "2205.14135"
 

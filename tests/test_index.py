@@ -18,11 +18,12 @@ from lmdev.filters import NEWEST_FIRST, OLDEST_FIRST, Selection, newest_first, o
 from lmdev.inbox import Inbox
 from lmdev.index import Index, index_path
 from lmdev.indexrows import tags_text
+from lmdev.paperfile import render
 from lmdev.reports import bibtex
 from lmdev.reports import export as shapes
 from lmdev.reports.coverage import coverage, indexed_coverage
 from lmdev.reports.readinglist import indexed_list_files, indexed_reading_list, list_files, reading_list
-from lmdev.store import Library, render
+from lmdev.store import Library
 from watch_fixtures import fill_inbox, make_item
 
 SELECTIONS = [

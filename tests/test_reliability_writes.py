@@ -19,7 +19,8 @@ from arxiv_server import FakeArxiv
 from helpers import REPO, snapshot
 from lmdev.errors import DataError
 from lmdev.models import AssumptionTag, Paper
-from lmdev.store import Library, render
+from lmdev.paperfile import render
+from lmdev.store import Library
 
 PAPER = "2205.14135"
 

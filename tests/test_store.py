@@ -5,8 +5,9 @@ import pytest
 from helpers import SHIPPED, shipped_count
 from lmdev.errors import DataError
 from lmdev.models import AssumptionTag, Paper
+from lmdev.paperfile import render
 from lmdev.paths import find_data_dir
-from lmdev.store import Library, render
+from lmdev.store import Library
 
 
 def test_every_shipped_file_round_trips_to_identical_bytes() -> None:

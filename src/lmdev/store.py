@@ -13,7 +13,6 @@ matches the id inside it.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -29,6 +28,7 @@ from lmdev.errors import DataError, InvalidIdError, NotFoundError
 from lmdev.ids import file_stem, id_from_stem, normalise_paper_id
 from lmdev.locking import exclusive
 from lmdev.models import Paper
+from lmdev.paperfile import file_text
 from lmdev.paths import PAPERS_DIR, TAXONOMY_FILE, find_data_dir
 from lmdev.taxonomy import Taxonomy, load_taxonomy
 
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 LOCK_FILE = ".lmdev.lock"
 SUFFIXES = (".yaml", ".yml")
 
-log = logging.getLogger(__name__)
 
 
 def normalise_title(title: str) -> str:
@@ -396,38 +395,3 @@ def _ids_of(names: Iterable[str]) -> set[str]:
 
 def _foreign(path: Path, found: str, canonical: str) -> DataError:
     return DataError(f"holds paper {found!r}, not {canonical!r} as its name says; refusing to use it (rename the file or fix its id)", path=str(path))
-
-
-def render(paper: Paper) -> str:
-    """A paper's file text: the same paper always gives the same bytes."""
-    return yamlio.dump(paper.to_data())
-
-
-def file_text(paper: Paper, existing: Optional[str], *, path: Path) -> str:
-    """The text to store for ``paper`` where ``existing`` is the file's current text (or None).
-
-    New files, and files exactly as lmdev writes them, get :func:`render`'s bytes. A file a person
-    edited is changed key by key (:mod:`lmdev.roundtrip`); should that ever fail to hold the
-    paper exactly, the file is written as lmdev writes it, with a warning.
-    """
-    canonical = render(paper)
-    if existing is None or existing == canonical:
-        return canonical
-    data, _ = yamlio.parse(existing, path=str(path))
-    try:
-        old = Paper.model_validate(data)
-    except ValidationError:
-        raise DataError("the file changed on disk and no longer validates; not overwritten (run 'lmdev check')", path=str(path)) from None
-    if render(old) == existing:
-        return canonical
-    from lmdev import roundtrip
-
-    new_data = paper.to_data()
-    try:
-        text = roundtrip.update(existing, old.to_data(), new_data, list(Paper.model_fields))
-        if Paper.model_validate(yamlio.parse(text, path=str(path))[0]).to_data() == new_data:
-            return text
-    except (ValueError, DataError) as exc:
-        log.debug("round-trip of %s failed: %s", path, exc)
-    log.warning("%s: could not keep its hand edits while writing it; wrote it as lmdev writes files", path)
-    return canonical
