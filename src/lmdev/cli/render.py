@@ -272,17 +272,17 @@ def _coverage_nodes(tax: Taxonomy, cov: Coverage) -> None:
             table = Table(title=f"{esc(f.name)}: {kind}s", title_justify="left", box=None, pad_edge=False, title_style="bold")
             table.add_column("id", style="green", no_wrap=True)
             table.add_column("papers", justify="right", no_wrap=True)
+            table.add_column("", no_wrap=True, style="cyan")  # the papers column as a bar, beside it
             if kind == "assumption":
                 for stance in ("relies", "supports", "challenges"):
                     table.add_column(stance, justify="right", no_wrap=True)
             table.add_column("suggested", justify="right", no_wrap=True, style="dim")
-            table.add_column("", no_wrap=True, style="cyan")
             if kind == "problem":
                 table.add_column("newest", no_wrap=True, style="dim")
             for n in rows:
                 extra = [str(n.relies), str(n.supports), str(n.challenges)] if kind == "assumption" else []
                 newest = [f"{esc(n.newest_id)} ({n.newest_year})" if n.newest_id else "—"] if kind == "problem" else []
-                table.add_row(esc(n.id), str(n.papers), *extra, str(n.suggested) if n.suggested else "", _bar(n.papers, top), *newest)
+                table.add_row(esc(n.id), str(n.papers), _bar(n.papers, top), *extra, str(n.suggested) if n.suggested else "–", *newest)
             console.print(table)
             console.print()
 
