@@ -217,6 +217,14 @@ def atomic_write(path: Path, text: str) -> None:
         handle.write(text)
 
 
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """:func:`atomic_write` for binary data (a cache file)."""
+    with _replacing(path) as fd, os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 @contextlib.contextmanager
 def atomic_writer(path: Path) -> Iterator[IO[str]]:
     """:func:`atomic_write` for output made as it goes: write to the handle; the file appears
@@ -225,6 +233,17 @@ def atomic_writer(path: Path) -> Iterator[IO[str]]:
     Only a regular file (or nothing) is replaced: a symlink, FIFO, device or directory at
     ``path`` is refused, so ``--out`` can never be turned into a write somewhere else.
     """
+    with _replacing(path) as fd, os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[int]:
+    """A descriptor of a new temporary file beside ``path`` (with ``path``'s permissions), renamed
+    over ``path`` when the block ends and removed if it raises. Refuses to replace anything but a
+    regular file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         info = os.lstat(path)
@@ -239,10 +258,7 @@ def atomic_writer(path: Path) -> Iterator[IO[str]]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         os.chmod(tmp, mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
+        yield fd
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -21,7 +21,6 @@ import json
 import marshal
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
@@ -37,7 +36,7 @@ from lmdev.errors import LmdevError
 from lmdev.paths import cache_dir
 from lmdev.store import SUFFIXES, Library
 from lmdev.taxonomy import Taxonomy
-from lmdev.yamlio import atomic_write
+from lmdev.yamlio import atomic_write, atomic_write_bytes
 
 BUILT_SUFFIX = f".py{sys.version_info[0]}{sys.version_info[1]}.marshal"
 
@@ -116,12 +115,9 @@ def save_built(model: Model, path: Path) -> None:
     except ValueError:
         return
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(blob)
-        os.replace(tmp, path)
-    except OSError:
-        pass
+        atomic_write_bytes(path, blob)
+    except (OSError, LmdevError):
+        pass  # an unwritable cache only costs loading the JSON next run
 
 
 def _code_digest() -> str:
