@@ -129,3 +129,17 @@ def test_prune_removes_what_was_decided_elsewhere(empty_data_dir: Path) -> None:
     fill_inbox(empty_data_dir, make_item("2602.16001"), make_item("2602.16002"))
     assert inbox.prune({"2602.16002", "2401.00001"}) == ["2602.16002"]
     assert inbox.ids() == {"2602.16001"}
+
+
+def test_inbox_text_follows_the_paper_files_rules(cli, data_dir: Path) -> None:
+    """Binary values and bytes that are not UTF-8 are refused in an inbox file as in a paper file,
+    so a paper that waits can always be accepted."""
+    fill_inbox(data_dir, make_item("2605.90001"))
+    path = data_dir / "inbox" / "2605.90001.yaml"
+    text = path.read_text()
+    assert '\ntitle: "A study numbered 2605.90001"\n' in text
+    path.write_text(text.replace('title: "A study numbered 2605.90001"', "title: !!binary aGVsbG8=", 1))
+    result = cli("--data-dir", str(data_dir), "check", "--format", "json")
+    assert result.code == 1
+    finding = json.loads(result.out)["findings"][0]
+    assert finding["path"].endswith("inbox/2605.90001.yaml") and "title" in finding["message"]

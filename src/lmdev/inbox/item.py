@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from lmdev import yamlio
 from lmdev.errors import DataError
-from lmdev.models import CanonicalId, Paper, Stance
+from lmdev.models import CanonicalId, Paper, Stance, Text
 
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
 _ID_SHAPE = re.compile(r"\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7}")  # a canonical arXiv id, cheaply
@@ -42,15 +42,15 @@ class InboxItem(_Strict):
 
     id: CanonicalId
     version: Optional[int] = Field(default=None, ge=1)
-    title: str = Field(min_length=1)
-    authors: list[str] = Field(default_factory=list)
-    abstract: str = ""
+    title: Text = Field(min_length=1)
+    authors: list[Text] = Field(default_factory=list)
+    abstract: Text = ""
     published: Optional[dt.date] = None
-    primary_category: Optional[str] = None
-    categories: list[str] = Field(default_factory=list)
-    doi: Optional[str] = None
-    journal_ref: Optional[str] = None
-    comment: Optional[str] = None
+    primary_category: Optional[Text] = None
+    categories: list[Text] = Field(default_factory=list)
+    doi: Optional[Text] = None
+    journal_ref: Optional[Text] = None
+    comment: Optional[Text] = None
     announced: Optional[str] = None
     listed: Optional[dt.date] = None
     seen: dt.date
@@ -58,7 +58,7 @@ class InboxItem(_Strict):
     primary: Optional[str] = None
     problems: list[ScoredProblem] = Field(default_factory=list)
     assumptions: list[ScoredAssumption] = Field(default_factory=list)
-    reasons: list[str] = Field(default_factory=list)
+    reasons: list[Text] = Field(default_factory=list)
 
     @field_validator("announced")
     @classmethod
