@@ -27,6 +27,14 @@ class Explainer:
         self.scores = scores
         self._vector: Optional[dict[str, float]] = None
         self._similar: Optional[dict[str, float]] = None
+        self._shown: Optional[dict[str, str]] = None
+
+    @property
+    def shown(self) -> dict[str, str]:
+        """The title's own word for each of its stems: how a term is named in the reasons."""
+        if self._shown is None:
+            self._shown = surfaces(self.doc.title)
+        return self._shown
 
     @property
     def norm(self) -> float:
@@ -61,8 +69,7 @@ class Explainer:
             raw = self.scores.raw
             norm = self.norm  # the weight of a term in the unit vector, as the score used it
             terms = sorted([(raw[f] / norm * weights[f], f) for f in raw.keys() & weights.keys()], reverse=True)[:5]
-            shown = surfaces(self.doc.title)
-            top = [f"{surface(f, shown)} ({c:+.2f})" for c, f in terms if c > 0]
+            top = [f"{surface(f, self.shown)} ({c:+.2f})" for c, f in terms if c > 0]
             if top:
                 out.append("terms: " + ", ".join(top))
         found = model.prior.found(index, self.scores.words, self.scores.word_counts, self.scores.phrases)
