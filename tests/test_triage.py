@@ -220,3 +220,12 @@ def test_decided_ids_reads_the_record_fast_and_falls_back_for_hand_edited_lines(
     path = decisions.path_for(data_dir)
     path.write_text(path.read_text() + "- {reason: 'hand-written, id second', id: '2401.00077'}\n- {id: hep-th/9901001, reason: old style}\n")
     assert decided_ids(lib) == full | {"2401.00077", "hep-th/9901001"}
+
+
+def test_a_broken_paper_file_does_not_stop_the_gap_sort(cli, data_dir: Path) -> None:
+    fill_inbox(data_dir, make_item("2605.90001", relevance=0.9, problems=[("prompting", 0.9)]))
+    broken = sorted((data_dir / "papers").glob("*.yaml"))[0]
+    broken.write_text("title: [unclosed\n")
+    result = cli("--data-dir", str(data_dir), "inbox", "--sort", "gaps", "--format", "json")
+    assert [i["id"] for i in json.loads(result.out)] == ["2605.90001"]
+    assert result.code == 1 and broken.name in result.err and "Traceback" not in result.err

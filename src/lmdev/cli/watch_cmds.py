@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from lmdev.cli.base import app, examples, library
+from lmdev.cli.base import app, examples, library, readable_papers
 from lmdev.cli.options import AssumptionTags, FormatOption, ProblemTags, TextOrJson
 from lmdev.cli.output import message, print_json, progress
 from lmdev.errors import NotFoundError
@@ -141,7 +141,7 @@ def inbox(
         lib.taxonomy.get(problem, "problem")
     waiting, bad = _waiting(lib)
     items = select(waiting, problem=problem, min_relevance=min_relevance)
-    weights = gap_weights(lib) if sort is InboxSort.gaps else None
+    weights = gap_weights(lib, readable_papers(lib)) if sort is InboxSort.gaps else None
     ranked = ordered(items, sort=sort.value, problem=problem, weights=weights)
     shown = ranked[:limit] if limit else ranked
     if fmt is InboxFormat.json:
