@@ -268,7 +268,7 @@ def test_processes_updating_the_index_at_once_leave_it_consistent(data_dir: Path
 
 
 def test_check_changed_reads_only_what_changed_since_the_last_clean_check(cli, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("lmdev.index.RACY_NS", 0)  # the fixture's files are seconds old: trust their stamps
+    monkeypatch.setattr("lmdev.listing.RACY_NS", 0)  # the fixture's files are seconds old: trust their stamps
     first = cli("--data-dir", str(data_dir), "check", "--changed")
     assert first.code == 0 and f"checked {shipped_count()} paper files" in first.err  # no clean check yet: all
     assert "checked 0 paper files" in cli("--data-dir", str(data_dir), "check", "--changed").err

@@ -21,11 +21,11 @@ def test_piped_output_is_never_cut_whatever_the_columns(cli, data_dir: Path, mon
 
 def test_piped_list_is_one_tab_separated_line_per_paper_with_undated_papers_last(cli, data_dir: Path) -> None:
     lib = Library(data_dir)
-    lib.save(Paper(id="an-undated-reading", url="https://example.org/r", title="A reading\twith a tab", assumptions=[AssumptionTag(id="fixed-recipe", stance="relies")]))
+    lib.save(Paper(id="an-undated-reading", url="https://example.org/r", title="A reading\twith a tab\u2028and a line separator", assumptions=[AssumptionTag(id="fixed-recipe", stance="relies")]))
     lines = cli("--data-dir", str(data_dir), "list").out.splitlines()
     assert len(lines) == len(lib.files())
     assert all(line.count("\t") == 3 for line in lines)
-    assert "an-undated-reading\t\tA reading with a tab\tfixed-recipe:relies" in lines
+    assert "an-undated-reading\t\tA reading with a tab and a line separator\tfixed-recipe:relies" in lines
     papers = json.loads(cli("--data-dir", str(data_dir), "list", "--format", "json").out)
     dated = [bool(p.get("published")) for p in papers]
     assert dated == sorted(dated, reverse=True), "papers without a date come after every dated one"

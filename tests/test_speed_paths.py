@@ -154,11 +154,11 @@ def test_every_command_is_registered_by_the_module_the_fast_start_names() -> Non
 
 
 def test_the_command_is_found_past_the_global_options() -> None:
-    from lmdev.cli.app import _command_name
+    from lmdev.cli.launch import command_name
 
-    assert _command_name(["--data-dir", "classify", "-v", "list", "x"]) == "list"
-    assert _command_name(["--data-dir=d", "--debug", "classify"]) == "classify"
-    assert _command_name(["--help"]) is None
+    assert command_name(["--data-dir", "classify", "-v", "list", "x"]) == "list"
+    assert command_name(["--data-dir=d", "--debug", "classify"]) == "classify"
+    assert command_name(["--help"]) is None
 
 
 def test_parallel_text_output_has_one_line_per_paper_as_the_serial_one(cli, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

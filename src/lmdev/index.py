@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sqlite3
 import time
 from collections import Counter
@@ -25,8 +24,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from lmdev.errors import DataError, LmdevError
-from lmdev.indexdb import connect, drop, gc_paused, index_path, is_damage, pack_stamps, unpack_stamps
+from lmdev.indexdb import cached_generation, connect, drop, gc_paused, generation_of, index_path, is_damage, read_stamps, stamps_body, stamps_header
 from lmdev.indexrows import PAPER_COLUMNS, TAG_COLUMNS, Digest, Summary, counts, digest
+from lmdev.listing import StatKey, stored_key
 
 if TYPE_CHECKING:
     from lmdev.models import Paper
@@ -35,23 +35,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BATCH = 1000
-# A file changed this recently may change again within the filesystem's timestamp granularity
-# with the same size, so its row is stored as "check again next time" (git's racy-clean rule).
-RACY_NS = 2_000_000_000
 
-StatKey = tuple[int, int, int, int]
 Listing = Iterable[tuple[str, "StatKey"]]  # (file name, its stat key): a small tuple, not an os.stat_result (100k of those take 80 MB)
 Outcome = Union["Digest", DataError]
 Visit = Callable[[str, StatKey, Outcome], None]
 ProgressFactory = Callable[[int, str], contextlib.AbstractContextManager[Callable[[int], None]]]
-
-def stat_key(st: os.stat_result) -> StatKey:
-    """What says a file changed: size, mtime, ctime (an edit that puts the mtime back) and inode."""
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-
-
-def _racy(key: StatKey, now: int) -> bool:
-    return now - max(key[1], key[2]) < RACY_NS
 
 
 class Index:
@@ -106,7 +94,27 @@ class Index:
             loaded = lib.read(lib.papers_dir / name)
             return digest(name, loaded, examine(loaded) if examine else None)
 
+        if listing is None and reread is None and self._head_start(read, visit, progress):
+            return
         self.sync("papers", lib.entries() if listing is None else listing, read, self._write_papers, visit=visit, reread=reread, progress=progress)
+
+    def _head_start(self, read: Callable[[str], Digest], visit: Optional[Visit], progress: Optional[ProgressFactory]) -> bool:
+        """Bring ``papers`` up to date from the answer of the child process the command line
+        started (see :mod:`lmdev.prefetch`), if there is one and no write came since it looked."""
+        from lmdev.prefetch import take
+
+        found = take(self.library.papers_dir, self.path)
+        if found is None or generation_of(self.db) != found.generation:
+            return False
+        log.info("the index was compared with the paper files ahead of time: %d to read, %d gone", len(found.todo), len(found.gone))
+        if found.todo or found.gone or not found.cached:
+            writes = self.writes
+            if found.gone:
+                self._delete("papers", found.gone)
+            if found.todo:
+                self._read_into("papers", [(name, key, True) for name, key in found.todo], read, self._write_papers, time.time_ns(), {}, visit, progress)
+            self._keep_packed("papers", found.count, found.body, found.generation + self.writes - writes)
+        return True
 
     def sync(
         self,
@@ -167,7 +175,7 @@ class Index:
                 if visit is not None:
                     visit(name, key, outcome)
                 if stale:
-                    key = (-1, *key[1:]) if _racy(key, now) else key
+                    key = stored_key(key, now)
                     stamps[name] = hash(key)
                     batch.append((name, key, outcome))
                 if len(batch) >= BATCH:
@@ -179,31 +187,20 @@ class Index:
                 self._in_transaction(write, batch)
 
     def _stamps(self, table: str) -> tuple[int, dict[str, int], bool]:
-        """The stamp of every row of ``table``, the generation they were read at, and whether they
-        came from the cached copy, which is used when no write came after it (one value, a few
-        tens of milliseconds at 100k rows instead of 150-200 ms for the table)."""
-        self.db.execute("BEGIN")
-        try:
-            row = self.db.execute("SELECT (SELECT value FROM meta WHERE key = 'generation'), (SELECT value FROM meta WHERE key = ?)", (f"stamps:{table}",)).fetchone()
-            generation = int(row[0] or 0)
-            cached = unpack_stamps(row[1])
-            if cached is not None and cached[0] == generation:
-                return generation, cached[1], True
-            return generation, dict(self.db.execute(f"SELECT name, stamp FROM {table}")), False
-        finally:
-            self.db.execute("COMMIT")
+        return read_stamps(self.db, table)
 
     def _keep_stamps(self, table: str, stamps: dict[str, int], generation: int) -> None:
-        """Cache ``stamps`` (what this process found after its own writes) for the next command,
-        unless another process wrote since they were read (the generation moved on)."""
+        self._keep_packed(table, len(stamps), stamps_body(stamps), generation)
+
+    def _keep_packed(self, table: str, count: int, body: bytes, generation: int) -> None:
+        """Cache the stamps of ``table`` (what this process found after its own writes, packed by
+        :func:`stamps_body`) for the next command, unless another process wrote since they were
+        read (the generation moved on) or they are cached already."""
         try:
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                row = self.db.execute("SELECT (SELECT value FROM meta WHERE key = 'generation'), (SELECT value FROM meta WHERE key = ?)", (f"stamps:{table}",)).fetchone()
-                current = int(row[0] or 0)
-                cached = unpack_stamps(row[1])
-                if current == generation and (cached is None or cached[0] != current):
-                    self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"stamps:{table}", pack_stamps(current, stamps)))
+                if generation_of(self.db) == generation and cached_generation(self.db, table) != generation:
+                    self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"stamps:{table}", stamps_header(generation, count) + body))
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
@@ -296,6 +293,13 @@ class Index:
         """What ``list`` shows of the selected papers, without building them."""
         yield from map(Summary._make, self.db.execute(f"SELECT id, year, title, tags FROM papers WHERE error IS NULL AND ({where}) ORDER BY {order}", tuple(params)))
 
+    def summary_fields(self, where: str = "1", params: Iterable[Any] = (), order: str = "name", size: int = 5000) -> Iterator[list[tuple[str, str, str, str]]]:
+        """:meth:`summaries` as strings (no year is ''), in batches: what piped ``list`` writes,
+        without a Python object per paper beyond the row itself."""
+        cursor = self.db.execute(f"SELECT id, ifnull(CAST(year AS TEXT), ''), title, ifnull(tags, '') FROM papers WHERE error IS NULL AND ({where}) ORDER BY {order}", tuple(params))
+        while batch := cursor.fetchmany(size):
+            yield batch
+
     def paper(self, name: str, key: StatKey) -> Optional[Paper]:
         """The stored paper of one file if its row is current, else None (the caller reads the file)."""
         from lmdev.models import Paper
@@ -306,8 +310,7 @@ class Index:
         return Paper.model_validate_json(row[4])
 
     def store_one(self, name: str, key: StatKey, loaded: LoadedPaper) -> None:
-        if _racy(key, time.time_ns()):
-            key = (-1, *key[1:])
+        key = stored_key(key, time.time_ns())
         try:
             self._in_transaction(self._write_papers, [(name, key, digest(name, loaded))])
         except sqlite3.OperationalError as exc:
@@ -330,7 +333,7 @@ class Index:
     def mark_clean(self, listing: Listing, taxonomy_key: str, before: dict[str, int]) -> None:
         """Record the files of a check that found nothing (changing only what differs from ``before``)."""
         now = time.time_ns()
-        stamps = {name: hash((-1,) if _racy(key, now) else key) for name, key in listing}
+        stamps = {name: hash(stored_key(key, now)) for name, key in listing}
         gone = [(name,) for name in before if name not in stamps]
         new = [(name, stamp) for name, stamp in stamps.items() if before.get(name) != stamp]
 

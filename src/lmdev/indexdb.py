@@ -73,15 +73,51 @@ def is_damage(exc: sqlite3.DatabaseError) -> bool:
     return "not a database" in text or "malformed" in text
 
 
-def pack_stamps(generation: int, stamps: dict[str, int]) -> bytes:
-    """Stamps as one value: generation and count, the stamps as 64-bit integers, then the names
-    (no file name holds a newline: :meth:`Library.entries` lists none). Plain data, read back
-    without running anything, unlike pickle or marshal."""
-    return struct.pack("<qq", generation, len(stamps)) + array("q", stamps.values()).tobytes() + "\n".join(stamps).encode("utf-8", "surrogateescape")
+def stamps_header(generation: int, count: int) -> bytes:
+    """The start of the cached stamps of a table: the generation they were taken at and their count."""
+    return struct.pack("<qq", generation, count)
+
+
+def stamps_body(stamps: dict[str, int]) -> bytes:
+    """The rest of the cached stamps: the stamps as 64-bit integers, then the names (no file name
+    holds a newline: :func:`lmdev.listing.entries` lists none). Plain data, read back without
+    running anything, unlike pickle or marshal; apart from the header, so that a process can pack
+    it before it knows the generation it will be stored at (see :mod:`lmdev.prefetch`)."""
+    return array("q", stamps.values()).tobytes() + "\n".join(stamps).encode("utf-8", "surrogateescape")
+
+
+def generation_of(db: sqlite3.Connection) -> int:
+    """The index's generation: it moves on with every write (see :meth:`Index._in_transaction`)."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def cached_generation(db: sqlite3.Connection, table: str) -> Optional[int]:
+    """The generation the cached stamps of ``table`` were taken at, read from their header alone."""
+    row = db.execute("SELECT substr(value, 1, 16) FROM meta WHERE key = ?", (f"stamps:{table}",)).fetchone()
+    if row is None or not isinstance(row[0], bytes) or len(row[0]) < 16:
+        return None
+    return int(struct.unpack_from("<q", row[0])[0])
+
+
+def read_stamps(db: sqlite3.Connection, table: str) -> tuple[int, dict[str, int], bool]:
+    """The stamp of every row of ``table``, the generation they were read at, and whether they
+    came from the cached copy, which is used when no write came after it (one value, a few
+    tens of milliseconds at 100k rows instead of 150-200 ms for the table). One read transaction."""
+    db.execute("BEGIN")
+    try:
+        row = db.execute("SELECT (SELECT value FROM meta WHERE key = 'generation'), (SELECT value FROM meta WHERE key = ?)", (f"stamps:{table}",)).fetchone()
+        generation = int(row[0] or 0)
+        cached = unpack_stamps(row[1])
+        if cached is not None and cached[0] == generation:
+            return generation, cached[1], True
+        return generation, dict(db.execute(f"SELECT name, stamp FROM {table}")), False
+    finally:
+        db.execute("COMMIT")
 
 
 def unpack_stamps(blob: object) -> Optional[tuple[int, dict[str, int]]]:
-    """:func:`pack_stamps` read back, or None for anything else (a damaged value is ignored)."""
+    """Cached stamps (header and body) read back, or None for anything else (a damaged value is ignored)."""
     if not isinstance(blob, bytes) or len(blob) < 16:
         return None
     generation, count = struct.unpack_from("<qq", blob)
@@ -151,6 +187,9 @@ def _ensure_schema(db: sqlite3.Connection) -> None:
                 if statement.strip():
                     db.execute(statement)
             db.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (wanted,))
+            # A fresh index starts at a random generation, so that stamps read from the file it
+            # replaced can never pass for its own (see lmdev.prefetch).
+            db.execute("INSERT INTO meta VALUES ('generation', ?)", (int.from_bytes(os.urandom(6), "big"),))
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:

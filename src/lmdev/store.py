@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from lmdev import yamlio
 from lmdev.errors import DataError, InvalidIdError, NotFoundError
 from lmdev.ids import file_stem, id_from_stem, normalise_paper_id
+from lmdev.listing import SUFFIXES, StatKey, entries, stat_key, temporaries
 from lmdev.locking import exclusive
 from lmdev.models import Paper
 from lmdev.paperfile import file_text
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from lmdev.index import Index, ProgressFactory
 
 LOCK_FILE = ".lmdev.lock"
-SUFFIXES = (".yaml", ".yml")
 
 
 
@@ -95,34 +95,10 @@ class Library:
     def path_for(self, paper_id: str) -> Path:
         return self.papers_dir / f"{file_stem(normalise_paper_id(paper_id))}.yaml"
 
-    def entries(self) -> Iterator[tuple[str, tuple[int, int, int, int]]]:
-        """The paper files' names, each with its stat key (size, mtime, ctime, inode: see
-        :func:`lmdev.index.stat_key`; of the entry itself, as a link is never followed), in
-        directory order: the one place that decides which files are papers, for every bulk reader
-        and the index. Entries that are not regular files are listed too, so that reading them
-        (which refuses them) lets ``check`` name them; temporary and hidden files are left out."""
-        if not self.papers_dir.is_dir():
-            return
-        if os.stat not in os.supports_dir_fd:  # Windows: scandir, slower but everywhere
-            with os.scandir(self.papers_dir) as found:
-                for entry in found:
-                    if not entry.name.startswith(".") and entry.name.endswith(SUFFIXES):
-                        st = os.lstat(entry.path)
-                        yield entry.name, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-            return
-        folder = os.open(self.papers_dir, os.O_RDONLY)
-        try:
-            # listdir plus stat relative to the open folder: the cheapest way to stat 100k files.
-            for name in os.listdir(folder):
-                if name.startswith(".") or not name.endswith(SUFFIXES):
-                    continue
-                try:
-                    st = os.stat(name, dir_fd=folder, follow_symlinks=False)
-                except FileNotFoundError:
-                    continue  # deleted since the listing
-                yield name, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-        finally:
-            os.close(folder)
+    def entries(self) -> Iterator[tuple[str, StatKey]]:
+        """The paper files' names with their stat keys (see :func:`lmdev.listing.entries`): the
+        one place that decides which files are papers, for every bulk reader and the index."""
+        return entries(self.papers_dir)
 
     def listing(self) -> list[tuple[str, tuple[int, int, int, int]]]:
         """:meth:`entries`, sorted by name."""
@@ -232,7 +208,7 @@ class Library:
     def get(self, paper_id: str) -> Paper:
         """A stored paper by any id form or by citekey: from the index when its row matches the
         file's stat, else read (and indexed)."""
-        from lmdev.index import Index, stat_key
+        from lmdev.index import Index
 
         canonical = normalise_paper_id(self.resolve(paper_id))
         path = self.locate(canonical)
@@ -296,13 +272,15 @@ class Library:
             pass  # a read-only checkout: nothing to tidy there
 
     def _stale_temporaries(self) -> list[Path]:
+        from lmdev.prefetch import temporaries_seen
+
+        if temporaries_seen(self.papers_dir) is False:  # the head start's listing found none
+            return []
         try:
             names = os.listdir(self.papers_dir)  # names only: every command looks, at 100k files too
         except OSError:
             return []
-        if not _HIDDEN_TMP.search("\n".join(names)):  # one pass in C; a temporary name holds no line break
-            return []
-        return [self.papers_dir / n for n in names if n.startswith(".") and yamlio.is_temporary(n, SUFFIXES)]
+        return [self.papers_dir / n for n in temporaries(names)]
 
     def _remove_stale_temporaries(self) -> None:
         """Only called with the lock held: any temporary file present then is a dead writer's."""
@@ -380,7 +358,6 @@ class Library:
 
 _NEW_NAME = re.compile(r"^([0-9]{2}(?:0[1-9]|1[0-2])\.[0-9]{4,5})\.ya?ml$", re.MULTILINE | re.ASCII)
 _OTHER_NAME = re.compile(r"^(?!\.)(?![0-9]{2}(?:0[1-9]|1[0-2])\.[0-9]{4,5}\.ya?ml$)(.*\.ya?ml)$", re.MULTILINE)
-_HIDDEN_TMP = re.compile(r"^\..*\.tmp$", re.MULTILINE)
 
 
 def _ids_of(names: Iterable[str]) -> set[str]:

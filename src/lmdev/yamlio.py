@@ -18,9 +18,9 @@ from typing import IO, Any, Optional
 import yaml
 
 from lmdev.errors import DataError
+from lmdev.listing import TEMP_SUFFIX
 
 MAX_FILE_BYTES = 1_000_000
-TEMP_SUFFIX = ".tmp"
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _warned_slow = False
@@ -264,11 +264,3 @@ def _replacing(path: Path) -> Iterator[int]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-
-
-def is_temporary(name: str, target_suffixes: tuple[str, ...]) -> bool:
-    """Whether ``name`` is a temporary file :func:`atomic_write` left behind for such a target."""
-    if not (name.startswith(".") and name.endswith(TEMP_SUFFIX)):
-        return False
-    target = name[1 : -len(TEMP_SUFFIX)].rpartition(".")[0]
-    return target.endswith(target_suffixes)

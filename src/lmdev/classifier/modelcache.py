@@ -33,8 +33,9 @@ from lmdev.classifier.model import MODEL_VERSION, Model
 from lmdev.classifier.prior import Prior
 from lmdev.classifier.training import train
 from lmdev.errors import LmdevError
+from lmdev.listing import SUFFIXES
 from lmdev.paths import cache_dir
-from lmdev.store import SUFFIXES, Library
+from lmdev.store import Library
 from lmdev.taxonomy import Taxonomy
 from lmdev.yamlio import atomic_write, atomic_write_bytes
 

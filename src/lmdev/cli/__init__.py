@@ -1,3 +1,3 @@
-from lmdev.cli.app import main
+from lmdev.cli.launch import main
 
 __all__ = ["main"]

@@ -13,6 +13,7 @@ import typer
 
 from lmdev.cli import base
 from lmdev.cli.base import state
+from lmdev.cli.launch import command_name
 from lmdev.cli.output import safe
 from lmdev.errors import LmdevError
 from lmdev.paths import debug_enabled
@@ -36,27 +37,13 @@ COMMAND_MODULES = {
     "watch": "watch_cmds",
 }
 ALL_MODULES = ("arxiv_cmds", "classify_cmds", "import_cmds", "library_cmds", "papers_cmds", "report_cmds", "review_cmds", "tracker_cmds", "watch_cmds")
-_GLOBAL_WITH_VALUE = ("--data-dir",)
 
 
 def register(args: Sequence[str] = ()) -> None:
     """Register the command ``args`` name, or every command when they name none we know."""
-    module = COMMAND_MODULES.get(_command_name(args) or "")
+    module = COMMAND_MODULES.get(command_name(args) or "")
     for name in [module] if module else ALL_MODULES:
         importlib.import_module(f"lmdev.cli.{name}")
-
-
-def _command_name(args: Sequence[str]) -> Optional[str]:
-    """The first argument that is neither a global option nor its value."""
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg in _GLOBAL_WITH_VALUE:
-            skip = True
-        elif not arg.startswith("-"):
-            return arg
-    return None
 
 
 def __getattr__(name: str) -> Any:

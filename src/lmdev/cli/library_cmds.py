@@ -152,11 +152,10 @@ def list_papers(
 
         sys.stdout.writelines(json_chunks(indexed_json(index, where, params, NEWEST_FIRST)))
         return
-    rows = index.summaries(where, params, NEWEST_FIRST)
     if sys.stdout.isatty():
-        count = render.paper_table(rows)
+        count = render.paper_table(index.summaries(where, params, NEWEST_FIRST))
     else:
-        count = render.write_paper_lines(rows, sys.stdout)
+        count = render.write_paper_lines(index.summary_fields(where, params, NEWEST_FIRST), sys.stdout)
     message(f"{count} paper(s)" if count else "no papers match")
 
 

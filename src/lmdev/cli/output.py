@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 # that can make text read differently from what it is.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _BREAKS = re.compile("[\n\u2028\u2029]")
+# What :func:`safe` would change in text made of tab-separated lines (tabs and newlines are the
+# separators): used to pass whole batches of lines without looking at each field.
+UNSAFE_IN_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def safe(text: str, *, newlines: bool = False, tabs: bool = False) -> str:

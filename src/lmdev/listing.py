@@ -1,0 +1,89 @@
+"""What a paper folder holds: its paper files with their stat keys, and its stale temporaries.
+
+The store, the index and the child process that gives the index a head start
+(:mod:`lmdev.prefetch`) all need the same answer to "which files are papers, and did any change",
+so it is decided here, in a module light enough to import before anything else.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+SUFFIXES = (".yaml", ".yml")
+TEMP_SUFFIX = ".tmp"  # what yamlio.atomic_write appends to a hidden name while it writes
+
+# A file changed this recently may change again within the filesystem's timestamp granularity
+# with the same size, so its row is stored as "check again next time" (git's racy-clean rule).
+RACY_NS = 2_000_000_000
+
+StatKey = tuple[int, int, int, int]
+
+_HIDDEN_TMP = re.compile(r"^\..*\.tmp$", re.MULTILINE)
+
+
+def stat_key(st: os.stat_result) -> StatKey:
+    """What says a file changed: size, mtime, ctime (an edit that puts the mtime back) and inode."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def racy(key: StatKey, now: int) -> bool:
+    return now - max(key[1], key[2]) < RACY_NS
+
+
+def stored_key(key: StatKey, now: int) -> StatKey:
+    """The key to remember for a file read at ``now``: one that never matches while it is racy."""
+    return (-1, *key[1:]) if racy(key, now) else key
+
+
+def is_paper_name(name: str) -> bool:
+    return not name.startswith(".") and name.endswith(SUFFIXES)
+
+
+def is_temporary(name: str, target_suffixes: tuple[str, ...] = SUFFIXES) -> bool:
+    """Whether ``name`` is a temporary file an atomic write left behind for such a target."""
+    if not (name.startswith(".") and name.endswith(TEMP_SUFFIX)):
+        return False
+    target = name[1 : -len(TEMP_SUFFIX)].rpartition(".")[0]
+    return target.endswith(target_suffixes)
+
+
+def temporaries(names: list[str]) -> list[str]:
+    """The temporary files among ``names``; one pass of a regular expression in the usual case
+    of none, since every command looks (at 100k files too). A name holds no line break."""
+    if not _HIDDEN_TMP.search("\n".join(names)):
+        return []
+    return [n for n in names if is_temporary(n)]
+
+
+def entries(folder: Path, names: list[str] | None = None) -> Iterator[tuple[str, StatKey]]:
+    """The paper files of ``folder`` (of ``names``, its listing, when the caller has it), each with
+    its stat key (of the entry itself: a link is never followed), in listing order. Entries that
+    are not regular files are listed too, so that reading them (which refuses them) lets
+    ``check`` name them; temporary and hidden files are left out."""
+    if os.stat not in os.supports_dir_fd:  # Windows: scandir, slower but everywhere
+        if not folder.is_dir():
+            return
+        with os.scandir(folder) as found:
+            for entry in found:
+                if is_paper_name(entry.name):
+                    yield entry.name, stat_key(os.lstat(entry.path))
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    try:
+        # listdir plus stat relative to the open folder: the cheapest way to stat 100k files.
+        for name in os.listdir(fd) if names is None else names:
+            if not is_paper_name(name):
+                continue
+            try:
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # deleted since the listing
+            yield name, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    finally:
+        os.close(fd)
