@@ -81,6 +81,7 @@ class Library:
         self._taxonomy: Optional[Taxonomy] = None
         self.progress: Optional[ProgressFactory] = None  # set by the CLI: a bar while the index fills
         self._index: Optional[Index] = None
+        self._listed: Optional[list[str]] = None  # the folder as the tidy-up saw it, for the next ids()
 
     @classmethod
     def open(cls, data_dir: Optional[Path] = None) -> Library:
@@ -179,10 +180,12 @@ class Library:
         """Ids of the stored papers, from file names alone (no file is parsed). New-style arXiv
         names, nearly all of a large library, are matched in one pass of a regular expression
         over the listing (``inbox`` asks at every run); the others go through :func:`id_from_stem`."""
-        try:
-            listed = os.listdir(self.papers_dir)
-        except (FileNotFoundError, NotADirectoryError):
-            return set()
+        listed, self._listed = self._listed, None  # listed a moment ago by tidy(): at 100k files, 40 ms saved
+        if listed is None:
+            try:
+                listed = os.listdir(self.papers_dir)
+            except (FileNotFoundError, NotADirectoryError):
+                return set()
         joined = "\n".join(listed)
         if joined.count("\n") != len(listed) - 1:  # a name with a line break: name by name
             return _ids_of(n for n in listed if not n.startswith(".") and n.endswith(SUFFIXES))
@@ -256,13 +259,23 @@ class Library:
         """Hold the library's write lock (reentrant); temporary files that interrupted writes
         left behind are removed the first time it is taken."""
         self.papers_dir.mkdir(parents=True, exist_ok=True)
+        self._listed = None  # a write makes the start-up listing stale
         with exclusive(self.root / LOCK_FILE):
             self._remove_stale_temporaries()
             yield
 
     def tidy(self) -> None:
-        """Remove temporary files of interrupted writes, if any, when no other process is writing."""
-        if not self._stale_temporaries():
+        """Remove temporary files of interrupted writes, if any, when no other process is writing.
+        Every command starts with this look, so its listing is kept for the first :meth:`ids`."""
+        from lmdev.prefetch import temporaries_seen
+
+        if temporaries_seen(self.papers_dir) is False:  # the head start's listing found none
+            return
+        try:
+            self._listed = os.listdir(self.papers_dir)
+        except OSError:
+            return
+        if not temporaries(self._listed):
             return
         try:
             with exclusive(self.root / LOCK_FILE, blocking=False) as held:
@@ -271,22 +284,15 @@ class Library:
         except OSError:
             pass  # a read-only checkout: nothing to tidy there
 
-    def _stale_temporaries(self) -> list[Path]:
-        from lmdev.prefetch import temporaries_seen
-
-        if temporaries_seen(self.papers_dir) is False:  # the head start's listing found none
-            return []
-        try:
-            names = os.listdir(self.papers_dir)  # names only: every command looks, at 100k files too
-        except OSError:
-            return []
-        return [self.papers_dir / n for n in temporaries(names)]
-
     def _remove_stale_temporaries(self) -> None:
         """Only called with the lock held: any temporary file present then is a dead writer's."""
-        for path in self._stale_temporaries():
+        try:
+            names = os.listdir(self.papers_dir)
+        except OSError:
+            return
+        for name in temporaries(names):
             try:
-                path.unlink()
+                (self.papers_dir / name).unlink()
             except OSError:
                 pass
 
