@@ -327,3 +327,14 @@ def test_a_paper_too_large_to_read_back_is_never_written(empty_data_dir: Path, m
     with pytest.raises(DataError, match="larger than"):
         lib.save(paper)
     assert not lib.path_for("2401.00001").exists()
+
+
+def test_a_temporary_file_appearing_after_a_clean_look_is_still_found(cli, small_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clean look is remembered by the folder's stat (one stat instead of a listing next time);
+    adding a file changes that stat, so the next command looks again."""
+    monkeypatch.setattr("lmdev.listing.RACY_NS", 0)  # trust the folder's stat at once
+    assert cli("--data-dir", str(small_dir), "show", PAPER).code == 0  # a clean look, remembered
+    stale = small_dir / "papers" / TEMP_NAMES[0]
+    stale.write_text("half")
+    assert cli("--data-dir", str(small_dir), "show", PAPER).code == 0
+    assert not stale.exists()

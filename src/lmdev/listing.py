@@ -7,10 +7,13 @@ so it is decided here, in a module light enough to import before anything else.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Optional
 
 SUFFIXES = (".yaml", ".yml")
 TEMP_SUFFIX = ".tmp"  # what yamlio.atomic_write appends to a hidden name while it writes
@@ -87,3 +90,40 @@ def entries(folder: Path, names: list[str] | None = None) -> Iterator[tuple[str,
             yield name, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
     finally:
         os.close(fd)
+
+
+# -- the look for stale temporaries, remembered --------------------------------------------------
+
+
+def folder_mark(folder: Path) -> Optional[str]:
+    """The folder's stat key as text; None while it is too recent to trust (see :func:`racy`).
+    Adding a file to a folder changes its mtime, so an unchanged mark means no file was added."""
+    try:
+        key = stat_key(os.stat(folder))
+    except OSError:
+        return None
+    return None if racy(key, time.time_ns()) else " ".join(map(str, key))
+
+
+def _mark_path(root: Path) -> Path:
+    from lmdev.paths import cache_dir
+
+    return cache_dir() / "tidy" / hashlib.sha256(str(root.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:24]
+
+
+def remembered_clean(root: Path) -> str:
+    """The folder mark at which the tracker at ``root`` last held no temporaries ('' if none)."""
+    try:
+        return _mark_path(root).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def remember_clean(root: Path, mark: str) -> None:
+    """Remember that the paper folder held no temporaries at ``mark`` (only a cache: failures pass)."""
+    path = _mark_path(root)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(mark, encoding="utf-8")
+    except OSError:
+        pass

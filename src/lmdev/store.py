@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from lmdev import yamlio
 from lmdev.errors import DataError, InvalidIdError, NotFoundError
 from lmdev.ids import file_stem, id_from_stem, normalise_paper_id
-from lmdev.listing import SUFFIXES, StatKey, entries, stat_key, temporaries
+from lmdev.listing import SUFFIXES, StatKey, entries, folder_mark, remember_clean, remembered_clean, stat_key, temporaries
 from lmdev.locking import exclusive
 from lmdev.models import Paper
 from lmdev.paperfile import file_text
@@ -266,16 +266,23 @@ class Library:
 
     def tidy(self) -> None:
         """Remove temporary files of interrupted writes, if any, when no other process is writing.
-        Every command starts with this look, so its listing is kept for the first :meth:`ids`."""
+        Every command starts with this look; its listing is kept for the first :meth:`ids`, and
+        when it finds none the folder's stat is remembered: a folder whose stat is unchanged since
+        has had no file added, so the next look costs one ``stat`` instead of a listing."""
         from lmdev.prefetch import temporaries_seen
 
         if temporaries_seen(self.papers_dir) is False:  # the head start's listing found none
+            return
+        mark = folder_mark(self.papers_dir)
+        if mark is not None and remembered_clean(self.root) == mark:
             return
         try:
             self._listed = os.listdir(self.papers_dir)
         except OSError:
             return
         if not temporaries(self._listed):
+            if mark is not None:
+                remember_clean(self.root, mark)
             return
         try:
             with exclusive(self.root / LOCK_FILE, blocking=False) as held:
