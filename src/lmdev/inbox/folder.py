@@ -115,13 +115,12 @@ class Inbox:
         items: list[Waiting] = []
         errors: list[DataError] = []
         for name, info in self._entries():
-            path = self.dir / name
             key = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
             cached = old.get(name)
             item = Waiting.from_index(cached[4], name[:-5]) if cached is not None and cached[:4] == key else None
             if item is None:
                 try:
-                    item = self._read_named(path).waiting()
+                    item = self._read_named(self.dir / name).waiting()
                 except DataError as exc:
                     errors.append(exc)
                     continue
