@@ -394,3 +394,15 @@ def test_library_ids_from_one_pass_over_the_names_equal_reading_them_one_by_one(
     assert lib.ids() == one_by_one() == {"2205.14135", "2205.14136", "hep-th/9901001", "some-slug", "2205.1413"}
     (papers / "line\nbreak.yaml").write_text("id: x\n")  # a hostile name: the slow path, same answer
     assert lib.ids() == one_by_one()
+
+
+def test_piped_list_reads_its_lines_in_order_from_one_index(data_dir: Path) -> None:
+    """At 100k papers sorting and fetching rows costs more than the rest of ``list``: the
+    default order and the lines come from one covering index, with no sort."""
+    index = Library(data_dir).index()
+    plan = " ".join(str(row[-1]) for row in index.query(f"EXPLAIN QUERY PLAN SELECT list_line FROM papers WHERE error IS NULL AND (1) ORDER BY {NEWEST_FIRST}"))
+    lines = [line for batch in index.summary_lines("1", (), NEWEST_FIRST) for line in batch]
+    expected = [f"{s.id}\t{s.year or ''}\t{s.title}\t{s.tags}" for s in index.summaries("1", (), NEWEST_FIRST)]
+    index.close()
+    assert "COVERING INDEX papers_newest" in plan and "TEMP B-TREE" not in plan, plan
+    assert lines == expected and len(lines) == shipped_count()

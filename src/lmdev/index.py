@@ -293,12 +293,12 @@ class Index:
         """What ``list`` shows of the selected papers, without building them."""
         yield from map(Summary._make, self.db.execute(f"SELECT id, year, title, tags FROM papers WHERE error IS NULL AND ({where}) ORDER BY {order}", tuple(params)))
 
-    def summary_fields(self, where: str = "1", params: Iterable[Any] = (), order: str = "name", size: int = 5000) -> Iterator[list[tuple[str, str, str, str]]]:
-        """:meth:`summaries` as strings (no year is ''), in batches: what piped ``list`` writes,
-        without a Python object per paper beyond the row itself."""
-        cursor = self.db.execute(f"SELECT id, ifnull(CAST(year AS TEXT), ''), title, ifnull(tags, '') FROM papers WHERE error IS NULL AND ({where}) ORDER BY {order}", tuple(params))
+    def summary_lines(self, where: str = "1", params: Iterable[Any] = (), order: str = "name", size: int = 5000) -> Iterator[list[str]]:
+        """What piped ``list`` prints of the selected papers, in batches of lines made when each
+        file was read (:func:`lmdev.termtext.paper_line`): no Python object per paper but its line."""
+        cursor = self.db.execute(f"SELECT list_line FROM papers WHERE error IS NULL AND ({where}) ORDER BY {order}", tuple(params))
         while batch := cursor.fetchmany(size):
-            yield batch
+            yield [line for (line,) in batch]
 
     def paper(self, name: str, key: StatKey) -> Optional[Paper]:
         """The stored paper of one file if its row is current, else None (the caller reads the file)."""

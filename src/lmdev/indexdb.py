@@ -21,7 +21,7 @@ from lmdev.paths import cache_dir
 
 log = logging.getLogger(__name__)
 
-SCHEMA = 5  # 4: reviewed/suggested tags counted apart, primary, citekeys looked up; 5: stamps cached whole
+SCHEMA = 6  # 4: reviewed/suggested tags counted apart, primary, citekeys looked up; 5: stamps cached whole; 6: list's lines, in order
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS papers (
     error TEXT, line INTEGER, {", ".join(PAPER_COLUMNS)});
 CREATE INDEX IF NOT EXISTS papers_by_year ON papers (year);
 CREATE INDEX IF NOT EXISTS papers_by_state ON papers (error, tagged);
+-- list's default order (filters.NEWEST_FIRST) with its lines: piped ``list`` reads this index alone.
+CREATE INDEX IF NOT EXISTS papers_newest ON papers (error, published IS NULL, published DESC, id DESC, name, list_line);
 CREATE TABLE IF NOT EXISTS bodies (name TEXT PRIMARY KEY, data TEXT);
 CREATE TABLE IF NOT EXISTS tags ({", ".join(TAG_COLUMNS)});
 CREATE INDEX IF NOT EXISTS tags_by_tag ON tags (tag, kind);

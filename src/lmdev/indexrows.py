@@ -9,11 +9,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
+from lmdev.termtext import paper_line
+
 if TYPE_CHECKING:
     from lmdev.models import Paper
     from lmdev.store import LoadedPaper
 
-PAPER_COLUMNS = ("id", "year", "published", "title", "title_key", "doi", "citekey", "essay_cited", "tagged", "challenges", "tags", "link", "primary_id", "suggested")
+PAPER_COLUMNS = ("id", "year", "published", "title", "title_key", "doi", "citekey", "essay_cited", "tagged", "challenges", "tags", "link", "primary_id", "suggested", "list_line")
 TAG_COLUMNS = ("name", "pos", "kind", "tag", "stance", "by", "score", "year", "cited", "recency", "id")
 
 
@@ -33,11 +35,12 @@ def haystack(paper: Paper) -> str:
 def paper_row(paper: Paper) -> tuple[Any, ...]:
     from lmdev.store import normalise_title
 
+    tags = tags_text(paper)
     return (
         paper.id, paper.year, paper.published.isoformat() if paper.published else None, paper.title, normalise_title(paper.title),
         paper.doi.lower() if paper.doi else None, paper.citekey, int(paper.essay_cited), int(paper.is_tagged()),
-        int(any(a.stance == "challenges" and a.reviewed for a in paper.assumptions)), tags_text(paper), paper.link,
-        paper.primary, len(paper.suggestions()),
+        int(any(a.stance == "challenges" and a.reviewed for a in paper.assumptions)), tags, paper.link,
+        paper.primary, len(paper.suggestions()), paper_line(paper.id, paper.year, paper.title, tags),
     )
 
 

@@ -155,7 +155,7 @@ def list_papers(
     if sys.stdout.isatty():
         count = render.paper_table(index.summaries(where, params, NEWEST_FIRST))
     else:
-        count = render.write_paper_lines(index.summary_fields(where, params, NEWEST_FIRST), sys.stdout)
+        count = render.write_paper_lines(index.summary_lines(where, params, NEWEST_FIRST), sys.stdout)
     message(f"{count} paper(s)" if count else "no papers match")
 
 

@@ -7,37 +7,15 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from lmdev.termtext import safe as safe  # the one way the CLI makes text terminal-safe
+
 if TYPE_CHECKING:
     from rich.console import Console
-
-
-# C0 and C1 controls (but tab and newline, handled apart), DEL, and the bidirectional overrides
-# that can make text read differently from what it is.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_BREAKS = re.compile("[\n\u2028\u2029]")
-# What :func:`safe` would change in text made of tab-separated lines (tabs and newlines are the
-# separators): used to pass whole batches of lines without looking at each field.
-UNSAFE_IN_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def safe(text: str, *, newlines: bool = False, tabs: bool = False) -> str:
-    """Text from data or a server made safe for a terminal: control characters shown as escapes
-    (``\\x1b``), never sent raw; line breaks kept only with ``newlines``; tabs become spaces
-    with ``tabs`` (for tab-separated output) and are kept otherwise."""
-    if text.isprintable():  # no control, break, tab or bidi character: nothing to do (the common case)
-        return text
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
-    if not newlines:
-        text = _BREAKS.sub(" ", text)
-    if tabs:
-        text = text.replace("\t", " ")
-    return text
 
 
 class SafeFormatter(logging.Formatter):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
 
-from lmdev.cli.output import UNSAFE_IN_LINES, out, safe
+from lmdev.cli.output import out, safe
 
 if TYPE_CHECKING:
     from lmdev.classifier.evaluation import Evaluation
@@ -68,17 +68,12 @@ def paper_table(rows: Iterable[Summary]) -> int:
     return table.row_count
 
 
-def write_paper_lines(batches: Iterable[list[tuple[str, str, str, str]]], stream: IO[str]) -> int:
-    """One paper per line, tab-separated (id, year, title, tags), for grep, cut and sort; returns
-    how many. A batch is joined in C and written as it is when it holds nothing a terminal could
-    misread (the case of nearly every library); otherwise its fields go through :func:`safe`."""
+def write_paper_lines(batches: Iterable[list[str]], stream: IO[str]) -> int:
+    """One paper per line, tab-separated (id, year, title, tags), for grep, cut and sort; returns how many."""
     count = 0
-    for rows in batches:
-        text = "\n".join(map("\t".join, rows)) + "\n"
-        if UNSAFE_IN_LINES.search(text) or text.count("\t") != 3 * len(rows) or text.count("\n") != len(rows):
-            text = "".join(f"{safe(i)}\t{y}\t{safe(t, tabs=True)}\t{safe(g)}\n" for i, y, t, g in rows)
-        stream.write(text)
-        count += len(rows)
+    for lines in batches:
+        stream.write("\n".join(lines) + "\n")
+        count += len(lines)
     return count
 
 
