@@ -269,7 +269,7 @@ class Index:
     # --- reading -----------------------------------------------------------------------------
 
     def errors(self) -> Iterator[DataError]:
-        for name, message, line in self.db.execute("SELECT name, error, line FROM papers WHERE error IS NOT NULL ORDER BY name"):
+        for name, message, line in self.db.execute("SELECT name, error, line FROM papers INDEXED BY papers_by_state WHERE error IS NOT NULL ORDER BY name"):
             yield DataError(message, path=str(self.library.papers_dir / name), line=line)
 
     def require_valid(self) -> None:

@@ -21,7 +21,7 @@ from lmdev.paths import cache_dir
 
 log = logging.getLogger(__name__)
 
-SCHEMA = 6  # 4: reviewed/suggested tags counted apart, primary, citekeys looked up; 5: stamps cached whole; 6: list's lines, in order
+SCHEMA = 7  # 4: reviewed/suggested tags counted apart, primary, citekeys looked up; 5: stamps cached whole; 6: list's lines, in order; 7: suggestions counted from an index
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS papers (
     name TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, ino INTEGER, stamp INTEGER,
     error TEXT, line INTEGER, {", ".join(PAPER_COLUMNS)});
 CREATE INDEX IF NOT EXISTS papers_by_year ON papers (year);
-CREATE INDEX IF NOT EXISTS papers_by_state ON papers (error, tagged);
+CREATE INDEX IF NOT EXISTS papers_by_state ON papers (error, tagged, suggested);
 -- list's default order (filters.NEWEST_FIRST) with its lines: piped ``list`` reads this index alone.
 CREATE INDEX IF NOT EXISTS papers_newest ON papers (error, published IS NULL, published DESC, id DESC, name, list_line);
 CREATE TABLE IF NOT EXISTS bodies (name TEXT PRIMARY KEY, data TEXT);
