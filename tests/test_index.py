@@ -401,7 +401,7 @@ def test_piped_list_reads_its_lines_in_order_from_one_index(data_dir: Path) -> N
     default order and the lines come from one covering index, with no sort."""
     index = Library(data_dir).index()
     plan = " ".join(str(row[-1]) for row in index.query(f"EXPLAIN QUERY PLAN SELECT list_line FROM papers WHERE error IS NULL AND (1) ORDER BY {NEWEST_FIRST}"))
-    lines = [line for batch in index.summary_lines("1", (), NEWEST_FIRST) for line in batch]
+    lines = [line.decode() for batch in index.summary_lines("1", (), NEWEST_FIRST) for line in batch]
     expected = [f"{s.id}\t{s.year or ''}\t{s.title}\t{s.tags}" for s in index.summaries("1", (), NEWEST_FIRST)]
     index.close()
     assert "COVERING INDEX papers_newest" in plan and "TEMP B-TREE" not in plan, plan

@@ -293,10 +293,10 @@ class Index:
         """What ``list`` shows of the selected papers, without building them."""
         yield from map(Summary._make, self.db.execute(f"SELECT id, year, title, tags FROM papers WHERE error IS NULL AND ({where}) ORDER BY {order}", tuple(params)))
 
-    def summary_lines(self, where: str = "1", params: Iterable[Any] = (), order: str = "name", size: int = 5000) -> Iterator[list[str]]:
-        """What piped ``list`` prints of the selected papers, in batches of lines made when each
-        file was read (:func:`lmdev.termtext.paper_line`): no Python object per paper but its line."""
-        cursor = self.db.execute(f"SELECT list_line FROM papers WHERE error IS NULL AND ({where}) ORDER BY {order}", tuple(params))
+    def summary_lines(self, where: str = "1", params: Iterable[Any] = (), order: str = "name", size: int = 5000) -> Iterator[list[bytes]]:
+        """What piped ``list`` prints of the selected papers, in batches of UTF-8 lines made when
+        each file was read (:func:`lmdev.termtext.paper_line`): neither decoded nor built per paper."""
+        cursor = self.db.execute(f"SELECT CAST(list_line AS BLOB) FROM papers WHERE error IS NULL AND ({where}) ORDER BY {order}", tuple(params))
         while batch := cursor.fetchmany(size):
             yield [line for (line,) in batch]
 

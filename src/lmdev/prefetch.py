@@ -20,6 +20,7 @@ import os
 import signal
 import sqlite3
 import time
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -79,39 +80,36 @@ def start(root: Path) -> None:
 
 def _scan(root: Path, folder: Path) -> Optional[tuple[Any, ...]]:
     """The child's work (see :class:`Found`), as plain data; None when there is no index to compare with."""
-    from lmdev.indexdb import index_path, stamps_body
+    from lmdev.indexdb import Stamps, index_path, pack_names, read_stamp_columns
 
     index = index_path(root)
     st = os.stat(folder)
     names = os.listdir(folder)
     listing = list(entries(folder, names))
     try:
-        generation, stamps, cached = _stamps(index)
+        db = sqlite3.connect(f"{index.resolve().as_uri()}?mode=rw", uri=True, timeout=5, isolation_level=None)
+        try:
+            old: Stamps = read_stamp_columns(db, "papers")
+        finally:
+            db.close()
     except (sqlite3.Error, OSError, ValueError):
         return None
+    found = [name for name, _ in listing]
+    values = array("q", [hash(key) for _, key in listing])
+    if found == old.names:  # the usual case, a few files edited: compare the stamps in place
+        changed = [n for n, (new, was) in enumerate(zip(values, old.values)) if new != was]
+        gone: list[str] = []
+        packed = old.packed_names
+    else:
+        known = old.as_dict()
+        changed = [n for n, name in enumerate(found) if known.pop(name, None) != values[n]]
+        gone = list(known)
+        packed = pack_names(found)
     now = time.time_ns()
-    new: dict[str, int] = {}
-    todo: list[tuple[str, StatKey]] = []
-    for name, key in listing:
-        stamp = hash(key)
-        if stamps.get(name) != stamp:
-            todo.append((name, key))
-            stamp = hash(stored_key(key, now))
-        new[name] = stamp
-    gone = [name for name in stamps if name not in new]
-    todo.sort()
-    return ((st.st_dev, st.st_ino), str(index), generation, cached, todo, gone, len(new), stamps_body(new), bool(temporaries(names)))
-
-
-def _stamps(index: Path) -> tuple[int, dict[str, int], bool]:
-    """The index's stamps of the paper files, read without creating or changing anything."""
-    from lmdev.indexdb import read_stamps
-
-    db = sqlite3.connect(f"{index.resolve().as_uri()}?mode=rw", uri=True, timeout=5, isolation_level=None)
-    try:
-        return read_stamps(db, "papers")
-    finally:
-        db.close()
+    for n in changed:  # a file read now is remembered so that it is read again while racy
+        values[n] = hash(stored_key(listing[n][1], now))
+    todo = sorted(listing[n] for n in changed)
+    return ((st.st_dev, st.st_ino), str(index), old.generation, old.cached, todo, gone, len(found), values.tobytes() + packed, bool(temporaries(names)))
 
 
 def _answer() -> Optional[Found]:

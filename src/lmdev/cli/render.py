@@ -6,6 +6,7 @@ Every string that comes from data (titles, authors, notes, ids) passes through
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
 
@@ -68,12 +69,21 @@ def paper_table(rows: Iterable[Summary]) -> int:
     return table.row_count
 
 
-def write_paper_lines(batches: Iterable[list[str]], stream: IO[str]) -> int:
-    """One paper per line, tab-separated (id, year, title, tags), for grep, cut and sort; returns how many."""
+def write_paper_lines(batches: Iterable[list[bytes]], stream: IO[str]) -> int:
+    """One paper per line, tab-separated (id, year, title and tags), for grep, cut and sort; returns
+    how many. The lines are UTF-8 already: written as bytes where the stream encodes UTF-8."""
+    binary = getattr(stream, "buffer", None) if codecs.lookup(getattr(stream, "encoding", None) or "ascii").name == "utf-8" else None
+    stream.flush()
     count = 0
     for lines in batches:
-        stream.write("\n".join(lines) + "\n")
+        text = b"\n".join(lines) + b"\n"
+        if binary is not None:
+            binary.write(text)
+        else:
+            stream.write(text.decode("utf-8"))
         count += len(lines)
+    if binary is not None:
+        binary.flush()
     return count
 
 
