@@ -4,7 +4,6 @@ renamed behind lmdev's back is seen, and an answer that no longer applies is not
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import subprocess
@@ -98,10 +97,10 @@ def test_an_answer_about_another_folder_or_index_is_not_used(indexed: Path) -> N
     index = Index(Library(indexed))
     _answer_now(indexed)
     assert prefetch.take(indexed / "papers", index.path) is not None
-    for wrong in ({"folder": (0, 0)}, {"index": str(index.path) + ".other"}):
+    for wrong in ({"folder": (0, 0)}, {"index_file": str(index.path) + ".other"}):
         _answer_now(indexed)
         assert prefetch._found is not None
-        prefetch._found = dataclasses.replace(prefetch._found, **wrong)
+        prefetch._found = prefetch._found._replace(**wrong)
         assert prefetch.take(indexed / "papers", index.path) is None
     index.close()
 

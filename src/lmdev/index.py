@@ -113,7 +113,7 @@ class Index:
                 self._delete("papers", found.gone)
             if found.todo:
                 self._read_into("papers", [(name, key, True) for name, key in found.todo], read, self._write_papers, time.time_ns(), {}, visit, progress)
-            self._keep_packed("papers", found.count, found.body, found.generation + self.writes - writes)
+            self._keep_packed("papers", found.files, found.body, found.generation + self.writes - writes)
         return True
 
     def sync(

@@ -10,10 +10,8 @@ import logging
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Optional
-from urllib.parse import urlsplit
 
 from lmdev.errors import DataError, UsageError
 
@@ -69,6 +67,8 @@ def cache_dir() -> Path:
 
 def arxiv_api_url() -> str:
     """``$LMDEV_ARXIV_API`` (a mirror, or a test server), else arXiv's API; http(s) only."""
+    from urllib.parse import urlsplit
+
     url = os.environ.get(ENV_ARXIV_API) or DEFAULT_ARXIV_API
     try:
         parts = urlsplit(url)
@@ -109,6 +109,8 @@ def rate_lock_path() -> Path:
     if env:
         return Path(env)
     owner = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    import tempfile  # here, not at the top: the console script imports this module before it forks (lmdev.prefetch)
+
     return Path(tempfile.gettempdir()) / f"lmdev-{owner}" / "arxiv-rate.lock"
 
 

@@ -18,30 +18,26 @@ import contextlib
 import marshal
 import os
 import signal
-import sqlite3
 import time
-from array import array
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from lmdev.listing import StatKey, entries, stored_key, temporaries
 from lmdev.paths import PAPERS_DIR
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(NamedTuple):
     """What the child found: the folder it listed (device and inode), the index it compared with
     and that index's generation, whether the stamps were the index's cached copy, the files to
     read (name order) and the names gone, and the stamps of everything now on disk."""
 
     folder: tuple[int, int]
-    index: str
+    index_file: str
     generation: int
     cached: bool
     todo: list[tuple[str, StatKey]]
     gone: list[str]
-    count: int
+    files: int
     body: bytes
     temporaries: bool
 
@@ -80,6 +76,10 @@ def start(root: Path) -> None:
 
 def _scan(root: Path, folder: Path) -> Optional[tuple[Any, ...]]:
     """The child's work (see :class:`Found`), as plain data; None when there is no index to compare with."""
+    # Imported here, in the child, so that the fork comes as early as it can.
+    import sqlite3
+    from array import array
+
     from lmdev.indexdb import Stamps, index_path, pack_names, read_stamp_columns
 
     index = index_path(root)
@@ -152,7 +152,7 @@ def take(folder: Path, index: Path) -> Optional[Found]:
         return None
     found = _answer()
     _used = True
-    if found is None or found.index != str(index) or not _matches(found, folder):
+    if found is None or found.index_file != str(index) or not _matches(found, folder):
         return None
     return found
 
