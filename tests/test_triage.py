@@ -222,6 +222,18 @@ def test_decided_ids_reads_the_record_fast_and_falls_back_for_hand_edited_lines(
     assert decided_ids(lib) == full | {"2401.00077", "hep-th/9901001"}
 
 
+def test_decided_among_waiting_papers_is_the_same_as_decided_overall(data_dir: Path) -> None:
+    """The inbox looks its own papers up by file name instead of listing the library."""
+    from lmdev.store import Library
+    from lmdev.triage import decided_ids
+
+    lib = Library(data_dir)
+    shutil.copy(lib.path_for("2205.14135"), lib.papers_dir / "2205.14135.yml")
+    (lib.papers_dir / "2205.14135.yaml").unlink()  # a paper stored as .yml is found too
+    asked = [*sorted(lib.ids())[::7], "2205.14135", "2699.00001", "hep-th/9901001", "Not An Id"]
+    assert decided_ids(lib, among=asked) & set(asked) == decided_ids(lib) & set(asked)
+
+
 def test_a_broken_paper_file_does_not_stop_the_gap_sort(cli, data_dir: Path) -> None:
     fill_inbox(data_dir, make_item("2605.90001", relevance=0.9, problems=[("prompting", 0.9)]))
     broken = sorted((data_dir / "papers").glob("*.yaml"))[0]

@@ -53,15 +53,17 @@ class Decided:
 _REJECTED_ID = re.compile(r"- \{id: (?:'([^']+)'|\"([^\"]+)\"|([^,'\"{}\s]+)),")
 
 
-def decided_ids(library: Library) -> set[str]:
+def decided_ids(library: Library, among: Optional[Iterable[str]] = None) -> set[str]:
     """Ids in the library or in ``rejected.yaml``: what no watch proposes and the inbox ignores.
+    With ``among`` (canonical ids), only those of the library's papers are looked for, each by its
+    file name, instead of listing a folder of perhaps 100k papers.
 
     The record's ids are read off the start of each line (``lmdev reject`` writes the id first),
     without parsing the titles and abstracts that make the file large; a line of another shape
     sends it through the full reader, which names a bad line.
     """
     path = decisions.path_for(library.root)
-    found = library.ids()
+    found = library.ids() if among is None else library.present(among)
     if not path.exists():
         return found
     rejected: set[str] = set()
@@ -76,6 +78,12 @@ def decided_ids(library: Library) -> set[str]:
             return found | decisions.rejected_ids(library.root)
         rejected.add(candidate)
     return found | rejected
+
+
+def undecided(library: Library, items: list[Waiting]) -> list[Waiting]:
+    """The waiting ``items`` minus papers decided elsewhere (now in the library, or rejected)."""
+    decided = decided_ids(library, among=[item.id for item in items])
+    return [item for item in items if item.id not in decided]
 
 
 @contextmanager

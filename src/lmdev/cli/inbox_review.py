@@ -103,11 +103,12 @@ def review_inbox_session(
     ``quit_flag`` (a one-item list) is set when the person pressed ``q``, so a caller that runs
     more review after this one ends the whole session too."""
     from lmdev.inbox import Inbox
-    from lmdev.triage import accept, decided_ids, ordered, reject, select
+    from lmdev.triage import accept, ordered, reject, select, undecided
 
     term = term or Terminal()
     inbox = Inbox(lib.root)
-    waiting, _ = inbox.waiting(decided=decided_ids(lib))
+    waiting, _ = inbox.waiting()
+    waiting = undecided(lib, waiting)
     items = ordered(select(waiting, problem=problem, min_relevance=min_relevance), problem=problem)
     items = items[:limit] if limit else items
     if not items:

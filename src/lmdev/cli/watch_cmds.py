@@ -110,9 +110,10 @@ def _waiting(lib: Library) -> tuple[list[Waiting], int]:
     """The inbox minus papers decided elsewhere, and how many files could not be read (each named
     on stderr; the command exits 1 after its output)."""
     from lmdev.inbox import Inbox
-    from lmdev.triage import decided_ids
+    from lmdev.triage import undecided
 
-    items, errors = Inbox(lib.root).waiting(decided=decided_ids(lib))
+    items, errors = Inbox(lib.root).waiting()
+    items = undecided(lib, items)
     for error in errors:
         message(f"skipped {error} (lmdev check lists every problem)")
     return items, len(errors)
