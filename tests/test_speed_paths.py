@@ -56,9 +56,9 @@ def _plain_scores(model: Model, doc: Doc) -> tuple[list[float], float, list[floa
     heading = prior(doc.title_words)
     rank = [u * a * s + v * b * p + w * c + t * h for (a, b, c), s, p, h in zip(model.lead, totals, seeds, heading)]
     best = max((seeds[i] for i in model.problem_index), default=0.0)
-    w_scope, w_problem, w_learned, w_against, w_title, w_none, intercept = model.relevance_calibration
-    scope, against, titled = seeds[model.prior.scope_index], seeds[model.prior.against_index], heading[model.prior.against_index]
-    relevance = sigmoid(w_scope * scope + w_problem * best + w_learned * totals[model.relevance_slot] - w_against * against - w_title * titled - w_none * unscoped(scope) + intercept)
+    w_scope, w_problem, w_learned, w_against, w_none, intercept = model.relevance_calibration
+    scope, against = seeds[model.prior.scope_index], seeds[model.prior.against_index]
+    relevance = sigmoid(w_scope * scope + w_problem * best + w_learned * totals[model.relevance_slot] - w_against * against - w_none * unscoped(scope) + intercept)
     return probs, relevance, totals, rank
 
 

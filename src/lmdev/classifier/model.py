@@ -106,6 +106,7 @@ class Scores:
     phrases: Optional[dict[tuple[tuple[str, ...], int], int]] = None  # the prior's longer seed phrases found, per row
     norm: float = 0.0  # of ``raw`` (0: not computed)
 
+
 SCOPE_SURE = 0.5  # a scope score from which a paper surely names the kind of model it is about
 
 
@@ -121,10 +122,11 @@ class Model:
 
     # Cold start (nothing tagged, nothing rejected), set by hand, not fitted: one strong seed term
     # (a score near 2) gives a problem about 0.45, two about 0.9; a paper with neither scope nor
-    # problem terms is relevant at 0.08, one with a scope term and a problem term at about 0.9.
+    # problem terms is relevant at 0.03 (naming no language model at all costs 1.0 on the logit
+    # scale), one with a scope term and a problem term at about 0.9.
     DEFAULT_PRIOR: ClassVar[dict[str, tuple[float, float]]] = {"problem": (1.2, -2.6), "assumption": (1.0, -2.6)}
     DEFAULT_SECONDARY: ClassVar[float] = 0.6
-    DEFAULT_RELEVANCE: ClassVar[tuple[float, ...]] = (1.5, 1.0, 0.0, 0.75, 0.0, 0.0, -2.5)
+    DEFAULT_RELEVANCE: ClassVar[tuple[float, ...]] = (1.5, 1.0, 0.0, 0.75, 1.0, -2.5)
 
     def __init__(self, taxonomy: Taxonomy, data: dict[str, Any]) -> None:
         self.taxonomy = taxonomy
@@ -220,13 +222,12 @@ class Model:
         prior = self.prior.scores(doc.words, word_counts, phrases)
         probs = [sigmoid(a * s + b * p + c) for (a, b, c), s, p in zip(self.calibration, totals, prior)]
         u, v, w, t = self.primary_weights
-        w_scope, w_problem, w_learned, w_against, w_title, w_none, intercept = self.relevance_calibration
-        heading = self.prior.scores(doc.title_words) if t or w_title else prior
+        heading = self.prior.scores(doc.title_words) if t else prior
         rank = [u * a * s + v * b * p + w * c + t * h for (a, b, c), s, p, h in zip(self.lead, totals, prior, heading)]
         best = max((prior[i] for i in self.problem_index), default=0.0)
+        w_scope, w_problem, w_learned, w_against, w_none, intercept = self.relevance_calibration
         scope, against = prior[self.prior.scope_index], prior[self.prior.against_index]
-        titled = heading[self.prior.against_index] if w_title else 0.0  # a domain or a survey named in the title
-        relevance = sigmoid(w_scope * scope + w_problem * best + w_learned * totals[self.relevance_slot] - w_against * against - w_title * titled - w_none * unscoped(scope) + intercept)
+        relevance = sigmoid(w_scope * scope + w_problem * best + w_learned * totals[self.relevance_slot] - w_against * against - w_none * unscoped(scope) + intercept)
         return Scores(probs, relevance, totals, raw, doc.words, rank, word_counts, phrases, norm)
 
     def top(self, s: Scores) -> Optional[int]:

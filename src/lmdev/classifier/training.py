@@ -38,7 +38,7 @@ KEEP_STANCE_WEIGHTS = 40
 KEEP_RELEVANCE_WEIGHTS = 2000
 KEEP_VECTOR = 25
 SHRINK = 2.0  # pull of a tag's calibration towards its kind's shared calibration
-BACKGROUND_WEIGHT = 0.25  # a background paper's label is the seed terms' guess: it counts a quarter
+BACKGROUND_WEIGHT = 0.5  # a background paper's label is the seed terms' guess: it counts a quarter
 PSEUDO_IN = 0.8  # background papers the seed terms call in scope at least this surely are positives
 PSEUDO_OUT = 0.3  # and at most this, negatives, when learning relevance
 SELF_WEIGHT = 2.0  # the learned relevance score's weight until there are rejections (cross-validated)
@@ -289,14 +289,14 @@ def _secondary_threshold(tagged: Sequence[Paper], probs: Sequence[Sequence[float
     return max(best, CONFIDENT)
 
 
-Features = tuple[float, float, float, float, float]
+Features = tuple[float, float, float, float]
 _FEATURE_CACHE: dict[tuple[int, int], tuple[Doc, Features]] = {}
 
 
 def _relevance_features(prior: Prior, problem_index: Sequence[int], doc: Doc) -> Features:
-    """Scope score, best problem score, and the against-scope scores of the whole text and of the
-    title alone (negated); remembered per prior and document (the very object, which the cache
-    keeps alive), as cross-validation trains the same documents again and again."""
+    """Scope score, best problem score, against-scope score and how far the paper is from naming
+    a language model at all (the last two negated); remembered per prior and document (the very
+    object, which the cache keeps alive), as cross-validation trains the same documents again and again."""
     key = (prior.signature, id(doc))
     found = _FEATURE_CACHE.get(key)
     if found is None or found[0] is not doc:
@@ -304,15 +304,14 @@ def _relevance_features(prior: Prior, problem_index: Sequence[int], doc: Doc) ->
             _FEATURE_CACHE.clear()
         scores = prior.scores(doc.words)
         best = max((scores[i] for i in problem_index), default=0.0)
-        titled = prior.scores(doc.title_words)[prior.against_index]
-        found = _FEATURE_CACHE[key] = (doc, (scores[prior.scope_index], best, -scores[prior.against_index], -titled, -unscoped(scores[prior.scope_index])))
+        found = _FEATURE_CACHE[key] = (doc, (scores[prior.scope_index], best, -scores[prior.against_index], -unscoped(scores[prior.scope_index])))
     return found[1]
 
 
 def _seed_relevance(features: Features) -> float:
     """Relevance from the seed terms alone, with the cold-start weights."""
-    w_scope, w_problem, _, w_against, w_title, w_none, intercept = Model.DEFAULT_RELEVANCE
-    return sigmoid(w_scope * features[0] + w_problem * features[1] + w_against * features[2] + w_title * features[3] + w_none * features[4] + intercept)
+    w_scope, w_problem, _, w_against, w_none, intercept = Model.DEFAULT_RELEVANCE
+    return sigmoid(w_scope * features[0] + w_problem * features[1] + w_against * features[2] + w_none * features[3] + intercept)
 
 
 def _train_relevance(taxonomy: Taxonomy, prior: Prior, vectorizer: Vectorizer, papers: Sequence[Paper], rejected: Sequence[Doc], known: set[str], use_background: bool) -> dict[str, Any]:
@@ -348,13 +347,13 @@ def _train_relevance(taxonomy: Taxonomy, prior: Prior, vectorizer: Vectorizer, p
         inside = [s for s, y in zip(scores, labels) if y]
         outside = [s for s, y in zip(scores, labels) if not y]
         centre = (sum(inside) / len(inside) + sum(outside) / len(outside)) / 2
-        w_scope, w_problem, _, w_against, w_title, w_none, intercept = Model.DEFAULT_RELEVANCE
-        return {"weights": nb, "calibration": [w_scope, w_problem, SELF_WEIGHT, w_against, w_title, w_none, round(intercept - SELF_WEIGHT * centre, 5)]}
+        w_scope, w_problem, _, w_against, w_none, intercept = Model.DEFAULT_RELEVANCE
+        return {"weights": nb, "calibration": [w_scope, w_problem, SELF_WEIGHT, w_against, w_none, round(intercept - SELF_WEIGHT * centre, 5)]}
     learned = corpus.nb_out_of_fold(labels, KEEP_RELEVANCE_WEIGHTS)
     real = [i for i in range(len(docs)) if i < len(positives) or n_pos <= i < n_pos + len(rejected)]
     feats = [_relevance_features(prior, problem_index, docs[i]) for i in real]
-    rows = [(s, p, learned[i], a, t, u) for (s, p, a, t, u), i in zip(feats, real)]
-    coef = fit_logistic(rows, [labels[i] for i in real], weights=[weights[i] for i in real], l2=0.1, nonnegative=(0, 1, 2, 3, 4, 5))
+    rows = [(s, p, learned[i], a, u) for (s, p, a, u), i in zip(feats, real)]
+    coef = fit_logistic(rows, [labels[i] for i in real], weights=[weights[i] for i in real], l2=0.1, nonnegative=(0, 1, 2, 3, 4))
     return {"weights": nb, "calibration": [round(c, 5) for c in coef]}
 
 
