@@ -4,9 +4,10 @@
 Per tag: a naive-Bayes log-count ratio over TF-IDF vectors, scored out of fold, then a logistic
 regression on ``[learned score, prior score]`` for calibration, pulled towards what all tags of
 its kind share, with neither weight allowed below zero. Problems get one threshold for the tags
-after the top one (the top one is the paper's predicted primary). Relevance is a second
-logistic regression, on the seed-term scope, against-scope and problem scores and a learned
-score: naive Bayes of the library and the background papers the seed terms surely call in scope
+after the top one, and, with enough primaries, a second calibration fitted to "this is the
+paper's primary" that ranks the problems for the predicted primary. Relevance is a second
+logistic regression, on the seed-term scope, against-scope and problem scores, whether any
+scope term is named at all, and a learned score: naive Bayes of the library and the background papers the seed terms surely call in scope
 against the rejections and those they surely call out (see :func:`_train_relevance`). Its
 weights are fitted on the library against the rejections once there are enough of them.
 """
@@ -22,7 +23,7 @@ from functools import lru_cache
 from typing import Any, Optional
 
 from lmdev.classifier import background
-from lmdev.classifier.fitting import add_into, best_threshold, dot, fit_logistic, log_ratio, sigmoid, solve
+from lmdev.classifier.fitting import add_into, best_threshold, dot, fit_choice, fit_logistic, log_ratio, sigmoid
 from lmdev.classifier.model import MODEL_VERSION, Doc, Model, unscoped
 from lmdev.classifier.prior import Prior, rarity
 from lmdev.models import STANCES, Paper
@@ -31,14 +32,14 @@ from lmdev.taxonomy import Taxonomy
 FOLDS = 5
 MIN_POSITIVES = 3
 MIN_FOR_THRESHOLD = 5
-MIN_FOR_LEAD = 20
+MIN_FOR_LEAD = 20  # primaries a problem needs for a calibration of its own as the primary (ten per fitted weight)
 MIN_REJECTIONS = 10
 KEEP_WEIGHTS_FOR_TAGS = 100
 KEEP_STANCE_WEIGHTS = 40
 KEEP_RELEVANCE_WEIGHTS = 2000
 KEEP_VECTOR = 25
 SHRINK = 2.0  # pull of a tag's calibration towards its kind's shared calibration
-BACKGROUND_WEIGHT = 0.5  # a background paper's label is the seed terms' guess: it counts a quarter
+BACKGROUND_WEIGHT = 0.5  # a background paper's label is the seed terms' guess: it counts half
 PSEUDO_IN = 0.8  # background papers the seed terms call in scope at least this surely are positives
 PSEUDO_OUT = 0.3  # and at most this, negatives, when learning relevance
 SELF_WEIGHT = 2.0  # the learned relevance score's weight until there are rejections (cross-validated)
@@ -168,8 +169,9 @@ Parts = tuple[float, float, float, float]
 
 
 def _train_nodes(taxonomy: Taxonomy, tagged: Sequence[Paper], corpus: _Corpus, prior: Prior) -> tuple[dict[str, Any], list[list[float]], list[list[Parts]]]:
-    """Weights, calibration and threshold per tag; and every paper's out-of-fold probabilities,
-    with the three parts of their logits (learned, prior, intercept)."""
+    """Weights, calibration and threshold per tag (and a problem's calibration as the primary);
+    and every paper's out-of-fold probabilities, with the parts of the logits that rank the
+    primary (learned, prior, intercept, and the title's seed score)."""
     labels = _labels(taxonomy, tagged)
     n_docs = len(tagged)
     shared = {kind: _shared_calibration(taxonomy, kind, labels, corpus) for kind in ("problem", "assumption")}
@@ -192,11 +194,8 @@ def _train_nodes(taxonomy: Taxonomy, tagged: Sequence[Paper], corpus: _Corpus, p
             a, b, c = 0.0, b0, c0
             entry["weights"] = {}
         column = [sigmoid(a * x1 + b * x2 + c) for x1, x2 in rows]
-        la, lb, lc = a, b, c
+        la, lb, lc = _lead(node.id, tagged, rows, (a, b, c)) if node.kind == "problem" else (a, b, c)
         if node.kind == "problem":
-            leads = [int(p.primary == node.id) for p in tagged]
-            if sum(leads) >= MIN_FOR_LEAD and n_docs - sum(leads) >= MIN_FOR_LEAD:
-                la, lb, lc = fit_logistic(rows, leads, l2=SHRINK, center=(a, b), nonnegative=(0, 1))
             entry["lead"] = [round(la, 5), round(lb, 5), round(lc, 5)]
         for i, (p, (x1, x2)) in enumerate(zip(column, rows)):
             probs[i][index] = p
@@ -207,6 +206,17 @@ def _train_nodes(taxonomy: Taxonomy, tagged: Sequence[Paper], corpus: _Corpus, p
         entry["calibration"] = [round(a, 5), round(b, 5), round(c, 5)]
         nodes[node.id] = entry
     return nodes, probs, parts
+
+
+def _lead(problem: str, tagged: Sequence[Paper], rows: Sequence[tuple[float, float]], presence: Sequence[float]) -> Sequence[float]:
+    """A problem's calibration as the paper's primary (learned and seed scores out of fold),
+    pulled towards its presence calibration; that one itself when too few papers have it as
+    their primary. Integration is present in most vision-language papers, yet the primary of
+    few of those that attack their safety or alignment: presence alone ranks it first there."""
+    leads = [int(p.primary == problem) for p in tagged]
+    if sum(leads) < MIN_FOR_LEAD or len(leads) - sum(leads) < MIN_FOR_LEAD:
+        return presence
+    return fit_logistic(rows, leads, l2=SHRINK, center=presence[:2], nonnegative=(0, 1))
 
 
 def _shares(problem: str, tagged: Sequence[Paper], ys: Sequence[int]) -> list[float]:
@@ -224,31 +234,9 @@ def _fit_primary(tagged: Sequence[Paper], parts: Sequence[Sequence[Parts]], prob
     and pulled towards the plain argmax of the calibrated scores (weights 1, 1, 1, 0)."""
     rows = [([p for p in row], problem_ids.index(paper.primary)) for paper, row in zip(tagged, parts) if paper.primary in problem_ids]
     center = [1.0, 1.0, 1.0, 0.0]
-    w = list(center)
-    k = len(w)
     if len(rows) < 2 * MIN_POSITIVES:
-        return w
-    for _ in range(30):
-        grad = [l2 * (wi - ci) for wi, ci in zip(w, center)]
-        hess = [[l2 if i == j else 0.0 for j in range(k)] for i in range(k)]
-        for xs, y in rows:
-            z = [sum(wi * xi for wi, xi in zip(w, x)) for x in xs]
-            top = max(z)
-            e = [math.exp(v - top) for v in z]
-            total = sum(e)
-            p = [v / total for v in e]
-            mean = [sum(pj * x[i] for pj, x in zip(p, xs)) for i in range(k)]
-            for i in range(k):
-                grad[i] += mean[i] - xs[y][i]
-                for j in range(k):
-                    hess[i][j] += sum(pj * x[i] * x[j] for pj, x in zip(p, xs)) - mean[i] * mean[j]
-        step = solve(hess, grad)
-        largest = max(abs(si) for si in step)
-        if largest > 0.5:  # damped: the likelihood is flat where the scores saturate
-            step = [si * 0.5 / largest for si in step]
-        w = [wi - si for wi, si in zip(w, step)]
-        if largest < 1e-6:
-            break
+        return center
+    w = fit_choice(rows, center, l2)
     return [round(min(max(wi, 0.0), 5.0), 5) for wi in w]
 
 
@@ -315,13 +303,13 @@ def _seed_relevance(features: Features) -> float:
 
 
 def _train_relevance(taxonomy: Taxonomy, prior: Prior, vectorizer: Vectorizer, papers: Sequence[Paper], rejected: Sequence[Doc], known: set[str], use_background: bool) -> dict[str, Any]:
-    """Relevance: a logistic regression on [scope score, best problem score, learned score].
+    """Relevance: a logistic regression on [scope, best problem, learned, against-scope, no scope term].
 
     The learned score is a naive-Bayes log ratio of the library's papers and the background
     papers the seed terms call surely in scope, against the rejections and the background
     papers they call surely out of scope (self-training: the background is of its own time,
     so the words it learns are those of today's arXiv, not of the library's era). With
-    rejections to learn from, the three weights are fitted on the library against them; with
+    rejections to learn from, the five weights are fitted on the library against them; with
     fewer, the seed scores keep their cold-start weights and the learned score is added at
     weight ``SELF_WEIGHT``, centred between the two sides.
     """
