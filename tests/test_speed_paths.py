@@ -15,7 +15,7 @@ import pytest
 
 from helpers import SHIPPED
 from lmdev.classifier.fitting import sigmoid
-from lmdev.classifier.model import Doc, Model
+from lmdev.classifier.model import Doc, Model, unscoped
 from lmdev.classifier.modelcache import BUILT_SUFFIX, load_built, load_model, model_path, rejected_records
 from lmdev.classifier.prior import AVERAGE_LENGTH, K1, B
 from lmdev.store import Library
@@ -54,11 +54,11 @@ def _plain_scores(model: Model, doc: Doc) -> tuple[list[float], float, list[floa
     probs = [sigmoid(a * s + b * p + c) for (a, b, c), s, p in zip(model.calibration, totals, seeds)]
     u, v, w, t = model.primary_weights
     heading = prior(doc.title_words)
-    rank = [u * a * s + v * b * p + w * c + t * h for (a, b, c), s, p, h in zip(model.calibration, totals, seeds, heading)]
+    rank = [u * a * s + v * b * p + w * c + t * h for (a, b, c), s, p, h in zip(model.lead, totals, seeds, heading)]
     best = max((seeds[i] for i in model.problem_index), default=0.0)
-    w_scope, w_problem, w_learned, w_against, intercept = model.relevance_calibration
+    w_scope, w_problem, w_learned, w_against, w_none, intercept = model.relevance_calibration
     scope, against = seeds[model.prior.scope_index], seeds[model.prior.against_index]
-    relevance = sigmoid(w_scope * scope + w_problem * best + w_learned * totals[model.relevance_slot] - w_against * against + intercept)
+    relevance = sigmoid(w_scope * scope + w_problem * best + w_learned * totals[model.relevance_slot] - w_against * against - w_none * unscoped(scope) + intercept)
     return probs, relevance, totals, rank
 
 

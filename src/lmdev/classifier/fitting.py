@@ -144,6 +144,35 @@ def _newton(rows: Sequence[Sequence[float]], targets: Sequence[float], sample: S
     return out
 
 
+def fit_choice(rows: Sequence[tuple[Sequence[Sequence[float]], int]], center: Sequence[float], l2: float) -> list[float]:
+    """A conditional logit: weights of the features each option has (``rows``: every option's
+    features, and the index of the option chosen), by damped Newton steps, pulled towards ``center``."""
+    w = list(center)
+    k = len(w)
+    for _ in range(30):
+        grad = [l2 * (wi - ci) for wi, ci in zip(w, center)]
+        hess = [[l2 if i == j else 0.0 for j in range(k)] for i in range(k)]
+        for xs, y in rows:
+            z = [sum(wi * xi for wi, xi in zip(w, x)) for x in xs]
+            top = max(z)
+            e = [math.exp(v - top) for v in z]
+            total = sum(e)
+            p = [v / total for v in e]
+            mean = [sum(pj * x[i] for pj, x in zip(p, xs)) for i in range(k)]
+            for i in range(k):
+                grad[i] += mean[i] - xs[y][i]
+                for j in range(k):
+                    hess[i][j] += sum(pj * x[i] * x[j] for pj, x in zip(p, xs)) - mean[i] * mean[j]
+        step = solve(hess, grad)
+        largest = max(abs(si) for si in step)
+        if largest > 0.5:  # damped: the likelihood is flat where the scores saturate
+            step = [si * 0.5 / largest for si in step]
+        w = [wi - si for wi, si in zip(w, step)]
+        if largest < 1e-6:
+            break
+    return w
+
+
 def solve(a: list[list[float]], b: list[float]) -> list[float]:
     n = len(b)
     m = [row[:] + [bi] for row, bi in zip(a, b)]

@@ -5,8 +5,8 @@ vector gives the learned score, and a logistic regression on ``[learned score, p
 calibrates it to [0, 1] (both weights kept non-negative; tags with few papers share their
 kind's calibration of the prior). The top-ranked problem is the predicted primary; it is
 suggested when the paper is relevant, other problems only above a stricter threshold.
-Relevance is a logistic regression on the fields' scope terms, their against-scope phrases, the
-best problem's seed score and a learned score (self-trained on the shipped background, with the
+Relevance is a logistic regression on the fields' scope terms (and whether any is named), their
+against-scope phrases, the best problem's seed score and a learned score (self-trained on the shipped background, with the
 library and its rejections). Pure Python: scoring is tokenizer-bound either way.
 """
 
@@ -25,7 +25,7 @@ from lmdev.classifier.reasons import Explainer
 from lmdev.taxonomy import Taxonomy
 from lmdev.text import document_tokens, features, json_safe
 
-MODEL_VERSION = 4
+MODEL_VERSION = 5
 RELEVANT = 0.5  # relevance from which the top problem is suggested as the paper's primary
 LIKE_POSTINGS = 20  # and for each feature, the tagged papers where it weighs most
 
@@ -106,15 +106,27 @@ class Scores:
     phrases: Optional[dict[tuple[tuple[str, ...], int], int]] = None  # the prior's longer seed phrases found, per row
     norm: float = 0.0  # of ``raw`` (0: not computed)
 
+
+SCOPE_SURE = 0.5  # a scope score from which a paper surely names the kind of model it is about
+
+
+def unscoped(scope: float) -> float:
+    """How far a paper is from naming a language (or multimodal foundation) model at all: 1 with
+    no scope term, 0 from ``SCOPE_SURE`` on. Problem words without one (quantising a CNN, weight
+    decay for ResNets) are the commonest out-of-scope paper near the top of a day."""
+    return max(0.0, 1.0 - scope / SCOPE_SURE)
+
+
 class Model:
     """A trained model. Build with :func:`lmdev.classifier.training.train`; persist with :meth:`to_json`."""
 
     # Cold start (nothing tagged, nothing rejected), set by hand, not fitted: one strong seed term
     # (a score near 2) gives a problem about 0.45, two about 0.9; a paper with neither scope nor
-    # problem terms is relevant at 0.08, one with a scope term and a problem term at about 0.9.
+    # problem terms is relevant at 0.03 (naming no language model at all costs 1.0 on the logit
+    # scale), one with a scope term and a problem term at about 0.9.
     DEFAULT_PRIOR: ClassVar[dict[str, tuple[float, float]]] = {"problem": (1.2, -2.6), "assumption": (1.0, -2.6)}
     DEFAULT_SECONDARY: ClassVar[float] = 0.6
-    DEFAULT_RELEVANCE: ClassVar[tuple[float, float, float, float, float]] = (1.5, 1.0, 0.0, 0.75, -2.5)
+    DEFAULT_RELEVANCE: ClassVar[tuple[float, ...]] = (1.5, 1.0, 0.0, 0.75, 1.0, -2.5)
 
     def __init__(self, taxonomy: Taxonomy, data: dict[str, Any]) -> None:
         self.taxonomy = taxonomy
@@ -127,6 +139,7 @@ class Model:
         nodes = data["nodes"]
         self.weights: list[dict[str, float]] = [nodes[i]["weights"] for i in self.node_ids]
         self.calibration = [tuple(nodes[i]["calibration"]) for i in self.node_ids]
+        self.lead = [tuple(nodes[i].get("lead", nodes[i]["calibration"])) for i in self.node_ids]  # for ranking the primary
         self.thresholds = [nodes[i]["threshold"] for i in self.node_ids]
         self.secondary: float = data["secondary"]
         self.primary_weights: tuple[float, ...] = tuple(data["primary"])
@@ -210,11 +223,11 @@ class Model:
         probs = [sigmoid(a * s + b * p + c) for (a, b, c), s, p in zip(self.calibration, totals, prior)]
         u, v, w, t = self.primary_weights
         heading = self.prior.scores(doc.title_words) if t else prior
-        rank = [u * a * s + v * b * p + w * c + t * h for (a, b, c), s, p, h in zip(self.calibration, totals, prior, heading)]
+        rank = [u * a * s + v * b * p + w * c + t * h for (a, b, c), s, p, h in zip(self.lead, totals, prior, heading)]
         best = max((prior[i] for i in self.problem_index), default=0.0)
-        w_scope, w_problem, w_learned, w_against, intercept = self.relevance_calibration
+        w_scope, w_problem, w_learned, w_against, w_none, intercept = self.relevance_calibration
         scope, against = prior[self.prior.scope_index], prior[self.prior.against_index]
-        relevance = sigmoid(w_scope * scope + w_problem * best + w_learned * totals[self.relevance_slot] - w_against * against + intercept)
+        relevance = sigmoid(w_scope * scope + w_problem * best + w_learned * totals[self.relevance_slot] - w_against * against - w_none * unscoped(scope) + intercept)
         return Scores(probs, relevance, totals, raw, doc.words, rank, word_counts, phrases, norm)
 
     def top(self, s: Scores) -> Optional[int]:

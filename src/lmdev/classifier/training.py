@@ -4,9 +4,10 @@
 Per tag: a naive-Bayes log-count ratio over TF-IDF vectors, scored out of fold, then a logistic
 regression on ``[learned score, prior score]`` for calibration, pulled towards what all tags of
 its kind share, with neither weight allowed below zero. Problems get one threshold for the tags
-after the top one (the top one is the paper's predicted primary). Relevance is a second
-logistic regression, on the seed-term scope, against-scope and problem scores and a learned
-score: naive Bayes of the library and the background papers the seed terms surely call in scope
+after the top one, and, with enough primaries, a second calibration fitted to "this is the
+paper's primary" that ranks the problems for the predicted primary. Relevance is a second
+logistic regression, on the seed-term scope, against-scope and problem scores, whether any
+scope term is named at all, and a learned score: naive Bayes of the library and the background papers the seed terms surely call in scope
 against the rejections and those they surely call out (see :func:`_train_relevance`). Its
 weights are fitted on the library against the rejections once there are enough of them.
 """
@@ -22,8 +23,8 @@ from functools import lru_cache
 from typing import Any, Optional
 
 from lmdev.classifier import background
-from lmdev.classifier.fitting import add_into, best_threshold, dot, fit_logistic, log_ratio, sigmoid, solve
-from lmdev.classifier.model import MODEL_VERSION, Doc, Model
+from lmdev.classifier.fitting import add_into, best_threshold, dot, fit_choice, fit_logistic, log_ratio, sigmoid
+from lmdev.classifier.model import MODEL_VERSION, Doc, Model, unscoped
 from lmdev.classifier.prior import Prior, rarity
 from lmdev.models import STANCES, Paper
 from lmdev.taxonomy import Taxonomy
@@ -31,16 +32,18 @@ from lmdev.taxonomy import Taxonomy
 FOLDS = 5
 MIN_POSITIVES = 3
 MIN_FOR_THRESHOLD = 5
+MIN_FOR_LEAD = 20  # primaries a problem needs for a calibration of its own as the primary (ten per fitted weight)
 MIN_REJECTIONS = 10
 KEEP_WEIGHTS_FOR_TAGS = 100
 KEEP_STANCE_WEIGHTS = 40
 KEEP_RELEVANCE_WEIGHTS = 2000
 KEEP_VECTOR = 25
 SHRINK = 2.0  # pull of a tag's calibration towards its kind's shared calibration
-BACKGROUND_WEIGHT = 0.25  # a background paper's label is the seed terms' guess: it counts a quarter
+BACKGROUND_WEIGHT = 0.5  # a background paper's label is the seed terms' guess: it counts half
 PSEUDO_IN = 0.8  # background papers the seed terms call in scope at least this surely are positives
 PSEUDO_OUT = 0.3  # and at most this, negatives, when learning relevance
 SELF_WEIGHT = 2.0  # the learned relevance score's weight until there are rejections (cross-validated)
+SECONDARY_SHARE = 0.5  # a paper's secondary problem counts half a positive of its words
 CONFIDENT = 0.5  # a secondary problem is suggested only when it is more likely than not
 ASSUMPTION_FLOOR = 0.4  # F1 is the same from 0.05 to 0.4 (cross-validated), with a third fewer suggestions
 
@@ -92,12 +95,12 @@ class _Corpus:
         for t in self.fold_totals:
             add_into(self.total, t)
 
-    def nb_out_of_fold(self, labels: Sequence[int], keep: int) -> list[float]:
+    def nb_out_of_fold(self, labels: Sequence[float], keep: int) -> list[float]:
         """Out-of-fold naive-Bayes scores: per fold, positives summed, negatives = all − positives."""
         pos = [dict[str, float]() for _ in range(FOLDS)]
         for v, y, f, share in zip(self.vectors, labels, self.folds, self.sample):
             if y:
-                add_into(pos[f], v, share)
+                add_into(pos[f], v, share * y)
         pos_total: dict[str, float] = {}
         for k in range(FOLDS):
             add_into(pos_total, pos[k])
@@ -112,11 +115,11 @@ class _Corpus:
                     oof[i] = dot(w, self.vectors[i])
         return oof
 
-    def nb_weights(self, labels: Sequence[int], keep: int) -> dict[str, float]:
+    def nb_weights(self, labels: Sequence[float], keep: int) -> dict[str, float]:
         p: dict[str, float] = {}
         for v, y, share in zip(self.vectors, labels, self.sample):
             if y:
-                add_into(p, v, share)
+                add_into(p, v, share * y)
         return log_ratio(p, self.total, self.vocab, keep, minus=(p,))
 
 
@@ -166,8 +169,9 @@ Parts = tuple[float, float, float, float]
 
 
 def _train_nodes(taxonomy: Taxonomy, tagged: Sequence[Paper], corpus: _Corpus, prior: Prior) -> tuple[dict[str, Any], list[list[float]], list[list[Parts]]]:
-    """Weights, calibration and threshold per tag; and every paper's out-of-fold probabilities,
-    with the three parts of their logits (learned, prior, intercept)."""
+    """Weights, calibration and threshold per tag (and a problem's calibration as the primary);
+    and every paper's out-of-fold probabilities, with the parts of the logits that rank the
+    primary (learned, prior, intercept, and the title's seed score)."""
     labels = _labels(taxonomy, tagged)
     n_docs = len(tagged)
     shared = {kind: _shared_calibration(taxonomy, kind, labels, corpus) for kind in ("problem", "assumption")}
@@ -180,24 +184,47 @@ def _train_nodes(taxonomy: Taxonomy, tagged: Sequence[Paper], corpus: _Corpus, p
         b0, c0 = shared[node.kind]
         entry: dict[str, Any] = {"positives": positives, "tagged": [p.id for p, y in zip(tagged, ys) if y]}
         if positives >= MIN_POSITIVES and n_docs - positives >= MIN_POSITIVES:
-            oof = corpus.nb_out_of_fold(ys, KEEP_WEIGHTS_FOR_TAGS)
+            shares = _shares(node.id, tagged, ys) if node.kind == "problem" else ys
+            oof = corpus.nb_out_of_fold(shares, KEEP_WEIGHTS_FOR_TAGS)
             rows = [(oof[i], corpus.prior[i][index]) for i in range(n_docs)]
             a, b, c = fit_logistic(rows, ys, l2=SHRINK, center=(0.0, b0), nonnegative=(0, 1))
-            entry["weights"] = corpus.nb_weights(ys, KEEP_WEIGHTS_FOR_TAGS)
+            entry["weights"] = corpus.nb_weights(shares, KEEP_WEIGHTS_FOR_TAGS)
         else:
             rows = [(0.0, corpus.prior[i][index]) for i in range(n_docs)]
             a, b, c = 0.0, b0, c0
             entry["weights"] = {}
         column = [sigmoid(a * x1 + b * x2 + c) for x1, x2 in rows]
+        la, lb, lc = _lead(node.id, tagged, rows, (a, b, c)) if node.kind == "problem" else (a, b, c)
+        if node.kind == "problem":
+            entry["lead"] = [round(la, 5), round(lb, 5), round(lc, 5)]
         for i, (p, (x1, x2)) in enumerate(zip(column, rows)):
             probs[i][index] = p
-            parts[i][index] = (a * x1, b * x2, c, titles[i][index])
+            parts[i][index] = (la * x1, lb * x2, lc, titles[i][index])
         entry["threshold"] = best_threshold(column, ys) if positives >= MIN_FOR_THRESHOLD else 0.5
         if node.kind == "assumption":
             entry["threshold"] = max(entry["threshold"], ASSUMPTION_FLOOR)
         entry["calibration"] = [round(a, 5), round(b, 5), round(c, 5)]
         nodes[node.id] = entry
     return nodes, probs, parts
+
+
+def _lead(problem: str, tagged: Sequence[Paper], rows: Sequence[tuple[float, float]], presence: Sequence[float]) -> Sequence[float]:
+    """A problem's calibration as the paper's primary (learned and seed scores out of fold),
+    pulled towards its presence calibration; that one itself when too few papers have it as
+    their primary. Integration is present in most vision-language papers, yet the primary of
+    few of those that attack their safety or alignment: presence alone ranks it first there."""
+    leads = [int(p.primary == problem) for p in tagged]
+    if sum(leads) < MIN_FOR_LEAD or len(leads) - sum(leads) < MIN_FOR_LEAD:
+        return presence
+    return fit_logistic(rows, leads, l2=SHRINK, center=presence[:2], nonnegative=(0, 1))
+
+
+def _shares(problem: str, tagged: Sequence[Paper], ys: Sequence[int]) -> list[float]:
+    """How much each paper counts as a positive of a problem's words: fully where it is the
+    paper's primary, ``SECONDARY_SHARE`` where the paper only touches it (the rest counts as a
+    negative). A vision-language safety paper says 'visual' and 'multimodal'; those words
+    are what integration is about only when integrating is what the paper attacks."""
+    return [0.0 if not y else 1.0 if p.primary in (None, problem) else SECONDARY_SHARE for p, y in zip(tagged, ys)]
 
 
 def _fit_primary(tagged: Sequence[Paper], parts: Sequence[Sequence[Parts]], problem_ids: Sequence[str], l2: float = 1.0) -> list[float]:
@@ -207,31 +234,9 @@ def _fit_primary(tagged: Sequence[Paper], parts: Sequence[Sequence[Parts]], prob
     and pulled towards the plain argmax of the calibrated scores (weights 1, 1, 1, 0)."""
     rows = [([p for p in row], problem_ids.index(paper.primary)) for paper, row in zip(tagged, parts) if paper.primary in problem_ids]
     center = [1.0, 1.0, 1.0, 0.0]
-    w = list(center)
-    k = len(w)
     if len(rows) < 2 * MIN_POSITIVES:
-        return w
-    for _ in range(30):
-        grad = [l2 * (wi - ci) for wi, ci in zip(w, center)]
-        hess = [[l2 if i == j else 0.0 for j in range(k)] for i in range(k)]
-        for xs, y in rows:
-            z = [sum(wi * xi for wi, xi in zip(w, x)) for x in xs]
-            top = max(z)
-            e = [math.exp(v - top) for v in z]
-            total = sum(e)
-            p = [v / total for v in e]
-            mean = [sum(pj * x[i] for pj, x in zip(p, xs)) for i in range(k)]
-            for i in range(k):
-                grad[i] += mean[i] - xs[y][i]
-                for j in range(k):
-                    hess[i][j] += sum(pj * x[i] * x[j] for pj, x in zip(p, xs)) - mean[i] * mean[j]
-        step = solve(hess, grad)
-        largest = max(abs(si) for si in step)
-        if largest > 0.5:  # damped: the likelihood is flat where the scores saturate
-            step = [si * 0.5 / largest for si in step]
-        w = [wi - si for wi, si in zip(w, step)]
-        if largest < 1e-6:
-            break
+        return center
+    w = fit_choice(rows, center, l2)
     return [round(min(max(wi, 0.0), 5.0), 5) for wi in w]
 
 
@@ -272,13 +277,14 @@ def _secondary_threshold(tagged: Sequence[Paper], probs: Sequence[Sequence[float
     return max(best, CONFIDENT)
 
 
-Features = tuple[float, float, float]
+Features = tuple[float, float, float, float]
 _FEATURE_CACHE: dict[tuple[int, int], tuple[Doc, Features]] = {}
 
 
 def _relevance_features(prior: Prior, problem_index: Sequence[int], doc: Doc) -> Features:
-    """Scope score, best problem score and against-scope score (negated); remembered per prior and document (the very object,
-    which the cache keeps alive), as cross-validation trains the same documents again and again."""
+    """Scope score, best problem score, against-scope score and how far the paper is from naming
+    a language model at all (the last two negated); remembered per prior and document (the very
+    object, which the cache keeps alive), as cross-validation trains the same documents again and again."""
     key = (prior.signature, id(doc))
     found = _FEATURE_CACHE.get(key)
     if found is None or found[0] is not doc:
@@ -286,24 +292,24 @@ def _relevance_features(prior: Prior, problem_index: Sequence[int], doc: Doc) ->
             _FEATURE_CACHE.clear()
         scores = prior.scores(doc.words)
         best = max((scores[i] for i in problem_index), default=0.0)
-        found = _FEATURE_CACHE[key] = (doc, (scores[prior.scope_index], best, -scores[prior.against_index]))
+        found = _FEATURE_CACHE[key] = (doc, (scores[prior.scope_index], best, -scores[prior.against_index], -unscoped(scores[prior.scope_index])))
     return found[1]
 
 
 def _seed_relevance(features: Features) -> float:
     """Relevance from the seed terms alone, with the cold-start weights."""
-    w_scope, w_problem, _, w_against, intercept = Model.DEFAULT_RELEVANCE
-    return sigmoid(w_scope * features[0] + w_problem * features[1] + w_against * features[2] + intercept)
+    w_scope, w_problem, _, w_against, w_none, intercept = Model.DEFAULT_RELEVANCE
+    return sigmoid(w_scope * features[0] + w_problem * features[1] + w_against * features[2] + w_none * features[3] + intercept)
 
 
 def _train_relevance(taxonomy: Taxonomy, prior: Prior, vectorizer: Vectorizer, papers: Sequence[Paper], rejected: Sequence[Doc], known: set[str], use_background: bool) -> dict[str, Any]:
-    """Relevance: a logistic regression on [scope score, best problem score, learned score].
+    """Relevance: a logistic regression on [scope, best problem, learned, against-scope, no scope term].
 
     The learned score is a naive-Bayes log ratio of the library's papers and the background
     papers the seed terms call surely in scope, against the rejections and the background
     papers they call surely out of scope (self-training: the background is of its own time,
     so the words it learns are those of today's arXiv, not of the library's era). With
-    rejections to learn from, the three weights are fitted on the library against them; with
+    rejections to learn from, the five weights are fitted on the library against them; with
     fewer, the seed scores keep their cold-start weights and the learned score is added at
     weight ``SELF_WEIGHT``, centred between the two sides.
     """
@@ -329,13 +335,13 @@ def _train_relevance(taxonomy: Taxonomy, prior: Prior, vectorizer: Vectorizer, p
         inside = [s for s, y in zip(scores, labels) if y]
         outside = [s for s, y in zip(scores, labels) if not y]
         centre = (sum(inside) / len(inside) + sum(outside) / len(outside)) / 2
-        w_scope, w_problem, _, w_against, intercept = Model.DEFAULT_RELEVANCE
-        return {"weights": nb, "calibration": [w_scope, w_problem, SELF_WEIGHT, w_against, round(intercept - SELF_WEIGHT * centre, 5)]}
+        w_scope, w_problem, _, w_against, w_none, intercept = Model.DEFAULT_RELEVANCE
+        return {"weights": nb, "calibration": [w_scope, w_problem, SELF_WEIGHT, w_against, w_none, round(intercept - SELF_WEIGHT * centre, 5)]}
     learned = corpus.nb_out_of_fold(labels, KEEP_RELEVANCE_WEIGHTS)
     real = [i for i in range(len(docs)) if i < len(positives) or n_pos <= i < n_pos + len(rejected)]
     feats = [_relevance_features(prior, problem_index, docs[i]) for i in real]
-    rows = [(s, p, learned[i], a) for (s, p, a), i in zip(feats, real)]
-    coef = fit_logistic(rows, [labels[i] for i in real], weights=[weights[i] for i in real], l2=0.1, nonnegative=(0, 1, 2, 3))
+    rows = [(s, p, learned[i], a, u) for (s, p, a, u), i in zip(feats, real)]
+    coef = fit_logistic(rows, [labels[i] for i in real], weights=[weights[i] for i in real], l2=0.1, nonnegative=(0, 1, 2, 3, 4))
     return {"weights": nb, "calibration": [round(c, 5) for c in coef]}
 
 

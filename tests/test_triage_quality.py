@@ -1,0 +1,69 @@
+"""What the triage of a listing day leans on: the scope and against-scope vocabulary, the penalty
+for naming no language model, and the primary's own calibration (issue 12)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache
+
+from helpers import SHIPPED
+from lmdev import decisions
+from lmdev.classifier.model import Doc, Model, unscoped
+from lmdev.classifier.training import MIN_FOR_LEAD, train
+from lmdev.store import Library
+
+CNN = ("2501.00031", "Learnable step sizes for quantization of convolutional networks", "We propose a quantization-aware training method that learns step sizes for low-bit quantization of convolutional neural networks, reducing memory and latency with little accuracy loss on ImageNet and CIFAR-100.")
+LLM = ("2501.00032", "Learnable step sizes for quantization of large language models", "We propose a quantization-aware training method that learns step sizes for low-bit quantization of large language models, reducing memory and latency with little accuracy loss on language modeling and reasoning benchmarks.")
+
+
+@lru_cache(maxsize=1)
+def _shipped_model() -> Model:
+    lib = Library(SHIPPED)
+    rejected = [(e.rejection.id, e.rejection.title or "", e.rejection.abstract or "") for e in decisions.load(lib.root)]
+    return train(lib.taxonomy, lib.papers(), rejected)
+
+
+def _against(model: Model, title: str, abstract: str = "") -> float:
+    return model.prior.scores(Doc.of("x", title, abstract).words)[model.prior.against_index]
+
+
+def _scope(model: Model, title: str, abstract: str = "") -> float:
+    return model.prior.scores(Doc.of("x", title, abstract).words)[model.prior.scope_index]
+
+
+def test_core_papers_do_not_read_as_applied_to_a_domain() -> None:
+    """Against-scope phrases stemmed into ordinary words once: 'law' was every scaling law."""
+    model = _shipped_model()
+    for title in ["Scaling Laws for Neural Language Models", "Taking inference cost into account when training language models", "Distilling a large teacher model into a small student model", "Customized decoding is competitive on every benchmark", "Serving language models on mobile devices"]:
+        assert _against(model, title) == 0.0, title
+    for title in ["A legal assistant for court documents", "A chatbot for hospital patients", "A comprehensive survey of agents: open challenges and future directions"]:
+        assert _against(model, title) > 0.0, title
+
+
+def test_reasoning_and_multimodal_models_are_named_in_scope() -> None:
+    model = _shipped_model()
+    for title in ["Safety in Large Reasoning Models", "Long video understanding with large multimodal models (LMMs)", "Vision-language-action models for robot control"]:
+        assert _scope(model, title) > 0.0, title
+    assert _scope(model, "Weight decay for ResNets on ImageNet") == 0.0
+
+
+def test_problem_words_without_a_language_model_rank_below_the_same_method_for_one() -> None:
+    model = _shipped_model()
+    assert unscoped(0.0) == 1.0 and unscoped(10.0) == 0.0
+    assert model.relevance_calibration[4] > 0  # the weight of naming no language model is fitted, and counts against
+    cnn, llm = model.triage(Doc.of(*CNN))[0], model.triage(Doc.of(*LLM))[0]
+    assert llm > 0.9 and llm - cnn > 0.3
+
+
+def test_problems_with_enough_primaries_rank_by_their_own_primary_calibration() -> None:
+    model = _shipped_model()
+    primaries = Counter(p.primary for p in Library(SHIPPED).papers() if p.primary)
+    for index in model.problem_index:
+        node = model.node_ids[index]
+        if primaries[node] >= MIN_FOR_LEAD:
+            assert model.lead[index] != model.calibration[index], node
+        else:
+            assert model.lead[index] == model.calibration[index], node
+    doc = Doc.of(*LLM)
+    scores = model.scores(doc)
+    assert model.triage(doc)[1] == model.node_ids[max(model.problem_index, key=scores.rank.__getitem__)]
