@@ -338,3 +338,16 @@ def test_a_temporary_file_appearing_after_a_clean_look_is_still_found(cli, small
     stale.write_text("half")
     assert cli("--data-dir", str(small_dir), "show", PAPER).code == 0
     assert not stale.exists()
+
+
+@pytest.mark.parametrize("mark", [b"", b"\xff\xfe not utf-8", b"1 2 3 4" * 100_000, b"../../etc/passwd"])
+def test_a_damaged_or_hostile_tidy_mark_only_costs_a_listing(cli, small_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mark: bytes) -> None:
+    monkeypatch.setattr("lmdev.listing.RACY_NS", 0)
+    assert cli("--data-dir", str(small_dir), "show", PAPER).code == 0  # the mark is written
+    marks = list((tmp_path / "cache" / "tidy").iterdir())
+    assert len(marks) == 1
+    marks[0].write_bytes(mark)
+    stale = small_dir / "papers" / TEMP_NAMES[1]
+    stale.write_text("half")
+    assert cli("--data-dir", str(small_dir), "show", PAPER).code == 0
+    assert not stale.exists()

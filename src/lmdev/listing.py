@@ -114,7 +114,8 @@ def _mark_path(root: Path) -> Path:
 def remembered_clean(root: Path) -> str:
     """The folder mark at which the tracker at ``root`` last held no temporaries ('' if none)."""
     try:
-        return _mark_path(root).read_text(encoding="utf-8")
+        with open(_mark_path(root), "rb") as handle:
+            return handle.read(200).decode("utf-8")  # a mark is under 100 bytes: anything else never matches
     except (OSError, UnicodeDecodeError):
         return ""
 
