@@ -7,7 +7,8 @@ papers waiting in its inbox (benchmarks/bench_watch.py's ``fill``), then runs, e
 process with wall time, CPU time and peak memory (ru_maxrss of that child), and the 1-minute load
 average just before it (the machine is shared):
 
-- bare: a plain loop reading every file and parsing it with yaml.CSafeLoader (the floor);
+- bare: a plain loop reading every paper file and parsing it with yaml.CSafeLoader (the floor),
+  and the same over the paper and inbox files, which are what ``check`` reads;
 - cold: every command with no index (the cache directory emptied first);
 - warm: every command with the index present and one paper file changed since it was built
   (best of two runs, each after a fresh edit).
@@ -45,8 +46,9 @@ BARE = """
 import sys, yaml
 from pathlib import Path
 loader = yaml.CSafeLoader
-for path in sorted(Path(sys.argv[1]).iterdir()):
-    yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+for folder in sys.argv[1:]:
+    for path in sorted(Path(folder).iterdir()):
+        yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
 """
 
 
@@ -132,6 +134,8 @@ def one_size(size: int, keep: Path | None, warm_only: bool = False) -> dict[str,
         changed = lib / "papers" / names[len(names) // 2]
         paper_id = changed.stem.replace("_", "/")
         bare = measure([sys.executable, "-c", BARE, str(lib / "papers")], env)
+        # check reads the inbox's files too: the same parse over every file it reads
+        bare_all = measure([sys.executable, "-c", BARE, str(lib / "papers"), str(lib / "inbox")], env)
         rows: dict[str, Any] = {}
         index_mb = 0.0
         for name, args in commands(lib, tmp, paper_id).items():
@@ -155,7 +159,7 @@ def one_size(size: int, keep: Path | None, warm_only: bool = False) -> dict[str,
             rows[name] = {"cold": cold, "warm": warm, "warm_runs": warm_runs}
             said = f"cold {cold['s']:>7.2f} s ({cold['cpu']:.2f} cpu) {cold['mb']:>5.0f} MB load {cold['load']:<4}" if cold else "cold" + " " * 38
             print(f"  {size:>7,} {name:<22} {said}  warm {warm['s']:>6.2f} s ({warm['cpu']:.2f} cpu) {warm['mb']:>5.0f} MB load {warm['load']}", file=sys.stderr)
-        return {"papers": size, "build_s": round(built, 1), "bare_parse": bare, "index_mb": round(index_mb, 1), "commands": rows}
+        return {"papers": size, "build_s": round(built, 1), "bare_parse": bare, "bare_parse_with_inbox": bare_all, "index_mb": round(index_mb, 1), "commands": rows}
 
 
 def run(sizes: tuple[int, ...] = (1000, 10000, 100000), keep: Path | None = None, warm_only: bool = False) -> dict[str, Any]:
