@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from helpers import SHIPPED, shipped_count, snapshot
-from lmdev import yamlio
+from lmdev import prefetch, yamlio
 from lmdev.filters import NEWEST_FIRST, OLDEST_FIRST, Selection, newest_first, oldest_first
 from lmdev.inbox import Inbox
 from lmdev.index import Index, index_path
@@ -406,3 +406,20 @@ def test_piped_list_reads_its_lines_in_order_from_one_index(data_dir: Path) -> N
     index.close()
     assert "COVERING INDEX papers_newest" in plan and "TEMP B-TREE" not in plan, plan
     assert lines == expected and len(lines) == shipped_count()
+
+
+def test_without_stat_relative_to_a_folder_the_same_paper_files_are_listed(empty_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows has no ``dir_fd``: the folder is scanned instead, with the same answer (and no head start)."""
+    from lmdev import listing
+
+    papers = empty_data_dir / "papers"
+    for name in ["2205.14135.yaml", "2205.14136.yml", ".hidden.yaml", "notes.txt", ".2205.14135.yaml.x1.tmp"]:
+        (papers / name).write_text("id: x\n")
+    (papers / "a-folder.yaml").mkdir()  # not a regular file: listed, so that reading it names it
+    fast = sorted(listing.entries(papers))
+    assert list(listing.entries(papers / "missing")) == [] and list(listing.entries(papers / "2205.14135.yaml")) == []
+    monkeypatch.setattr(os, "supports_dir_fd", set())
+    assert sorted(listing.entries(papers)) == fast and [name for name, _ in fast] == ["2205.14135.yaml", "2205.14136.yml", "a-folder.yaml"]
+    assert list(listing.entries(papers / "missing")) == []
+    prefetch.start(empty_data_dir)
+    assert prefetch._pending is None

@@ -75,7 +75,7 @@ def entries(folder: Path, names: list[str] | None = None) -> Iterator[tuple[str,
                     yield entry.name, stat_key(os.lstat(entry.path))
         return
     try:
-        fd = os.open(folder, os.O_RDONLY)
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except (FileNotFoundError, NotADirectoryError):
         return
     try:
