@@ -14,10 +14,12 @@ from typing import Any
 import pytest
 
 from helpers import SHIPPED
+from lmdev.classifier import scoring
 from lmdev.classifier.fitting import sigmoid
 from lmdev.classifier.model import Doc, Model
 from lmdev.classifier.modelcache import BUILT_SUFFIX, load_built, load_model, model_path, rejected_records
 from lmdev.classifier.prior import AVERAGE_LENGTH, K1, B
+from lmdev.classifier.reasons import Explainer
 from lmdev.store import Library
 from lmdev.text import document_tokens, fold, stems, strip_boilerplate, to_json
 
@@ -87,6 +89,27 @@ def test_the_seed_terms_behind_a_reason_are_those_found_afresh(shipped: tuple[Mo
         s = model.scores(doc)
         for index in range(len(model.node_ids)):
             assert model.prior.found(index, doc.words, s.word_counts, s.phrases) == model.prior.found(index, doc.words, s.word_counts)
+
+
+def test_the_one_pass_prior_is_the_priors_own(shipped: tuple[Model, list[Doc]]) -> None:
+    """Scoring finds the prior's terms from the model's lexicon: the same scores as the prior."""
+    model, docs = shipped
+    for doc in docs:
+        prior = scoring.tally(model, doc.words, Counter(doc.words), {})[3]
+        assert prior == pytest.approx(model.prior.scores(doc.words), abs=1e-9), doc.id
+        assert scoring.heading_prior(model, doc.title_words) == pytest.approx(model.prior.scores(doc.title_words), abs=1e-9), doc.id
+
+
+def test_the_seed_terms_named_in_reasons_are_the_strong_ones_the_prior_finds(shipped: tuple[Model, list[Doc]]) -> None:
+    model, docs = shipped
+    for doc in docs[::3]:
+        s = model.scores(doc)
+        explainer = Explainer(model, doc, s, neighbours=False)
+        for index in range(len(model.node_ids)):
+            found = model.prior.found(index, doc.words, s.word_counts)
+            table = model.prior.phrases[index]
+            expected = sorted((p for p in found if table[p] > 0.3), key=lambda p: (-found[p], p))
+            assert [p for _, p in sorted(explainer.seeds(index))] == expected, (doc.id, index)
 
 
 def test_tokens_of_ascii_text_are_those_of_the_general_path() -> None:

@@ -29,6 +29,7 @@ from lmdev import text as text_module
 from lmdev.classifier import background
 from lmdev.classifier import model as model_module
 from lmdev.classifier import prior as prior_module
+from lmdev.classifier import scoring as scoring_module
 from lmdev.classifier.model import MODEL_VERSION, Model
 from lmdev.classifier.prior import Prior
 from lmdev.classifier.training import train
@@ -124,7 +125,7 @@ def _code_digest() -> str:
     """The source of the code that builds the model's tables: a built model kept by other code
     (a new attribute, another stemmer) is not used, where the JSON is rebuilt by the code at hand."""
     digest = hashlib.sha256()
-    for module in (model_module, prior_module, text_module):
+    for module in (model_module, prior_module, scoring_module, text_module):
         try:
             digest.update(Path(module.__file__ or "").read_bytes())
         except OSError:
