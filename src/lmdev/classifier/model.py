@@ -156,7 +156,6 @@ class Model:
         # a feature seen once weighs its idf: its slots' products with it, computed once here
         self._json: Optional[tuple[list[str], list[Optional[list[int]]], dict[int, str]]] = None
         self.lexicon = scoring.lexicon(self.idf, self.by_feature, self.prior.single_weights)
-        self.pairs, self.long_pairs = scoring.pairs(self.prior.by_pair)
         # for reasons: each tag's terms that can add to its score (the rest never show), its seed
         # phrases strong enough to be named, and its closing line
         positive = all(v > 0 for v in self.idf.values())

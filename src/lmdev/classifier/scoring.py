@@ -3,16 +3,16 @@
 Bulk classification is bound by Python work per distinct word, so everything scoring needs
 from a stem is found with one dictionary look-up (the model's *lexicon*): its idf, what it adds
 to each slot (the tags' learned scores, relevance, the stance models), and the prior rows it is
-a one-word seed phrase of. The prior's longer phrases are found from the document's word pairs,
-looked up at C speed. The prior computed here is :meth:`Prior.scores`' (a test keeps them equal);
-only the order in which a row's terms are added differs, which can move the last bit of a float.
+a one-word seed phrase of. The positions where the prior's longer phrases can start are found
+at C speed. The prior computed here is :meth:`Prior.scores`' (a test keeps them equal); only the
+order in which a row's terms are added differs, which can move the last bit of a float.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from itertools import islice
+from itertools import compress, count, islice
 from operator import mul
 from typing import TYPE_CHECKING, Optional
 
@@ -37,13 +37,6 @@ def lexicon(idf: dict[str, float], by_feature: dict[str, list[tuple[int, float]]
         units = tuple((slot, v * r) for slot, r in weights) if v is not None else ()
         out[w] = (v, units, weights, tuple(singles.get(w, ())))
     return out
-
-
-def pairs(by_pair: dict[tuple[str, ...], list[tuple[Phrase, int]]]) -> tuple[dict[tuple[str, ...], tuple[tuple[Phrase, int], ...]], dict[tuple[str, ...], tuple[tuple[Phrase, int], ...]]]:
-    """The prior's phrases of two stems by their stems, and its longer ones by their first two."""
-    short = {pair: tuple(e for e in entries if len(e[0]) == 2) for pair, entries in by_pair.items()}
-    longer = {pair: tuple(e for e in entries if len(e[0]) > 2) for pair, entries in by_pair.items() if any(len(e[0]) > 2 for e in entries)}
-    return short, longer
 
 
 def tally(model: Model, words: list[str], word_counts: Counter[str], phrases: Tallies) -> tuple[dict[str, float], float, list[float], list[float]]:
@@ -99,33 +92,14 @@ def heading_prior(model: Model, words: list[str]) -> list[float]:
 
 
 def _add_phrases(model: Model, words: list[str], length: float, prior: list[float], phrases: Tallies) -> None:
-    """Tally the seed phrases of two or more stems in ``words`` and add their scores. A pair that
-    starts a longer phrase sends us back to its positions."""
-    short = model.pairs
-    hits = list(filter(short.__contains__, zip(words, islice(words, 1, None))))
-    if not hits:
-        return
-    for pair in hits:
-        for key in short[pair]:
-            phrases[key] = phrases.get(key, 0) + 1
-    longer = model.long_pairs
-    for first, second in longer.keys() & set(hits):
-        end = len(words) - 1
-        i = words.index(first)
-        while i >= 0:
-            if i < end and words[i + 1] == second:
-                for key in longer[first, second]:
-                    phrase = key[0]
-                    if tuple(words[i : i + len(phrase)]) == phrase:
-                        phrases[key] = phrases.get(key, 0) + 1
-            i = _index(words, first, i + 1)
+    """Tally the seed phrases of two or more stems in ``words`` and add their scores. The
+    positions where a phrase can start are found at C speed, from the document's word pairs."""
+    by_pair = model.prior.by_pair
+    for i in compress(count(), map(by_pair.__contains__, zip(words, islice(words, 1, None)))):
+        for key in by_pair[words[i], words[i + 1]]:
+            phrase = key[0]
+            if len(phrase) == 2 or tuple(words[i : i + len(phrase)]) == phrase:
+                phrases[key] = phrases.get(key, 0) + 1
     table = model.prior.phrases
     for (phrase, index), c in phrases.items():
         prior[index] += table[index][phrase] * c * (K1 + 1) / (c + length)
-
-
-def _index(words: list[str], word: str, start: int) -> int:
-    try:
-        return words.index(word, start)
-    except ValueError:
-        return -1
