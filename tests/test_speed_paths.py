@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import re
 import shutil
 from collections import Counter
@@ -21,7 +22,7 @@ from lmdev.classifier.modelcache import BUILT_SUFFIX, load_built, load_model, mo
 from lmdev.classifier.prior import AVERAGE_LENGTH, K1, B
 from lmdev.classifier.reasons import Explainer
 from lmdev.store import Library
-from lmdev.text import document_tokens, fold, stems, strip_boilerplate, to_json
+from lmdev.text import document_tokens, fold, stemmed, stems, strip_boilerplate, to_json
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +118,27 @@ def test_tokens_of_ascii_text_are_those_of_the_general_path() -> None:
     for text in texts:
         head = stems(fold(text).translate(str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})).split())
         assert document_tokens(text, "")[0] == head + head
+
+
+def test_abstracts_are_read_as_the_plain_path_reads_them_with_or_without_release_hints(shipped: tuple[Model, list[Doc]]) -> None:
+    """The words of an abstract tell whether it can hold a release hint; those that can are
+    stripped as before, and the stems are those of the stripped text."""
+    _, docs = shipped
+    abstracts = [
+        "We prune heads. Code is available at github.com/x/y.",
+        "We prune heads. Our open-source toolkit is released. It is fast.",
+        "We prune heads. The open\nsource release follows. Done.",
+        "Open models. Sources of error. Nothing is released here, the sources open.",
+        "See www.example.org for the weights. We release nothing else.",
+        "An unavailable oracle; inaccessible states; prereleased drafts. Publicly, no.",
+        "No hint here at all. Just heads and tails.",
+        "",
+    ]
+    rng = random.Random(3)
+    sentences = [s for d in docs[:200] for s in d.title.split(":")] + ["Code is publicly available.", "Weights are released on HuggingFace."]
+    abstracts += [" ".join(rng.choice(sentences) for _ in range(6)) for _ in range(200)]
+    for abstract in abstracts:
+        assert document_tokens("A title", abstract)[0][4:] == stemmed(strip_boilerplate(abstract)), abstract
 
 
 def test_release_sentences_are_found_with_or_without_the_fast_split() -> None:

@@ -160,7 +160,7 @@ class Model:
         # phrases strong enough to be named, and its closing line
         positive = all(v > 0 for v in self.idf.values())
         self.gains = [{f: r for f, r in weights.items() if r > 0 or not positive} for weights in self.weights]
-        self.strong = [([p[0] for p, w in table.items() if len(p) == 1 and w > 0.3], [p for p, w in table.items() if len(p) > 1 and w > 0.3]) for table in self.prior.phrases]
+        self.strong = [(frozenset(p[0] for p, w in table.items() if len(p) == 1 and w > 0.3), frozenset(p for p, w in table.items() if len(p) > 1 and w > 0.3)) for table in self.prior.phrases]
         self.closings = [self.closing(index) for index in range(n)]
 
     def to_json(self) -> dict[str, Any]:

@@ -97,10 +97,10 @@ class Explainer:
         scores = self.scores
         singles, longer = self.model.strong[index]
         counts = scores.word_counts
-        found: list[tuple[int, tuple[str, ...]]] = [(-counts[w], (w,)) for w in singles if w in counts]
+        found: list[tuple[int, tuple[str, ...]]] = [(-counts[w], (w,)) for w in counts.keys() & singles]
         if longer:
             phrases = scores.phrases
             if phrases is None:  # not tallied while scoring: looked for afresh
                 phrases = {(p, index): 1 for p in self.model.prior.found(index, scores.words, counts)}
-            found += [(-1, p) for p in longer if (p, index) in phrases]
+            found += [(-1, p) for p, row in phrases if row == index and p in longer]
         return found
