@@ -157,7 +157,7 @@ def test_the_model_is_cached_and_invalidated_when_papers_change(data_dir: Path, 
     def no_training(*args: object, **kwargs: object) -> None:
         raise AssertionError("trained again although nothing changed")
 
-    monkeypatch.setattr(lmdev.classifier.modelcache, "train", no_training)
+    monkeypatch.setattr(lmdev.classifier.modelcache, "train_and_cache", no_training)
     assert lmdev.classifier.modelcache.load_model(lib).data["fingerprint"] == first.data["fingerprint"]
     monkeypatch.undo()
     path = data_dir / "papers" / "2205.14135.yaml"

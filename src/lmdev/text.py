@@ -156,52 +156,16 @@ _ASCII_WORDS = bytes(ord(chr(c).lower()) if chr(c).isalnum() else 32 for c in ra
 _BYTE_STEMS: dict[bytes, str] = {}
 
 
-# The words of ASCII text that may be part of a release hint (:data:`_RELEASE_HINTS`), with the
-# part: 1 holds a hint, 2 ends with 'open' and 4 starts with 'sourc' ('open-source' takes both).
-# Every word in _BYTE_STEMS has been looked at: the two are filled and emptied together.
-_HINT_PARTS: dict[bytes, int] = {}
-_WORD_HINTS = (b"http", b"www", b"github", b"huggingface", b"availab", b"releas", b"publicly", b"accessib")
-
-
-def _hint_part(word: bytes) -> int:
-    return any(h in word for h in _WORD_HINTS) | word.endswith(b"open") << 1 | word.startswith(b"sourc") << 2
-
-
 def _stemmed_ascii(text: str) -> list[str]:
     words = text.encode("ascii").translate(_ASCII_WORDS).split()
-    return _fill(words, list(map(_BYTE_STEMS.get, words)))
-
-
-def _fill(words: list[bytes], out: list[Optional[str]]) -> list[str]:
-    """``out`` (the memo's stems of ``words``) with the words not seen before stemmed."""
+    out = list(map(_BYTE_STEMS.get, words))
     if None in out:
         if len(_BYTE_STEMS) >= _CACHE_LIMIT:
             _BYTE_STEMS.clear()
-            _HINT_PARTS.clear()
         for n, (s, w) in enumerate(zip(out, words)):
             if s is None:
                 out[n] = _BYTE_STEMS[w] = stem(w.decode("ascii"))
-                part = _hint_part(w)
-                if part:
-                    _HINT_PARTS[w] = part
     return out  # type: ignore[return-value]
-
-
-def _abstract_stems(abstract: str) -> list[str]:
-    """``stemmed(strip_boilerplate(abstract))`` of ASCII text. Whether the abstract can hold a
-    release hint at all is told by its words (every hint is in one word, or is 'open' ending one
-    and 'sourc' starting the next), each looked at once per process: most abstracts hold none,
-    and skip the ten substring searches through the whole text."""
-    words = abstract.encode("ascii").translate(_ASCII_WORDS).split()
-    out = list(map(_BYTE_STEMS.get, words))
-    parts = set(map(_HINT_PARTS.get, words))
-    if None in out:
-        parts.update(_hint_part(w) for s, w in zip(out, words) if s is None)
-    if any(p and p & 1 for p in parts) or (any(p and p & 2 for p in parts) and any(p and p & 4 for p in parts)):
-        kept = strip_boilerplate(abstract)
-        if kept is not abstract:
-            return _stemmed_ascii(kept)
-    return _fill(words, out)
 
 
 def stemmed(text: str) -> list[str]:
@@ -276,5 +240,4 @@ def document_tokens(title: str, abstract: str) -> tuple[list[str], int]:
     """The stems the classifier reads: the title twice (a cheap title boost), then the abstract;
     and how many stems the title has."""
     head = stemmed(title)
-    body = _abstract_stems(abstract) if abstract.isascii() else stemmed(strip_boilerplate(abstract))
-    return head + head + body, len(head)
+    return head + head + stemmed(strip_boilerplate(abstract)), len(head)

@@ -32,7 +32,6 @@ from lmdev.classifier import prior as prior_module
 from lmdev.classifier import scoring as scoring_module
 from lmdev.classifier.model import MODEL_VERSION, Model
 from lmdev.classifier.prior import Prior
-from lmdev.classifier.training import train
 from lmdev.errors import LmdevError
 from lmdev.paths import cache_dir
 from lmdev.store import SUFFIXES, Library
@@ -94,6 +93,8 @@ def load_model(library: Library, *, retrain: bool = False) -> Model:
 
 def train_and_cache(library: Library, path: Path) -> Model:
     """Train on the library and its rejections, and keep the model at ``path`` (replacing others)."""
+    from lmdev.classifier.training import train  # only here: a warm start never trains
+
     readable = [item.paper for item in library.scan()[0]]  # a broken file is the command's to report
     model = train(library.taxonomy, readable, rejected_records(library), fingerprint=path.stem)
     try:
