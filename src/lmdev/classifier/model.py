@@ -133,13 +133,13 @@ class Model:
         self.relevance_calibration: tuple[float, ...] = tuple(data["relevance"]["calibration"])
         self.min_score: Optional[float] = None  # when set, replaces every tag's own threshold
         n = len(self.node_ids)
-        self.by_feature: dict[str, list[tuple[int, float]]] = {}
+        by_feature: dict[str, list[tuple[int, float]]] = {}  # kept in the lexicon, not on its own
         for index, weights in enumerate(self.weights):
             for f, r in weights.items():
-                self.by_feature.setdefault(f, []).append((index, r))
+                by_feature.setdefault(f, []).append((index, r))
         self.relevance_slot = n
         for f, r in data["relevance"]["weights"].items():
-            self.by_feature.setdefault(f, []).append((n, r))
+            by_feature.setdefault(f, []).append((n, r))
         self.base: list[float] = [0.0] * (n + 1)
         self.stance_slots: dict[str, list[tuple[str, int]]] = {}
         for assumption, model in data["stances"].items():
@@ -149,19 +149,23 @@ class Model:
                 self.base.append(log_prior)
                 slots.append((stance, slot))
                 for f, r in model["weights"].get(stance, {}).items():
-                    self.by_feature.setdefault(f, []).append((slot, r))
+                    by_feature.setdefault(f, []).append((slot, r))
             self.stance_slots[assumption] = slots
         self._doc_index: Optional[dict[str, list[tuple[str, float]]]] = None
         self.tagged = [frozenset(nodes[i]["tagged"]) for i in self.node_ids]
-        # a feature seen once weighs its idf: its slots' products with it, computed once here
-        self._json: Optional[tuple[list[str], list[Optional[list[int]]], dict[int, str]]] = None
-        self.lexicon = scoring.lexicon(self.idf, self.by_feature, self.prior.single_weights)
+        self._json: Optional[tuple[list[str], list[Optional[list[int]]], dict[int, str]]] = None  # jsonout's parts
+        self.lexicon = scoring.lexicon(self.idf, by_feature, self.prior.single_weights)
         # for reasons: each tag's terms that can add to its score (the rest never show), its seed
         # phrases strong enough to be named, and its closing line
         positive = all(v > 0 for v in self.idf.values())
         self.gains = [{f: r for f, r in weights.items() if r > 0 or not positive} for weights in self.weights]
         self.strong = [(frozenset(p[0] for p, w in table.items() if len(p) == 1 and w > 0.3), frozenset(p for p, w in table.items() if len(p) > 1 and w > 0.3)) for table in self.prior.phrases]
         self.closings = [self.closing(index) for index in range(n)]
+
+    @property
+    def by_feature(self) -> dict[str, tuple[tuple[int, float], ...]]:
+        """Each feature with an idf, and the (slot, weight) of every slot it weighs in."""
+        return {w: entry[2] for w, entry in self.lexicon.items() if entry[2]}
 
     def to_json(self) -> dict[str, Any]:
         return self.data
