@@ -62,6 +62,21 @@ def test_reasons_show_words_as_written_not_stems() -> None:
     assert "specul" not in shown and all(stem(word) != word or word in title.lower() + abstract.lower() for word in shown), terms
 
 
+def test_a_reason_names_a_term_by_the_papers_own_word_whatever_else_was_classified() -> None:
+    from lmdev.text import stem
+
+    lib = Library(SHIPPED)
+    model = train(lib.taxonomy, lib.papers())
+    title = "Safer assistants"
+    abstract = "Jailbreak attacks and red-teaming attacks expose harmful outputs; we study defenses against these attacks."
+    before = model.classify(Doc.of("2501.00005", title, abstract)).problems[0].reasons
+    stem("attack")  # another paper, classified earlier in the same process, wrote the shorter word
+    after = model.classify(Doc.of("2501.00005", title, abstract)).problems[0].reasons
+    assert after == before
+    terms = next(r for r in after if r.startswith("terms: "))
+    assert "attacks (" in terms and "attack (" not in terms, terms
+
+
 def test_suggestions_carry_terms_and_nearest_tagged_papers() -> None:
     lib = Library(SHIPPED)
     model = train(lib.taxonomy, lib.papers())
@@ -157,7 +172,7 @@ def test_the_model_is_cached_and_invalidated_when_papers_change(data_dir: Path, 
     def no_training(*args: object, **kwargs: object) -> None:
         raise AssertionError("trained again although nothing changed")
 
-    monkeypatch.setattr(lmdev.classifier.modelcache, "train", no_training)
+    monkeypatch.setattr(lmdev.classifier.modelcache, "train_and_cache", no_training)
     assert lmdev.classifier.modelcache.load_model(lib).data["fingerprint"] == first.data["fingerprint"]
     monkeypatch.undo()
     path = data_dir / "papers" / "2205.14135.yaml"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import re
 import shutil
 from collections import Counter
@@ -14,12 +15,14 @@ from typing import Any
 import pytest
 
 from helpers import SHIPPED
+from lmdev.classifier import scoring
 from lmdev.classifier.fitting import sigmoid
 from lmdev.classifier.model import Doc, Model, unscoped
 from lmdev.classifier.modelcache import BUILT_SUFFIX, load_built, load_model, model_path, rejected_records
 from lmdev.classifier.prior import AVERAGE_LENGTH, K1, B
+from lmdev.classifier.reasons import Explainer
 from lmdev.store import Library
-from lmdev.text import document_tokens, fold, stems, strip_boilerplate, to_json
+from lmdev.text import document_tokens, fold, stemmed, stems, strip_boilerplate, to_json
 
 
 @pytest.fixture(scope="module")
@@ -89,11 +92,53 @@ def test_the_seed_terms_behind_a_reason_are_those_found_afresh(shipped: tuple[Mo
             assert model.prior.found(index, doc.words, s.word_counts, s.phrases) == model.prior.found(index, doc.words, s.word_counts)
 
 
+def test_the_one_pass_prior_is_the_priors_own(shipped: tuple[Model, list[Doc]]) -> None:
+    """Scoring finds the prior's terms from the model's lexicon: the same scores as the prior."""
+    model, docs = shipped
+    for doc in docs:
+        prior = scoring.tally(model, doc.words, Counter(doc.words), {})[3]
+        assert prior == pytest.approx(model.prior.scores(doc.words), abs=1e-9), doc.id
+        assert scoring.heading_prior(model, doc.title_words) == pytest.approx(model.prior.scores(doc.title_words), abs=1e-9), doc.id
+
+
+def test_the_seed_terms_named_in_reasons_are_the_strong_ones_the_prior_finds(shipped: tuple[Model, list[Doc]]) -> None:
+    model, docs = shipped
+    for doc in docs[::3]:
+        s = model.scores(doc)
+        explainer = Explainer(model, doc, s, neighbours=False)
+        for index in range(len(model.node_ids)):
+            found = model.prior.found(index, doc.words, s.word_counts)
+            table = model.prior.phrases[index]
+            expected = sorted((p for p in found if table[p] > 0.3), key=lambda p: (-found[p], p))
+            assert [p for _, p in sorted(explainer.seeds(index))] == expected, (doc.id, index)
+
+
 def test_tokens_of_ascii_text_are_those_of_the_general_path() -> None:
     texts = ["LLMs' in-context learning (ICL): 4-bit KV-cache quantisation, 2x faster!", "Ré-ranking naïve models", "A\tB\x1cC\x0bD", "", "  ", "x" * 50]
     for text in texts:
         head = stems(fold(text).translate(str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})).split())
         assert document_tokens(text, "")[0] == head + head
+
+
+def test_abstracts_are_read_as_the_plain_path_reads_them_with_or_without_release_hints(shipped: tuple[Model, list[Doc]]) -> None:
+    """The words of an abstract tell whether it can hold a release hint; those that can are
+    stripped as before, and the stems are those of the stripped text."""
+    _, docs = shipped
+    abstracts = [
+        "We prune heads. Code is available at github.com/x/y.",
+        "We prune heads. Our open-source toolkit is released. It is fast.",
+        "We prune heads. The open\nsource release follows. Done.",
+        "Open models. Sources of error. Nothing is released here, the sources open.",
+        "See www.example.org for the weights. We release nothing else.",
+        "An unavailable oracle; inaccessible states; prereleased drafts. Publicly, no.",
+        "No hint here at all. Just heads and tails.",
+        "",
+    ]
+    rng = random.Random(3)
+    sentences = [s for d in docs[:200] for s in d.title.split(":")] + ["Code is publicly available.", "Weights are released on HuggingFace."]
+    abstracts += [" ".join(rng.choice(sentences) for _ in range(6)) for _ in range(200)]
+    for abstract in abstracts:
+        assert document_tokens("A title", abstract)[0][4:] == stemmed(strip_boilerplate(abstract)), abstract
 
 
 def test_release_sentences_are_found_with_or_without_the_fast_split() -> None:

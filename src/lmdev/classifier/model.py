@@ -16,14 +16,14 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring
 from typing import Any, ClassVar, Optional
 
+from lmdev.classifier import scoring
 from lmdev.classifier.fitting import sigmoid
 from lmdev.classifier.prior import Prior
 from lmdev.classifier.reasons import Explainer
 from lmdev.taxonomy import Taxonomy
-from lmdev.text import document_tokens, features, json_safe
+from lmdev.text import document_tokens, features
 
 MODEL_VERSION = 5
 RELEVANT = 0.5  # relevance from which the top problem is suggested as the paper's primary
@@ -36,11 +36,12 @@ class Doc:
     title: str
     words: list[str]  # the title's stems twice, then the abstract's
     heading: int = 0  # how many stems the title has
+    abstract: str = ""  # kept for the reasons, which name a term by the word the paper itself uses
 
     @classmethod
     def of(cls, paper_id: str, title: str, abstract: str) -> Doc:
         words, heading = document_tokens(title, abstract)
-        return cls(paper_id, title, words, heading)
+        return cls(paper_id, title, words, heading, abstract)
 
     @property
     def title_words(self) -> list[str]:
@@ -146,13 +147,13 @@ class Model:
         self.relevance_calibration: tuple[float, ...] = tuple(data["relevance"]["calibration"])
         self.min_score: Optional[float] = None  # when set, replaces every tag's own threshold
         n = len(self.node_ids)
-        self.by_feature: dict[str, list[tuple[int, float]]] = {}
+        by_feature: dict[str, list[tuple[int, float]]] = {}  # kept in the lexicon, not on its own
         for index, weights in enumerate(self.weights):
             for f, r in weights.items():
-                self.by_feature.setdefault(f, []).append((index, r))
+                by_feature.setdefault(f, []).append((index, r))
         self.relevance_slot = n
         for f, r in data["relevance"]["weights"].items():
-            self.by_feature.setdefault(f, []).append((n, r))
+            by_feature.setdefault(f, []).append((n, r))
         self.base: list[float] = [0.0] * (n + 1)
         self.stance_slots: dict[str, list[tuple[str, int]]] = {}
         for assumption, model in data["stances"].items():
@@ -162,14 +163,23 @@ class Model:
                 self.base.append(log_prior)
                 slots.append((stance, slot))
                 for f, r in model["weights"].get(stance, {}).items():
-                    self.by_feature.setdefault(f, []).append((slot, r))
+                    by_feature.setdefault(f, []).append((slot, r))
             self.stance_slots[assumption] = slots
         self._doc_index: Optional[dict[str, list[tuple[str, float]]]] = None
         self.tagged = [frozenset(nodes[i]["tagged"]) for i in self.node_ids]
-        # a feature seen once weighs its idf: its slots' products with it, computed once here
-        self._json: Optional[tuple[list[str], list[Optional[list[int]]], dict[int, str]]] = None
-        idf = self.idf
-        self.by_unit = {f: [(slot, idf[f] * r) for slot, r in entries] for f, entries in self.by_feature.items() if f in idf}
+        self._json: Optional[tuple[list[str], list[Optional[list[int]]], dict[int, str]]] = None  # jsonout's parts
+        self.lexicon = scoring.lexicon(self.idf, by_feature, self.prior.single_weights)
+        # for reasons: each tag's terms that can add to its score (the rest never show), its seed
+        # phrases strong enough to be named, and its closing line
+        positive = all(v > 0 for v in self.idf.values())
+        self.gains = [{f: r for f, r in weights.items() if r > 0 or not positive} for weights in self.weights]
+        self.strong = [(frozenset(p[0] for p, w in table.items() if len(p) == 1 and w > 0.3), frozenset(p for p, w in table.items() if len(p) > 1 and w > 0.3)) for table in self.prior.phrases]
+        self.closings = [self.closing(index) for index in range(n)]
+
+    @property
+    def by_feature(self) -> dict[str, tuple[tuple[int, float], ...]]:
+        """Each feature with an idf, and the (slot, weight) of every slot it weighs in."""
+        return {w: entry[2] for w, entry in self.lexicon.items() if entry[2]}
 
     def to_json(self) -> dict[str, Any]:
         return self.data
@@ -189,46 +199,22 @@ class Model:
             self._doc_index = {f: sorted(postings, key=lambda item: -item[1])[:LIKE_POSTINGS] for f, postings in index.items()}
         return self._doc_index
 
-    def linear(self, word_counts: Counter[str]) -> tuple[dict[str, float], float, list[float]]:
-        """The sublinear TF-IDF weights (unnormalised), their L2 norm, and every slot's weighted sum
-        (the tags' learned scores, relevance, the stances), in one pass over the document's
-        distinct words: each looks up only the slots it weighs in."""
-        idf = self.idf
-        by_unit = self.by_unit
-        by_feature = self.by_feature
-        log = math.log
-        raw: dict[str, float] = {}
-        totals = [0.0] * len(self.base)
-        for w, c in word_counts.items():
-            v = idf.get(w)
-            if v is None:
-                continue
-            if c == 1:
-                raw[w] = v
-                for slot, u in by_unit.get(w, ()):
-                    totals[slot] += u
-            else:
-                raw[w] = v = v * (1.0 + log(c))
-                for slot, r in by_feature.get(w, ()):
-                    totals[slot] += v * r
-        norm = math.sqrt(sum([v * v for v in raw.values()])) or 1.0
-        return raw, norm, [b + t / norm for b, t in zip(self.base, totals)]
-
     def scores(self, doc: Doc) -> Scores:
         """Calibrated probability per tag, relevance, and the stance models' raw scores."""
-        word_counts = Counter(doc.words)
-        raw, norm, totals = self.linear(word_counts)
+        words = doc.words
+        word_counts = Counter(words)
         phrases: dict[tuple[tuple[str, ...], int], int] = {}
-        prior = self.prior.scores(doc.words, word_counts, phrases)
-        probs = [sigmoid(a * s + b * p + c) for (a, b, c), s, p in zip(self.calibration, totals, prior)]
+        raw, norm, totals, prior = scoring.tally(self, words, word_counts, phrases)
+        exp = math.exp
+        probs = [1.0 / (1.0 + exp(-z)) if z >= 0 else (e := exp(z)) / (1.0 + e) for z in [a * s + b * p + c for (a, b, c), s, p in zip(self.calibration, totals, prior)]]
         u, v, w, t = self.primary_weights
-        heading = self.prior.scores(doc.title_words) if t else prior
+        heading = scoring.heading_prior(self, doc.title_words) if t else prior
         rank = [u * a * s + v * b * p + w * c + t * h for (a, b, c), s, p, h in zip(self.lead, totals, prior, heading)]
-        best = max((prior[i] for i in self.problem_index), default=0.0)
+        best = max(map(prior.__getitem__, self.problem_index)) if self.problem_index else 0.0
         w_scope, w_problem, w_learned, w_against, w_none, intercept = self.relevance_calibration
         scope, against = prior[self.prior.scope_index], prior[self.prior.against_index]
         relevance = sigmoid(w_scope * scope + w_problem * best + w_learned * totals[self.relevance_slot] - w_against * against - w_none * unscoped(scope) + intercept)
-        return Scores(probs, relevance, totals, raw, doc.words, rank, word_counts, phrases, norm)
+        return Scores(probs, relevance, totals, raw, words, rank, word_counts, phrases, norm)
 
     def top(self, s: Scores) -> Optional[int]:
         """The index of the predicted primary: the problem ranked first."""
@@ -325,69 +311,8 @@ class Model:
 
 
     def classify_json(self, doc: Doc, *, reasons: str = "suggested") -> str:
-        """``to_json(json.dumps(self.classify(doc, reasons=reasons).to_json(), ensure_ascii=False))``,
-        built directly: in bulk runs, making and serialising twenty tag objects per paper cost
-        more than classifying it. The text around each score is made once per model
-        (:meth:`_json_parts`); only the id and the reasons come from the paper, and they are
-        quoted and made safe one by one, so the whole needs no pass of its own."""
-        s = self.scores(doc)
-        chosen = self.decide(s)
-        everything = reasons == "all"
-        explainer = Explainer(self, doc, s, neighbours=everything) if reasons != "none" else None
-        top = self.top(s)
-        heads, stance_slots, slot_names = self._json_parts()
-        stance_scores = s.stance_scores
-        problems: list[tuple[tuple[bool, float], str]] = []
-        assumptions: list[tuple[float, str]] = []
-        for index, p in enumerate(s.probs):
-            flag = chosen[index]
-            why = explainer.reasons(index) if explainer is not None and (flag or everything) else None
-            slots = stance_slots[index]
-            if slots is None:  # a problem
-                text = _json_list(why) if why else "[]"
-                problems.append(((index != top, -p), f'{heads[index]}{round(p, 3)!r}, "suggested": {"true" if flag else "false"}, "reasons": {text}}}'))
-                continue
-            if not slots:
-                stance = "relies"
-            elif why:
-                stance, share = self.stance(self.node_ids[index], stance_scores)
-                if share:
-                    why.append(f"stance {stance}: {share:.0%} of the stance model's weight")
-            else:
-                stance = slot_names[max(slots, key=stance_scores.__getitem__)]
-            text = _json_list(why) if why else "[]"
-            assumptions.append((-p, f'{heads[index]}{stance}", "score": {round(p, 3)!r}, "suggested": {"true" if flag else "false"}, "reasons": {text}}}'))
-        problems.sort(key=_first)
-        assumptions.sort(key=_first)
-        primary = f'"{self.node_ids[top]}"' if top is not None else "null"
-        return (
-            f'{{"id": {json_safe(encode_basestring(doc.id))}, "relevance": {round(s.relevance, 3)!r}, "primary": {primary}, '
-            f'"problems": [{", ".join([t for _, t in problems])}], "assumptions": [{", ".join([t for _, t in assumptions])}]}}'
-        )
+        """``to_json(self.classify(doc, reasons=reasons).to_json())``, written directly
+        (:mod:`lmdev.classifier.jsonout`): what a bulk run prints per paper."""
+        from lmdev.classifier.jsonout import classify_json
 
-    def _json_parts(self) -> tuple[list[str], list[Optional[list[int]]], dict[int, str]]:
-        """Per tag, the JSON text before its score (a problem) or its stance (an assumption) and,
-        for an assumption, its stance model's slots; and each slot's stance. Node ids are slugs
-        (the taxonomy's pattern), safe to write as they are."""
-        if self._json is None:
-            heads: list[str] = []
-            slots: list[Optional[list[int]]] = []
-            for node_id, kind in zip(self.node_ids, self.kinds):
-                if kind == "problem":
-                    heads.append(f'{{"id": "{node_id}", "score": ')
-                    slots.append(None)
-                else:
-                    heads.append(f'{{"id": "{node_id}", "stance": "')
-                    slots.append([slot for _, slot in self.stance_slots.get(node_id, ())])
-            names = {slot: stance for pairs in self.stance_slots.values() for stance, slot in pairs}
-            self._json = heads, slots, names
-        return self._json
-
-
-def _first(item: tuple[Any, str]) -> Any:
-    return item[0]
-
-
-def _json_list(texts: list[str]) -> str:
-    """A JSON array of strings, as ``json.dumps(..., ensure_ascii=False)`` writes it, made safe to print."""
-    return json_safe("[" + ", ".join(map(encode_basestring, texts)) + "]")
+        return classify_json(self, doc, reasons=reasons)

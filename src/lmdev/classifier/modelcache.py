@@ -29,9 +29,9 @@ from lmdev import text as text_module
 from lmdev.classifier import background
 from lmdev.classifier import model as model_module
 from lmdev.classifier import prior as prior_module
+from lmdev.classifier import scoring as scoring_module
 from lmdev.classifier.model import MODEL_VERSION, Model
 from lmdev.classifier.prior import Prior
-from lmdev.classifier.training import train
 from lmdev.errors import LmdevError
 from lmdev.listing import SUFFIXES
 from lmdev.paths import cache_dir
@@ -94,6 +94,8 @@ def load_model(library: Library, *, retrain: bool = False) -> Model:
 
 def train_and_cache(library: Library, path: Path) -> Model:
     """Train on the library and its rejections, and keep the model at ``path`` (replacing others)."""
+    from lmdev.classifier.training import train  # only here: a warm start never trains
+
     readable = [item.paper for item in library.scan()[0]]  # a broken file is the command's to report
     model = train(library.taxonomy, readable, rejected_records(library), fingerprint=path.stem)
     try:
@@ -125,7 +127,7 @@ def _code_digest() -> str:
     """The source of the code that builds the model's tables: a built model kept by other code
     (a new attribute, another stemmer) is not used, where the JSON is rebuilt by the code at hand."""
     digest = hashlib.sha256()
-    for module in (model_module, prior_module, text_module):
+    for module in (model_module, prior_module, scoring_module, text_module):
         try:
             digest.update(Path(module.__file__ or "").read_bytes())
         except OSError:

@@ -28,6 +28,7 @@ class Explainer:
         self._vector: Optional[dict[str, float]] = None
         self._similar: Optional[dict[str, float]] = None
         self._shown: Optional[dict[str, str]] = None
+        self._told: Optional[dict[str, str]] = None
 
     @property
     def shown(self) -> dict[str, str]:
@@ -35,6 +36,16 @@ class Explainer:
         if self._shown is None:
             self._shown = surfaces(self.doc.title)
         return self._shown
+
+    def word(self, stem: str) -> str:
+        """How to name a term: the title's word for it, else the abstract's, so a reason reads
+        the same whatever else this process has classified."""
+        shown = self.shown
+        if stem in shown:
+            return shown[stem]
+        if self._told is None:
+            self._told = surfaces(self.doc.abstract)
+        return surface(stem, self._told)
 
     @property
     def norm(self) -> float:
@@ -64,22 +75,22 @@ class Explainer:
     def reasons(self, index: int) -> list[str]:
         model = self.model
         out = []
-        weights = model.weights[index]
-        if weights:
-            raw = self.scores.raw
+        scores = self.scores
+        gains = model.gains[index]
+        if gains:
+            raw = scores.raw
             norm = self.norm  # the weight of a term in the unit vector, as the score used it
-            terms = sorted([(raw[f] / norm * weights[f], f) for f in raw.keys() & weights.keys()], reverse=True)[:5]
-            top = [f"{surface(f, self.shown)} ({c:+.2f})" for c, f in terms if c > 0]
-            if top:
-                out.append("terms: " + ", ".join(top))
-        found = model.prior.found(index, self.scores.words, self.scores.word_counts, self.scores.phrases)
-        table = model.prior.phrases[index]
-        seeds = sorted((p for p in found if table[p] > 0.3), key=lambda p: (-found[p], p))[:5]
-        if seeds:
+            terms = sorted([(raw[f] / norm * gains[f], f) for f in raw.keys() & gains.keys()], reverse=True)[:5]
+            if terms:
+                top = [f"{self.word(f)} ({c:+.2f})" for c, f in terms if c > 0]
+                if top:
+                    out.append("terms: " + ", ".join(top))
+        found = self.seeds(index)
+        if found:
             labels = model.prior.labels
-            out.append("seed terms: " + ", ".join(labels.get(p) or " ".join(p) for p in seeds))
+            out.append("seed terms: " + ", ".join([labels.get(p) or " ".join(p) for _, p in sorted(found)[:5]]))
         if not self.neighbours:
-            out.append(model.closing(index))
+            out.append(model.closings[index])
             return out
         similar = self.similar
         tagged = model.tagged[index]
@@ -87,5 +98,19 @@ class Explainer:
         if near:
             docs = model.data["docs"]
             out.append("like: " + "; ".join(f"{pid} {docs[pid]['title'][:60]}" for _, pid in near))
-        out.append(model.closing(index))
+        out.append(model.closings[index])
         return out
+
+    def seeds(self, index: int) -> list[tuple[int, tuple[str, ...]]]:
+        """(minus its count, phrase) for each seed phrase of a tag strong enough to name (weight
+        over 0.3) found in the document; a longer phrase counts once."""
+        scores = self.scores
+        singles, longer = self.model.strong[index]
+        counts = scores.word_counts
+        found: list[tuple[int, tuple[str, ...]]] = [(-counts[w], (w,)) for w in counts.keys() & singles]
+        if longer:
+            phrases = scores.phrases
+            if phrases is None:  # not tallied while scoring: looked for afresh
+                phrases = {(p, index): 1 for p in self.model.prior.found(index, scores.words, counts)}
+            found += [(-1, p) for p, row in phrases if row == index and p in longer]
+        return found
