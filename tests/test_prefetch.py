@@ -107,3 +107,38 @@ def test_an_answer_about_another_folder_or_index_is_not_used(indexed: Path) -> N
 
 def test_without_a_child_the_index_does_its_own_pass(indexed: Path) -> None:
     assert prefetch.take(indexed / "papers", Index(Library(indexed)).path) is None
+
+
+def test_the_stamps_are_kept_in_the_folders_listing_order_so_the_next_child_compares_in_place(indexed: Path) -> None:
+    import sqlite3
+
+    from lmdev.indexdb import index_path, read_stamp_columns
+    from lmdev.listing import entries
+
+    def cached_names() -> list[str]:
+        db = sqlite3.connect(index_path(indexed))
+        try:
+            stamps = read_stamp_columns(db, "papers")
+        finally:
+            db.close()
+        assert stamps.cached
+        return stamps.names
+
+    listed = [name for name, _ in entries(indexed / "papers")]
+    assert cached_names() == listed  # the index's own pass keeps them in that order
+    raw = prefetch._scan(indexed, indexed / "papers")
+    assert raw is not None and prefetch.Found(*raw).cached  # in order: compared in place
+    # Stamps cached in another order (as an older lmdev kept them): the answer says so, the command
+    # stores the child's, and the child after it compares in place again.
+    db = sqlite3.connect(index_path(indexed))
+    db.execute("DELETE FROM meta WHERE key = 'stamps:papers'")
+    db.commit()
+    db.close()
+    index = Index(Library(indexed))
+    index.refresh(sorted(entries(indexed / "papers"), reverse=True))
+    index.close()
+    assert cached_names() == sorted(listed, reverse=True)
+    _answer_now(indexed)
+    assert prefetch._found is not None and not prefetch._found.cached
+    Library(indexed).index().close()
+    assert prefetch._used and cached_names() == listed

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from lmdev.errors import DataError, LmdevError
-from lmdev.indexdb import cached_generation, connect, drop, gc_paused, generation_of, index_path, is_damage, read_stamps, stamps_body, stamps_header
+from lmdev.indexdb import connect, drop, gc_paused, generation_of, index_path, is_damage, read_stamps, stamps_body, stamps_header
 from lmdev.indexrows import PAPER_COLUMNS, TAG_COLUMNS, Digest, Summary, counts, digest
 from lmdev.listing import StatKey, stored_key
 
@@ -137,7 +137,9 @@ class Index:
         known = dict(stamps)
         now = time.time_ns()
         todo: list[tuple[str, StatKey, bool]] = []
+        order: list[str] = []
         for name, key in listing:
+            order.append(name)
             stale = known.pop(name, None) != hash(key)
             if stale or (reread is not None and reread(name)):
                 todo.append((name, key, stale))
@@ -150,7 +152,10 @@ class Index:
                 del stamps[name]
         if todo:
             self._read_into(table, todo, read, write, now, stamps, visit, progress)
-        if not (cached and self.writes == writes):
+        in_order = list(stamps) == order
+        if not in_order and len(stamps) == len(order):  # kept in the listing's order: see lmdev.prefetch
+            stamps = {name: stamps[name] for name in order}
+        if not (cached and in_order and self.writes == writes):
             self._keep_stamps(table, stamps, generation + self.writes - writes)
 
     def _read_into(
@@ -195,11 +200,12 @@ class Index:
     def _keep_packed(self, table: str, count: int, body: bytes, generation: int) -> None:
         """Cache the stamps of ``table`` (what this process found after its own writes, packed by
         :func:`stamps_body`) for the next command, unless another process wrote since they were
-        read (the generation moved on) or they are cached already."""
+        read (the generation moved on). A copy cached at the same generation is replaced: it holds
+        the same stamps, perhaps in another order."""
         try:
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                if generation_of(self.db) == generation and cached_generation(self.db, table) != generation:
+                if generation_of(self.db) == generation:
                     self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (f"stamps:{table}", stamps_header(generation, count) + body))
                 self.db.execute("COMMIT")
             except BaseException:

@@ -95,14 +95,6 @@ def generation_of(db: sqlite3.Connection) -> int:
     return int(row[0] or 0) if row else 0
 
 
-def cached_generation(db: sqlite3.Connection, table: str) -> Optional[int]:
-    """The generation the cached stamps of ``table`` were taken at, read from their header alone."""
-    row = db.execute("SELECT substr(value, 1, 16) FROM meta WHERE key = ?", (f"stamps:{table}",)).fetchone()
-    if row is None or not isinstance(row[0], bytes) or len(row[0]) < 16:
-        return None
-    return int(struct.unpack_from("<q", row[0])[0])
-
-
 @dataclass
 class Stamps:
     """The stamps of a table's rows as columns: names in their stored order, the stamps as an

@@ -28,7 +28,8 @@ from lmdev.paths import PAPERS_DIR
 
 class Found(NamedTuple):
     """What the child found: the folder it listed (device and inode), the index it compared with
-    and that index's generation, whether the stamps were the index's cached copy, the files to
+    and that index's generation, whether the index's cached stamps are these, in this listing's
+    order (else the parent keeps the child's, so the next child compares in place), the files to
     read (name order) and the names gone, and the stamps of everything now on disk."""
 
     folder: tuple[int, int]
@@ -96,11 +97,12 @@ def _scan(root: Path, folder: Path) -> Optional[tuple[Any, ...]]:
         return None
     found = [name for name, _ in listing]
     values = array("q", [hash(key) for _, key in listing])
-    if found == old.names:  # the usual case, a few files edited: compare the stamps in place
+    in_order = found == old.names
+    if in_order:  # the usual case, a few files edited: compare the stamps in place
         changed = [n for n, (new, was) in enumerate(zip(values, old.values)) if new != was]
         gone: list[str] = []
         packed = old.packed_names
-    else:
+    else:  # files came or went, or the stamps were kept in another order (the parent then keeps ours)
         known = old.as_dict()
         changed = [n for n, name in enumerate(found) if known.pop(name, None) != values[n]]
         gone = list(known)
@@ -109,7 +111,7 @@ def _scan(root: Path, folder: Path) -> Optional[tuple[Any, ...]]:
     for n in changed:  # a file read now is remembered so that it is read again while racy
         values[n] = hash(stored_key(listing[n][1], now))
     todo = sorted(listing[n] for n in changed)
-    return ((st.st_dev, st.st_ino), str(index), old.generation, old.cached, todo, gone, len(found), values.tobytes() + packed, bool(temporaries(names)))
+    return ((st.st_dev, st.st_ino), str(index), old.generation, old.cached and in_order, todo, gone, len(found), values.tobytes() + packed, bool(temporaries(names)))
 
 
 def _answer() -> Optional[Found]:
