@@ -64,6 +64,19 @@ def test_stems_join_the_forms_of_a_word_and_british_spellings() -> None:
     assert stemmed("optimal") != stemmed("optimization")
 
 
+def test_a_term_is_named_by_the_first_word_of_the_text_that_has_its_stem() -> None:
+    from lmdev.text import fold, stem, surfaces, written_as
+
+    text = fold("Safety matters. We study sparsity; pruning pruned weights in predefined LLMs, and safer models.")
+    assert written_as(text, stem("safety")) == "safety"
+    assert written_as(text, stem("sparsity")) == "sparsity"  # the stem ('sparsiti') begins no word
+    assert written_as(text, stem("prune")) == "pruning"
+    assert written_as(text, stem("defined")) is None  # inside 'predefined' only: not a word of its own
+    assert written_as(text, stem("llm")) == "llms"
+    first = surfaces(text)  # the first word of each stem, from a pass over every word
+    assert all(written_as(text, s) == word for s, word in first.items())
+
+
 def test_release_boilerplate_is_not_read_as_a_topic() -> None:
     abstract = "We prune attention heads. Code and hyperparameters are available at https://github.com/x/y. When little labelled data is available, pruning helps."
     kept = strip_boilerplate(abstract)

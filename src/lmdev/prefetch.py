@@ -30,7 +30,8 @@ class Found(NamedTuple):
     """What the child found: the folder it listed (device and inode), the index it compared with
     and that index's generation, whether the index's cached stamps are these, in this listing's
     order (else the parent keeps the child's, so the next child compares in place), the files to
-    read (name order) and the names gone, and the stamps of everything now on disk."""
+    read (name order) and the names gone, and the stamps of everything now on disk (left empty
+    when the index holds them already)."""
 
     folder: tuple[int, int]
     index_file: str
@@ -111,7 +112,9 @@ def _scan(root: Path, folder: Path) -> Optional[tuple[Any, ...]]:
     for n in changed:  # a file read now is remembered so that it is read again while racy
         values[n] = hash(stored_key(listing[n][1], now))
     todo = sorted(listing[n] for n in changed)
-    return ((st.st_dev, st.st_ino), str(index), old.generation, old.cached and in_order, todo, gone, len(found), values.tobytes() + packed, bool(temporaries(names)))
+    kept = old.cached and in_order
+    body = b"" if kept and not changed else values.tobytes() + packed  # the index keeps it only after a change
+    return ((st.st_dev, st.st_ino), str(index), old.generation, kept, todo, gone, len(found), body, bool(temporaries(names)))
 
 
 def _answer() -> Optional[Found]:

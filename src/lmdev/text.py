@@ -141,6 +141,26 @@ def fold(text: str) -> str:
     return "".join(c if c.isalnum() else " " for c in decomposed if not unicodedata.combining(c)).lower()
 
 
+def written_as(folded: str, stemmed: str) -> Optional[str]:
+    """The first word of ``folded`` (text through :func:`fold`) whose stem is ``stemmed``, found by
+    searching for the stem less its last letter, which begins nearly every word that has it
+    ('safet' for 'safeti' in 'safety', 'prun' for 'prune' in 'pruning'); None when no word begins
+    so. Far cheaper than :func:`surfaces` over a whole abstract for the few terms a reason names."""
+    start = stemmed[:-1] if len(stemmed) > 3 else stemmed
+    end = len(folded)
+    at = folded.find(start)
+    while at >= 0:
+        if at == 0 or not folded[at - 1].isalnum():
+            stop = at + len(start)
+            while stop < end and folded[stop].isalnum():
+                stop += 1
+            word = folded[at:stop]
+            if stem(word) == stemmed:
+                return word
+        at = folded.find(start, at + 1)
+    return None
+
+
 def tokens(text: str) -> list[str]:
     """Every word, stop words included (seed phrases such as 'know what they know' need them).
 

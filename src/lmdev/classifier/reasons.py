@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Optional
 
-from lmdev.text import surface, surfaces
+from lmdev.text import fold, surface, surfaces, written_as
 
 if TYPE_CHECKING:
     from lmdev.classifier.model import Doc, Model, Scores
@@ -28,6 +28,7 @@ class Explainer:
         self._vector: Optional[dict[str, float]] = None
         self._similar: Optional[dict[str, float]] = None
         self._shown: Optional[dict[str, str]] = None
+        self._folded: Optional[str] = None
         self._told: Optional[dict[str, str]] = None
 
     @property
@@ -43,7 +44,12 @@ class Explainer:
         shown = self.shown
         if stem in shown:
             return shown[stem]
-        if self._told is None:
+        if self._folded is None:
+            self._folded = fold(self.doc.abstract)
+        found = written_as(self._folded, stem)
+        if found is not None:
+            return found
+        if self._told is None:  # a word its stem does not begin ('study' for 'studi')
             self._told = surfaces(self.doc.abstract)
         return surface(stem, self._told)
 
