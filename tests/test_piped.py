@@ -32,3 +32,48 @@ def test_piped_list_is_one_tab_separated_line_per_paper_with_undated_papers_last
     published = [p["published"] for p in papers if p.get("published")]
     assert published == sorted(published, reverse=True)
     assert [p["id"] for p in papers].index("an-undated-reading") >= dated.count(True)
+
+
+@pytest.mark.parametrize("args", [["list"], ["export", "--format", "json"], ["list", "--format", "json"]])
+def test_a_reader_that_stops_early_ends_the_command_quietly_with_success(data_dir: Path, tmp_path: Path, args: list[str]) -> None:
+    """``lmdev ... | head`` in a ``set -o pipefail`` script: no error, no traceback, exit 0."""
+    import os
+    import subprocess
+    import sys
+
+    for n in range(300):  # enough output to fill the pipe before the reader leaves
+        (data_dir / "papers" / f"2501.{n:05d}.yaml").write_text((data_dir / "papers" / "2205.14135.yaml").read_text().replace("2205.14135", f"2501.{n:05d}"))
+    env = {**os.environ, "LMDEV_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.Popen([sys.executable, "-m", "lmdev", "--data-dir", str(data_dir), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(200)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, err
+    assert err.strip() in ("", f"{len(list((data_dir / 'papers').iterdir()))} paper(s)"), err
+
+
+def test_the_quick_exit_flushes_output_runs_exit_handlers_and_keeps_the_code(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import atexit, sys, threading, time\n"
+        "atexit.register(lambda: print('handler ran', file=sys.stderr))\n"
+        "from lmdev.cli.launch import leave\n"
+        "sys.stdout.write('x' * 100000)\n"  # still in the buffer when leave() is called
+        "if sys.argv[1] == 'thread':\n"
+        "    threading.Thread(target=lambda: (time.sleep(0.3), print('thread done', file=sys.stderr))).start()\n"
+        "leave(3)\n"
+    )
+    for mode in ("plain", "thread"):
+        run = subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True, timeout=60)
+        assert run.returncode == 3 and run.stdout == "x" * 100000
+        assert "handler ran" in run.stderr
+        assert ("thread done" in run.stderr) == (mode == "thread")  # a running thread is waited for
+    if Path("/dev/full").exists():  # output that cannot be written is said, not lost in silence
+        buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+        with open("/dev/full", "w") as disk_full:
+            full = subprocess.run([sys.executable, "-c", "import sys\nfrom lmdev.cli.launch import leave\nsys.stdout.write('x' * 1000)\nleave(0)"], stdout=disk_full, stderr=subprocess.PIPE, text=True, timeout=60, env=buffered)
+        assert full.returncode == 1 and full.stderr.strip() == "lmdev: error: could not write the output: No space left on device"

@@ -86,6 +86,10 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
         return 1
     except BrokenPipeError:  # output piped into head and the like
         return 0
+    except SystemExit as exc:
+        if isinstance(exc.__context__, BrokenPipeError):  # the parser's own answer to it is exit 1
+            return 0
+        raise
     except (LmdevError, OSError) as exc:
         if state.debug:
             raise
