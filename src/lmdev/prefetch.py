@@ -117,6 +117,11 @@ def _scan(root: Path, folder: Path) -> Optional[tuple[Any, ...]]:
     return ((st.st_dev, st.st_ino), str(index), old.generation, kept, todo, gone, len(found), body, bool(temporaries(names)))
 
 
+def pending() -> bool:
+    """Whether a child was started and its answer not yet read."""
+    return _pending is not None
+
+
 def _answer() -> Optional[Found]:
     """The child's answer, waited for once (None if there was no child or it failed)."""
     global _pending, _found

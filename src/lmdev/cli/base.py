@@ -85,6 +85,19 @@ def _root(
     logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
+def ahead(*modules: str) -> None:
+    """Import what a command will need once the index answers, while the head start's child is
+    still statting the paper files (see lmdev.prefetch): the parent would otherwise wait idle
+    for it and import these afterwards."""
+    from lmdev.prefetch import pending
+
+    if pending():
+        import importlib
+
+        for name in modules:
+            importlib.import_module(name)
+
+
 def library(ctx: typer.Context) -> Library:
     """The library named by ``--data-dir`` / ``$LMDEV_DATA_DIR`` / the working directory."""
     from lmdev.store import Library

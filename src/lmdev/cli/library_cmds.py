@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from lmdev.cli import render
-from lmdev.cli.base import app, examples, library, readable_index
+from lmdev.cli.base import ahead, app, examples, library, readable_index
 from lmdev.cli.completion import node_ids, problem_ids
 from lmdev.cli.options import (
     AssumptionFilter,
@@ -144,6 +144,7 @@ def list_papers(
     """List papers, newest first, filtered by tag, stance, year or text."""
     from lmdev.filters import NEWEST_FIRST, Selection
 
+    ahead("lmdev.index", "lmdev.reports.export" if fmt is TextOrJson.json else "lmdev.termtext")
     lib = library(ctx)
     index = readable_index(lib)
     where, params = Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged, unreviewed).validate(lib.taxonomy).sql()

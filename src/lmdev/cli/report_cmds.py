@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from lmdev.cli import render
-from lmdev.cli.base import app, examples, library, readable_index
+from lmdev.cli.base import ahead, app, examples, library, readable_index
 from lmdev.cli.completion import node_ids
 from lmdev.cli.options import (
     AssumptionFilter,
@@ -65,6 +65,7 @@ def coverage_cmd(
     """How the library covers each problem and assumption, and where the gaps are."""
     from lmdev.reports.coverage import indexed_coverage
 
+    ahead("lmdev.index", *(("rich.table", "rich.console") if fmt is CoverageFormat.table else ()))
     lib = library(ctx)
     tax = lib.taxonomy
     min_papers, recent_years = _gap_settings(lib, min_papers, recent_years)
