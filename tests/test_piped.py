@@ -77,3 +77,14 @@ def test_the_quick_exit_flushes_output_runs_exit_handlers_and_keeps_the_code(tmp
         with open("/dev/full", "w") as disk_full:
             full = subprocess.run([sys.executable, "-c", "import sys\nfrom lmdev.cli.launch import leave\nsys.stdout.write('x' * 1000)\nleave(0)"], stdout=disk_full, stderr=subprocess.PIPE, text=True, timeout=60, env=buffered)
         assert full.returncode == 1 and full.stderr.strip() == "lmdev: error: could not write the output: No space left on device"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["list"], ["coverage", "--format", "json"]])
+def test_a_command_started_with_its_output_closed_ends_without_a_traceback(data_dir: Path, tmp_path: Path, args: list[str]) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LMDEV_CACHE_DIR": str(tmp_path / "cache")}
+    run = subprocess.run([sys.executable, "-m", "lmdev", "--data-dir", str(data_dir), *args], stderr=subprocess.PIPE, text=True, env=env, timeout=120, preexec_fn=lambda: os.close(1))
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr

@@ -62,6 +62,7 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
     passes through :func:`safe`, since messages quote what users and servers sent.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    _stand_in_for_closed_streams()
     state.reset(debug=debug_enabled())
     bad = _not_utf8(args)
     if bad:
@@ -104,6 +105,15 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
         print(f"lmdev: {state.skipped} paper file(s) could not be read and were left out; run 'lmdev check' for details", file=sys.stderr)
         return 1
     return code
+
+
+def _stand_in_for_closed_streams() -> None:
+    """A command started with its output closed (``lmdev list >&-``) finds ``sys.stdout`` None;
+    what it prints is discarded, as ``print`` does then, rather than ending in a traceback."""
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
 
 
 def _not_utf8(args: list[str]) -> Optional[str]:
