@@ -67,29 +67,44 @@ def entries(folder: Path, names: list[str] | None = None) -> Iterator[tuple[str,
     are not regular files are listed too, so that reading them (which refuses them) lets
     ``check`` name them; temporary and hidden files are left out."""
     if os.stat not in os.supports_dir_fd:  # Windows: scandir, slower but everywhere
-        if not folder.is_dir():
-            return
-        with os.scandir(folder) as found:
-            for entry in found:
-                if is_paper_name(entry.name):
-                    yield entry.name, stat_key(os.lstat(entry.path))
-        return
+        return _scanned(folder)
+    return zip(*stamp_lists(folder, names))
+
+
+def stamp_lists(folder: Path, names: list[str] | None = None) -> tuple[list[str], list[StatKey]]:
+    """:func:`entries` as two lists, names and stat keys (where ``os.stat`` takes ``dir_fd``)."""
+    found: list[str] = []
+    keys: list[StatKey] = []
     try:
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except (FileNotFoundError, NotADirectoryError):
-        return
+        return found, keys
+    # listdir plus stat relative to the open folder: the cheapest way to stat 100k files. This
+    # loop is the head start's critical path (:mod:`lmdev.prefetch`), so it is kept tight: a
+    # quarter faster than a generator yielding as it goes.
+    add_name, add_key, stat = found.append, keys.append, os.stat
     try:
-        # listdir plus stat relative to the open folder: the cheapest way to stat 100k files.
         for name in os.listdir(fd) if names is None else names:
-            if not is_paper_name(name):
+            if name.startswith(".") or not name.endswith(SUFFIXES):
                 continue
             try:
-                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                st = stat(name, dir_fd=fd, follow_symlinks=False)
             except FileNotFoundError:
                 continue  # deleted since the listing
-            yield name, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            add_name(name)
+            add_key((st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
     finally:
         os.close(fd)
+    return found, keys
+
+
+def _scanned(folder: Path) -> Iterator[tuple[str, StatKey]]:
+    if not folder.is_dir():
+        return
+    with os.scandir(folder) as found:
+        for entry in found:
+            if is_paper_name(entry.name):
+                yield entry.name, stat_key(os.lstat(entry.path))
 
 
 # -- the look for stale temporaries, remembered --------------------------------------------------

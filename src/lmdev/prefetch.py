@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
-from lmdev.listing import StatKey, entries, stored_key, temporaries
+from lmdev.listing import StatKey, stamp_lists, stored_key, temporaries
 from lmdev.paths import PAPERS_DIR
 
 
@@ -87,7 +87,7 @@ def _scan(root: Path, folder: Path) -> Optional[tuple[Any, ...]]:
     index = index_path(root)
     st = os.stat(folder)
     names = os.listdir(folder)
-    listing = list(entries(folder, names))
+    found, keys = stamp_lists(folder, names)
     try:
         db = sqlite3.connect(f"{index.resolve().as_uri()}?mode=rw", uri=True, timeout=5, isolation_level=None)
         try:
@@ -96,8 +96,7 @@ def _scan(root: Path, folder: Path) -> Optional[tuple[Any, ...]]:
             db.close()
     except (sqlite3.Error, OSError, ValueError):
         return None
-    found = [name for name, _ in listing]
-    values = array("q", [hash(key) for _, key in listing])
+    values = array("q", map(hash, keys))
     in_order = found == old.names
     if in_order:  # the usual case, a few files edited: compare the stamps in place
         changed = [n for n, (new, was) in enumerate(zip(values, old.values)) if new != was]
@@ -110,8 +109,8 @@ def _scan(root: Path, folder: Path) -> Optional[tuple[Any, ...]]:
         packed = pack_names(found)
     now = time.time_ns()
     for n in changed:  # a file read now is remembered so that it is read again while racy
-        values[n] = hash(stored_key(listing[n][1], now))
-    todo = sorted(listing[n] for n in changed)
+        values[n] = hash(stored_key(keys[n], now))
+    todo = sorted((found[n], keys[n]) for n in changed)
     kept = old.cached and in_order
     body = b"" if kept and not changed else values.tobytes() + packed  # the index keeps it only after a change
     return ((st.st_dev, st.st_ino), str(index), old.generation, kept, todo, gone, len(found), body, bool(temporaries(names)))
