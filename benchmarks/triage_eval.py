@@ -1,11 +1,12 @@
-"""How well `lmdev watch` triages a day it never trained on, against a plain keyword filter.
+"""How well `lmdev watch` triages days it never trained on, against a plain keyword filter.
 
-    python benchmarks/triage_eval.py                      # the held-out day, 2026-02-21
-    python benchmarks/triage_eval.py --day DAY.jsonl      # any judged day (its decisions in --data)
+    python benchmarks/triage_eval.py                      # the three held-out days, and pooled
+    python benchmarks/triage_eval.py --day DAY.jsonl      # any judged day
 
-The day's decisions (accepted papers in data/papers, rejections in data/rejected.yaml) are the
-truth. The tracker is copied without any paper or rejection of the day, so the model is trained
-as if the day had never been seen; then the day goes through the real pipeline: a loopback
+A day's decisions are the truth: those in benchmarks/judged/DAY.yaml (days judged for evaluation
+only, never shipped in data/) or else the library's (accepted papers in data/papers, rejections
+in data/rejected.yaml). The tracker is copied without any paper or rejection of the day, so the
+model is trained as if the day had never been seen; then the day goes through the real pipeline: a loopback
 stand-in of arXiv's listing feed serves it as RSS, `lmdev watch` fills the inbox (one request),
 `lmdev inbox --format json` ranks it. Figures, with Wilson 95 % intervals:
 
@@ -38,7 +39,8 @@ sys.path.insert(0, str(REPO / "src"))
 
 from listing_feed import LISTINGS, FakeFeed, load_day  # noqa: E402
 
-HELD_OUT = LISTINGS / "2026-02-21.jsonl"
+HELD_OUT = [LISTINGS / f"{day}.jsonl" for day in ("2026-02-21", "2026-01-12", "2026-06-29")]
+JUDGED = HERE / "judged"
 KEYWORDS = re.compile(r"language model|\bLLMs?\b", re.IGNORECASE)
 
 
@@ -51,10 +53,18 @@ def wilson(hits: int, n: int, z: float = 1.96) -> list[float]:
     return [round(max(0.0, centre - half), 3), round(min(1.0, centre + half), 3)]
 
 
-def truth(data: Path, ids: set[str]) -> tuple[dict[str, str], set[str]]:
+def truth(data: Path, ids: set[str], day: str = "") -> tuple[dict[str, str], set[str]]:
     """The day's decisions: accepted id -> primary problem, and the rejected ids."""
+    import yaml
+
     from lmdev import decisions
     from lmdev.store import Library
+
+    judged = JUDGED / f"{day}.yaml"
+    if day and judged.exists():
+        items = yaml.safe_load(judged.read_text(encoding="utf-8"))
+        accepted = {str(d["id"]): d["primary"] for d in items if d["decision"] == "accept"}
+        return accepted, {str(d["id"]) for d in items if d["decision"] == "reject"} & ids
 
     lib = Library(data)
     accepted = {p.id: p.primary or (p.problem_ids() or ["-"])[0] for p in lib.papers() if p.id in ids}
@@ -118,7 +128,7 @@ def figures(ranked: list[str], accepted: dict[str, str], tops: dict[str, str] | 
 def evaluate(day: Path, data: Path) -> dict[str, Any]:
     records = load_day(day)
     ids = {r["arxiv_id"] for r in records}
-    accepted, rejected = truth(data, ids)
+    accepted, rejected = truth(data, ids, day.stem)
     with tempfile.TemporaryDirectory() as tmp:
         train = Path(tmp) / "data"
         training_copy(data, ids, train)
@@ -138,38 +148,69 @@ def evaluate(day: Path, data: Path) -> dict[str, Any]:
         "watch": summary,
         "lmdev": figures(ranked, accepted, tops),
         "keyword_filter": baseline,
-        "targets": {"top20_share": 0.85, "top_2n_share": 0.85, "top_problem_share": 0.80},
+        "targets": TARGETS,
     }
+
+
+TARGETS = {"top20_share": 0.85, "top_2n_share": 0.85, "top_problem_share": 0.80}
+
+
+def pooled(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The days' figures added up: a top 20 of 20 papers per day, and every accepted paper once."""
+    def pool(key: str) -> dict[str, Any]:
+        parts = [r[key] for r in results]
+        shown = sum(min(20, p["ranked"]) for p in parts)
+        n = sum(r["accepted"] for r in results)
+        hits, within = sum(p["top20_accepted"] for p in parts), sum(p["accepted_within_top_2n"] for p in parts)
+        out: dict[str, Any] = {"top20_accepted": hits, "top20_shown": shown, "top20_share": round(hits / shown, 3) if shown else 0.0, "top20_ci95": wilson(hits, shown), "accepted_within_top_2n": within, "top_2n_share": round(within / n, 3) if n else 0.0, "top_2n_ci95": wilson(within, n)}
+        if "top_problem_right" in parts[0]:
+            right = sum(p["top_problem_right"] for p in parts)
+            out.update(top_problem_right=right, top_problem_share=round(right / n, 3) if n else 0.0, top_problem_ci95=wilson(right, n))
+        return out
+
+    return {"days": [r["day"] for r in results], "papers": sum(r["papers"] for r in results), "accepted": sum(r["accepted"] for r in results), "lmdev": pool("lmdev"), "keyword_filter": pool("keyword_filter"), "targets": TARGETS}
 
 
 def _text(result: dict[str, Any]) -> str:
     m, k = result["lmdev"], result["keyword_filter"]
+    if "days" in result:
+        head = f"pooled over {', '.join(result['days'])}: {result['papers']} papers, {result['accepted']} accepted"
+    else:
+        head = f"{result['day']}: {result['papers']} papers, {result['accepted']} accepted, {result['rejected']} rejected, {result['unjudged']} unjudged (base rate {result['base_rate']:.0%})"
     lines = [
-        f"{result['day']}: {result['papers']} papers, {result['accepted']} accepted, {result['rejected']} rejected, {result['unjudged']} unjudged (base rate {result['base_rate']:.0%})",
+        head,
         f"{'':28} {'lmdev':>16} {'keyword filter':>16}   target",
         f"{'top 20 accepted':28} {m['top20_share']:>15.0%} {k['top20_share']:>16.0%}   >= 85%",
         f"{'accepted within top 2N':28} {m['top_2n_share']:>15.0%} {k['top_2n_share']:>16.0%}   >= 85%",
         f"{'top problem = primary':28} {m['top_problem_share']:>15.0%} {'-':>16}   >= 80%",
-        f"keyword filter: {k['ranked']} matches, precision {k['precision']:.0%}, recall {k['recall']:.0%}",
     ]
+    if "precision" in k:
+        lines.append(f"keyword filter: {k['ranked']} matches, precision {k['precision']:.0%}, recall {k['recall']:.0%}")
     return "\n".join(lines)
 
 
-def run() -> dict[str, Any]:
-    return evaluate(HELD_OUT, REPO / "data")
+def run(days: list[Path] | None = None, data: Path = REPO / "data") -> dict[str, Any]:
+    """Each day's figures, and (for more than one day) the pooled ones."""
+    results = [evaluate(day, data) for day in days or HELD_OUT]
+    if len(results) == 1:
+        return results[0]
+    return {"held_out": results, "pooled": pooled(results)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--day", type=Path, default=HELD_OUT, help="a judged listing day (JSONL)")
+    parser.add_argument("--day", type=Path, action="append", help="a judged listing day (JSONL; repeatable; default: the held-out days)")
     parser.add_argument("--data", type=Path, default=REPO / "data", help="the tracker holding the day's decisions")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--save", default=str(HERE / "results-triage.json"), help="where to keep the JSON result ('' to skip)")
     args = parser.parse_args()
-    result = evaluate(args.day, args.data)
+    result = run(args.day, args.data)
     if args.save:
         Path(args.save).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result, indent=2) if args.format == "json" else _text(result))
+    if args.format == "json":
+        print(json.dumps(result, indent=2))
+    else:
+        print("\n\n".join(_text(r) for r in [*result.get("held_out", [result]), *([result["pooled"]] if "pooled" in result else [])]))
 
 
 if __name__ == "__main__":
