@@ -105,7 +105,7 @@ def run_pipeline(records: list[dict[str, Any]], data: Path, cache: Path) -> tupl
     return json.loads(listed.stdout), summary
 
 
-def figures(ranked: list[str], accepted: dict[str, str], tops: dict[str, str] | None) -> dict[str, Any]:
+def figures(ranked: list[str], accepted: dict[str, str], tops: dict[str, str] | None, suggested: dict[str, list[str]] | None = None) -> dict[str, Any]:
     n = len(accepted)
     top20 = ranked[:20]
     hits20 = sum(i in accepted for i in top20)
@@ -122,6 +122,9 @@ def figures(ranked: list[str], accepted: dict[str, str], tops: dict[str, str] | 
     if tops is not None:
         right = sum(tops.get(i) == p for i, p in accepted.items())
         out.update(top_problem_right=right, top_problem_share=round(right / n, 3) if n else 0.0, top_problem_ci95=wilson(right, n))
+    if suggested is not None:  # not a target: is the judged primary at least among the suggestions?
+        among = sum(p in suggested.get(i, ()) for i, p in accepted.items())
+        out.update(primary_suggested=among, primary_suggested_share=round(among / n, 3) if n else 0.0)
     return out
 
 
@@ -135,6 +138,7 @@ def evaluate(day: Path, data: Path) -> dict[str, Any]:
         inbox, summary = run_pipeline(records, train, Path(tmp) / "cache")
     ranked = [item["id"] for item in inbox]
     tops = {item["id"]: item["primary"] or (item["problems"][0]["id"] if item["problems"] else None) for item in inbox}
+    suggested = {item["id"]: [p["id"] for p in item["problems"]] for item in inbox}
     keyword = [r["arxiv_id"] for r in records if KEYWORDS.search(r["title"]) or KEYWORDS.search(r.get("abstract") or "")]
     baseline = figures(keyword, accepted, None)
     baseline.update(precision=round(sum(i in accepted for i in keyword) / len(keyword), 3) if keyword else 0.0, recall=round(sum(i in accepted for i in keyword) / len(accepted), 3) if accepted else 0.0)
@@ -146,7 +150,7 @@ def evaluate(day: Path, data: Path) -> dict[str, Any]:
         "unjudged": len(ids - set(accepted) - rejected),
         "base_rate": round(len(accepted) / len(records), 3) if records else 0.0,
         "watch": summary,
-        "lmdev": figures(ranked, accepted, tops),
+        "lmdev": figures(ranked, accepted, tops, suggested),
         "keyword_filter": baseline,
         "targets": TARGETS,
     }
@@ -166,6 +170,9 @@ def pooled(results: list[dict[str, Any]]) -> dict[str, Any]:
         if "top_problem_right" in parts[0]:
             right = sum(p["top_problem_right"] for p in parts)
             out.update(top_problem_right=right, top_problem_share=round(right / n, 3) if n else 0.0, top_problem_ci95=wilson(right, n))
+        if "primary_suggested" in parts[0]:
+            among = sum(p["primary_suggested"] for p in parts)
+            out.update(primary_suggested=among, primary_suggested_share=round(among / n, 3) if n else 0.0)
         return out
 
     return {"days": [r["day"] for r in results], "papers": sum(r["papers"] for r in results), "accepted": sum(r["accepted"] for r in results), "lmdev": pool("lmdev"), "keyword_filter": pool("keyword_filter"), "targets": TARGETS}
@@ -183,6 +190,7 @@ def _text(result: dict[str, Any]) -> str:
         f"{'top 20 accepted':28} {m['top20_share']:>15.0%} {k['top20_share']:>16.0%}   >= 85%",
         f"{'accepted within top 2N':28} {m['top_2n_share']:>15.0%} {k['top_2n_share']:>16.0%}   >= 85%",
         f"{'top problem = primary':28} {m['top_problem_share']:>15.0%} {'-':>16}   >= 80%",
+        f"{'primary among suggested':28} {m['primary_suggested_share']:>15.0%} {'-':>16}   (not a target)",
     ]
     if "precision" in k:
         lines.append(f"keyword filter: {k['ranked']} matches, precision {k['precision']:.0%}, recall {k['recall']:.0%}")
