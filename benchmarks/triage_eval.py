@@ -53,6 +53,10 @@ def wilson(hits: int, n: int, z: float = 1.96) -> list[float]:
     return [round(max(0.0, centre - half), 3), round(min(1.0, centre + half), 3)]
 
 
+class BadInput(Exception):
+    """A day or its decisions could not be read: one line naming the file, no traceback."""
+
+
 def truth(data: Path, ids: set[str], day: str = "") -> tuple[dict[str, str], set[str]]:
     """The day's decisions: accepted id -> primary problem, and the rejected ids."""
     import yaml
@@ -62,9 +66,12 @@ def truth(data: Path, ids: set[str], day: str = "") -> tuple[dict[str, str], set
 
     judged = JUDGED / f"{day}.yaml"
     if day and judged.exists():
-        items = yaml.safe_load(judged.read_text(encoding="utf-8"))
-        accepted = {str(d["id"]): d["primary"] for d in items if d["decision"] == "accept"}
-        return accepted, {str(d["id"]) for d in items if d["decision"] == "reject"} & ids
+        try:
+            items = yaml.safe_load(judged.read_text(encoding="utf-8"))
+            accepted = {str(d["id"]): d["primary"] for d in items if d["decision"] == "accept"}
+            return accepted, {str(d["id"]) for d in items if d["decision"] == "reject"} & ids
+        except (yaml.YAMLError, KeyError, TypeError) as exc:
+            raise BadInput(f"{judged}: not a list of decisions ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
 
     lib = Library(data)
     accepted = {p.id: p.primary or (p.problem_ids() or ["-"])[0] for p in lib.papers() if p.id in ids}
@@ -129,7 +136,10 @@ def figures(ranked: list[str], accepted: dict[str, str], tops: dict[str, str] | 
 
 
 def evaluate(day: Path, data: Path) -> dict[str, Any]:
-    records = load_day(day)
+    try:
+        records = load_day(day)
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"{day}: {getattr(exc, 'strerror', None) or exc}") from None
     ids = {r["arxiv_id"] for r in records}
     accepted, rejected = truth(data, ids, day.stem)
     with tempfile.TemporaryDirectory() as tmp:
@@ -212,7 +222,10 @@ def main() -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--save", default=str(HERE / "results-triage.json"), help="where to keep the JSON result ('' to skip)")
     args = parser.parse_args()
-    result = run(args.day, args.data)
+    try:
+        result = run(args.day, args.data)
+    except BadInput as exc:
+        raise SystemExit(f"triage_eval: error: {exc}") from None
     if args.save:
         Path(args.save).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     if args.format == "json":

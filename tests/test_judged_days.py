@@ -8,6 +8,10 @@ quietly change what the benchmark measures.
 from __future__ import annotations
 
 import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -52,17 +56,39 @@ def test_no_judged_paper_is_in_the_shipped_data() -> None:
     assert not judged & shipped
 
 
-def test_the_benchmark_reads_a_judged_day_as_the_truth() -> None:
-    import sys
-
+def _triage_eval() -> Any:
     sys.path.insert(0, str(REPO / "benchmarks"))
     try:
         import triage_eval
     finally:
         sys.path.remove(str(REPO / "benchmarks"))
+    return triage_eval
+
+
+def test_the_benchmark_reads_a_judged_day_as_the_truth() -> None:
+    triage_eval = _triage_eval()
     day = DAYS[0]
     ids = {json.loads(line)["arxiv_id"] for line in (LISTINGS / f"{day}.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()}
     accepted, rejected = triage_eval.truth(SHIPPED, ids, day)
     judged = yaml.safe_load((JUDGED / f"{day}.yaml").read_text(encoding="utf-8"))
     assert len(accepted) == sum(item["decision"] == "accept" for item in judged)
     assert set(accepted) | rejected == ids
+
+
+@pytest.mark.parametrize("text", ["- {id: [\n", "", "- {id: '2601.05765'}\n", "just text\n"])
+def test_the_benchmark_names_a_malformed_decisions_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    triage_eval = _triage_eval()
+    monkeypatch.setattr(triage_eval, "JUDGED", tmp_path)
+    (tmp_path / "2026-01-12.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(triage_eval.BadInput, match=re.escape("2026-01-12.yaml: not a list of decisions")):
+        triage_eval.truth(SHIPPED, {"2601.05765"}, "2026-01-12")
+
+
+@pytest.mark.parametrize("text", [None, '{"arxiv_id": "2601.00001", "title": "cut\n'])
+def test_the_benchmark_names_a_missing_or_malformed_day(tmp_path: Path, text: str | None) -> None:
+    triage_eval = _triage_eval()
+    day = tmp_path / "2026-01-01.jsonl"
+    if text is not None:
+        day.write_text(text, encoding="utf-8")
+    with pytest.raises(triage_eval.BadInput, match=re.escape("2026-01-01.jsonl: ")):
+        triage_eval.evaluate(day, SHIPPED)
