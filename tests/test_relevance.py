@@ -77,6 +77,24 @@ def test_a_term_is_named_by_the_first_word_of_the_text_that_has_its_stem() -> No
     assert all(written_as(text, s) == word for s, word in first.items())
 
 
+def test_accented_and_foreign_text_folds_to_the_same_words() -> None:
+    from lmdev.text import fold, stemmed, tokens
+
+    assert fold("Ré-sumé of a naïve Œuvre: α–β × 2") == "re sume of a naive œuvre  α β   2"
+    assert tokens("Coöperative décodage") == ["cooperative", "decodage"]
+    assert stemmed("Pré-training") == stemmed("pre training")
+    # hostile text made of every character there is: still folded, and the memo of how each
+    # character folds stays bounded
+    import unicodedata
+
+    import lmdev.text as text
+
+    everything = "".join(chr(c) for c in range(0x20000) if not 0xD800 <= c < 0xE000)
+    folded = fold(everything)
+    assert "a" in folded and not any(unicodedata.combining(c) for c in folded)
+    assert len(text._FOLDING) <= 20_000
+
+
 def test_release_boilerplate_is_not_read_as_a_topic() -> None:
     abstract = "We prune attention heads. Code and hyperparameters are available at https://github.com/x/y. When little labelled data is available, pruning helps."
     kept = strip_boilerplate(abstract)
