@@ -36,6 +36,21 @@ def test_accept_keeps_the_suggested_tags_as_a_persons(cli, data_dir: Path) -> No
     assert cli("--data-dir", str(data_dir), "check").code == 0
 
 
+def test_accept_keeps_an_unconfident_assumption_as_the_classifiers_suggestion(cli, data_dir: Path) -> None:
+    item = make_item("2605.90003")
+    item.assumptions[0].score, item.assumptions[0].suggested = 0.093, False  # none cleared its threshold
+    fill_inbox(data_dir, item)
+    assert "suggested: false" in (data_dir / "inbox" / "2605.90003.yaml").read_text()
+    result = cli("--data-dir", str(data_dir), "accept", "2605.90003")
+    assert result.code == 0, result.err
+    paper = yaml.safe_load((data_dir / "papers" / "2605.90003.yaml").read_text())
+    assert paper["problems"] == [{"id": "prompting", "by": "person"}]
+    assert paper["assumptions"] == [{"id": "out-of-the-box", "stance": "relies", "by": "classifier", "score": 0.093}]
+    assert "a suggestion to confirm" in result.err
+    assert "2605.90003" in cli("--data-dir", str(data_dir), "list", "--unreviewed").out
+    assert cli("--data-dir", str(data_dir), "check").code == 0
+
+
 def test_accept_with_tags_replaces_the_suggestions_of_their_kind(cli, data_dir: Path) -> None:
     fill_inbox(data_dir, make_item("2605.90001"), make_item("2605.90002"))
     result = cli("--data-dir", str(data_dir), "accept", "2605.90001", "--problem", "safety", "--problem", "alignment", "--format", "json")

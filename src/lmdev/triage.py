@@ -101,9 +101,11 @@ def decision_lock(library: Library) -> Iterator[None]:
 
 
 def tagged_paper(library: Library, item: InboxItem, change: Optional[TagChange] = None) -> Paper:
-    """The paper file an accepted item becomes: every tag a person's. Problems and assumptions
-    given in ``change`` replace the suggested ones of their kind; ``change.primary`` (else the
-    first problem given, else the suggested primary) is the primary."""
+    """The paper file an accepted item becomes: every tag a person's, but an assumption the
+    classifier only kept because none cleared its threshold, which stays its suggestion (by:
+    classifier, with its score) for a person to confirm. Problems and assumptions given in
+    ``change`` replace the suggested ones of their kind; ``change.primary`` (else the first
+    problem given, else the suggested primary) is the primary."""
     change = change or TagChange()
     tax = library.taxonomy
     paper = item.paper()
@@ -118,7 +120,10 @@ def tagged_paper(library: Library, item: InboxItem, change: Optional[TagChange] 
             set_assumption(paper, tax, *parse_assumption_spec(spec))
     else:
         for tag in item.assumptions:
-            set_assumption(paper, tax, tag.id, tag.stance)
+            if tag.suggested:
+                set_assumption(paper, tax, tag.id, tag.stance)
+            else:
+                set_assumption(paper, tax, tag.id, tag.stance, by="classifier", score=round(tag.score, 3))
     return paper
 
 
@@ -179,7 +184,7 @@ def accept(library: Library, ids: Sequence[str], change: Optional[TagChange] = N
 
 def _tags(paper: Paper) -> str:
     problems = ", ".join(paper.problem_ids())
-    assumptions = ", ".join(f"{t.id}:{t.stance}" for t in paper.assumptions)
+    assumptions = ", ".join(f"{t.id}:{t.stance}" + ("" if t.reviewed else " (a suggestion to confirm: lmdev review)") for t in paper.assumptions)
     return "; ".join(x for x in (problems, assumptions) if x)
 
 

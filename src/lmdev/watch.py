@@ -133,7 +133,7 @@ def item_for(paper: Paper, result: Result, *, announced: Optional[str], listed: 
     if primary is not None and primary not in [s.id for s in problems]:
         problems = [s for s in result.problems if s.id == primary] + problems[: MAX_PROBLEMS - 1]
     problems.sort(key=lambda s: (s.id != primary, -s.score))
-    assumptions = [s for s in result.assumptions if s.suggested][:MAX_ASSUMPTIONS] or result.assumptions[:1]
+    assumptions = [s for s in result.assumptions if s.suggested][:MAX_ASSUMPTIONS] or result.assumptions[:1]  # the best, unconfident
     reasons = next((s.reasons for s in result.problems if s.id == primary), [])[:MAX_REASONS]
     return InboxItem(
         **{name: getattr(paper, name) for name in ("id", "version", "title", "authors", "abstract", "published", "primary_category", "categories", "doi", "journal_ref", "comment")},
@@ -143,7 +143,7 @@ def item_for(paper: Paper, result: Result, *, announced: Optional[str], listed: 
         relevance=min(1.0, max(0.0, result.relevance)),
         primary=primary,
         problems=[ScoredProblem(id=s.id, score=min(1.0, max(0.0, s.score))) for s in problems],
-        assumptions=[ScoredAssumption(id=s.id, stance=s.stance or "relies", score=min(1.0, max(0.0, s.score))) for s in assumptions],  # type: ignore[arg-type]
+        assumptions=[ScoredAssumption(id=s.id, stance=s.stance or "relies", score=min(1.0, max(0.0, s.score)), suggested=s.suggested) for s in assumptions],  # type: ignore[arg-type]
         reasons=reasons,
     )
 

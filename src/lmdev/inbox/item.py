@@ -35,6 +35,9 @@ class ScoredProblem(_Strict):
 
 class ScoredAssumption(ScoredProblem):
     stance: Stance
+    # False for the best assumption kept when none cleared its threshold (every paper needs
+    # one): accepting the paper keeps it as the classifier's suggestion, not as a person's tag
+    suggested: bool = True
 
 
 class InboxItem(_Strict):
@@ -193,6 +196,8 @@ def _scored(tag: ScoredProblem) -> dict[str, Any]:
     if isinstance(tag, ScoredAssumption):
         data["stance"] = tag.stance
     data["score"] = round(tag.score, 3)
+    if isinstance(tag, ScoredAssumption) and not tag.suggested:
+        data["suggested"] = False
     return data
 
 
