@@ -51,6 +51,18 @@ def test_accept_keeps_an_unconfident_assumption_as_the_classifiers_suggestion(cl
     assert cli("--data-dir", str(data_dir), "check").code == 0
 
 
+def test_a_paper_whose_inbox_file_is_broken_can_still_be_rejected(cli, data_dir: Path) -> None:
+    fill_inbox(data_dir, make_item("2605.90004"))
+    (data_dir / "inbox" / "2605.90004.yaml").write_text("id: [unclosed\n")
+    assert cli("--data-dir", str(data_dir), "accept", "2605.90004").code == 1  # nothing to build a paper from
+    result = cli("--data-dir", str(data_dir), "reject", "2605.90004", "--reason", "not about language models")
+    assert result.code == 0, result.err
+    assert "did not validate: recorded without title" in result.err
+    assert "2605.90004" not in inbox_ids(data_dir)
+    assert "2605.90004" in decisions.rejected_ids(data_dir)
+    assert cli("--data-dir", str(data_dir), "check").code == 0
+
+
 def test_accept_with_tags_replaces_the_suggestions_of_their_kind(cli, data_dir: Path) -> None:
     fill_inbox(data_dir, make_item("2605.90001"), make_item("2605.90002"))
     result = cli("--data-dir", str(data_dir), "accept", "2605.90001", "--problem", "safety", "--problem", "alignment", "--format", "json")

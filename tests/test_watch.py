@@ -72,6 +72,21 @@ def test_a_second_watch_finds_everything_known_and_changes_nothing(cli, tracker:
     assert snapshot(tracker) == before
 
 
+def test_a_watch_writes_again_an_inbox_file_a_crash_left_unreadable(cli, tracker: Path, serve, busy_day) -> None:
+    serve(busy_day[:10])
+    assert cli("--data-dir", str(tracker), "watch").code == 0
+    files = sorted((tracker / "inbox").glob("*.yaml"))
+    good = {p.name: p.read_text() for p in files}
+    files[0].write_text(good[files[0].name][:40])  # cut short
+    files[1].write_text("")  # emptied
+    assert cli("--data-dir", str(tracker), "check").code == 1
+    again = cli("--data-dir", str(tracker), "watch")
+    assert again.code == 0, again.err
+    assert "2 new in the inbox, 8 already known" in again.err
+    assert {p.name: p.read_text() for p in files} == good
+    assert cli("--data-dir", str(tracker), "check").code == 0
+
+
 def test_the_days_triaged_by_hand_are_known_to_the_shipped_tracker(cli, tracker: Path, serve) -> None:
     records = load_day(LISTINGS / "2026-02-21.jsonl")
     serve(records)

@@ -208,15 +208,16 @@ def reject(library: Library, ids: Sequence[str], reason: Optional[str] = None, *
                 out.append(settled)
                 continue
             item: Optional[InboxItem] = None
+            broken = False
             if inbox.path_for(paper_id).exists():
                 try:
                     item = inbox.read(inbox.path_for(paper_id))
-                except DataError as exc:
-                    out.append(Decided(paper_id, "failed", f"its inbox file does not validate: {exc}"))
-                    continue
+                except DataError:
+                    broken = True  # rejected all the same: the file goes, the decision stays
             if item is None:
                 rejection = decisions.Rejection(paper_id, reason, today)
-                decided = Decided(paper_id, "rejected", f"{reason} (not in the inbox: recorded without title)")
+                where = "its inbox file did not validate" if broken else "not in the inbox"
+                decided = Decided(paper_id, "rejected", f"{reason} ({where}: recorded without title)")
             else:
                 rejection = decisions.Rejection(paper_id, reason, item.listed or today, item.title, item.abstract or None)
                 decided = Decided(paper_id, "rejected", reason, item.title)

@@ -163,7 +163,7 @@ def triage(
     inbox = Inbox(library.root)
     stored = library.ids()
     decided = decided_ids(library)
-    waiting = inbox.ids()
+    waiting = {item.id for item in inbox.waiting()[0]}  # an unreadable file is classified and written again
     todo: list[Announcement] = []
     versions: list[Paper] = []
     for announcement in listing.announcements:
