@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -26,12 +27,16 @@ def test_piped_list_is_one_tab_separated_line_per_paper_with_undated_papers_last
     assert len(lines) == len(lib.files())
     assert all(line.count("\t") == 3 for line in lines)
     assert "an-undated-reading\t\tA reading with a tab and a line separator\tfixed-recipe:relies" in lines
-    papers = json.loads(cli("--data-dir", str(data_dir), "list", "--format", "json").out)
-    dated = [bool(p.get("published")) for p in papers]
-    assert dated == sorted(dated, reverse=True), "papers without a date come after every dated one"
-    published = [p["published"] for p in papers if p.get("published")]
-    assert published == sorted(published, reverse=True)
-    assert [p["id"] for p in papers].index("an-undated-reading") >= dated.count(True)
+    listed = json.loads(cli("--data-dir", str(data_dir), "list", "--format", "json").out)
+    papers = [Paper(id=p["id"], title="t", url="https://example.org/r", published=p.get("published"), published_year=p.get("published_year")) for p in listed]
+    dated = [p.dated for p in papers]
+    assert None not in dated[: dated.count(None) and dated.index(None)], "papers without a date come after every dated one"
+    known = [d for d in dated if d]
+    assert known == sorted(known, reverse=True), "newest first, an arXiv paper without a date by its id's month"
+    assert papers[-1].id == "an-undated-reading"
+    # a paper accepted from a listing has no published date yet: its id's month places it
+    assert Paper(id="2604.00261", title="t").dated == dt.date(2026, 4, 1)
+    assert Paper(id="hep-th/9901001", title="t").dated == dt.date(1999, 1, 1)
 
 
 @pytest.mark.parametrize("args", [["list"], ["export", "--format", "json"], ["list", "--format", "json"]])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -121,10 +120,10 @@ class Selection:
 
 
 def newest_first(papers: Iterable[Paper]) -> list[Paper]:
-    """Newest first; papers without a date go last, not first."""
+    """Newest first (by :attr:`Paper.dated`); papers without a date go last, not first."""
     papers = list(papers)
-    dated = sorted((p for p in papers if p.published or p.published_year), key=lambda p: (p.published or dt.date(p.published_year or 1, 1, 1), p.id), reverse=True)
-    undated = sorted((p for p in papers if not (p.published or p.published_year)), key=lambda p: p.id, reverse=True)
+    dated = sorted((p for p in papers if p.dated), key=lambda p: (p.dated, p.id), reverse=True)
+    undated = sorted((p for p in papers if not p.dated), key=lambda p: p.id, reverse=True)
     return dated + undated
 
 

@@ -32,12 +32,18 @@ def haystack(paper: Paper) -> str:
     return " ".join([paper.id, paper.title, paper.abstract, *paper.authors, paper.notes or ""]).lower()
 
 
+def _dated(paper: Paper) -> Optional[str]:
+    """The ``published`` column: the date papers are ordered by (:attr:`Paper.dated`)."""
+    dated = paper.dated
+    return dated.isoformat() if dated else None
+
+
 def paper_row(paper: Paper) -> tuple[Any, ...]:
     from lmdev.store import normalise_title
 
     tags = tags_text(paper)
     return (
-        paper.id, paper.year, paper.published.isoformat() if paper.published else None, paper.title, normalise_title(paper.title),
+        paper.id, paper.year, _dated(paper), paper.title, normalise_title(paper.title),
         paper.doi.lower() if paper.doi else None, paper.citekey, int(paper.essay_cited), int(paper.is_tagged()),
         int(any(a.stance == "challenges" and a.reviewed for a in paper.assumptions)), tags, paper.link,
         paper.primary, len(paper.suggestions()), paper_line(paper.id, paper.year, paper.title, tags),
@@ -66,7 +72,7 @@ def tag_rows(name: str, paper: Paper) -> list[tuple[Any, ...]]:
     """One row per tag, with what coverage counts by (the paper's year, whether the essay cites
     it, and the key that picks a node's newest paper) so counting needs no join."""
     year, cited = paper.year or 0, int(paper.essay_cited)
-    recency = paper.published.isoformat() if paper.published else paper.id
+    recency = _dated(paper) or paper.id
     rows: list[tuple[Any, ...]] = [(name, i, "problem", t.id, None, t.by, t.score, year, cited, recency, paper.id) for i, t in enumerate(paper.problems)]
     rows += [(name, i, "assumption", t.id, t.stance, t.by, t.score, year, cited, recency, paper.id) for i, t in enumerate(paper.assumptions)]
     return rows

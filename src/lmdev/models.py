@@ -249,6 +249,23 @@ class Paper(_Strict):
         return (1900 if yy >= 91 else 2000) + yy
 
     @property
+    def dated(self) -> Optional[dt.date]:
+        """The date to order papers by: ``published``, else the first of the month an arXiv id
+        was issued in (a paper accepted from a listing has no date until a refresh), else the
+        first of January of ``published_year``."""
+        if self.published:
+            return self.published
+        if self.is_arxiv:
+            number = self.id.split("/")[-1]
+            year = self.year
+            month = int(number[2:4])
+            if year and 1 <= month <= 12:
+                return dt.date(year, month, 1)
+        if self.published_year:
+            return dt.date(self.published_year, 1, 1)
+        return None
+
+    @property
     def link(self) -> str:
         return self.url or f"https://arxiv.org/abs/{self.id}"
 

@@ -159,7 +159,9 @@ def _deciding(library: Library, ids: Sequence[str]) -> Iterator[_Round]:
 
 
 def accept(library: Library, ids: Sequence[str], change: Optional[TagChange] = None) -> list[Decided]:
-    """Accept waiting papers into the library (paper file first, then the inbox file goes)."""
+    """Accept waiting papers into the library (paper file first, then the inbox file goes).
+    No citekey is given here: two people accepting on two branches could pick the same one, and
+    their merge must pass ``check``; ``lmdev citekeys`` (or the next ``tag``) gives them."""
     if change is not None:
         change.validate(library.taxonomy)
     out: list[Decided] = []

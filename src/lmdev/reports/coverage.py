@@ -72,7 +72,8 @@ class Coverage:
 
 
 def _sort_key(paper: Paper) -> tuple[int, str]:
-    return (paper.year or 0, paper.published.isoformat() if paper.published else paper.id)
+    dated = paper.dated
+    return (paper.year or 0, dated.isoformat() if dated else paper.id)
 
 
 def coverage(tax: Taxonomy, papers: list[Paper], *, min_papers: int = DEFAULT_MIN_PAPERS, recent_years: int = DEFAULT_RECENT_YEARS) -> Coverage:

@@ -72,7 +72,7 @@ def reading_list(tax: Taxonomy, papers: list[Paper], node_id: str) -> list[Entry
 
     def key(entry: Entry) -> tuple[Any, ...]:
         tag = _tag(entry.paper, node)
-        date = entry.paper.published or dt.date(entry.paper.year or 1, 1, 1)
+        date = entry.paper.dated or dt.date(entry.paper.year or 1, 1, 1)
         score = -(tag.score or 0.0) if entry.group == 3 else 0.0
         return (entry.group, score, -date.toordinal(), entry.paper.id)
 
