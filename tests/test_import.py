@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -126,6 +127,50 @@ def test_a_huge_file_is_refused_before_it_is_parsed(cli, empty_data_dir: Path, t
     bib.write_text("@misc{a, title={x}}\n" * 100)
     result = cli("--data-dir", str(empty_data_dir), "import", str(bib))
     assert result.code == 1 and "larger than" in result.err and len(result.err.strip().splitlines()) == 1
+
+
+def test_macros_built_to_expand_without_end_are_refused_at_once(cli, empty_data_dir: Path, tmp_path: Path) -> None:
+    levels = ["@string{a = \"" + "x" * 100 + "\"}"]
+    for name, before in zip("bcdefghij", "abcdefghi"):
+        levels.append(f"@string{{{name} = " + " # ".join([before] * 10) + "}")
+    bib = tmp_path / "bomb.bib"
+    bib.write_text("\n".join(levels) + "\n@misc{k, title = j, url = {https://example.org/k}}\n")
+    assert bib.stat().st_size < 1000  # what it would spell out: 10^10 characters
+    result = cli("--data-dir", str(empty_data_dir), "import", str(bib))
+    assert result.code == 1 and "expand to more than" in result.err and len(result.err.strip().splitlines()) == 1
+    assert not list((empty_data_dir / "papers").iterdir())
+
+
+def test_an_entry_too_large_to_store_is_skipped_and_the_others_import(cli, empty_data_dir: Path, tmp_path: Path) -> None:
+    bib = tmp_path / "in.bib"
+    bib.write_text(
+        "@misc{k0, title={Before}, url={https://example.org/0}}\n"
+        f"@misc{{k1, title={{Huge}}, abstract={{{'word ' * 300_000}}}, url={{https://example.org/1}}}}\n"
+        "@misc{k2, title={After}, url={https://example.org/2}}\n"
+    )
+    result = cli("--data-dir", str(empty_data_dir), "import", str(bib), "--format", "json")
+    assert result.code == 1, result.err
+    items = json.loads(result.out)
+    assert {item["key"]: item["action"] for item in items} == {"k0": "imported", "k1": "skipped", "k2": "imported"}
+    assert "bytes" in next(i["reason"] for i in items if i["key"] == "k1")
+
+
+def test_a_citekey_that_reads_as_an_arxiv_id_is_refused(cli, data_dir: Path, tmp_path: Path) -> None:
+    path = data_dir / "papers" / "2205.05638.yaml"
+    text = path.read_text()
+    path.write_text(re.sub(r"(?m)^citekey: .*$", "citekey: '2301.99999'", text) if "citekey:" in text else text + "citekey: '2301.99999'\n")
+    checked = cli("--data-dir", str(data_dir), "check")
+    assert checked.code == 1 and "reads as an arXiv id" in checked.out
+    # an id names that paper, never the one whose citekey spells it
+    gone = cli("--data-dir", str(data_dir), "remove", "--yes", "2301.99999")
+    assert gone.code == 1 and path.exists()
+    path.write_text(text)
+    bib = tmp_path / "keys.bib"
+    bib.write_text("@misc{hep-th/9901001, title={An old-style id as a key}, url={https://example.org/3}}\n")
+    result = cli("--data-dir", str(data_dir), "import", str(bib))
+    assert result.code == 0, result.err
+    imported = [yaml.safe_load(p.read_text()) for p in (data_dir / "papers").glob("*.yaml") if "An old-style id" in p.read_text()]
+    assert len(imported) == 1 and imported[0]["citekey"] != "hep-th/9901001"
 
 
 def test_hundreds_of_entries_import_in_one_go(cli, empty_data_dir: Path, tmp_path: Path) -> None:

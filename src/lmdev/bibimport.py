@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from lmdev import yamlio
-from lmdev.citekeys import VALID, Assigner
+from lmdev.citekeys import Assigner, usable
 from lmdev.errors import DataError, InvalidIdError
 from lmdev.ids import ArxivId, id_from_stem, slugify, try_parse_arxiv_id
 from lmdev.models import Paper
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from lmdev.arxiv.client import ArxivClient
 
 MAX_BIB_BYTES = 32 * 1024 * 1024
+# What @string macros may add to a file, all substitutions together: a few kilobytes in any real
+# export (month names, journal abbreviations); macros of macros grow tenfold a line, so a
+# 500-byte file could otherwise spell out gigabytes.
+MAX_EXPANSION = 4 * 1024 * 1024
 _ARXIV_IN_TEXT = re.compile(r"arxiv(?:\.org/(?:abs|pdf)/|\s*[:.]\s*|\s+preprint\s+arxiv\s*:\s*)\s*([a-z][a-z.\-]*/\d{7}|\d{4}\.\d{4,5})(v\d+)?", re.I)
 _FORMATTING = re.compile(r"\\(?:textit|textbf|emph|texttt|textsc|textrm|textsf|mathrm)\s*\{([^{}]*)\}")
 _ENTRY_START = re.compile(r"^[ \t]*@[ \t]*(\w+)[ \t]*[{(][ \t]*([^\s,{}()]+)", re.M)
@@ -94,12 +98,29 @@ def parse_bibtex(text: str, *, path: str) -> tuple[list[BibEntry], list[Item]]:
     its key and line where they can be found; a partly parsed entry is dropped, not guessed at)."""
     import pybtex.errors
     from pybtex.database.input.bibtex import Parser
+    from pybtex.utils import CaseInsensitiveDict
+
+    class Macros(CaseInsensitiveDict):  # type: ignore[misc]
+        """pybtex's macro table, counting what substitutions cost (see ``MAX_EXPANSION``)."""
+
+        left = MAX_EXPANSION
+
+        def __getitem__(self, name: str) -> str:
+            value: str = super().__getitem__(name)
+            self.left -= len(value)
+            if self.left < 0:
+                raise _Expansion(name)
+            return value
 
     starts = [(m.start(), m.group(2), text.count("\n", 0, m.start()) + 1) for m in _ENTRY_START.finditer(text)]
     lines = {key: line for _, key, line in reversed(starts)}
+    parser = Parser()
+    parser.macros = Macros(parser.macros)
     with pybtex.errors.capture() as captured:
         try:
-            data = Parser().parse_string(text)
+            data = parser.parse_string(text)
+        except _Expansion as exc:
+            raise DataError(f"@string macros expand to more than {MAX_EXPANSION:,} characters (at {str(exc)[:40]!r}); refused", path=path) from None
         except Exception as exc:  # pybtex raises its own errors for some malformed input
             raise DataError(f"not a BibTeX file pybtex can read: {exc}", path=path) from None
     skipped: list[Item] = []
@@ -118,6 +139,25 @@ def parse_bibtex(text: str, *, path: str) -> tuple[list[BibEntry], list[Item]]:
     return entries, skipped
 
 
+class _Expansion(Exception):
+    """A BibTeX file whose macros expand past ``MAX_EXPANSION``."""
+
+
+def _why(exc: Exception) -> str:
+    """One short line for why an entry cannot become a paper: a validation error's first
+    problem, as a person would say it, rather than pydantic's report."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        return f"{where}: {message}" if where else message
+    if isinstance(exc, DataError):
+        return exc.message
+    return re.sub(r"\s+", " ", str(exc))[:200]
+
+
 def _error_place(error: Exception, starts: list[tuple[int, str, int]]) -> tuple[str, Optional[int]]:
     """The key and line of the entry an error belongs to."""
     info = getattr(error, "error_context_info", None)
@@ -125,8 +165,10 @@ def _error_place(error: Exception, starts: list[tuple[int, str, int]]) -> tuple[
         before = [(key, line) for start, key, line in starts if start <= info[0]]
         if before:
             return before[-1]
-    match = re.search(r"(?:key|entry:?) ([^\s,]+)", str(error))
-    return (match.group(1) if match else "?"), getattr(error, "lineno", None)
+    match = re.search(r"\bkey ([^\s,]+)", str(error)) or re.search(r"\bentry:? ([^\s,]+)", str(error))
+    key = match.group(1) if match else "?"
+    line = getattr(error, "lineno", None) or next((line for _, k, line in starts if k == key), None)
+    return key, line
 
 
 def arxiv_id_of(entry: BibEntry) -> Optional[ArxivId]:
@@ -282,7 +324,7 @@ def _merge(library: Library, keys: Assigner, entry: BibEntry, paper_id: str) -> 
     except DataError as exc:
         return Item(entry.key, entry.line, "skipped", paper_id, reason=f"matches {paper_id}, whose file does not validate: {exc.message}")
     note = "already on file"
-    if paper.citekey is None and VALID.fullmatch(entry.key) and keys.claim(entry.key):
+    if paper.citekey is None and usable(entry.key) and keys.claim(entry.key):
         paper.citekey = entry.key
         library.save(paper)
         note = "already on file; took the entry's citekey"
@@ -292,7 +334,7 @@ def _merge(library: Library, keys: Assigner, entry: BibEntry, paper_id: str) -> 
 
 
 def _keep_key(paper: Paper, entry: BibEntry, keys: Assigner) -> None:
-    if VALID.fullmatch(entry.key) and keys.claim(entry.key):
+    if usable(entry.key) and keys.claim(entry.key):
         paper.citekey = entry.key
 
 
@@ -311,13 +353,16 @@ def _url_entry(library: Library, index: _Index, keys: Assigner, entry: BibEntry,
                 return _merge(library, keys, entry, other.id)
             paper = url_paper(entry, _free_slug(entry, index.files))
     except (ValueError, InvalidIdError) as exc:
-        return Item(entry.key, entry.line, "skipped", reason=re.sub(r"\s+", " ", str(exc))[:200])
+        return Item(entry.key, entry.line, "skipped", reason=_why(exc)[:200])
     apply_tag_flags(paper, library.taxonomy, problems, assumptions)
     if before_save:
         before_save(paper)
     _keep_key(paper, entry, keys)
     keys(paper)
-    library.save(paper)
+    try:
+        library.save(paper)
+    except DataError as exc:  # too large to store, say: this entry is skipped, the others go on
+        return Item(entry.key, entry.line, "skipped", reason=_why(exc)[:200])
     index.add(paper)
     return Item(entry.key, entry.line, "imported", paper.id, paper.title, f"not on arXiv: a URL entry, citekey {paper.citekey}")
 

@@ -24,6 +24,14 @@ _LINE = re.compile(r"""^citekey:[ \t]*(?:'(?P<q1>[^'\n]*)'|"(?P<q2>[^"\n]*)"|(?P
 VALID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_:.+/-]{0,99}")  # the rule a paper file's citekey must keep (lmdev.models)
 
 
+def usable(key: str) -> bool:
+    """Whether a key from outside (a BibTeX entry's) can be a paper's citekey: the rule of
+    :data:`VALID`, and not an arXiv id, which would make it stand for another paper."""
+    from lmdev.ids import try_parse_arxiv_id
+
+    return VALID.fullmatch(key) is not None and try_parse_arxiv_id(key) is None
+
+
 def _ascii_word(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", fold(text))
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from lmdev.errors import InvalidIdError
-from lmdev.ids import is_slug, normalise_paper_id
+from lmdev.ids import is_slug, normalise_paper_id, try_parse_arxiv_id
 
 Stance = Literal["relies", "supports", "challenges"]
 STANCES: tuple[str, ...] = ("relies", "supports", "challenges")
@@ -50,6 +50,8 @@ def _http_url(value: str) -> str:
 def _citekey(value: str) -> str:
     if not _CITEKEY.fullmatch(value):
         raise ValueError(f"a citekey is letters, digits and _:.+/- (no spaces, commas or braces), not {value!r}")
+    if try_parse_arxiv_id(value) is not None:  # a citekey works wherever an id does: it must not pose as one
+        raise ValueError(f"citekey {value!r} reads as an arXiv id, so it would stand for another paper")
     return value
 
 

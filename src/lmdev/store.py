@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from lmdev import yamlio
 from lmdev.errors import DataError, InvalidIdError, NotFoundError
-from lmdev.ids import file_stem, id_from_stem, normalise_paper_id
+from lmdev.ids import file_stem, id_from_stem, is_slug, normalise_paper_id
 from lmdev.listing import SUFFIXES, StatKey, entries, folder_mark, remember_clean, remembered_clean, stat_key, temporaries
 from lmdev.locking import exclusive
 from lmdev.models import Paper
@@ -211,8 +211,8 @@ class Library:
             paper_id = normalise_paper_id(text)
         except InvalidIdError:
             paper_id = None
-        if paper_id is not None and self.path_for(paper_id).exists():
-            return paper_id
+        if paper_id is not None and (self.path_for(paper_id).exists() or not is_slug(paper_id)):
+            return paper_id  # an arXiv id names that paper, stored or not, never a citekey
         from lmdev.citekeys import stored_citekeys
 
         name = stored_citekeys(self).get(text.strip())
