@@ -82,6 +82,52 @@ def test_control_characters_in_any_field_never_reach_the_terminal_raw(cli, small
     assert not RAW_CONTROL.search(result.err), repr(RAW_CONTROL.findall(result.err))
 
 
+DOCUMENT_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+DOCUMENTS: dict[str, list[str]] = {
+    "digest-markdown": ["digest", "--since", "30d", "--min-relevance", "0"],
+    "digest-html": ["digest", "--since", "30d", "--min-relevance", "0", "--format", "html"],
+    "digest-atom": ["digest", "--since", "30d", "--min-relevance", "0", "--format", "atom"],
+    "inbox-markdown": ["inbox", "--format", "markdown"],
+    "export-csv": ["export", "--format", "csv"],
+    "export-bibtex": ["export", "--format", "bibtex"],
+    "reading-list-md": ["reading-list", "efficiency"],
+    "report-html": ["report", "--html"],
+}
+
+
+@pytest.mark.parametrize("surface", sorted(DOCUMENTS))
+def test_documents_for_people_carry_no_control_bidi_or_separator_character(cli, small_dir: Path, tmp_path: Path, surface: str) -> None:
+    """Markdown for a pull request, HTML for an email, a feed, a report: whatever a title or an
+    author holds, none of them carries a character that acts instead of showing."""
+    import datetime as dt
+
+    from watch_fixtures import fill_inbox, make_item
+
+    hostile = CONTROLS + "\u202e\u2066\u2028\u2029"
+    _hostile(small_dir, hostile)
+    item = make_item("2606.99999", title=f"Evil {hostile} title", seen=dt.date.today().isoformat())
+    item.authors = [f"Ada {hostile}"]
+    fill_inbox(small_dir, item)
+    args = DOCUMENTS[surface]
+    if surface == "report-html":
+        args = [*args, str(tmp_path / "site")]
+    result = cli("--data-dir", str(small_dir), *args)
+    assert "Traceback" not in result.err
+    texts = [result.out] + [p.read_text() for p in (tmp_path / "site").rglob("*.html")] if surface == "report-html" else [result.out]
+    assert any("Evil" in t or "Title" in t for t in texts), result.err
+    for text in texts:
+        assert not DOCUMENT_UNSAFE.search(text), repr(DOCUMENT_UNSAFE.findall(text)[:5])
+
+
+def test_a_file_name_with_a_line_break_is_named_on_one_line(cli, small_dir: Path) -> None:
+    """A CI log reads each stderr line as a finding; a crafted name must not forge another."""
+    (small_dir / "papers" / "evil\n::error file=README.md,line=1::INJECTED.yaml").write_text("id: '2401.00010'\n")
+    for args in (["list"], ["coverage"], ["export", "--format", "json"]):
+        result = cli("--data-dir", str(small_dir), *args)
+        assert result.code == 1
+        assert not any(line.startswith("::") for line in result.err.splitlines()), result.err
+
+
 @pytest.mark.parametrize("surface", ["list-json", "show-json", "export-json", "classify-json", "check-json"])
 def test_json_output_escapes_controls_yet_keeps_the_exact_text(cli, small_dir: Path, surface: str) -> None:
     _hostile(small_dir, CONTROLS)

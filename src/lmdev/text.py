@@ -26,9 +26,12 @@ _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
-    """``text`` without control characters (tab and newline kept), for documents such as CSV,
-    BibTeX and Markdown, where they can only do harm."""
-    return CONTROLS.sub("", text)
+    """``text`` without control characters (tab and newline kept) and with Unicode's line and
+    paragraph separators as spaces, for documents such as CSV, BibTeX, Markdown and HTML, where
+    they can only do harm (a separator is a line break to some readers and not to others)."""
+    if text.isprintable():
+        return text
+    return CONTROLS.sub("", text.replace("\u2028", " ").replace("\u2029", " "))
 
 
 def to_json(data: Any, **kwargs: Any) -> str:

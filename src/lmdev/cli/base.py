@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from lmdev import __version__
-from lmdev.cli.output import SafeFormatter, message
+from lmdev.cli.output import SafeFormatter, note
 from lmdev.paths import ENV_DATA_DIR, ENV_DEBUG
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def readable_index(lib: Library) -> Index:
     index leave such files out."""
     index = lib.index()
     for exc in index.errors():
-        message(f"skipped {exc}")
+        note(f"skipped {exc}")
         state.skipped += 1
     return index
 

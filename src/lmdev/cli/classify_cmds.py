@@ -13,7 +13,7 @@ from lmdev.cli import render
 from lmdev.cli.base import app, examples, library, readable_papers
 from lmdev.cli.completion import paper_ids
 from lmdev.cli.options import FormatOption, TextOrJson
-from lmdev.cli.output import message, print_json, progress, safe
+from lmdev.cli.output import message, note, print_json, progress, safe
 from lmdev.errors import UsageError
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ def _classify_input(lib: Library, model: Model, source: Path, fmt: TextOrJson, w
     if fmt is TextOrJson.json:
         sys.stdout.write("[]\n" if first else "\n]\n")
     for error in errors[:20]:
-        message(f"skipped {error}")
+        note(f"skipped {error}")
     if len(errors) > 20:
         message(f"... and {len(errors) - 20} more bad records")
     if errors:

@@ -52,6 +52,12 @@ def message(text: str) -> None:
     print(safe(text, newlines=True), file=sys.stderr)
 
 
+def note(text: str) -> None:
+    """One line on stderr whatever it quotes (a file name may hold a line break): what CI logs
+    read as one finding, never as a second, forged one."""
+    print(safe(text), file=sys.stderr)
+
+
 def print_json(data: Any) -> None:
     """JSON on stdout; characters a terminal would act on are written as ``\\u`` escapes."""
     from lmdev.text import to_json

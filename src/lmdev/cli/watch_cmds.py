@@ -12,7 +12,7 @@ import typer
 
 from lmdev.cli.base import app, examples, library, readable_papers
 from lmdev.cli.options import AssumptionTags, FormatOption, ProblemTags, TextOrJson
-from lmdev.cli.output import message, print_json, progress
+from lmdev.cli.output import message, note, print_json, progress, write
 from lmdev.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def _watch_summary(report: WatchReport, fmt: TextOrJson) -> None:
     if fmt is TextOrJson.json:
         print_json(report.to_json())
     for line in report.skipped:
-        message(f"skipped {line}")
+        note(f"skipped {line}")
     for paper_id, version in report.new_versions:
         message(f"{paper_id}: new version v{version} noted in its paper file (lmdev refresh {paper_id} fetches its new metadata)")
     if not report.fetched and not report.skipped:
@@ -115,7 +115,7 @@ def _waiting(lib: Library) -> tuple[list[Waiting], int]:
     items, errors = Inbox(lib.root).waiting()
     items = undecided(lib, items)
     for error in errors:
-        message(f"skipped {error} (lmdev check lists every problem)")
+        note(f"skipped {error} (lmdev check lists every problem)")
     return items, len(errors)
 
 
@@ -150,7 +150,7 @@ def inbox(
     elif fmt is InboxFormat.markdown:
         from lmdev.reports.digest import inbox_markdown
 
-        sys.stdout.write(inbox_markdown(shown))
+        write(inbox_markdown(shown))
     elif not shown:
         message("the inbox is empty" if not items else "no waiting paper matches")
     elif sys.stdout.isatty():
@@ -267,11 +267,11 @@ def digest(
     built = report.build(lib.taxonomy, waiting, start, today, min_relevance=min_relevance, limit=limit)
     if fmt is DigestFormat.atom:
         abstracts = _abstracts(lib, [item.id for group in built.groups for item in group.items])
-        sys.stdout.write(report.atom(built, lib.taxonomy, now=dt.datetime.now(dt.timezone.utc), abstracts=abstracts))
+        write(report.atom(built, lib.taxonomy, now=dt.datetime.now(dt.timezone.utc), abstracts=abstracts))
     elif fmt is DigestFormat.html:
-        sys.stdout.write(report.html(built))
+        write(report.html(built))
     else:
-        sys.stdout.write(report.markdown(built))
+        write(report.markdown(built))
     message(f"digest: {built.total} paper(s) since {start.isoformat()}" + (f" in {len(built.groups)} group(s)" if built.groups else ""))
     if bad:
         raise typer.Exit(1)

@@ -20,6 +20,7 @@ from xml.etree import ElementTree as ET
 from lmdev.errors import UsageError
 from lmdev.inbox import Waiting
 from lmdev.taxonomy import Taxonomy
+from lmdev.text import printable
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _SINCE = re.compile(r"(?P<n>\d{1,4})(?P<unit>[dw])")
@@ -102,7 +103,7 @@ def _why(item: Waiting) -> str:
 
 
 def _md(text: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(printable(text).split()))
 
 
 def markdown(d: Digest) -> str:
@@ -134,7 +135,7 @@ def inbox_markdown(items: list[Waiting]) -> str:
 
 
 def _h(text: str) -> str:
-    return escape(_NOT_XML.sub("", text), quote=True)
+    return escape(_NOT_XML.sub("", printable(text)), quote=True)
 
 
 def html(d: Digest) -> str:
@@ -164,7 +165,7 @@ def html(d: Digest) -> str:
 
 
 def _x(text: str) -> str:
-    return _NOT_XML.sub("", text)
+    return _NOT_XML.sub("", printable(text))
 
 
 def atom(d: Digest, tax: Taxonomy, *, now: dt.datetime, abstracts: Optional[Mapping[str, str]] = None) -> str:
