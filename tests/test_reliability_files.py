@@ -142,6 +142,7 @@ YAML_TRAPS = {
     "anchor-and-alias": (HEAD + "abstract: &text Some text\ncomment: *text\n", 6, "anchor"),
     "anchor-only": (HEAD + "abstract: &unused Some text\n", 6, "anchor"),
     "merge-key": (HEAD.replace("- id: end-to-end\n  stance: relies\n", "- &tag {id: end-to-end, stance: relies}\n- <<: *tag\n  id: fixed-recipe\n"), 4, "anchor"),
+    "merge-key-inline": (HEAD + "<<: {title: Shadow title, notes: from a merge}\n", 6, "merge keys"),
     "alias-in-list": ("id: '2401.00009'\ntitle: &t A title\nauthors: [*t]\nassumptions: [{id: end-to-end, stance: relies}]\n", 2, "anchor"),
     "duplicate-top-key": (HEAD + "title: A second title\n", 6, "appears twice"),
     "duplicate-id": (HEAD + "id: '2401.00008'\n", 6, "appears twice"),

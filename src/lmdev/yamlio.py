@@ -77,7 +77,7 @@ def parse(text: str, *, path: str) -> tuple[Any, Optional[yaml.Node]]:
 
     Anchors and aliases are refused (a few kilobytes of nested aliases expand to gigabytes in
     any consumer), and so are duplicate keys, which YAML would otherwise resolve silently as
-    last-one-wins. Values that cannot exist (``2023-13-45``) are errors with their line.
+    last-one-wins, and merge keys (``<<:``), which would bring keys in past that check. Values that cannot exist (``2023-13-45``) are errors with their line.
     """
     if not text.strip():
         raise DataError("file is empty", path=path)
@@ -128,6 +128,8 @@ def _refuse_duplicate_keys(root: yaml.Node, path: str) -> None:
         if isinstance(node, yaml.MappingNode):
             seen: set[tuple[str, str]] = set()
             for key, value in node.value:
+                if key.tag == "tag:yaml.org,2002:merge":  # copies keys in unseen, past the duplicate check
+                    raise DataError("YAML merge keys (<<:) are not allowed in data files", path=path, line=key.start_mark.line + 1)
                 ident = (key.tag, str(key.value))
                 if ident in seen:
                     raise DataError(f"key {key.value!r} appears twice in one mapping", path=path, line=key.start_mark.line + 1)
