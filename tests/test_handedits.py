@@ -184,6 +184,9 @@ def test_a_citekey_names_a_paper_wherever_an_id_does(cli, data_dir: Path) -> Non
     unknown = cli("--data-dir", str(data_dir), "show", "Nobody:1999")
     assert unknown.code == 2 and "citekey" in unknown.err
     assert cli("--data-dir", str(data_dir), "show", "nobody1999").code == 1
+    tagged = cli("--data-dir", str(data_dir), "tag", "Liu:2022", "--note", "read for Tuesday")
+    assert tagged.code == 0, tagged.err
+    assert "notes: read for Tuesday" in path.read_text()
 
 
 

@@ -327,6 +327,8 @@ class Library:
             DataError: its file does not validate, or holds another id than its name says.
         """
 
+        paper_id = self.resolve(paper_id)  # a citekey works here too, as wherever an id does
+
         def existing(paper: Optional[Paper]) -> Paper:
             if paper is None:
                 raise NotFoundError(f"no paper {normalise_paper_id(paper_id)!r} in {self.papers_dir}")
