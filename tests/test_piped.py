@@ -84,12 +84,18 @@ def test_the_quick_exit_flushes_output_runs_exit_handlers_and_keeps_the_code(tmp
         assert full.returncode == 1 and full.stderr.strip() == "lmdev: error: could not write the output: No space left on device"
 
 
-@pytest.mark.parametrize("args", [["--help"], ["list"], ["coverage", "--format", "json"]])
-def test_a_command_started_with_its_output_closed_ends_without_a_traceback(data_dir: Path, tmp_path: Path, args: list[str]) -> None:
+@pytest.mark.parametrize("args", [["--help"], ["list"], ["coverage", "--format", "json"], ["tag", "2205.05638", "--note", "closed stdout"]])
+def test_a_command_started_with_its_output_closed_says_its_output_was_lost(data_dir: Path, tmp_path: Path, args: list[str]) -> None:
+    """``lmdev list >&-`` in a script: the output had nowhere to go, which is an error (exit 1,
+    one line), not a success; a command that prints nothing on stdout succeeds as before."""
     import os
     import subprocess
     import sys
 
     env = {**os.environ, "LMDEV_CACHE_DIR": str(tmp_path / "cache")}
     run = subprocess.run([sys.executable, "-m", "lmdev", "--data-dir", str(data_dir), *args], stderr=subprocess.PIPE, text=True, env=env, timeout=120, preexec_fn=lambda: os.close(1))
-    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr, run.stderr
+    if args[0] == "tag":
+        assert run.returncode == 0, run.stderr
+    else:
+        assert run.returncode == 1 and run.stderr.strip().splitlines()[-1] == "lmdev: error: could not write the output: standard output is closed", run.stderr

@@ -411,3 +411,12 @@ def test_classify_input_refuses_a_stream_that_never_ends(cli, small_dir: Path, t
 def test_add_from_a_file_that_never_ends_stops_at_a_sane_size(cli, empty_data_dir: Path) -> None:
     result = cli("--data-dir", str(empty_data_dir), "add", "--from", "/dev/zero")
     assert result.code == 1 and "larger than 10 MiB" in result.err and "/dev/zero" in result.err
+
+
+def test_ctrl_c_says_it_was_interrupted_and_exits_130(cli, small_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupt(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("lmdev.store.Library.index", interrupt)
+    result = cli("--data-dir", str(small_dir), "list")
+    assert result.code == 130 and result.err.strip() == "lmdev: interrupted"

@@ -100,20 +100,48 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("lmdev: interrupted", file=sys.stderr)
         return 130
-    code = code if isinstance(code, int) else 0
+    code = _lost_output(code if isinstance(code, int) else 0)
+    if code == 130:  # Typer turns Ctrl-C into a quiet exit 130
+        print("lmdev: interrupted", file=sys.stderr)
+        return code
     if code == 0 and state.skipped:
         print(f"lmdev: {state.skipped} paper file(s) could not be read and were left out; run 'lmdev check' for details", file=sys.stderr)
         return 1
     return code
 
 
+class _Closed(io.TextIOBase):
+    """Stands in for an output the command was started without: takes what is written (no
+    traceback) and counts it, so that output a script would have lost is an error at the end."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lost = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.lost += len(text)
+        return len(text)
+
+
 def _stand_in_for_closed_streams() -> None:
-    """A command started with its output closed (``lmdev list >&-``) finds ``sys.stdout`` None;
-    what it prints is discarded, as ``print`` does then, rather than ending in a traceback."""
-    if sys.stdout is None:
-        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    """A command started with its output closed (``lmdev list >&-``) finds ``sys.stdout`` None:
+    it runs, and if it had anything to print, it ends with an error instead of exit 0."""
+    if sys.stdout is None or isinstance(sys.stdout, _Closed):
+        sys.stdout = _Closed()
     if sys.stderr is None:
-        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+
+
+def _lost_output(code: int) -> int:
+    """Exit 1, said on stderr, when what the command printed had nowhere to go."""
+    if isinstance(sys.stdout, _Closed) and sys.stdout.lost:
+        sys.stdout.lost = 0
+        print("lmdev: error: could not write the output: standard output is closed", file=sys.stderr)
+        return code or 1
+    return code
 
 
 def _not_utf8(args: list[str]) -> Optional[str]:
