@@ -288,3 +288,14 @@ def test_check_reading_lists_names_a_special_file_instead_of_reading_it(cli, sma
     assert result.code == 1
     [finding] = json.loads(result.out)["findings"]
     assert finding["path"].endswith("efficiency.md") and ("regular file" in finding["message"] or "directory" in finding["message"])
+
+
+def test_a_missing_data_directory_or_a_papers_file_is_named_not_read_as_empty(cli, small_dir: Path, tmp_path: Path) -> None:
+    missing = cli("--data-dir", str(tmp_path / "nowhere"), "list")
+    assert missing.code == 1 and "the data directory does not exist (from --data-dir)" in missing.err
+    shutil.rmtree(small_dir / "papers")
+    (small_dir / "papers").write_text("not a folder\n")
+    for args in (["check"], ["list"], ["coverage"]):
+        result = cli("--data-dir", str(small_dir), *args)
+        assert result.code == 1 and "papers is not a directory" in result.err, result.err
+        assert len(result.err.strip().splitlines()) == 1

@@ -38,8 +38,12 @@ def find_data_dir(explicit: Optional[Path] = None, cwd: Optional[Path] = None) -
     env = os.environ.get(ENV_DATA_DIR)
     chosen = explicit or (Path(env) if env else None)
     if chosen is not None:
+        source = "--data-dir" if explicit is not None else ENV_DATA_DIR
+        if not chosen.is_dir():
+            what = "is not a directory" if chosen.exists() else "does not exist"
+            raise DataError(f"the data directory {what} (from {source}); 'lmdev init DIR' starts a tracker", path=str(chosen))
         if not (chosen / TAXONOMY_FILE).is_file():
-            raise DataError(f"no {TAXONOMY_FILE} in the data directory", path=str(chosen))
+            raise DataError(f"no {TAXONOMY_FILE} in the data directory (from {source}); 'lmdev init DIR' starts a tracker", path=str(chosen))
         return chosen
     start = (cwd or Path.cwd()).resolve()
     for folder in (start, *start.parents):

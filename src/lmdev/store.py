@@ -85,7 +85,10 @@ class Library:
 
     @classmethod
     def open(cls, data_dir: Optional[Path] = None) -> Library:
-        return cls(find_data_dir(data_dir))
+        library = cls(find_data_dir(data_dir))
+        if os.path.lexists(library.papers_dir) and not library.papers_dir.is_dir():  # else read as empty, all good
+            raise DataError(f"{PAPERS_DIR} is not a directory; paper files go in a folder named {PAPERS_DIR}", path=str(library.papers_dir))
+        return library
 
     @property
     def taxonomy(self) -> Taxonomy:
