@@ -117,10 +117,16 @@ def test_categories_come_from_the_config_unless_given(cli, tracker: Path, serve)
     assert cli("--data-dir", str(tracker), "watch").code == 0
     assert cli("--data-dir", str(tracker), "watch", "-c", "cs.CL", "--category", "hep-th").code == 0
     assert feed.paths == ["/rss/cs.CV+stat.ML", "/rss/cs.CL+hep-th"]
-    for bad in ("cs.CL/../x", "CS CL", "cs.CL+cs.LG", "x" * 3 + "?"):
+    for bad in ("cs.CL/../x", "CS CL", "cs.CL+cs.LG", "x" * 3 + "?", "cs.FOO", "nonsense", "cs", "cs.cl"):
         result = cli("--data-dir", str(tracker), "watch", "--category", bad)
         assert result.code == 2 and len(_said(result.err)) == 1, result.err
+    assert "did you mean cs.CL?" in cli("--data-dir", str(tracker), "watch", "--category", "cs.cl").err
     assert len(feed.paths) == 2
+    # a typo in the shared config would make every scheduled watch look like a weekend: check says so
+    (tracker / "config.yaml").write_text("watch:\n  categories: [cs.CL, cs.CLL]\n")
+    checked = cli("--data-dir", str(tracker), "check")
+    assert checked.code == 1 and "config.yaml:2" in checked.out + checked.err and "cs.CLL" in checked.out + checked.err
+    assert cli("--data-dir", str(tracker), "watch").code != 0 and len(feed.paths) == 2
 
 
 def test_a_weekend_listing_says_so_and_exits_0(cli, tracker: Path, serve) -> None:

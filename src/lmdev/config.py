@@ -7,9 +7,9 @@ categories to watch, for instance), not per-user preferences.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from lmdev import yamlio
 from lmdev.errors import DataError
@@ -22,10 +22,21 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class WatchConfig(_Strict):
-    """Defaults for ``lmdev watch``."""
+def _categories(value: list[str]) -> list[str]:
+    from lmdev.arxiv.categories import category_problem
 
-    categories: list[str] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1)
+    for category in value:
+        problem = category_problem(category)
+        if problem:
+            raise ValueError(problem)
+    return value
+
+
+class WatchConfig(_Strict):
+    """Defaults for ``lmdev watch``: a category arXiv does not have is refused here, by ``lmdev
+    check``, rather than left to look like a weekend's empty listing every day."""
+
+    categories: Annotated[list[str], AfterValidator(_categories)] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1)
 
 
 class CheckConfig(_Strict):

@@ -74,9 +74,14 @@ def check_categories(categories: Sequence[str]) -> list[str]:
         raise UsageError("give at least one arXiv category, such as cs.CL")
     if len(chosen) > MAX_CATEGORIES:
         raise UsageError(f"at most {MAX_CATEGORIES} categories in one watch, not {len(chosen)}")
+    from lmdev.arxiv.categories import category_problem
+
     for category in chosen:
         if not CATEGORY.fullmatch(category):
             raise UsageError(f"not an arXiv category: {category!r} (for example cs.CL, cs.LG, stat.ML)")
+        problem = category_problem(category)
+        if problem:
+            raise UsageError(problem)
     return chosen
 
 

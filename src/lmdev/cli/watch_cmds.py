@@ -92,7 +92,7 @@ def _watch_summary(report: WatchReport, fmt: TextOrJson) -> None:
     for paper_id, version in report.new_versions:
         message(f"{paper_id}: new version v{version} noted in its paper file (lmdev refresh {paper_id} fetches its new metadata)")
     if not report.fetched and not report.skipped:
-        message(f"watch: no announcements in {report.source} (arXiv announces nothing on weekends and holidays)")
+        message(f"watch: no announcements in {report.source} (arXiv announces nothing on weekends and holidays; on a weekday, check the categories)")
         return
     day = f" of {report.date.isoformat()}" if report.date else ""
     parts = [f"fetched {report.fetched}{day}", f"{len(report.added)} new in the inbox", f"{report.known} already known"]
