@@ -84,7 +84,7 @@ def test_atom_is_a_valid_feed_with_the_required_elements(cli, arrived: Path) -> 
 def test_since_takes_days_weeks_or_a_date(cli, arrived: Path) -> None:
     assert "2605.90004" in cli("--data-dir", str(arrived), "digest", "--since", days_ago(31)).out
     assert "2605.90001" in cli("--data-dir", str(arrived), "digest", "--since", "1w").out
-    for bad in ("yesterday", "7x", "2026-13-01", "-3d"):
+    for bad in ("yesterday", "7x", "2026-13-01", "-3d", "2999-01-01"):
         result = cli("--data-dir", str(arrived), "digest", "--since", bad)
         assert result.code == 2 and len(result.err.strip().splitlines()) == 1, bad
 

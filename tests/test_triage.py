@@ -125,6 +125,9 @@ def test_reject_without_an_inbox_entry_in_the_library_and_with_bad_reasons(cli, 
     assert cli("--data-dir", str(data_dir), "reject", "2401.00010", "--reason", "x" * 400).code == 2
     assert cli("--data-dir", str(data_dir), "reject", "2401.00010", "--reason", "  ").code == 2
     assert cli("--data-dir", str(data_dir), "reject", "not-an-id!").code == 2
+    assert cli("--data-dir", str(data_dir), "reject", "2401.00010", "--reason", "").code == 2  # not the default in silence
+    slug = cli("--data-dir", str(data_dir), "reject", "notanid")  # a slug no watch could bring: a typo
+    assert slug.code == 1 and "nothing to reject" in slug.err
     assert snapshot(data_dir) == before
 
 

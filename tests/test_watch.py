@@ -109,6 +109,10 @@ def test_replacements_are_skipped_unless_the_paper_is_in_the_library(cli, tracke
     assert {k: v for k, v in after.items() if k != "version"} == {k: v for k, v in stored.items() if k != "version"}
     assert [p.stem for p in inbox_files(tracker)] == [fresh["arxiv_id"]]
     assert "2602.16066: new version v3" in result.err and "1 replacements of papers not in the library skipped" in result.err
+    assert "fetched 3" in result.err and "1 new in the inbox, 0 already known, 1 new version(s) of library papers noted, 1 replacements" in result.err
+    again = cli("--data-dir", str(tracker), "watch", "--format", "json")
+    summary = json.loads(again.out)  # the version is noted already: every fetched paper is counted once
+    assert summary["fetched"] == 3 and summary["new"] + summary["known"] + summary["replacements_skipped"] + len(summary["new_versions"]) == 3
 
 
 def test_categories_come_from_the_config_unless_given(cli, tracker: Path, serve) -> None:

@@ -20,7 +20,7 @@ from typing import Optional
 
 from lmdev import decisions, yamlio
 from lmdev.errors import DataError, LmdevError, UsageError
-from lmdev.ids import normalise_paper_id, try_parse_arxiv_id
+from lmdev.ids import is_slug, normalise_paper_id, try_parse_arxiv_id
 from lmdev.inbox import Inbox, InboxItem, Waiting
 from lmdev.locking import lock_handle, unlock_handle
 from lmdev.models import Paper
@@ -194,9 +194,9 @@ def reject(library: Library, ids: Sequence[str], reason: Optional[str] = None, *
     """Record waiting papers as out of scope (with title and abstract, dated by their listing day).
 
     An id that is not in the inbox is recorded too (so no watch proposes it), without title."""
-    reason = " ".join((reason or DEFAULT_REASON).split())
+    reason = " ".join((DEFAULT_REASON if reason is None else reason).split())
     if not reason:
-        raise UsageError("the reason is empty")
+        raise UsageError("the reason is empty (leave out --reason for the default, 'out of scope')")
     if len(reason) > decisions.MAX_REASON:
         raise UsageError(f"the reason is longer than {decisions.MAX_REASON} characters")
     today = today or dt.date.today()
@@ -216,6 +216,9 @@ def reject(library: Library, ids: Sequence[str], reason: Optional[str] = None, *
                     item = inbox.read(inbox.path_for(paper_id))
                 except DataError:
                     broken = True  # rejected all the same: the file goes, the decision stays
+            if item is None and not broken and is_slug(paper_id):
+                out.append(Decided(paper_id, "failed", "not in the inbox, and not an arXiv id a watch could bring: nothing to reject (a typo?)"))
+                continue
             if item is None:
                 rejection = decisions.Rejection(paper_id, reason, today)
                 where = "its inbox file did not validate" if broken else "not in the inbox"

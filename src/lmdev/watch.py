@@ -208,6 +208,7 @@ def _note_version(library: Library, announced: Paper, report: WatchReport) -> No
     """A library paper has a new version: record its number in the paper file (metadata only;
     ``lmdev refresh`` brings the rest of the new version's metadata)."""
     if announced.version is None:
+        report.known += 1
         return
     try:
         paper = library.get(announced.id)
@@ -215,6 +216,7 @@ def _note_version(library: Library, announced: Paper, report: WatchReport) -> No
         report.skipped.append(f"{announced.id}: new version v{announced.version}, but its paper file does not validate ({exc.message})")
         return
     if paper.version is not None and paper.version >= announced.version:
+        report.known += 1  # noted already: the counts of the summary add up to what was fetched
         return
     paper.version = announced.version
     library.save(paper)

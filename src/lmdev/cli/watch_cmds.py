@@ -96,6 +96,8 @@ def _watch_summary(report: WatchReport, fmt: TextOrJson) -> None:
         return
     day = f" of {report.date.isoformat()}" if report.date else ""
     parts = [f"fetched {report.fetched}{day}", f"{len(report.added)} new in the inbox", f"{report.known} already known"]
+    if report.new_versions:
+        parts.append(f"{len(report.new_versions)} new version(s) of library papers noted")
     if report.replaced:
         parts.append(f"{report.replaced} replacements of papers not in the library skipped")
     if report.pruned:

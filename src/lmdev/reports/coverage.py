@@ -179,7 +179,7 @@ def _gaps(nodes: list[NodeCoverage], years: list[int], min_papers: int, recent_y
     since = years[-1] - recent_years + 1 if years else None
     for n in nodes:
         if n.kind == "problem" and n.papers < min_papers:
-            gaps.append(Gap(n.id, n.kind, f"only {n.papers} paper(s), fewer than {min_papers}"))
+            gaps.append(Gap(n.id, n.kind, f"only {n.papers} paper(s), fewer than {min_papers}" if n.papers else "no papers yet"))
         if n.kind == "assumption" and n.challenges == 0:
             gaps.append(Gap(n.id, n.kind, "no paper challenges it"))
         if since is not None and n.papers and (n.newest_year or 0) < since:

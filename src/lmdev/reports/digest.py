@@ -37,9 +37,12 @@ def parse_since(text: str, today: dt.date) -> dt.date:
         days = int(match.group("n")) * (7 if match.group("unit") == "w" else 1)
         return today - dt.timedelta(days=days)
     try:
-        return dt.date.fromisoformat(value)
+        since = dt.date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"--since takes a number of days or weeks (7d, 2w) or a date (2026-02-01), not {text!r}") from None
+    if since > today:
+        raise UsageError(f"--since {since.isoformat()} is in the future")
+    return since
 
 
 @dataclass
