@@ -113,6 +113,11 @@ def test_classify_input_accepts_paper_yaml_and_skips_bad_records(cli, data_dir: 
     assert result.code == 1
     assert f"{bad}:2" in result.err and f"{bad}:3" in result.err
     assert result.out.startswith("2501.00001\t")
+    odd = tmp_path / "odd.jsonl"  # a byte-order mark is read past; a 5,000-digit number is named plainly
+    odd.write_text("\ufeff" + json.dumps(CORPUS_LINES[0]) + "\n" + '{"arxiv_id": "2501.00002", "title": "t", "n": ' + "9" * 5000 + "}\n")
+    read = cli("--data-dir", str(data_dir), "classify", "--input", str(odd))
+    assert read.code == 1 and read.out.startswith("2501.00001\t")
+    assert f"{odd}:2" in read.err and "thousands of digits" in read.err and "set_int_max_str_digits" not in read.err
 
 
 def test_parallel_bulk_path_gives_the_same_answers(cli, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -420,3 +420,13 @@ def test_ctrl_c_says_it_was_interrupted_and_exits_130(cli, small_dir: Path, monk
     monkeypatch.setattr("lmdev.store.Library.index", interrupt)
     result = cli("--data-dir", str(small_dir), "list")
     assert result.code == 130 and result.err.strip() == "lmdev: interrupted"
+
+
+def test_an_error_line_stays_short_and_names_the_file_not_its_temporary(cli, small_dir: Path) -> None:
+    from lmdev.cli.app import _describe
+
+    long_id = "2301." + "1" * 100_000
+    result = cli("--data-dir", str(small_dir), "show", long_id)
+    assert result.code == 2 and len(result.err) < 450 and result.err.count("\n") == 1
+    failed = _describe(PermissionError(30, "Read-only file system", str(small_dir / ".rejected.yaml.cwi1ibov.tmp")))
+    assert failed == f"{small_dir / 'rejected.yaml'}: Read-only file system"

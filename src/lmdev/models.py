@@ -199,7 +199,7 @@ class Paper(_Strict):
 
     id: CanonicalId
     url: Optional[Url] = None
-    version: Optional[int] = Field(default=None, ge=1)
+    version: Optional[int] = Field(default=None, ge=1, le=9999)  # arXiv's versions stay in two digits
     title: Text = Field(min_length=1)
     authors: list[Text] = Field(default_factory=list)
     affiliations: dict[Text, list[Text]] = Field(default_factory=dict)

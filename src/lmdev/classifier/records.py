@@ -83,13 +83,13 @@ def parse_record(line: bytes | str, path: str, number: int) -> Record | DataErro
         except UnicodeDecodeError as exc:
             return DataError(f"not UTF-8 text (byte {exc.start})", path=path, line=number)
     try:
-        data = json.loads(line)
+        data = json.loads(line.removeprefix("\ufeff"))  # a byte-order mark, as Windows editors write one
     except json.JSONDecodeError as exc:
         return DataError(f"not a JSON object: {exc.msg}", path=path, line=number)
     except RecursionError:
         return DataError("JSON nested too deeply", path=path, line=number)
-    except ValueError as exc:  # an integer of thousands of digits, and the like
-        return DataError(f"not a JSON object: {exc}", path=path, line=number)
+    except ValueError:  # an integer of thousands of digits, past what Python converts
+        return DataError("not a JSON object lmdev reads: a number thousands of digits long", path=path, line=number)
     if not isinstance(data, dict):
         return DataError("not a JSON object", path=path, line=number)
     paper_id = data.get("arxiv_id") or data.get("id")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import io
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any, Optional
@@ -168,12 +169,22 @@ def _parse_message(exc: Exception) -> str:
     return f"{text} (see '{ctx.command_path} --help')" if ctx is not None else text
 
 
+_TEMPORARY = re.compile(r"^(?P<dir>.*[/\\])?\.(?P<name>[^/\\]+)\.[^./\\]+\.tmp$")
+
+
 def _describe(exc: BaseException) -> str:
+    """The error's one line, at most ~400 characters (an argument may be megabytes long), naming
+    the file being written rather than the temporary file an atomic write goes through."""
     if isinstance(exc, LmdevError):
-        return str(exc)
-    assert isinstance(exc, OSError)
-    where = f"{exc.filename}: " if exc.filename else ""
-    return f"{where}{exc.strerror or exc}"
+        text = str(exc)
+    else:
+        assert isinstance(exc, OSError)
+        name = str(exc.filename) if exc.filename else ""
+        written = _TEMPORARY.match(name)
+        if written:
+            name = (written.group("dir") or "") + written.group("name")
+        text = f"{name}: {exc.strerror or exc}" if name else f"{exc.strerror or exc}"
+    return text if len(text) <= 400 else f"{text[:300]} … {text[-80:]}"
 
 
 def main() -> None:

@@ -116,7 +116,8 @@ def paper_detail(paper: Paper, tax: Taxonomy) -> None:
 
 def outcome_line(outcome: Outcome) -> str:
     if outcome.action == "failed":
-        return safe(f"failed     {outcome.id}: {outcome.reason}")
+        reason = (outcome.reason or "").removeprefix(f"{outcome.id}: ")  # the client names the id too
+        return safe(f"failed     {outcome.id}: {reason}")
     paper = outcome.paper
     assert paper is not None
     who = paper.first_author.split()[-1] if paper.authors else "?"

@@ -44,7 +44,7 @@ class InboxItem(_Strict):
     """A waiting paper: arXiv metadata as announced, when it was seen, and the classifier's view."""
 
     id: CanonicalId
-    version: Optional[int] = Field(default=None, ge=1)
+    version: Optional[int] = Field(default=None, ge=1, le=9999)  # arXiv's versions stay in two digits
     title: Text = Field(min_length=1)
     authors: list[Text] = Field(default_factory=list)
     abstract: Text = ""
