@@ -295,3 +295,27 @@ def test_end_to_end_watch_inbox_accept_reject_digest(cli, tracker: Path, serve, 
 def _said(err: str) -> list[str]:
     """stderr's lines, less the warning every run with a test server's zero delay gets."""
     return [line for line in err.strip().splitlines() if "LMDEV_ARXIV_DELAY" not in line]
+
+
+def test_rescore_brings_the_inbox_up_to_the_model_that_learnt_from_decisions(cli, tracker: Path, serve, busy_day) -> None:
+    serve(busy_day[:30])
+    data = ("--data-dir", str(tracker))
+    assert cli(*data, "watch").code == 0
+    before = {p.name: yaml.safe_load(p.read_text()) for p in inbox_files(tracker)}
+    ranked = [item["id"] for item in json.loads(cli(*data, "inbox", "--format", "json").out)]
+    assert cli(*data, "accept", *ranked[:3]).code == 0
+    assert cli(*data, "reject", *ranked[-5:], "--reason", "not about language models").code == 0
+    (tracker / "inbox" / f"{ranked[10]}.yaml").write_text("id: [broken\n")
+    result = cli(*data, "rescore", "--format", "json")
+    assert result.code == 1 and f"{ranked[10]}.yaml" in result.err  # named, and the others are rescored
+    report = json.loads(result.out)
+    assert report["waiting"] == 30 - 3 - 5 - 1 and report["changed"], report
+    after = {p.name: yaml.safe_load(p.read_text()) for p in inbox_files(tracker) if p.stem != ranked[10]}
+    assert set(after) == {f"{i}.yaml" for i in ranked[3:-5] if i != ranked[10]}  # nothing decided comes back
+    for name, item in after.items():
+        kept = {k: v for k, v in item.items() if k not in ("relevance", "primary", "problems", "assumptions", "reasons")}
+        assert kept == {k: v for k, v in before[name].items() if k not in ("relevance", "primary", "problems", "assumptions", "reasons")}
+    assert any(after[f"{i}.yaml"]["relevance"] != before[f"{i}.yaml"]["relevance"] for i in report["changed"])
+    (tracker / "inbox" / f"{ranked[10]}.yaml").unlink()
+    again = cli(*data, "rescore", "--format", "json")
+    assert again.code == 0 and json.loads(again.out)["changed"] == []

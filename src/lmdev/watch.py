@@ -204,6 +204,50 @@ def triage(
     return report
 
 
+@dataclass
+class RescoreReport:
+    """What a rescore did: how many papers wait, which of them now read differently, which
+    files could not be read."""
+
+    waiting: int = 0
+    changed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"waiting": self.waiting, "changed": self.changed, "skipped": self.skipped}
+
+
+def rescore(library: Library, *, model: Optional[Model] = None, advance: Optional[Callable[[int], None]] = None) -> RescoreReport:
+    """Score every waiting paper again with the current model, which has learnt from every
+    decision since the paper arrived: its relevance, problems, assumptions and reasons change;
+    its metadata and dates do not. Files are written only where something changed, under the
+    decision lock, so an accept or reject running meanwhile is never undone."""
+    from lmdev.classifier.model import Doc
+    from lmdev.classifier.modelcache import load_model
+    from lmdev.inbox.item import render
+    from lmdev.triage import decision_lock
+
+    inbox = Inbox(library.root)
+    report = RescoreReport()
+    model = model or load_model(library)
+    with decision_lock(library):
+        items, errors = inbox.scan()
+        decided = decided_ids(library)  # decided on another branch: the next watch removes them
+        items = [item for item in items if item.id not in decided]
+        report.skipped = [str(error) for error in errors]
+        report.waiting = len(items)
+        fresh: list[InboxItem] = []
+        for item in items:
+            result = model.classify(Doc.of(item.id, item.title, item.abstract or ""))
+            again = item_for(item.paper(), result, announced=item.announced, listed=item.listed, seen=item.seen)
+            if render(again) != render(item):
+                fresh.append(again)
+            if advance:
+                advance(1)
+        report.changed = [item.id for item in inbox.rewrite(fresh)]
+    return report
+
+
 def _note_version(library: Library, announced: Paper, report: WatchReport) -> None:
     """A library paper has a new version: record its number in the paper file (metadata only;
     ``lmdev refresh`` brings the rest of the new version's metadata)."""

@@ -33,7 +33,7 @@ COMMAND_MODULES = {
     "classify": "classify_cmds", "coverage": "report_cmds", "digest": "watch_cmds", "eval": "classify_cmds",
     "export": "report_cmds", "import": "import_cmds", "inbox": "watch_cmds", "init": "tracker_cmds",
     "list": "library_cmds", "open": "papers_cmds", "reading-list": "report_cmds", "refresh": "arxiv_cmds",
-    "reject": "watch_cmds", "remove": "papers_cmds", "report": "report_cmds", "review": "review_cmds",
+    "reject": "watch_cmds", "remove": "papers_cmds", "report": "report_cmds", "rescore": "watch_cmds", "review": "review_cmds",
     "search": "arxiv_cmds", "show": "library_cmds", "tag": "library_cmds", "taxonomy": "library_cmds",
     "watch": "watch_cmds",
 }

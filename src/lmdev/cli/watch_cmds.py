@@ -215,6 +215,33 @@ def accept(
 
 
 @app.command(epilog=examples(
+    "lmdev rescore                                 after a round of decisions: the inbox ranked by what the model learnt",
+    "lmdev rescore --format json",
+))
+def rescore(ctx: typer.Context, fmt: FormatOption = TextOrJson.text) -> None:
+    """Score every waiting paper again with the current model (relevance, problems, assumptions, reasons).
+
+    A paper keeps the scores of the model that was current when it arrived; the model learns from
+    every accept and reject since. Only files whose scores changed are written; metadata and dates
+    stay as they were.
+    """
+    from lmdev.inbox import Inbox
+    from lmdev.watch import rescore as rescore_inbox
+
+    lib = library(ctx)
+    total = len(Inbox(lib.root).files())
+    with progress(total, "rescoring") as advance:
+        report = rescore_inbox(lib, advance=advance)
+    if fmt is TextOrJson.json:
+        print_json(report.to_json())
+    for line in report.skipped:
+        note(f"skipped {line}")
+    message(f"rescore: {report.waiting} waiting paper(s) scored with the current model, {len(report.changed)} changed")
+    if report.skipped:
+        raise typer.Exit(1)
+
+
+@app.command(epilog=examples(
     "lmdev reject 2602.16713 --reason 'not about language models: 3D reconstruction'",
     "lmdev reject 2602.16713 2602.16714           (reason: out of scope)",
 ))

@@ -155,6 +155,19 @@ class Inbox:
             _sync_dir(self.dir)
         return written
 
+    def rewrite(self, items: Iterable[InboxItem]) -> list[InboxItem]:
+        """Write items over their files, each only while its file is there (a paper decided
+        meanwhile is not brought back); returns those written."""
+        written: list[InboxItem] = []
+        for item in items:
+            path = self.path_for(item.id)
+            if path.is_file():
+                _write(path, render(item))
+                written.append(item)
+        if written:
+            _sync_dir(self.dir)
+        return written
+
     def _readable(self, path: Path) -> bool:
         try:
             self.read(path)
