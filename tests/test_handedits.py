@@ -215,3 +215,12 @@ def test_remove_deletes_only_with_consent(cli, data_dir: Path, monkeypatch: pyte
     assert cli("--data-dir", str(data_dir), "remove", "liu2022shot", "--yes").code == 0
     assert not (data_dir / "papers" / "2205.05638.yaml").exists()
     assert cli("--data-dir", str(data_dir), "remove", FLASH, "--yes").code == 1
+
+
+def test_a_file_with_windows_line_endings_keeps_them_after_an_edit(cli, data_dir: Path) -> None:
+    path = data_dir / "papers" / "2205.05638.yaml"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    assert cli("--data-dir", str(data_dir), "tag", "2205.05638", "--note", "read for Tuesday").code == 0
+    raw = path.read_bytes()
+    assert b"read for Tuesday" in raw and raw.count(b"\r\n") == raw.count(b"\n")
+    assert cli("--data-dir", str(data_dir), "check").code == 0

@@ -26,6 +26,14 @@ def render(paper: Paper) -> str:
 
 
 def file_text(paper: Paper, existing: Optional[str], *, path: Path) -> str:
+    """:func:`_file_text`, keeping a file's Windows line endings (``\\r\\n``) throughout: an edit
+    must not leave a file half in one convention and half in the other."""
+    if existing is None or "\r\n" not in existing:
+        return _file_text(paper, existing, path=path)
+    return _file_text(paper, existing.replace("\r\n", "\n"), path=path).replace("\n", "\r\n")
+
+
+def _file_text(paper: Paper, existing: Optional[str], *, path: Path) -> str:
     """The text to store for ``paper`` where ``existing`` is the file's current text (or None).
 
     New files, and files exactly as lmdev writes them, get :func:`render`'s bytes. A file a person

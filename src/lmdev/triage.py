@@ -42,12 +42,7 @@ class Decided:
     title: Optional[str] = None
 
     def to_json(self) -> dict[str, object]:
-        data: dict[str, object] = {"id": self.id, "action": self.action}
-        if self.title:
-            data["title"] = self.title
-        if self.detail:
-            data["detail"] = self.detail
-        return data
+        return {"id": self.id, "action": self.action, "title": self.title, "detail": self.detail}  # every key, always
 
 
 _REJECTED_ID = re.compile(r"- \{id: (?:'([^']+)'|\"([^\"]+)\"|([^,'\"{}\s]+)),")
