@@ -351,7 +351,7 @@ class ArxivClient:
             raise _Retry(f"HTTP {status}", status=status, retry_after=wait)
         if status >= 400 or status < 200:
             message = _error_message(data) or f"HTTP {status}"
-            raise ArxivError(f"{context}: arXiv refused the request: {message}", url=url, status=status)
+            raise ArxivError(f"{context}: arXiv refused the request: {message} (HTTP {status}, {url})", url=url, status=status)
 
 
 def _error_message(data: bytes) -> Optional[str]:
