@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Optional
 
-from lmdev.models import Paper
+from lmdev.models import Paper, check_citekey
 from lmdev.text import STOP, fold
 
 if TYPE_CHECKING:
@@ -25,11 +25,13 @@ VALID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_:.+/-]{0,99}")  # the rule a paper fi
 
 
 def usable(key: str) -> bool:
-    """Whether a key from outside (a BibTeX entry's) can be a paper's citekey: the rule of
-    :data:`VALID`, and not an arXiv id, which would make it stand for another paper."""
-    from lmdev.ids import try_parse_arxiv_id
-
-    return VALID.fullmatch(key) is not None and try_parse_arxiv_id(key) is None
+    """Whether a key from outside (a BibTeX entry's) can be a paper's citekey: the paper file's
+    rule (:func:`lmdev.models.check_citekey`: no arXiv id, say) within :data:`VALID`'s length."""
+    try:
+        check_citekey(key)
+    except ValueError:
+        return False
+    return VALID.fullmatch(key) is not None
 
 
 def _ascii_word(text: str) -> str:

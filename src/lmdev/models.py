@@ -47,7 +47,8 @@ def _http_url(value: str) -> str:
     return value
 
 
-def _citekey(value: str) -> str:
+def check_citekey(value: str) -> str:
+    """``value`` if it can be a paper's citekey; else ValueError saying why."""
     if not _CITEKEY.fullmatch(value):
         raise ValueError(f"a citekey is letters, digits and _:.+/- (no spaces, commas or braces), not {value!r}")
     if try_parse_arxiv_id(value) is not None:  # a citekey works wherever an id does: it must not pose as one
@@ -69,7 +70,7 @@ def _canonical_id(value: str) -> str:
 Text = Annotated[str, BeforeValidator(_utf8)]
 CanonicalId = Annotated[str, AfterValidator(_canonical_id)]
 Url = Annotated[str, BeforeValidator(_utf8), AfterValidator(_http_url)]
-Citekey = Annotated[str, BeforeValidator(_utf8), AfterValidator(_citekey)]
+Citekey = Annotated[str, BeforeValidator(_utf8), AfterValidator(check_citekey)]
 
 
 class _Strict(BaseModel):

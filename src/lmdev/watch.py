@@ -231,10 +231,12 @@ def rescore(library: Library, *, model: Optional[Model] = None, advance: Optiona
     report = RescoreReport()
     model = model or load_model(library)
     with decision_lock(library):
-        items, errors = inbox.scan()
+        found, errors = inbox.scan()
         decided = decided_ids(library)  # decided on another branch: the next watch removes them
-        items = [item for item in items if item.id not in decided]
+        items = [item for item in found if item.id not in decided]
         report.skipped = [str(error) for error in errors]
+        if advance:  # the files that will not be scored: the count the caller's bar began from
+            advance(len(errors) + len(found) - len(items))
         report.waiting = len(items)
         fresh: list[InboxItem] = []
         for item in items:

@@ -139,7 +139,6 @@ def _stand_in_for_closed_streams() -> None:
 def _lost_output(code: int) -> int:
     """Exit 1, said on stderr, when what the command printed had nowhere to go."""
     if isinstance(sys.stdout, _Closed) and sys.stdout.lost:
-        sys.stdout.lost = 0
         print("lmdev: error: could not write the output: standard output is closed", file=sys.stderr)
         return code or 1
     return code
