@@ -130,6 +130,7 @@ def test_categories_come_from_the_config_unless_given(cli, tracker: Path, serve)
     (tracker / "config.yaml").write_text("watch:\n  categories: [cs.CL, cs.CLL]\n")
     checked = cli("--data-dir", str(tracker), "check")
     assert checked.code == 1 and "config.yaml:2" in checked.out + checked.err and "cs.CLL" in checked.out + checked.err
+    assert "Value error" not in checked.out + checked.err
     assert cli("--data-dir", str(tracker), "watch").code != 0 and len(feed.paths) == 2
 
 

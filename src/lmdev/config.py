@@ -74,4 +74,4 @@ def load_config(data_dir: Path) -> Config:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
         where = ".".join(str(p) for p in loc) or "config"
-        raise DataError(f"{where}: {err['msg']}", path=str(path), line=yamlio.line_of(node, loc)) from None
+        raise DataError(f"{where}: {err['msg'].removeprefix('Value error, ')}", path=str(path), line=yamlio.line_of(node, loc)) from None
