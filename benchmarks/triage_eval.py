@@ -1,6 +1,6 @@
 """How well `lmdev watch` triages days it never trained on, against a plain keyword filter.
 
-    python benchmarks/triage_eval.py                      # the three held-out days, and pooled
+    python benchmarks/triage_eval.py                      # the four held-out days, and pooled
     python benchmarks/triage_eval.py --day DAY.jsonl      # any judged day
 
 A day's decisions are the truth: those in benchmarks/judged/DAY.yaml (days judged for evaluation
@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from listing_feed import LISTINGS, FakeFeed, load_day  # noqa: E402
 
-HELD_OUT = [LISTINGS / f"{day}.jsonl" for day in ("2026-02-21", "2026-01-12", "2026-06-29")]
+HELD_OUT = [LISTINGS / f"{day}.jsonl" for day in ("2026-02-21", "2026-01-12", "2026-06-29", "2026-04-02")]
 JUDGED = HERE / "judged"
 KEYWORDS = re.compile(r"language model|\bLLMs?\b", re.IGNORECASE)
 

@@ -84,7 +84,7 @@ def test_suggestions_carry_terms_and_nearest_tagged_papers() -> None:
     result = model.classify(Doc.of(row["arxiv_id"], row["title"], row["abstract"]), reasons="all")
     top = result.problems[0]
     assert top.id == "prompting" and top.suggested
-    assert any(r.startswith("terms: ") for r in top.reasons)
+    assert any(r.startswith(("terms: ", "seed terms: ")) and "chain-of-thought" in r for r in top.reasons)
     assert any(r.startswith("like: ") and "2201.11903" in r for r in top.reasons)
     out_of_box = next(s for s in result.assumptions if s.id == "out-of-the-box")
     assert out_of_box.stance in ("relies", "supports", "challenges")

@@ -50,10 +50,27 @@ def test_every_paper_of_the_day_has_one_valid_decision(day: str) -> None:
         assert set(item["assumptions"].values()) <= set(STANCES), item["id"]
 
 
-def test_no_judged_paper_is_in_the_shipped_data() -> None:
-    judged = {str(item["id"]) for day in DAYS for item in yaml.safe_load((JUDGED / f"{day}.yaml").read_text(encoding="utf-8"))}
-    shipped = Library(SHIPPED).ids() | {entry.rejection.id for entry in decisions.load(SHIPPED)}
-    assert not judged & shipped
+def test_a_judged_paper_is_in_the_shipped_data_only_as_the_same_decision() -> None:
+    """A paper of a judged day may already be in the tracker from another source (the 2024-2026
+    corpus rejected 2604.00710 before its listing day was judged). The benchmark drops the day's
+    ids from the tracker it trains on, so such a paper stays held out; the decisions must agree."""
+    judged = {str(item["id"]): item for day in DAYS for item in yaml.safe_load((JUDGED / f"{day}.yaml").read_text(encoding="utf-8"))}
+    lib = Library(SHIPPED)
+    papers = {p.id: p for p in lib.papers()}
+    rejected = {entry.rejection.id for entry in decisions.load(SHIPPED)}
+    assert len(set(judged) & (set(papers) | rejected)) <= 5
+    for paper_id in set(judged) & set(papers):
+        assert judged[paper_id]["decision"] == "accept" and judged[paper_id]["primary"] == papers[paper_id].primary, paper_id
+    for paper_id in set(judged) & rejected:
+        assert judged[paper_id]["decision"] == "reject", paper_id
+
+
+def test_the_benchmark_trains_without_any_paper_of_the_day(tmp_path: Path) -> None:
+    triage_eval = _triage_eval()
+    ids = {"2604.00710", "2201.11903"}
+    triage_eval.training_copy(SHIPPED, ids, tmp_path / "data")
+    copy = tmp_path / "data"
+    assert not ids & (Library(copy).ids() | {entry.rejection.id for entry in decisions.load(copy)})
 
 
 def _triage_eval() -> Any:
