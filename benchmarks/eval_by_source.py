@@ -1,0 +1,86 @@
+"""The temporal split of `lmdev eval`, broken down by where the later papers came from.
+
+    python benchmarks/eval_by_source.py
+
+`lmdev eval` tests the model trained on the papers up to 2023 on every later paper and rejection.
+Those come from two sources that differ in difficulty: the curated 2024-2026 corpus (papers
+chosen one by one, a few rejections) and whole arXiv listing days triaged by hand (every paper
+of the day: near misses such as vision-language work outside the agenda, and borderline
+applications). The figures are printed for all of them, and for each source apart. A later
+paper or rejection counts as a listing day's when its id is in one of the listing files the
+tracker was judged on (tests/fixtures/listings) and not a day judged for evaluation only.
+Results go to stdout as JSON and to benchmarks/results-eval-by-source.json.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO / "src"))
+
+from lmdev.classifier import evaluation  # noqa: E402
+from lmdev.classifier.modelcache import rejected_records  # noqa: E402
+from lmdev.classifier.training import prior_only, train  # noqa: E402
+from lmdev.store import Library  # noqa: E402
+
+LISTINGS = REPO / "tests" / "fixtures" / "listings"
+JUDGED = HERE / "judged"
+
+
+def listing_ids() -> set[str]:
+    """Ids of the listing days whose decisions are in the tracker (not the evaluation-only days)."""
+    evaluation_only = {p.stem for p in JUDGED.glob("*.yaml")}
+    ids: set[str] = set()
+    for day in sorted(LISTINGS.glob("*.jsonl")):
+        if day.stem not in evaluation_only:
+            ids |= {json.loads(line)["arxiv_id"] for line in day.read_text(encoding="utf-8").splitlines() if line.strip()}
+    return ids
+
+
+def _figures(taxonomy: Any, papers: list[Any], rejected: list[Any], model: Any) -> dict[str, Any]:
+    f = evaluation._figures(taxonomy, papers, [model] * len(papers), rejected, [model] * len(rejected))
+    return {
+        "papers": len(papers),
+        "rejections": len(rejected),
+        "acc1_primary": round(f.primary_accuracy, 3),
+        "acc1_any_problem": round(f.top_problem_accuracy, 3),
+        "micro_f1_problems": round(f.summary["problems_micro_f1"], 3),
+        "relevance_auc": round(f.relevance_auc, 3) if f.relevance_auc is not None else None,
+    }
+
+
+def run(data: Path = REPO / "data") -> dict[str, Any]:
+    lib = Library(data)
+    papers = [item.paper for item in lib.scan()[0]]
+    rejected = rejected_records(lib)
+    tagged = [p for p in papers if p.is_tagged() and p.year is not None]
+    before = [p for p in tagged if p.year is not None and p.year <= evaluation.SPLIT_YEAR]
+    after = [p for p in tagged if p.year is not None and p.year > evaluation.SPLIT_YEAR]
+    years = [evaluation.id_year(r[0]) for r in rejected]
+    rejected_before = [r for r, y in zip(rejected, years) if y is not None and y <= evaluation.SPLIT_YEAR]
+    rejected_after = [r for r, y in zip(rejected, years) if y is not None and y > evaluation.SPLIT_YEAR]
+    model = train(lib.taxonomy, before, rejected_before)
+    baseline = prior_only(lib.taxonomy)
+    listed = listing_ids()
+    parts = {
+        "all": (after, rejected_after),
+        "curated 2024-2026 corpus": ([p for p in after if p.id not in listed], [r for r in rejected_after if r[0] not in listed]),
+        "listing days": ([p for p in after if p.id in listed], [r for r in rejected_after if r[0] in listed]),
+    }
+    return {
+        "trained_on": {"papers": len(before), "rejections": len(rejected_before)},
+        "model": {name: _figures(lib.taxonomy, p, r, model) for name, (p, r) in parts.items()},
+        "seed_terms_baseline": {name: _figures(lib.taxonomy, p, r, baseline) for name, (p, r) in parts.items()},
+    }
+
+
+if __name__ == "__main__":
+    result = run()
+    text = json.dumps(result, indent=2)
+    (HERE / "results-eval-by-source.json").write_text(text + "\n", encoding="utf-8")
+    print(text)
