@@ -23,7 +23,10 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO / "src"))
 
+from lmdev import decisions  # noqa: E402
 from lmdev.classifier import evaluation  # noqa: E402
+from lmdev.classifier.fitting import auc  # noqa: E402
+from lmdev.classifier.model import Doc  # noqa: E402
 from lmdev.classifier.modelcache import rejected_records  # noqa: E402
 from lmdev.classifier.training import prior_only, train  # noqa: E402
 from lmdev.store import Library  # noqa: E402
@@ -54,6 +57,29 @@ def _figures(taxonomy: Any, papers: list[Any], rejected: list[Any], model: Any) 
     }
 
 
+def _kind(reason: str) -> str:
+    """How the judge put it: 'borderline: ...', 'not about language models: ...', or else an
+    application, a benchmark, a survey."""
+    if reason.startswith("borderline"):
+        return "borderline"
+    return "not about language models" if reason.startswith("not ") else "applies, benchmarks, surveys"
+
+
+def _by_kind(data: Path, papers: list[Any], rejected: list[Any], model: Any) -> dict[str, Any]:
+    """Relevance AUC of the later papers against each kind of later rejection, and against all
+    but the borderline ones."""
+    reasons = {entry.rejection.id: entry.rejection.reason for entry in decisions.load(data)}
+    positives = [model.triage(Doc.of(p.id, p.title, p.abstract))[0] for p in papers]
+    scored = [(_kind(reasons.get(r[0], "")), model.triage(Doc.of(*r))[0]) for r in rejected]
+    out: dict[str, Any] = {}
+    for kind in ("not about language models", "applies, benchmarks, surveys", "borderline"):
+        negatives = [score for k, score in scored if k == kind]
+        out[kind] = {"rejections": len(negatives), "auc": round(auc(positives, negatives), 3) if negatives else None}
+    clear = [score for k, score in scored if k != "borderline"]
+    out["all but borderline"] = {"rejections": len(clear), "auc": round(auc(positives, clear), 3) if clear else None}
+    return out
+
+
 def run(data: Path = REPO / "data") -> dict[str, Any]:
     lib = Library(data)
     papers = [item.paper for item in lib.scan()[0]]
@@ -74,6 +100,7 @@ def run(data: Path = REPO / "data") -> dict[str, Any]:
     }
     return {
         "trained_on": {"papers": len(before), "rejections": len(rejected_before)},
+        "relevance_auc_by_kind_of_rejection": _by_kind(data, after, rejected_after, model),
         "model": {name: _figures(lib.taxonomy, p, r, model) for name, (p, r) in parts.items()},
         "seed_terms_baseline": {name: _figures(lib.taxonomy, p, r, baseline) for name, (p, r) in parts.items()},
     }
