@@ -133,7 +133,8 @@ def test_parallel_bulk_path_gives_the_same_answers(cli, data_dir: Path, tmp_path
     assert json.loads(parallel.out) == json.loads(serial.out)
 
 
-def test_apply_never_replaces_or_removes_a_persons_tag(cli, data_dir: Path) -> None:
+def test_apply_never_replaces_or_removes_a_persons_tag(cli, small_dir: Path) -> None:
+    data_dir = small_dir  # three papers: what is kept does not depend on how much the model knows
     lib = Library(data_dir)
     paper = Paper(
         id="2501.00001",
@@ -160,7 +161,8 @@ def test_apply_never_replaces_or_removes_a_persons_tag(cli, data_dir: Path) -> N
     assert [a["id"] for a in data["assumptions"]] == ["cost-irrelevant"]
 
 
-def test_default_selection_is_the_untagged_papers(cli, data_dir: Path) -> None:
+def test_default_selection_is_the_untagged_papers(cli, small_dir: Path) -> None:
+    data_dir = small_dir
     none = cli("--data-dir", str(data_dir), "classify")
     assert none.code == 0 and "no untagged papers" in none.err
     Library(data_dir).save(Paper(id="2501.00002", title=CORPUS_LINES[1]["title"], abstract=CORPUS_LINES[1]["abstract"]))
