@@ -8,7 +8,7 @@ chosen one by one, a few rejections) and whole arXiv listing days triaged by han
 of the day: near misses such as vision-language work outside the agenda, and borderline
 applications). The figures are printed for all of them, and for each source apart. A later
 paper or rejection counts as a listing day's when its id is in one of the listing files the
-tracker was judged on (tests/fixtures/listings) and not a day judged for evaluation only.
+tracker holds decisions of (a day its rejections name in ``date:``; tests/fixtures/listings).
 Results go to stdout as JSON and to benchmarks/results-eval-by-source.json.
 """
 
@@ -32,15 +32,15 @@ from lmdev.classifier.training import prior_only, train  # noqa: E402
 from lmdev.store import Library  # noqa: E402
 
 LISTINGS = REPO / "tests" / "fixtures" / "listings"
-JUDGED = HERE / "judged"
 
 
-def listing_ids() -> set[str]:
-    """Ids of the listing days whose decisions are in the tracker (not the evaluation-only days)."""
-    evaluation_only = {p.stem for p in JUDGED.glob("*.yaml")}
+def listing_ids(data: Path) -> set[str]:
+    """Ids of the listing days whose decisions are in the tracker: the days its rejections name in
+    their ``date:`` (days judged for evaluation only, and days nobody judged, are not among them)."""
+    days = {str(entry.rejection.date) for entry in decisions.load(data) if entry.rejection.date is not None}
     ids: set[str] = set()
     for day in sorted(LISTINGS.glob("*.jsonl")):
-        if day.stem not in evaluation_only:
+        if day.stem in days:
             ids |= {json.loads(line)["arxiv_id"] for line in day.read_text(encoding="utf-8").splitlines() if line.strip()}
     return ids
 
@@ -58,11 +58,13 @@ def _figures(taxonomy: Any, papers: list[Any], rejected: list[Any], model: Any) 
 
 
 def _kind(reason: str) -> str:
-    """How the judge put it: 'borderline: ...', 'not about language models: ...', or else an
-    application, a benchmark, a survey."""
-    if reason.startswith("borderline"):
-        return "borderline"
-    return "not about language models" if reason.startswith("not ") else "applies, benchmarks, surveys"
+    """How the judge put it: 'borderline: ...', 'not about language models: ...', 'not LM-centred:
+    ...' (vision or generation work with a language model at the edge), or else an application,
+    a benchmark, a survey, a classical NLP task."""
+    for prefix, kind in (("borderline", "borderline"), ("not about language models", "not about language models"), ("not LM-centred", "not LM-centred")):
+        if reason.startswith(prefix):
+            return kind
+    return "applies, benchmarks, surveys, other"
 
 
 def _by_kind(data: Path, papers: list[Any], rejected: list[Any], model: Any) -> dict[str, Any]:
@@ -72,7 +74,7 @@ def _by_kind(data: Path, papers: list[Any], rejected: list[Any], model: Any) -> 
     positives = [model.triage(Doc.of(p.id, p.title, p.abstract))[0] for p in papers]
     scored = [(_kind(reasons.get(r[0], "")), model.triage(Doc.of(*r))[0]) for r in rejected]
     out: dict[str, Any] = {}
-    for kind in ("not about language models", "applies, benchmarks, surveys", "borderline"):
+    for kind in ("not about language models", "not LM-centred", "applies, benchmarks, surveys, other", "borderline"):
         negatives = [score for k, score in scored if k == kind]
         out[kind] = {"rejections": len(negatives), "auc": round(auc(positives, negatives), 3) if negatives else None}
     clear = [score for k, score in scored if k != "borderline"]
@@ -92,7 +94,7 @@ def run(data: Path = REPO / "data") -> dict[str, Any]:
     rejected_after = [r for r, y in zip(rejected, years) if y is not None and y > evaluation.SPLIT_YEAR]
     model = train(lib.taxonomy, before, rejected_before)
     baseline = prior_only(lib.taxonomy)
-    listed = listing_ids()
+    listed = listing_ids(data)
     parts = {
         "all": (after, rejected_after),
         "curated 2024-2026 corpus": ([p for p in after if p.id not in listed], [r for r in rejected_after if r[0] not in listed]),

@@ -58,7 +58,8 @@ def test_a_judged_paper_is_in_the_shipped_data_only_as_the_same_decision() -> No
     lib = Library(SHIPPED)
     papers = {p.id: p for p in lib.papers()}
     rejected = {entry.rejection.id for entry in decisions.load(SHIPPED)}
-    assert len(set(judged) & (set(papers) | rejected)) <= 5
+    # any other overlap is a decision to take on purpose: say which, here and in docs/watch.md
+    assert set(judged) & (set(papers) | rejected) <= {"2604.00710"}
     for paper_id in set(judged) & set(papers):
         assert judged[paper_id]["decision"] == "accept" and judged[paper_id]["primary"] == papers[paper_id].primary, paper_id
     for paper_id in set(judged) & rejected:
