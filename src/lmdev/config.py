@@ -19,7 +19,7 @@ DEFAULT_CATEGORIES = ["cs.CL", "cs.LG", "cs.AI"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 def _categories(value: list[str]) -> list[str]:

@@ -74,7 +74,7 @@ Citekey = Annotated[str, BeforeValidator(_utf8), AfterValidator(check_citekey)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, defer_build=True)
 
 
 # --- taxonomy -------------------------------------------------------------------------------
