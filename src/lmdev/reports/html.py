@@ -33,7 +33,7 @@ CSS = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; line-height: 1.4; padding: 0 1rem; }
 h1 { font-size: 1.6rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; } h3 { margin-bottom: .3rem; }
 .legend span { display: inline-block; width: .9em; height: .9em; margin: 0 .3em 0 1em; vertical-align: middle; }
-table { border-collapse: collapse; } td, th { padding: .2rem .45rem; text-align: center; font-size: .9rem; }
+table { border-collapse: collapse; } .wide { overflow-x: auto; } td, th { padding: .2rem .45rem; text-align: center; font-size: .9rem; }
 th.row, td.row { text-align: left; } .muted { color: #666; } ol li { margin-bottom: .4rem; }
 .gaps li { margin-bottom: .2rem; } .unreviewed { color: #b35900; font-size: .85rem; } svg text { font-size: 12px; font-family: system-ui, sans-serif; }
 """
@@ -141,7 +141,7 @@ def render(tax: Taxonomy, cov: Coverage, lists: list[tuple[str, int, list[Entry]
                 out.append(f"<h3>{escape(f.name)}: {kind}s</h3>" + _bars(nodes, top, kind == "assumption"))
     used = [a.id for fl in tax.field_order() for a in tax.in_field(fl.id, "assumption") if any(a.id in row for row in cov.matrix.values())]
     peak = max((sum(c.values()) for row in cov.matrix.values() for c in row.values()), default=1)
-    out.append('<h2 id="matrix">Problems × assumptions</h2><p>Papers on each problem that rely on / support / challenge each assumption; darker means more papers.</p><table><tr><th class="row">problem</th>' + "".join(f"<th>{escape(a)}</th>" for a in used) + "</tr>")
+    out.append('<h2 id="matrix">Problems × assumptions</h2><p>Papers on each problem that rely on / support / challenge each assumption; darker means more papers.</p><div class="wide"><table><tr><th class="row">problem</th>' + "".join(f"<th>{escape(a)}</th>" for a in used) + "</tr>")
     for problem, row in cov.matrix.items():
         cells = []
         for a in used:
@@ -150,7 +150,7 @@ def render(tax: Taxonomy, cov: Coverage, lists: list[tuple[str, int, list[Entry]
             text = f"{cell['relies']}/{cell['supports']}/{cell['challenges']}" if cell else ""
             cells.append(f'<td style="background:{_heat(total, peak)}">{text}</td>')
         out.append(f'<tr><td class="row">{escape(problem)}</td>' + "".join(cells) + "</tr>")
-    out.append("</table>")
+    out.append("</table></div>")
     years = cov.years
     out.append(f'<h2 id="years">Papers per year</h2><p>Each bar is a year, {years[0] if years else ""}–{years[-1] if years else ""}.</p><table>')
     ypeak = max((max(n.by_year.values(), default=0) for n in cov.nodes if n.kind == "problem"), default=0)
