@@ -34,10 +34,11 @@ from lmdev.store import Library  # noqa: E402
 LISTINGS = REPO / "tests" / "fixtures" / "listings"
 
 
-def listing_ids(data: Path) -> set[str]:
-    """Ids of the listing days whose decisions are in the tracker: the days its rejections name in
-    their ``date:`` (days judged for evaluation only, and days nobody judged, are not among them)."""
-    days = {str(entry.rejection.date) for entry in decisions.load(data) if entry.rejection.date is not None}
+def listing_ids(entries: list[Any]) -> set[str]:
+    """Ids of the listing days whose decisions are in the tracker: the days its rejections
+    (``entries``, from :func:`lmdev.decisions.load`) name in their ``date:`` (days judged for
+    evaluation only, and days nobody judged, are not among them)."""
+    days = {str(entry.rejection.date) for entry in entries if entry.rejection.date is not None}
     ids: set[str] = set()
     for day in sorted(LISTINGS.glob("*.jsonl")):
         if day.stem in days:
@@ -46,7 +47,7 @@ def listing_ids(data: Path) -> set[str]:
 
 
 def _figures(taxonomy: Any, papers: list[Any], rejected: list[Any], model: Any) -> dict[str, Any]:
-    f = evaluation._figures(taxonomy, papers, [model] * len(papers), rejected, [model] * len(rejected))
+    f = evaluation.figures(taxonomy, papers, [model] * len(papers), rejected, [model] * len(rejected))
     return {
         "papers": len(papers),
         "rejections": len(rejected),
@@ -67,10 +68,10 @@ def _kind(reason: str) -> str:
     return "applies, benchmarks, surveys, other"
 
 
-def _by_kind(data: Path, papers: list[Any], rejected: list[Any], model: Any) -> dict[str, Any]:
+def _by_kind(entries: list[Any], papers: list[Any], rejected: list[Any], model: Any) -> dict[str, Any]:
     """Relevance AUC of the later papers against each kind of later rejection, and against all
     but the borderline ones."""
-    reasons = {entry.rejection.id: entry.rejection.reason for entry in decisions.load(data)}
+    reasons = {entry.rejection.id: entry.rejection.reason for entry in entries}
     positives = [model.triage(Doc.of(p.id, p.title, p.abstract))[0] for p in papers]
     scored = [(_kind(reasons.get(r[0], "")), model.triage(Doc.of(*r))[0]) for r in rejected]
     out: dict[str, Any] = {}
@@ -86,15 +87,11 @@ def run(data: Path = REPO / "data") -> dict[str, Any]:
     lib = Library(data)
     papers = [item.paper for item in lib.scan()[0]]
     rejected = rejected_records(lib)
-    tagged = [p for p in papers if p.is_tagged() and p.year is not None]
-    before = [p for p in tagged if p.year is not None and p.year <= evaluation.SPLIT_YEAR]
-    after = [p for p in tagged if p.year is not None and p.year > evaluation.SPLIT_YEAR]
-    years = [evaluation.id_year(r[0]) for r in rejected]
-    rejected_before = [r for r, y in zip(rejected, years) if y is not None and y <= evaluation.SPLIT_YEAR]
-    rejected_after = [r for r, y in zip(rejected, years) if y is not None and y > evaluation.SPLIT_YEAR]
+    entries = decisions.load(data)  # the rejections' days and reasons, read once for both uses
+    before, after, rejected_before, rejected_after = evaluation.split_by_year(papers, rejected)
     model = train(lib.taxonomy, before, rejected_before)
     baseline = prior_only(lib.taxonomy)
-    listed = listing_ids(data)
+    listed = listing_ids(entries)
     parts = {
         "all": (after, rejected_after),
         "curated 2024-2026 corpus": ([p for p in after if p.id not in listed], [r for r in rejected_after if r[0] not in listed]),
@@ -102,7 +99,7 @@ def run(data: Path = REPO / "data") -> dict[str, Any]:
     }
     return {
         "trained_on": {"papers": len(before), "rejections": len(rejected_before)},
-        "relevance_auc_by_kind_of_rejection": _by_kind(data, after, rejected_after, model),
+        "relevance_auc_by_kind_of_rejection": _by_kind(entries, after, rejected_after, model),
         "model": {name: _figures(lib.taxonomy, p, r, model) for name, (p, r) in parts.items()},
         "seed_terms_baseline": {name: _figures(lib.taxonomy, p, r, baseline) for name, (p, r) in parts.items()},
     }

@@ -135,7 +135,8 @@ class Evaluation:
         }
 
 
-def _figures(taxonomy: Taxonomy, papers: Sequence[Paper], models: Sequence[Model], rejected: Sequence[Rejected], rejected_models: Sequence[Model]) -> Figures:
+def figures(taxonomy: Taxonomy, papers: Sequence[Paper], models: Sequence[Model], rejected: Sequence[Rejected], rejected_models: Sequence[Model]) -> Figures:
+    """The figures of ``papers`` and ``rejected``, each scored by its own model."""
     tags = {n.id: TagScores(n.id, n.kind, 0) for n in taxonomy}
     bands = [Band(lo, hi) for lo, hi in zip(BANDS, BANDS[1:])]
     primary_hits = primary_total = top_hits = top_total = stance_hits = stance_total = 0
@@ -167,7 +168,7 @@ def _figures(taxonomy: Taxonomy, papers: Sequence[Paper], models: Sequence[Model
                 stance_total += 1
                 stance_hits += s.stance == stances[s.id]
     others = [model.triage(Doc.of(*row))[0] for row, model in zip(rejected, rejected_models)]
-    figures = Figures(
+    out = Figures(
         list(tags.values()),
         primary_hits / primary_total if primary_total else 0.0,
         top_hits / top_total if top_total else 0.0,
@@ -176,14 +177,14 @@ def _figures(taxonomy: Taxonomy, papers: Sequence[Paper], models: Sequence[Model
         bands,
     )
     for label, kinds in (("", ("problem", "assumption")), ("problems_", ("problem",)), ("assumptions_", ("assumption",))):
-        chosen = [t for t in figures.tags if t.kind in kinds and t.support]
+        chosen = [t for t in out.tags if t.kind in kinds and t.support]
         tp, fp, fn = (sum(getattr(t, k) for t in chosen) for k in ("tp", "fp", "fn"))
-        figures.summary[f"{label}micro_f1"] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-        figures.summary[f"{label}macro_f1"] = sum(t.f1 for t in chosen) / len(chosen) if chosen else 0.0
-    suggested = sum(t.tp + t.fp for t in figures.tags if t.kind == "problem")
-    figures.summary["problems_suggested_per_paper"] = suggested / len(papers) if papers else 0.0
-    figures.summary["problems_per_paper"] = sum(len(p.problems) for p in papers) / len(papers) if papers else 0.0
-    return figures
+        out.summary[f"{label}micro_f1"] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        out.summary[f"{label}macro_f1"] = sum(t.f1 for t in chosen) / len(chosen) if chosen else 0.0
+    suggested = sum(t.tp + t.fp for t in out.tags if t.kind == "problem")
+    out.summary["problems_suggested_per_paper"] = suggested / len(papers) if papers else 0.0
+    out.summary["problems_per_paper"] = sum(len(p.problems) for p in papers) / len(papers) if papers else 0.0
+    return out
 
 
 def id_year(paper_id: str) -> Optional[int]:
@@ -207,19 +208,26 @@ def cross_validate(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequen
         len(rejected) * (folds - 1) // folds,
         len(tagged),
         len(rejected),
-        _figures(taxonomy, tagged, [trained[f] for f in fold], rejected, [trained[f] for f in rejected_fold]),
-        _figures(taxonomy, tagged, [baseline] * len(tagged), rejected, [baseline] * len(rejected)),
+        figures(taxonomy, tagged, [trained[f] for f in fold], rejected, [trained[f] for f in rejected_fold]),
+        figures(taxonomy, tagged, [baseline] * len(tagged), rejected, [baseline] * len(rejected)),
     )
 
 
-def temporal_split(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequence[Rejected] = (), year: int = SPLIT_YEAR) -> Optional[Split]:
-    """Train on papers (and rejections) up to ``year``, test on those after it."""
+def split_by_year(papers: Sequence[Paper], rejected: Sequence[Rejected] = (), year: int = SPLIT_YEAR) -> tuple[list[Paper], list[Paper], list[Rejected], list[Rejected]]:
+    """The tagged papers up to ``year`` and after it, and the rejections likewise (by their id's
+    year): the two sides of the temporal split."""
     tagged = [p for p in papers if p.is_tagged() and p.year is not None]
     before = [p for p in tagged if p.year is not None and p.year <= year]
     after = [p for p in tagged if p.year is not None and p.year > year]
     years = [id_year(r[0]) for r in rejected]
     rejected_before = [r for r, y in zip(rejected, years) if y is not None and y <= year]
     rejected_after = [r for r, y in zip(rejected, years) if y is not None and y > year]
+    return before, after, rejected_before, rejected_after
+
+
+def temporal_split(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequence[Rejected] = (), year: int = SPLIT_YEAR) -> Optional[Split]:
+    """Train on papers (and rejections) up to ``year``, test on those after it."""
+    before, after, rejected_before, rejected_after = split_by_year(papers, rejected, year)
     if not before or not after:
         return None
     model = train(taxonomy, before, rejected_before)
@@ -230,8 +238,8 @@ def temporal_split(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequen
         len(rejected_before),
         len(after),
         len(rejected_after),
-        _figures(taxonomy, after, [model] * len(after), rejected_after, [model] * len(rejected_after)),
-        _figures(taxonomy, after, [baseline] * len(after), rejected_after, [baseline] * len(rejected_after)),
+        figures(taxonomy, after, [model] * len(after), rejected_after, [model] * len(rejected_after)),
+        figures(taxonomy, after, [baseline] * len(after), rejected_after, [baseline] * len(rejected_after)),
     )
 
 
