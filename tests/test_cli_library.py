@@ -60,6 +60,24 @@ def test_show_accepts_any_id_form(cli, data_dir: Path) -> None:
     assert missing.code == 1 and "no paper '2401.99999'" in missing.err
 
 
+def test_the_primary_problem_is_shown_first_and_marked_and_named_on_other_problems_lists(cli, data_dir: Path) -> None:
+    run = lambda *args: cli("--data-dir", str(data_dir), *args)  # noqa: E731
+    # 2307.03172 is tagged prompting; a second problem made primary stays second in the file
+    assert run("tag", "2307.03172", "--problem", "efficiency", "--primary", "efficiency").code == 0
+    data = yaml.safe_load((data_dir / "papers" / "2307.03172.yaml").read_text())
+    assert [p["id"] for p in data["problems"]] == ["prompting", "efficiency"] and data["primary"] == "efficiency"
+    shown = run("show", "2307.03172").out.splitlines()
+    problems = shown[shown.index("problems") + 1 : shown.index("assumptions")]
+    assert problems[0].split()[:2] == ["efficiency", "primary"] and problems[1].split()[0] == "prompting" and "primary" not in problems[1]
+    line = next(x for x in run("list", "--text", "lost in the middle").out.splitlines() if x.startswith("2307.03172\t"))
+    assert line.split("\t")[3].startswith("efficiency, prompting;")
+    prompting = {e["id"]: e for e in json.loads(run("reading-list", "prompting", "--format", "json").out)}
+    efficiency = {e["id"]: e for e in json.loads(run("reading-list", "efficiency", "--format", "json").out)}
+    assert prompting["2307.03172"]["primary"] == "efficiency" and prompting["2307.03172"]["reason"].endswith("(primary problem: efficiency)")
+    assert "primary problem" not in efficiency["2307.03172"]["reason"]
+    assert "(primary problem: efficiency)" in run("reading-list", "prompting").out
+
+
 def test_tag_adds_changes_and_removes_tags_and_keeps_the_rest(cli, data_dir: Path) -> None:
     path = data_dir / "papers" / "2307.03172.yaml"
     result = cli("--data-dir", str(data_dir), "tag", "2307.03172", "--problem", "efficiency", "--assumption", "cost-irrelevant:challenges", "--note", "long contexts")

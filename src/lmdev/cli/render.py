@@ -97,10 +97,11 @@ def paper_detail(paper: Paper, tax: Taxonomy) -> None:
         if value:
             console.print(f"[dim]{label}:[/] {esc(value)}")
     console.print("\n[bold]problems[/]" if paper.problems else "\n[bold]problems[/] none")
-    for t in paper.problems:
+    for t in sorted(paper.problems, key=lambda t: t.id != paper.primary):  # the primary first
         name = tax.nodes[t.id].name if t.id in tax.nodes else "unknown id"
         score = f", {t.score:.2f}" if t.score is not None else ""
-        console.print(f"  {esc(t.id):<14} {esc(name)} [dim]({t.by}{score})[/]")
+        primary = "primary  " if t.id == paper.primary else " " * 9
+        console.print(f"  {esc(t.id):<14} {primary}{esc(name)} [dim]({t.by}{score})[/]")
     console.print("[bold]assumptions[/]" if paper.assumptions else "[bold]assumptions[/] none")
     for a in paper.assumptions:
         name = tax.nodes[a.id].name if a.id in tax.nodes else "unknown id"

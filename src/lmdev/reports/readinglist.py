@@ -40,7 +40,7 @@ class Entry:
 
     def to_json(self) -> dict[str, Any]:
         p = self.paper
-        return {"id": p.id, "title": p.title, "authors": p.authors, "year": p.year, "link": p.link, "stance": self.stance, "reason": self.reason, "essay_cited": p.essay_cited, "reviewed": self.reviewed}
+        return {"id": p.id, "title": p.title, "authors": p.authors, "year": p.year, "link": p.link, "stance": self.stance, "reason": self.reason, "essay_cited": p.essay_cited, "reviewed": self.reviewed, "primary": p.primary}
 
 
 def _tag(paper: Paper, node: TaxNode) -> Any:
@@ -88,7 +88,10 @@ def _entry(tax: Taxonomy, node: TaxNode, paper: Paper) -> Optional[Entry]:
     else:
         challenges = any(a.stance == "challenges" and a.reviewed for a in paper.assumptions)
     group = 3 if not tag.reviewed else 0 if paper.essay_cited else 1 if challenges else 2
-    return Entry(paper, getattr(tag, "stance", None), _reason(paper, node, tax, tag), group, tag.reviewed)
+    reason = _reason(paper, node, tax, tag)
+    if node.kind == "problem" and paper.primary not in (None, node.id):  # a reader of this list wants to know it is a side topic
+        reason += f" (primary problem: {paper.primary})"
+    return Entry(paper, getattr(tag, "stance", None), reason, group, tag.reviewed)
 
 
 # The order of reading_list's sort key, in SQL; the name breaks ties as a stable sort over file order does.
