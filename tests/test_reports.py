@@ -136,6 +136,9 @@ def test_export_csv_and_json_use_the_list_filters(cli, data_dir: Path) -> None:
     result = cli("--data-dir", str(data_dir), "export", "--format", "csv", "--problem", "efficiency", "--year", "2022")
     rows = list(csv.DictReader(io.StringIO(result.out)))
     assert {r["id"] for r in rows} == {"2205.14135", "2208.07339", "2211.17192", "2205.05638", "2210.02414"}
+    raw = {p["id"]: p for p in _raw_papers(data_dir)}
+    for row in rows:  # the primary has a column of its own and leads the problems
+        assert row["primary"] == raw[row["id"]]["primary"] and row["problems"].split()[0] == row["primary"]
     data = json.loads(cli("--data-dir", str(data_dir), "export", "--format", "json", "--assumption", "out-of-the-box", "--stance", "challenges").out)
     assert "2205.05638" in {p["id"] for p in data}
     assert cli("--data-dir", str(data_dir), "export", "--format", "xml").code == 2

@@ -14,7 +14,7 @@ from lmdev.text import printable, to_json
 if TYPE_CHECKING:
     from lmdev.index import Index
 
-CSV_COLUMNS = ("id", "title", "authors", "year", "problems", "assumptions", "doi", "journal_ref", "link", "citekey")
+CSV_COLUMNS = ("id", "title", "authors", "year", "problems", "primary", "assumptions", "doi", "journal_ref", "link", "citekey")
 
 
 def paper_json(paper: Paper) -> dict[str, Any]:
@@ -43,7 +43,8 @@ def _columns(paper: Paper) -> list[str]:
         paper.title,
         "; ".join(paper.authors),
         str(paper.year or ""),
-        " ".join(paper.problem_ids()),
+        " ".join(sorted(paper.problem_ids(), key=lambda p: p != paper.primary)),  # the primary first, as list gives them
+        paper.primary or "",
         " ".join(f"{a.id}:{a.stance}" for a in paper.assumptions),
         paper.doi or "",
         paper.journal_ref or "",
