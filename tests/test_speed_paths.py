@@ -67,7 +67,7 @@ def _plain_scores(model: Model, doc: Doc) -> tuple[list[float], float, list[floa
 
 def test_fast_scores_equal_the_straightforward_ones_on_the_shipped_papers(shipped: tuple[Model, list[Doc]]) -> None:
     model, docs = shipped
-    for doc in docs[::4]:  # the plain path costs 80 ms a paper: a quarter of the library, every kind of paper
+    for doc in docs[::9]:  # the plain path is slow: every ninth of the 1,367 papers and rejections, every kind of paper
         fast = model.scores(doc)
         probs, relevance, totals, rank = _plain_scores(model, doc)
         assert fast.probs == pytest.approx(probs, abs=1e-9), doc.id
