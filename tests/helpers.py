@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the benchmarks import these helpers without pytest installed
     import pytest
@@ -14,6 +14,14 @@ if TYPE_CHECKING:  # the benchmarks import these helpers without pytest installe
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def load_yaml(path: Path) -> Any:
+    """A YAML file's data, parsed with libyaml where it is installed: tests that read every paper
+    file would spend 2.5 s on PyYAML's pure-Python parser each time."""
+    import yaml
+
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def shipped_count() -> int:

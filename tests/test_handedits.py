@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from arxiv_server import FakeArxiv
-from helpers import SHIPPED
+from helpers import SHIPPED, load_yaml
 from lmdev.paperfile import render
 from lmdev.store import Library
 
@@ -156,12 +156,12 @@ def test_citekeys_are_assigned_when_asked_and_never_change(cli, empty_data_dir: 
     _without_citekeys(sorted((empty_data_dir / "papers").glob("*.yaml"))[::2])
     data_dir = empty_data_dir
     missing = sorted(p.stem for p in (data_dir / "papers").glob("*.yaml") if "\ncitekey:" not in p.read_text())
-    stored = {p.name: yaml.safe_load(p.read_text()).get("citekey") for p in (data_dir / "papers").glob("*.yaml")}
+    stored = {p.name: load_yaml(p).get("citekey") for p in (data_dir / "papers").glob("*.yaml")}
     one = cli("--data-dir", str(data_dir), "citekeys", missing[0], "--format", "json")
     assert one.code == 0 and [row["id"] for row in json.loads(one.out)] == [missing[0]]
     result = cli("--data-dir", str(data_dir), "citekeys")
     assert result.code == 0 and f"citekeys: {len(missing) - 1} assigned" in result.err
-    keys = {p.name: yaml.safe_load(p.read_text())["citekey"] for p in (data_dir / "papers").glob("*.yaml")}
+    keys = {p.name: load_yaml(p)["citekey"] for p in (data_dir / "papers").glob("*.yaml")}
     assert all(keys[name] == key for name, key in stored.items() if key), "stored keys never change"
     assert len(set(keys.values())) == len(keys), "keys are unique"
     assert cli("--data-dir", str(data_dir), "citekeys").err.strip() == "citekeys: 0 assigned"

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from arxiv_server import FakeArxiv
-from helpers import FIXTURES, snapshot
+from helpers import FIXTURES, load_yaml, snapshot
 from lmdev.bibimport import arxiv_id_of, parse_bibtex
 
 BIB = FIXTURES / "zotero-export.bib"
@@ -169,7 +169,7 @@ def test_a_citekey_that_reads_as_an_arxiv_id_is_refused(cli, data_dir: Path, tmp
     bib.write_text("@misc{hep-th/9901001, title={An old-style id as a key}, url={https://example.org/3}}\n")
     result = cli("--data-dir", str(data_dir), "import", str(bib))
     assert result.code == 0, result.err
-    imported = [yaml.safe_load(p.read_text()) for p in (data_dir / "papers").glob("*.yaml") if "An old-style id" in p.read_text()]
+    imported = [load_yaml(p) for p in (data_dir / "papers").glob("*.yaml") if "An old-style id" in p.read_text()]
     assert len(imported) == 1 and imported[0]["citekey"] != "hep-th/9901001"
 
 

@@ -159,6 +159,53 @@ def test_edits_additions_deletions_and_renames_behind_lmdevs_back_are_seen(cli, 
     assert len(_ids(cli, data_dir)) == shipped_count() - 1
 
 
+def test_files_touched_or_copied_with_their_index_are_not_parsed_again_but_edits_and_links_are_seen(cli, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[str] = []
+    real_read = Library.read
+
+    def counted(self: Library, path: Path):  # type: ignore[no-untyped-def]
+        reads.append(path.name)
+        return real_read(self, path)
+
+    monkeypatch.setattr(Library, "read", counted)
+    index_path(data_dir).unlink()  # data_dir comes with a copy of the shipped data's index (conftest)
+    expected = cli("--data-dir", str(data_dir), "list").out
+    papers = sorted((data_dir / "papers").iterdir())
+    assert len(reads) == len(papers)
+    # Every file touched (a checkout, a backup restored): the same answer, nothing parsed.
+    reads.clear()
+    later = papers[0].stat().st_mtime_ns + 5_000_000_000
+    for path in papers:
+        os.utime(path, ns=(later, later))
+    assert cli("--data-dir", str(data_dir), "list").out == expected and reads == []
+    # Touched and one of them edited to the same size with its time put back: that one is read.
+    edited = papers[7]
+    text = edited.read_text()
+    title = yaml.safe_load(text)["title"]
+    edited.write_text(text.replace(title, title.swapcase(), 1))
+    os.utime(edited, ns=(later, later))
+    listed = cli("--data-dir", str(data_dir), "list").out
+    assert reads == [edited.name] and title.swapcase() in listed
+    # The same bytes behind a symbolic link are still a link, which lmdev refuses.
+    reads.clear()
+    copy = tmp_path / "elsewhere.yaml"
+    shutil.copy(papers[3], copy)
+    papers[3].unlink()
+    papers[3].symlink_to(copy)
+    result = cli("--data-dir", str(data_dir), "list")
+    assert result.code == 1 and papers[3].name in result.err and "symbolic link" in result.err
+    papers[3].unlink()
+    shutil.copy(copy, papers[3])
+    # A copy of the tracker with a copy of its index: the copy's first command parses nothing.
+    assert cli("--data-dir", str(data_dir), "list").code == 0
+    other = tmp_path / "copy"
+    shutil.copytree(data_dir, other)
+    index_path(other).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(index_path(data_dir), index_path(other))
+    reads.clear()
+    assert cli("--data-dir", str(other), "list").out == cli("--data-dir", str(data_dir), "list").out and reads == []
+
+
 def test_an_invalid_file_is_named_by_every_reader_until_it_is_fixed(cli, data_dir: Path) -> None:
     target = sorted((data_dir / "papers").iterdir())[3]
     good = target.read_bytes()
@@ -255,6 +302,8 @@ def test_processes_updating_the_index_at_once_leave_it_consistent(data_dir: Path
     moved = papers[25].read_bytes()
     papers[25].unlink()
     papers[25].write_bytes(moved)
+    for path in papers[30:60]:  # touched, content unchanged: rows kept, keys moved on
+        os.utime(path)
     for run in runs:
         _, err = run.communicate(timeout=300)
         assert run.returncode == 0, err

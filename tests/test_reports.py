@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import REPO, SHIPPED, shipped_count
+from helpers import REPO, SHIPPED, load_yaml, shipped_count
 
 
 def _raw_papers(data_dir: Path) -> list[dict]:
-    return [yaml.safe_load(p.read_text()) for p in sorted((data_dir / "papers").glob("*.yaml"))]
+    return [load_yaml(p) for p in sorted((data_dir / "papers").glob("*.yaml"))]
 
 
 def test_coverage_counts_equal_those_computed_from_the_files(cli, data_dir: Path) -> None:

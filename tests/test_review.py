@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from arxiv_server import FakeArxiv
-from helpers import snapshot
+from helpers import load_yaml, snapshot
 from lmdev.store import Library
 from lmdev.tagging import set_assumption, set_problem
 
@@ -34,7 +34,7 @@ def suggested(data_dir: Path) -> Path:
 
 
 def _raw(data_dir: Path) -> list[dict]:
-    return [yaml.safe_load(p.read_text()) for p in sorted((data_dir / "papers").glob("*.yaml"))]
+    return [load_yaml(p) for p in sorted((data_dir / "papers").glob("*.yaml"))]
 
 
 @pytest.fixture

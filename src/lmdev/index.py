@@ -171,6 +171,10 @@ class Index:
     ) -> None:
         """Read the files of ``todo`` (on every core for many), hand each outcome to ``visit`` and
         ``write`` the stale ones in batches, noting their new stamps in ``stamps``."""
+        if table == "papers" and visit is None:
+            todo = self._unless_same_content(todo, stamps, now)
+            if not todo:
+                return
         batch: list[tuple[str, StatKey, Any]] = []
         with gc_paused(), (progress(len(todo), f"reading {len(todo):,} paper files") if progress and len(todo) >= BATCH else contextlib.nullcontext(None)) as advance:
             from lmdev.parallel import read_all
@@ -190,6 +194,49 @@ class Index:
                     advance(100)
             if batch:
                 self._in_transaction(write, batch)
+
+    def _unless_same_content(self, todo: list[tuple[str, StatKey, bool]], stamps: dict[str, int], now: int) -> list[tuple[str, StatKey, bool]]:
+        """The files of ``todo`` that must be read: a changed stat key whose file still holds the
+        bytes its valid row was made from (touched, copied with the index, checked out again)
+        only has its key moved on, at the cost of hashing the file instead of parsing it. Files
+        of another size than stored are not even hashed; anything that cannot be read as a plain
+        file here goes on to the full read, which says what is wrong with it."""
+        from lmdev.indexrows import content_hash
+        from lmdev.yamlio import read_bytes
+
+        names = [name for name, _, stale in todo if stale]
+        stored: dict[str, tuple[int, bytes]] = {}
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
+            rows = self.db.execute(f"SELECT name, size, sha FROM papers WHERE name IN ({', '.join('?' * len(chunk))}) AND error IS NULL AND sha IS NOT NULL", chunk)
+            stored.update((name, (size, sha)) for name, size, sha in rows)
+        if not stored:
+            return todo
+        same: list[tuple[str, StatKey, bytes]] = []
+        rest: list[tuple[str, StatKey, bool]] = []
+        folder = self.library.papers_dir
+        for item in todo:
+            name, key, stale = item
+            old = stored.get(name) if stale else None
+            if old is not None and old[0] in (key[0], -1):  # -1: stored while racy, size not kept
+                try:
+                    if content_hash(read_bytes(folder / name, follow_symlinks=False)) == old[1]:
+                        same.append((name, key, old[1]))
+                        continue
+                except DataError:
+                    pass
+            rest.append(item)
+        if same:
+            moved = [(name, stored_key(key, now), sha) for name, key, sha in same]
+
+            def write(_: object) -> None:  # a row another process rewrote meanwhile keeps its own key
+                self.db.executemany("UPDATE papers SET size = ?, mtime_ns = ?, ctime_ns = ?, ino = ?, stamp = ? WHERE name = ? AND sha = ?", [(*key, hash(key), name, sha) for name, key, sha in moved])
+
+            self._in_transaction(write, [])
+            for name, key, _ in moved:
+                stamps[name] = hash(key)
+            log.info("%d paper file(s) changed on disk but not in content: not read again", len(same))
+        return rest
 
     def _stamps(self, table: str) -> tuple[int, dict[str, int], bool]:
         return read_stamps(self.db, table)

@@ -4,6 +4,7 @@ processes can make them (see :mod:`lmdev.parallel`) and send back plain data."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from lmdev.models import Paper
     from lmdev.store import LoadedPaper
 
-PAPER_COLUMNS = ("id", "year", "published", "title", "title_key", "doi", "citekey", "essay_cited", "tagged", "challenges", "tags", "link", "primary_id", "suggested", "list_line")
+PAPER_COLUMNS = ("id", "year", "published", "title", "title_key", "doi", "citekey", "essay_cited", "tagged", "challenges", "tags", "link", "primary_id", "suggested", "list_line", "sha")
 TAG_COLUMNS = ("name", "pos", "kind", "tag", "stance", "by", "score", "year", "cited", "recency", "id")
 
 
@@ -64,9 +65,15 @@ class Digest:
     extra: Any = None
 
 
+def content_hash(raw: bytes) -> bytes:
+    """What says a file's bytes are those the index read: a file touched, copied or checked out
+    again with the same content need not be parsed and validated again."""
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
 def digest(name: str, loaded: LoadedPaper, extra: Any = None) -> Digest:
     paper = loaded.paper
-    return Digest(paper_row(paper), paper.model_dump_json(), tag_rows(name, paper), extra)
+    return Digest((*paper_row(paper), content_hash(loaded.text.encode("utf-8"))), paper.model_dump_json(), tag_rows(name, paper), extra)
 
 
 def tag_rows(name: str, paper: Paper) -> list[tuple[Any, ...]]:

@@ -49,6 +49,15 @@ def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES, follow_symlinks: b
     symlink to ``/dev/zero`` named like a data file must not hang lmdev or fill its memory.
     Without ``follow_symlinks`` a symbolic link is refused too (paper files are never links).
     """
+    raw = read_bytes(path, max_bytes=max_bytes, follow_symlinks=follow_symlinks)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text (byte {exc.start})", path=str(path)) from None
+
+
+def read_bytes(path: Path, *, max_bytes: int = MAX_FILE_BYTES, follow_symlinks: bool = True) -> bytes:
+    """A data file's bytes, with :func:`read_text`'s refusals (all but the decoding)."""
     try:
         info = os.stat(path) if follow_symlinks else os.lstat(path)
         if not stat.S_ISREG(info.st_mode):
@@ -66,10 +75,7 @@ def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES, follow_symlinks: b
     if len(raw) > max_bytes:
         size = max(info.st_size, len(raw))
         raise DataError(f"file is {size:,} bytes, larger than the {max_bytes:,} allowed", path=str(path))
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"not UTF-8 text (byte {exc.start})", path=str(path)) from None
+    return raw
 
 
 def parse(text: str, *, path: str) -> tuple[Any, Optional[yaml.Node]]:
