@@ -20,13 +20,13 @@ import logging
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from lmdev.errors import DataError, LmdevError
-from lmdev.indexdb import connect, drop, gc_paused, generation_of, index_path, is_damage, read_stamps, stamps_body, stamps_header
-from lmdev.indexrows import PAPER_COLUMNS, TAG_COLUMNS, Digest, Summary, counts, digest
-from lmdev.listing import StatKey, stored_key
+from lmdev.indexdb import connect, drop, forget_tags, gc_paused, generation_of, index_path, is_damage, read_stamps, stamps_body, stamps_header, write_papers
+from lmdev.indexrows import Digest, Summary, digest
+from lmdev.listing import StatKey, same_content, stored_key
 
 if TYPE_CHECKING:
     from lmdev.models import Paper
@@ -96,7 +96,7 @@ class Index:
 
         if listing is None and reread is None and self._head_start(read, visit, progress):
             return
-        self.sync("papers", lib.entries() if listing is None else listing, read, self._write_papers, visit=visit, reread=reread, progress=progress)
+        self.sync("papers", lib.entries() if listing is None else listing, read, self._write, visit=visit, reread=reread, progress=progress)
 
     def _head_start(self, read: Callable[[str], Digest], visit: Optional[Visit], progress: Optional[ProgressFactory]) -> bool:
         """Bring ``papers`` up to date from the answer of the child process the command line
@@ -112,7 +112,7 @@ class Index:
             if found.gone:
                 self._delete("papers", found.gone)
             if found.todo:
-                self._read_into("papers", [(name, key, True) for name, key in found.todo], read, self._write_papers, time.time_ns(), {}, visit, progress)
+                self._read_into("papers", [(name, key, True) for name, key in found.todo], read, self._write, time.time_ns(), {}, visit, progress)
             self._keep_packed("papers", found.files, found.body, found.generation + self.writes - writes)
         return True
 
@@ -172,7 +172,7 @@ class Index:
         """Read the files of ``todo`` (on every core for many), hand each outcome to ``visit`` and
         ``write`` the stale ones in batches, noting their new stamps in ``stamps``."""
         if table == "papers" and visit is None:
-            todo = self._unless_same_content(todo, stamps, now)
+            todo = self._unless_same_content(todo, stamps, now, progress)
             if not todo:
                 return
         batch: list[tuple[str, StatKey, Any]] = []
@@ -195,15 +195,12 @@ class Index:
             if batch:
                 self._in_transaction(write, batch)
 
-    def _unless_same_content(self, todo: list[tuple[str, StatKey, bool]], stamps: dict[str, int], now: int) -> list[tuple[str, StatKey, bool]]:
+    def _unless_same_content(self, todo: list[tuple[str, StatKey, bool]], stamps: dict[str, int], now: int, progress: Optional[ProgressFactory]) -> list[tuple[str, StatKey, bool]]:
         """The files of ``todo`` that must be read: a changed stat key whose file still holds the
         bytes its valid row was made from (touched, copied with the index, checked out again)
         only has its key moved on, at the cost of hashing the file instead of parsing it. Files
         of another size than stored are not even hashed; anything that cannot be read as a plain
         file here goes on to the full read, which says what is wrong with it."""
-        from lmdev.indexrows import content_hash
-        from lmdev.yamlio import read_bytes
-
         names = [name for name, _, stale in todo if stale]
         stored: dict[str, tuple[int, bytes]] = {}
         for start in range(0, len(names), 500):
@@ -215,17 +212,16 @@ class Index:
         same: list[tuple[str, StatKey, bytes]] = []
         rest: list[tuple[str, StatKey, bool]] = []
         folder = self.library.papers_dir
-        for item in todo:
-            name, key, stale = item
-            old = stored.get(name) if stale else None
-            if old is not None and old[0] in (key[0], -1):  # -1: stored while racy, size not kept
-                try:
-                    if content_hash(read_bytes(folder / name, follow_symlinks=False)) == old[1]:
-                        same.append((name, key, old[1]))
-                        continue
-                except DataError:
-                    pass
-            rest.append(item)
+        with progress(len(todo), f"looking at {len(todo):,} changed paper files") if progress and len(stored) >= BATCH else contextlib.nullcontext(None) as advance:
+            for n, item in enumerate(todo, 1):
+                name, key, stale = item
+                old = stored.get(name) if stale else None
+                if old is not None and same_content(folder, name, key, old):
+                    same.append((name, key, old[1]))
+                else:
+                    rest.append(item)
+                if advance is not None and n % 100 == 0:
+                    advance(100)
         if same:
             moved = [(name, stored_key(key, now), sha) for name, key, sha in same]
 
@@ -274,50 +270,18 @@ class Index:
                 self.db.execute("ROLLBACK")
             raise
 
+    def _write(self, batch: list[tuple[str, StatKey, Any]]) -> None:
+        write_papers(self.db, batch)
+
     def _delete(self, table: str, names: list[str]) -> None:
         def drop(batch: list[tuple[str, StatKey, Any]]) -> None:
             if table == "papers":
-                self._forget_tags([n for n, _, _ in batch], Counter(), Counter())
+                forget_tags(self.db, [n for n, _, _ in batch], Counter(), Counter())
                 self.db.executemany("DELETE FROM bodies WHERE name = ?", [(n,) for n, _, _ in batch])
             self.db.executemany(f"DELETE FROM {table} WHERE name = ?", [(n,) for n, _, _ in batch])
 
         for start in range(0, len(names), BATCH):
             self._in_transaction(drop, [(n, (0, 0, 0, 0), None) for n in names[start : start + BATCH]])
-
-    def _forget_tags(self, names: list[str], tag_delta: Counter[tuple[Any, ...]], pair_delta: Counter[tuple[Any, ...]]) -> None:
-        """Delete these files' tag rows, taking their counts away (and applying ``*_delta``)."""
-        old: list[Sequence[Any]] = []
-        for start in range(0, len(names), 500):
-            chunk = names[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            old += self.db.execute(f"SELECT name, kind, tag, stance, year, cited, by FROM tags WHERE name IN ({marks})", chunk).fetchall()
-            self.db.execute(f"DELETE FROM tags WHERE name IN ({marks})", chunk)
-        counts(old, -1, tag_delta, pair_delta)
-        upsert = "INSERT INTO {t} VALUES ({m}, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n"
-        self.db.executemany(upsert.format(t="tag_counts", m="?, ?, ?, ?, ?"), [(*k, n) for k, n in tag_delta.items() if n])
-        self.db.executemany(upsert.format(t="pair_counts", m="?, ?, ?"), [(*k, n) for k, n in pair_delta.items() if n])
-
-    def _write_papers(self, batch: list[tuple[str, StatKey, Any]]) -> None:
-        rows: list[tuple[Any, ...]] = []
-        bodies: list[tuple[str, Optional[str]]] = []
-        tags: list[tuple[Any, ...]] = []
-        blank = (None,) * len(PAPER_COLUMNS)
-        for name, key, outcome in batch:
-            if isinstance(outcome, DataError):
-                rows.append((name, *key, hash(key), outcome.message, outcome.line, *blank))
-                bodies.append((name, None))
-            else:
-                rows.append((name, *key, hash(key), None, None, *outcome.row))
-                bodies.append((name, outcome.body))
-                tags += outcome.tags
-        tag_delta: Counter[tuple[Any, ...]] = Counter()
-        pair_delta: Counter[tuple[Any, ...]] = Counter()
-        counts(((t[0], t[2], t[3], t[4], t[7], t[8], t[5]) for t in tags), 1, tag_delta, pair_delta)
-        self._forget_tags([name for name, _, _ in batch], tag_delta, pair_delta)
-        marks = ", ".join("?" * (8 + len(PAPER_COLUMNS)))
-        self.db.executemany(f"INSERT OR REPLACE INTO papers VALUES ({marks})", rows)
-        self.db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", bodies)
-        self.db.executemany(f"INSERT INTO tags VALUES ({', '.join('?' * len(TAG_COLUMNS))})", tags)
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -365,7 +329,7 @@ class Index:
     def store_one(self, name: str, key: StatKey, loaded: LoadedPaper) -> None:
         key = stored_key(key, time.time_ns())
         try:
-            self._in_transaction(self._write_papers, [(name, key, digest(name, loaded))])
+            self._in_transaction(self._write, [(name, key, digest(name, loaded))])
         except sqlite3.OperationalError as exc:
             log.info("could not update the index: %s", exc)
 

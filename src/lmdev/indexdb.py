@@ -1,6 +1,7 @@
 """The index's database file: where it lives, opening it (WAL, schema, the fingerprint that
-rebuilds it when lmdev changes), telling damage from a busy database, and the compact form in
-which the stamps of every file are cached. :mod:`lmdev.index` does the rest."""
+rebuilds it when lmdev changes), telling damage from a busy database, the compact form in
+which the stamps of every file are cached, and writing papers' rows with their tag counts.
+:mod:`lmdev.index` does the rest."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ import os
 import sqlite3
 import struct
 from array import array
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
-from lmdev.indexrows import PAPER_COLUMNS, TAG_COLUMNS, has_words
+from lmdev.errors import DataError
+from lmdev.indexrows import PAPER_COLUMNS, TAG_COLUMNS, counts, has_words
+from lmdev.listing import StatKey
 from lmdev.paths import cache_dir
 
 log = logging.getLogger(__name__)
@@ -218,3 +222,42 @@ def _ensure_schema(db: sqlite3.Connection) -> None:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
+
+
+def forget_tags(db: sqlite3.Connection, names: list[str], tag_delta: Counter[tuple[Any, ...]], pair_delta: Counter[tuple[Any, ...]]) -> None:
+    """Delete these files' tag rows, taking their counts away (and applying ``*_delta``)."""
+    old: list[Sequence[Any]] = []
+    for start in range(0, len(names), 500):
+        chunk = names[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        old += db.execute(f"SELECT name, kind, tag, stance, year, cited, by FROM tags WHERE name IN ({marks})", chunk).fetchall()
+        db.execute(f"DELETE FROM tags WHERE name IN ({marks})", chunk)
+    counts(old, -1, tag_delta, pair_delta)
+    upsert = "INSERT INTO {t} VALUES ({m}, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n"
+    db.executemany(upsert.format(t="tag_counts", m="?, ?, ?, ?, ?"), [(*k, n) for k, n in tag_delta.items() if n])
+    db.executemany(upsert.format(t="pair_counts", m="?, ?, ?"), [(*k, n) for k, n in pair_delta.items() if n])
+
+
+def write_papers(db: sqlite3.Connection, batch: list[tuple[str, StatKey, Any]]) -> None:
+    """Store what reading each file of ``batch`` gave (a :class:`Digest` or the error), with its
+    stat key, and keep the coverage counts in step; inside the caller's transaction."""
+    rows: list[tuple[Any, ...]] = []
+    bodies: list[tuple[str, Optional[str]]] = []
+    tags: list[tuple[Any, ...]] = []
+    blank = (None,) * len(PAPER_COLUMNS)
+    for name, key, outcome in batch:
+        if isinstance(outcome, DataError):
+            rows.append((name, *key, hash(key), outcome.message, outcome.line, *blank))
+            bodies.append((name, None))
+        else:
+            rows.append((name, *key, hash(key), None, None, *outcome.row))
+            bodies.append((name, outcome.body))
+            tags += outcome.tags
+    tag_delta: Counter[tuple[Any, ...]] = Counter()
+    pair_delta: Counter[tuple[Any, ...]] = Counter()
+    counts(((t[0], t[2], t[3], t[4], t[7], t[8], t[5]) for t in tags), 1, tag_delta, pair_delta)
+    forget_tags(db, [name for name, _, _ in batch], tag_delta, pair_delta)
+    marks = ", ".join("?" * (8 + len(PAPER_COLUMNS)))
+    db.executemany(f"INSERT OR REPLACE INTO papers VALUES ({marks})", rows)
+    db.executemany("INSERT OR REPLACE INTO bodies VALUES (?, ?)", bodies)
+    db.executemany(f"INSERT INTO tags VALUES ({', '.join('?' * len(TAG_COLUMNS))})", tags)

@@ -4,12 +4,12 @@ processes can make them (see :mod:`lmdev.parallel`) and send back plain data."""
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
+from lmdev.listing import content_hash
 from lmdev.termtext import paper_line
 
 if TYPE_CHECKING:
@@ -63,12 +63,6 @@ class Digest:
     body: str
     tags: list[tuple[Any, ...]]
     extra: Any = None
-
-
-def content_hash(raw: bytes) -> bytes:
-    """What says a file's bytes are those the index read: a file touched, copied or checked out
-    again with the same content need not be parsed and validated again."""
-    return hashlib.blake2b(raw, digest_size=16).digest()
 
 
 def digest(name: str, loaded: LoadedPaper, extra: Any = None) -> Digest:

@@ -98,6 +98,28 @@ def stamp_lists(folder: Path, names: list[str] | None = None) -> tuple[list[str]
     return found, keys
 
 
+def content_hash(raw: bytes) -> bytes:
+    """What says a file's bytes are those the index read: a file touched, copied or checked out
+    again with the same content need not be parsed and validated again."""
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
+def same_content(folder: Path, name: str, key: StatKey, stored: tuple[int, bytes]) -> bool:
+    """Whether the file ``name`` (whose stat key is now ``key``) still holds the bytes whose
+    size and :func:`content_hash` are ``stored``. A size of -1 was stored while the file was racy.
+    A file that cannot be read as a plain file here is not the same: its full read says why."""
+    from lmdev.errors import DataError
+    from lmdev.yamlio import read_bytes
+
+    size, sha = stored
+    if size not in (key[0], -1):
+        return False
+    try:
+        return content_hash(read_bytes(folder / name, follow_symlinks=False)) == sha
+    except DataError:
+        return False
+
+
 def _scanned(folder: Path) -> Iterator[tuple[str, StatKey]]:
     if not folder.is_dir():
         return
