@@ -196,6 +196,21 @@ def test_files_touched_or_copied_with_their_index_are_not_parsed_again_but_edits
     assert result.code == 1 and papers[3].name in result.err and "symbolic link" in result.err
     papers[3].unlink()
     shutil.copy(copy, papers[3])
+    # A broken file touched is still named (its row holds the error, no hash), and so is a FIFO.
+    good = papers[5].read_bytes()
+    papers[5].write_bytes(b"id: [unclosed\n")
+    assert cli("--data-dir", str(data_dir), "list").code == 1
+    os.utime(papers[5], ns=(later + 1, later + 1))
+    result = cli("--data-dir", str(data_dir), "list")
+    assert result.code == 1 and papers[5].name in result.err
+    papers[5].write_bytes(good)
+    if hasattr(os, "mkfifo"):
+        papers[6].unlink()
+        os.mkfifo(papers[6])
+        result = cli("--data-dir", str(data_dir), "list")
+        assert result.code == 1 and papers[6].name in result.err and "FIFO" in result.err
+        papers[6].unlink()
+        shutil.copy(SHIPPED / "papers" / papers[6].name, papers[6])
     # A copy of the tracker with a copy of its index: the copy's first command parses nothing.
     assert cli("--data-dir", str(data_dir), "list").code == 0
     other = tmp_path / "copy"
