@@ -76,6 +76,14 @@ def test_the_primary_problem_is_shown_first_and_marked_and_named_on_other_proble
     assert prompting["2307.03172"]["primary"] == "efficiency" and prompting["2307.03172"]["reason"].endswith("(primary problem: efficiency)")
     assert "primary problem" not in efficiency["2307.03172"]["reason"]
     assert "(primary problem: efficiency)" in run("reading-list", "prompting").out
+    # --primary keeps the papers that attack a problem above all
+    raw = [yaml.safe_load(p.read_text()) for p in (data_dir / "papers").glob("*.yaml") if "primary: efficiency" in p.read_text()]
+    head_on = {p["id"] for p in raw if p.get("primary") == "efficiency"}
+    listed = {p["id"] for p in json.loads(run("list", "--primary", "efficiency", "--format", "json").out)}
+    assert listed == head_on and "2307.03172" in listed and len(listed) < len(efficiency)
+    assert {r.split(",")[0] for r in run("export", "--format", "csv", "--primary", "efficiency").out.splitlines()[1:]} == head_on
+    bad = run("list", "--primary", "speed")
+    assert bad.code == 2 and "unknown problem id 'speed'" in bad.err
 
 
 def test_tag_adds_changes_and_removes_tags_and_keeps_the_rest(cli, data_dir: Path) -> None:

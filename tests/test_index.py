@@ -41,6 +41,8 @@ SELECTIONS = [
     Selection(untagged=True),
     Selection(unreviewed=True),
     Selection(unreviewed=True, problems=["efficiency"]),
+    Selection(primary="safety"),
+    Selection(primary="efficiency", problems=["integration"], years=(2025, None)),
 ]
 
 

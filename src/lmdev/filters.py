@@ -40,6 +40,7 @@ class Selection:
     text: Optional[str] = None
     untagged: bool = False
     unreviewed: bool = False
+    primary: Optional[str] = None
 
     @classmethod
     def parse(
@@ -51,12 +52,13 @@ class Selection:
         text: Optional[str] = None,
         untagged: bool = False,
         unreviewed: bool = False,
+        primary: Optional[str] = None,
     ) -> Selection:
         """A selection from command-line values (``years`` as ``parse_years`` takes it)."""
-        return cls(list(problems), list(assumptions), stance, parse_years(years) if years else (None, None), text, untagged, unreviewed)
+        return cls(list(problems), list(assumptions), stance, parse_years(years) if years else (None, None), text, untagged, unreviewed, primary)
 
     def validate(self, taxonomy: Taxonomy) -> Selection:
-        for p in self.problems:
+        for p in [*self.problems, *([self.primary] if self.primary else [])]:
             taxonomy.get(p, "problem")
         for a in self.assumptions:
             taxonomy.get(a, "assumption")
@@ -68,6 +70,8 @@ class Selection:
         if self.untagged and paper.is_tagged():
             return False
         if self.unreviewed and not paper.suggestions():
+            return False
+        if self.primary and paper.primary != self.primary:
             return False
         problem_ids = paper.problem_ids()
         if any(p not in problem_ids for p in self.problems):
@@ -96,6 +100,9 @@ class Selection:
             clauses.append("tagged = 0")
         if self.unreviewed:
             clauses.append("suggested > 0")
+        if self.primary:
+            clauses.append("primary_id = ?")
+            params.append(self.primary)
         tag = "EXISTS (SELECT 1 FROM tags t WHERE t.name = papers.name AND t.kind = ? AND t.tag = ?{})"
         for p in self.problems:
             clauses.append(tag.format(""))

@@ -17,6 +17,7 @@ from lmdev.cli.options import (
     AssumptionTags,
     FormatOption,
     PaperId,
+    PrimaryFilter,
     ProblemFilter,
     ProblemTags,
     StanceFilter,
@@ -129,10 +130,11 @@ def _taxonomy_diff(tax: Taxonomy, fmt: TaxonomyFormat) -> None:
     message(f"{len(changes)} difference(s) from the packaged taxonomy" if changes else "same as the packaged taxonomy")
 
 
-@app.command("list", epilog=examples("lmdev list --problem efficiency", "lmdev list --assumption out-of-the-box --stance challenges", "lmdev list --year 2023 --text agents --format json", "lmdev list --untagged", "lmdev list --unreviewed             papers with classifier suggestions to review", "lmdev list | cut -f1,3           (piped: one tab-separated line per paper)"))
+@app.command("list", epilog=examples("lmdev list --problem efficiency", "lmdev list --primary safety --year 2025-     papers that attack safety above all", "lmdev list --assumption out-of-the-box --stance challenges", "lmdev list --year 2023 --text agents --format json", "lmdev list --untagged", "lmdev list --unreviewed             papers with classifier suggestions to review", "lmdev list | cut -f1,3           (piped: one tab-separated line per paper)"))
 def list_papers(
     ctx: typer.Context,
     problem: ProblemFilter = [],  # noqa: B006 - Typer copies defaults
+    primary: PrimaryFilter = None,
     assumption: AssumptionFilter = [],  # noqa: B006
     stance: StanceFilter = None,
     year: YearFilter = None,
@@ -147,7 +149,7 @@ def list_papers(
     ahead("lmdev.index", "lmdev.reports.export" if fmt is TextOrJson.json else "lmdev.termtext")
     lib = library(ctx)
     index = readable_index(lib)
-    where, params = Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged, unreviewed).validate(lib.taxonomy).sql()
+    where, params = Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged, unreviewed, primary).validate(lib.taxonomy).sql()
     if fmt is TextOrJson.json:
         from lmdev.reports.export import indexed_json, json_chunks
 

@@ -25,6 +25,7 @@ FormatOption = Annotated[TextOrJson, typer.Option("--format", "-f", help="text, 
 
 # The filters of `list`, shared with `export`.
 ProblemFilter = Annotated[list[str], typer.Option("--problem", "-p", metavar="ID", autocompletion=problem_ids, help="Only papers tagged with this problem (repeatable).")]
+PrimaryFilter = Annotated[Optional[str], typer.Option("--primary", metavar="ID", autocompletion=problem_ids, help="Only papers whose primary problem (the one they attack most) is this.")]
 AssumptionFilter = Annotated[list[str], typer.Option("--assumption", "-a", metavar="ID", autocompletion=assumption_ids, help="Only papers tagged with this assumption (repeatable).")]
 StanceFilter = Annotated[Optional[StanceChoice], typer.Option("--stance", help="With --assumption: only this stance.")]
 YearFilter = Annotated[Optional[str], typer.Option("--year", metavar="YEARS", help="YEAR, FROM-TO, FROM- or -TO.")]

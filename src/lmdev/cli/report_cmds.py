@@ -14,6 +14,7 @@ from lmdev.cli.completion import node_ids
 from lmdev.cli.options import (
     AssumptionFilter,
     MinPapers,
+    PrimaryFilter,
     ProblemFilter,
     RecentYears,
     StanceFilter,
@@ -123,6 +124,7 @@ def export(
     ctx: typer.Context,
     fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="bibtex, json or csv.")],
     problem: ProblemFilter = [],  # noqa: B006
+    primary: PrimaryFilter = None,
     assumption: AssumptionFilter = [],  # noqa: B006
     stance: StanceFilter = None,
     year: YearFilter = None,
@@ -136,7 +138,7 @@ def export(
     from lmdev.reports.export import export_chunks
 
     lib = library(ctx)
-    where, params = Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged, unreviewed).validate(lib.taxonomy).sql()
+    where, params = Selection.parse(problem, assumption, stance.value if stance else None, year, text, untagged, unreviewed, primary).validate(lib.taxonomy).sql()
     index = readable_index(lib)
     chunks = export_chunks(fmt.value, index, where, params, OLDEST_FIRST)
     if out_file is None:
