@@ -31,8 +31,10 @@ def test_coverage_counts_equal_those_computed_from_the_files(cli, data_dir: Path
     assert report["papers"] == len(raw) == shipped_count()
     taxonomy = yaml.safe_load((data_dir / "taxonomy.yaml").read_text())
     assert {n["id"] for n in report["nodes"]} == {n["id"] for n in taxonomy["problems"] + taxonomy["assumptions"]}
+    primaries = Counter(p.get("primary") for p in raw)
     for node in report["nodes"]:
         assert node["papers"] == papers[node["id"]], node["id"]
+        assert node["primary"] == (primaries[node["id"]] if node["kind"] == "problem" else 0), node["id"]
         if node["kind"] == "assumption":
             for stance in ("relies", "supports", "challenges"):
                 assert node[stance] == stances[(node["id"], stance)], (node["id"], stance)

@@ -72,10 +72,11 @@ def digest(name: str, loaded: LoadedPaper, extra: Any = None) -> Digest:
 
 def tag_rows(name: str, paper: Paper) -> list[tuple[Any, ...]]:
     """One row per tag, with what coverage counts by (the paper's year, whether the essay cites
-    it, and the key that picks a node's newest paper) so counting needs no join."""
+    it, and the key that picks a node's newest paper) so counting needs no join. A problem has no
+    stance; the paper's primary problem has ``primary`` in that column, which coverage counts."""
     year, cited = paper.year or 0, int(paper.essay_cited)
     recency = _dated(paper) or paper.id
-    rows: list[tuple[Any, ...]] = [(name, i, "problem", t.id, None, t.by, t.score, year, cited, recency, paper.id) for i, t in enumerate(paper.problems)]
+    rows: list[tuple[Any, ...]] = [(name, i, "problem", t.id, "primary" if t.id == paper.primary else None, t.by, t.score, year, cited, recency, paper.id) for i, t in enumerate(paper.problems)]
     rows += [(name, i, "assumption", t.id, t.stance, t.by, t.score, year, cited, recency, paper.id) for i, t in enumerate(paper.assumptions)]
     return rows
 

@@ -283,11 +283,13 @@ def _coverage_nodes(tax: Taxonomy, cov: Coverage) -> None:
             if kind == "assumption":
                 for stance in ("relies", "supports", "challenges"):
                     table.add_column(stance, justify="right", no_wrap=True)
+            else:
+                table.add_column("primary", justify="right", no_wrap=True)
             table.add_column("suggested", justify="right", no_wrap=True, style="dim")
             if kind == "problem":
                 table.add_column("newest", no_wrap=True, style="dim")
             for n in rows:
-                extra = [str(n.relies), str(n.supports), str(n.challenges)] if kind == "assumption" else []
+                extra = [str(n.relies), str(n.supports), str(n.challenges)] if kind == "assumption" else [str(n.primary)]
                 newest = [f"{esc(n.newest_id)} ({n.newest_year})" if n.newest_id else "—"] if kind == "problem" else []
                 table.add_row(esc(n.id), str(n.papers), _bar(n.papers, top), *extra, str(n.suggested) if n.suggested else "–", *newest)
             console.print(table)

@@ -30,6 +30,7 @@ class NodeCoverage:
     relies: int = 0
     supports: int = 0
     challenges: int = 0
+    primary: int = 0  # a problem's papers that attack it above all (their primary, reviewed)
     essay_cited: int = 0
     suggested: int = 0
     newest_id: Optional[str] = None
@@ -103,6 +104,8 @@ def coverage(tax: Taxonomy, papers: list[Paper], *, min_papers: int = DEFAULT_MI
             node.essay_cited += paper.essay_cited
             if stance:
                 setattr(node, stance, getattr(node, stance) + 1)
+            elif node_id == paper.primary:
+                node.primary += 1
             if paper.year:
                 node.by_year[paper.year] = node.by_year.get(paper.year, 0) + 1
             if node_id not in newest or _sort_key(paper) > _sort_key(newest[node_id]):

@@ -88,8 +88,8 @@ def coverage_page(tax: Taxonomy, cov: Coverage) -> str:
                 continue
             lines += [f"## {f.name}: {kind}s", ""]
             if kind == "problem":
-                lines += ["| id | name | papers | suggested | newest |", "|---|---|---:|---:|---|"]
-                lines += [f"| `{n.id}` | {n.name} | {n.papers} | {n.suggested} | {_newest(n)} |" for n in rows]
+                lines += ["| id | name | papers | primary | suggested | newest |", "|---|---|---:|---:|---:|---|"]
+                lines += [f"| `{n.id}` | {n.name} | {n.papers} | {n.primary} | {n.suggested} | {_newest(n)} |" for n in rows]
             else:
                 lines += ["| id | name | papers | relies | supports | challenges | suggested | newest |", "|---|---|---:|---:|---:|---:|---:|---|"]
                 lines += [f"| `{n.id}` | {n.name} | {n.papers} | {n.relies} | {n.supports} | {n.challenges} | {n.suggested} | {_newest(n)} |" for n in rows]
