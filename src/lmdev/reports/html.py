@@ -28,7 +28,7 @@ def escape(text: str) -> str:
 
 LIST_CUT = 100
 
-COLOURS = {"relies": "#4c78a8", "supports": "#54a24b", "challenges": "#e45756", "papers": "#4c78a8"}
+COLOURS = {"relies": "#4c78a8", "supports": "#54a24b", "challenges": "#e45756", "primary": "#2b4c7e", "papers": "#9ecae9"}
 CSS = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; line-height: 1.4; padding: 0 1rem; }
 h1 { font-size: 1.6rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; } h3 { margin-bottom: .3rem; }
@@ -48,14 +48,16 @@ def _bars(nodes: list[NodeCoverage], top: int, stacked: bool) -> str:
         y = i * row + 4
         parts.append(f'<text x="{label_w - 8}" y="{y + 13}" text-anchor="end">{escape(n.id)}</text>')
         x = float(label_w)
-        segments = [("relies", n.relies), ("supports", n.supports), ("challenges", n.challenges)] if stacked else [("papers", n.papers)]
+        segments = [("relies", n.relies), ("supports", n.supports), ("challenges", n.challenges)] if stacked else [("primary", n.primary), ("papers", n.papers - n.primary)]
         for name, value in segments:
             width = bar_w * value / top if top else 0
             if width:
-                parts.append(f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="16" fill="{COLOURS[name]}"><title>{escape(n.id)}: {value} {name}</title></rect>')
+                what = "with another primary problem" if name == "papers" else name
+                parts.append(f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="16" fill="{COLOURS[name]}"><title>{escape(n.id)}: {value} {what}</title></rect>')
             x += width
         suggested = f" (+{n.suggested} suggested)" if n.suggested else ""
-        parts.append(f'<text x="{x + 6:.1f}" y="{y + 13}">{n.papers}{suggested}</text>')
+        primary = "" if stacked else f", {n.primary} primary"
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + 13}">{n.papers}{primary}{suggested}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -133,7 +135,7 @@ def render(tax: Taxonomy, cov: Coverage, lists: list[tuple[str, int, list[Entry]
     unreviewed = f", {cov.unreviewed} with unreviewed classifier suggestions, which the charts leave out" if cov.unreviewed else ""
     out.append(f"<h1>Language model development: where the literature stands</h1><p>{cov.total} papers ({cov.untagged} untagged{unreviewed}), read against the assumptions and problems of {escape(src.author)}, “{escape(src.title)}” ({src.year}).</p>")
     out.append('<nav><a href="#coverage">Coverage</a> · <a href="#matrix">Problems × assumptions</a> · <a href="#years">Papers per year</a> · <a href="#gaps">Gaps</a> · <a href="#lists">Reading lists</a></nav>')
-    out.append('<h2 id="coverage">Coverage</h2><p class="legend">Assumptions by stance:' + "".join(f'<span style="background:{COLOURS[s]}"></span>{s}' for s in ("relies", "supports", "challenges")) + "</p>")
+    out.append('<h2 id="coverage">Coverage</h2><p class="legend">Problems:' + f'<span style="background:{COLOURS["primary"]}"></span>their primary problem<span style="background:{COLOURS["papers"]}"></span>another' + " · Assumptions by stance:" + "".join(f'<span style="background:{COLOURS[s]}"></span>{s}' for s in ("relies", "supports", "challenges")) + "</p>")
     for f in tax.field_order():
         for kind in ("problem", "assumption"):
             nodes = [n for n in cov.nodes if n.field == f.id and n.kind == kind]
