@@ -82,8 +82,9 @@ def test_the_primary_problem_is_shown_first_and_marked_and_named_on_other_proble
     listed = {p["id"] for p in json.loads(run("list", "--primary", "efficiency", "--format", "json").out)}
     assert listed == head_on and "2307.03172" in listed and len(listed) < len(efficiency)
     assert {r.split(",")[0] for r in run("export", "--format", "csv", "--primary", "efficiency").out.splitlines()[1:]} == head_on
-    bad = run("list", "--primary", "speed")
-    assert bad.code == 2 and "unknown problem id 'speed'" in bad.err
+    for wrong in ("speed", ""):
+        bad = run("list", "--primary", wrong)
+        assert bad.code == 2 and f"unknown problem id {wrong!r}" in bad.err
 
 
 def test_tag_adds_changes_and_removes_tags_and_keeps_the_rest(cli, data_dir: Path) -> None:

@@ -58,7 +58,7 @@ class Selection:
         return cls(list(problems), list(assumptions), stance, parse_years(years) if years else (None, None), text, untagged, unreviewed, primary)
 
     def validate(self, taxonomy: Taxonomy) -> Selection:
-        for p in [*self.problems, *([self.primary] if self.primary else [])]:
+        for p in [*self.problems, *([self.primary] if self.primary is not None else [])]:
             taxonomy.get(p, "problem")
         for a in self.assumptions:
             taxonomy.get(a, "assumption")
@@ -71,7 +71,7 @@ class Selection:
             return False
         if self.unreviewed and not paper.suggestions():
             return False
-        if self.primary and paper.primary != self.primary:
+        if self.primary is not None and paper.primary != self.primary:
             return False
         problem_ids = paper.problem_ids()
         if any(p not in problem_ids for p in self.problems):
@@ -100,7 +100,7 @@ class Selection:
             clauses.append("tagged = 0")
         if self.unreviewed:
             clauses.append("suggested > 0")
-        if self.primary:
+        if self.primary is not None:
             clauses.append("primary_id = ?")
             params.append(self.primary)
         tag = "EXISTS (SELECT 1 FROM tags t WHERE t.name = papers.name AND t.kind = ? AND t.tag = ?{})"
