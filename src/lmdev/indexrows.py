@@ -23,8 +23,7 @@ TAG_COLUMNS = ("name", "pos", "kind", "tag", "stance", "by", "score", "year", "c
 def tags_text(paper: Paper) -> str:
     """A paper's tags on one line: ``problem, problem; assumption:stance, ...``, the primary
     problem first; an unreviewed classifier suggestion ends in ``?``."""
-    problems = sorted(paper.problems, key=lambda t: t.id != paper.primary)  # stable: file order after the primary
-    probs = ", ".join(t.id + ("" if t.reviewed else "?") for t in problems)
+    probs = ", ".join(t.id + ("" if t.reviewed else "?") for t in paper.primary_first())
     assumptions = ", ".join(f"{t.id}:{t.stance}" + ("" if t.reviewed else "?") for t in paper.assumptions)
     return "; ".join(x for x in (probs, assumptions) if x)
 

@@ -279,6 +279,10 @@ class Paper(_Strict):
     def problem_ids(self) -> list[str]:
         return [tag.id for tag in self.problems]
 
+    def primary_first(self) -> list[ProblemTag]:
+        """The problems, the primary first and the rest in file order: as every listing shows them."""
+        return sorted(self.problems, key=lambda tag: tag.id != self.primary)
+
     def assumption_stances(self) -> dict[str, str]:
         return {tag.id: tag.stance for tag in self.assumptions}
 

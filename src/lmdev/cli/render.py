@@ -97,7 +97,7 @@ def paper_detail(paper: Paper, tax: Taxonomy) -> None:
         if value:
             console.print(f"[dim]{label}:[/] {esc(value)}")
     console.print("\n[bold]problems[/]" if paper.problems else "\n[bold]problems[/] none")
-    for t in sorted(paper.problems, key=lambda t: t.id != paper.primary):  # the primary first
+    for t in paper.primary_first():
         name = tax.nodes[t.id].name if t.id in tax.nodes else "unknown id"
         score = f", {t.score:.2f}" if t.score is not None else ""
         primary = "primary  " if t.id == paper.primary else " " * 9

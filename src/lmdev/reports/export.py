@@ -43,7 +43,7 @@ def _columns(paper: Paper) -> list[str]:
         paper.title,
         "; ".join(paper.authors),
         str(paper.year or ""),
-        " ".join(sorted(paper.problem_ids(), key=lambda p: p != paper.primary)),  # the primary first, as list gives them
+        " ".join(t.id for t in paper.primary_first()),
         paper.primary or "",
         " ".join(f"{a.id}:{a.stance}" for a in paper.assumptions),
         paper.doi or "",
