@@ -175,15 +175,23 @@ def run(sizes: tuple[int, ...] = (1000, 10000, 100000), keep: Path | None = None
 
 
 def main(argv: list[str]) -> None:
+    if "-h" in argv or "--help" in argv:
+        print(__doc__.split("\n\n", 2)[1])
+        return
     keep = None
     if "--keep" in argv:
         at = argv.index("--keep")
+        if at + 1 >= len(argv):
+            raise SystemExit("bench_scale.py: --keep needs a directory")
         keep = Path(argv[at + 1])
         keep.mkdir(parents=True, exist_ok=True)
         argv = argv[:at] + argv[at + 2 :]
     warm_only = "--warm-only" in argv
     argv = [a for a in argv if a != "--warm-only"]
-    sizes = tuple(int(a.replace(",", "").replace("_", "")) for a in argv) or (1000, 10000, 100000)
+    try:
+        sizes = tuple(int(a.replace(",", "").replace("_", "")) for a in argv) or (1000, 10000, 100000)
+    except ValueError:
+        raise SystemExit(f"bench_scale.py: sizes are whole numbers, got {' '.join(argv)}; see --help") from None
     report = run(sizes, keep, warm_only)
     print(json.dumps(report, indent=2))
 

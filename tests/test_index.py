@@ -489,3 +489,66 @@ def test_without_stat_relative_to_a_folder_the_same_paper_files_are_listed(empty
     assert list(listing.entries(papers / "missing")) == []
     prefetch.start(empty_data_dir)
     assert prefetch._pending is None
+
+
+def _look_up_indexes(root: Path) -> set[str]:
+    import sqlite3
+
+    from lmdev.indexdb import DEFERRED
+
+    db = sqlite3.connect(str(index_path(root)))
+    try:
+        have = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    finally:
+        db.close()
+    return {name for name, _ in DEFERRED} - have
+
+
+def test_a_bulk_build_adds_its_look_up_indexes_after_the_rows_even_with_two_builders_at_once(data_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    import threading
+
+    from lmdev import indexdb
+
+    monkeypatch.setattr("lmdev.indexdb.BULK", 10)  # the shipped 551 papers count as a bulk build
+    deferred: list[int] = []
+    real_defer = indexdb.defer_indexes
+    monkeypatch.setattr("lmdev.indexdb.defer_indexes", lambda db: (deferred.append(1), real_defer(db))[-1])
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{index_path(data_dir)}{suffix}").unlink(missing_ok=True)
+    failures: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            index = Library(data_dir).index()
+            assert len(list(index.papers())) == shipped_count()
+            index.close()
+        except BaseException as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+
+    builders = [threading.Thread(target=build) for _ in range(2)]
+    for t in builders:
+        t.start()
+    for t in builders:
+        t.join(timeout=300)
+    assert not failures and deferred
+    assert "cannot use the index" not in caplog.text  # both opened the new file, neither fell back
+    assert _look_up_indexes(data_dir) == set()
+    _consistent(data_dir)
+
+
+def test_an_index_left_without_its_look_up_indexes_gets_them_back(cli, data_dir: Path) -> None:
+    """As after a bulk build killed before its end: the next command builds what is missing."""
+    import sqlite3
+
+    from lmdev.indexdb import DEFERRED
+
+    expected = cli("--data-dir", str(data_dir), "list", "--problem", "efficiency", "--year", "2022-").out
+    db = sqlite3.connect(str(index_path(data_dir)))
+    for name, _ in DEFERRED:
+        db.execute(f"DROP INDEX {name}")
+    db.commit()
+    db.close()
+    assert _look_up_indexes(data_dir) == {name for name, _ in DEFERRED}
+    result = cli("--data-dir", str(data_dir), "list", "--problem", "efficiency", "--year", "2022-")
+    assert result.code == 0 and result.out == expected
+    assert _look_up_indexes(data_dir) == set()

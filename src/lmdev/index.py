@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from lmdev.errors import DataError, LmdevError
-from lmdev.indexdb import connect, drop, forget_tags, gc_paused, generation_of, index_path, is_damage, read_stamps, stamps_body, stamps_header, write_papers
+from lmdev.indexdb import bulk_load, connect, drop, forget_tags, gc_paused, generation_of, index_path, is_damage, read_stamps, stamps_body, stamps_header, write_papers
 from lmdev.indexrows import Digest, Summary, digest
 from lmdev.listing import StatKey, same_content, stored_key
 
@@ -176,7 +176,7 @@ class Index:
             if not todo:
                 return
         batch: list[tuple[str, StatKey, Any]] = []
-        with gc_paused(), (progress(len(todo), f"reading {len(todo):,} paper files") if progress and len(todo) >= BATCH else contextlib.nullcontext(None)) as advance:
+        with gc_paused(), (progress(len(todo), f"reading {len(todo):,} paper files") if progress and len(todo) >= BATCH else contextlib.nullcontext(None)) as advance, bulk_load(self.db, len(todo) if table == "papers" else 0):
             from lmdev.parallel import read_all
 
             outcomes = read_all([name for name, _, _ in todo], read)
