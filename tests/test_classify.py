@@ -201,3 +201,30 @@ def test_add_accept_suggestions_tags_new_papers_as_the_classifiers(cli, data_dir
     data = yaml.safe_load((data_dir / "papers" / "2501.00001.yaml").read_text())
     assert {"id": "scaling", "by": "person"} in data["problems"]
     assert any(p["by"] == "classifier" for p in data["problems"] + data.get("assumptions", []))
+
+
+def test_a_longer_seed_phrase_takes_its_words_from_the_shorter_ones(empty_data_dir: Path) -> None:
+    """'direct preference optimization' is alignment's phrase: its 'optimization' is not evidence
+    for the optimization problem, nor the 'prompt' of 'prompt injection' for prompting; the same
+    words elsewhere in the text still count, and the scope score sees every word."""
+    from lmdev.classifier.prior import SCOPE, Prior
+    from lmdev.text import stemmed
+
+    taxonomy = Library(empty_data_dir).taxonomy
+    prior = Prior(taxonomy)
+    phrase_only = stemmed("We align language models with direct preference optimization and defend them against prompt injection.")
+    rows = dict(zip(prior.rows, prior.counts(phrase_only)))
+    assert rows["alignment"][("direct", "prefer", "optim")] == 1 and ("prefer", "optim") not in rows["alignment"]
+    assert ("optim",) not in rows["optimization"] and ("prompt",) not in rows["prompting"]
+    assert rows["safety"] == {("prompt", "inject"): 1} and rows[SCOPE][("prompt",)] == 1
+    also_alone = stemmed("Direct preference optimization resists prompt injection; the optimization of prompts is open.")
+    rows = dict(zip(prior.rows, prior.counts(also_alone)))
+    assert rows["optimization"][("optim",)] == 1 and rows["prompting"][("prompt",)] == 1
+
+    model = prior_only(taxonomy)
+    title = "Direct preference optimization against prompt injection"
+    result = model.classify(Doc.of("2501.00009", title, "We align language models with direct preference optimization and defend them against prompt injection."), reasons="all")
+    by_id = {s.id: s for s in result.problems}
+    assert [s.id for s in result.problems[:2]] == ["safety", "alignment"]
+    assert not any(r.startswith("seed terms: ") for r in by_id["optimization"].reasons)
+    assert by_id["optimization"].score < 0.2 < by_id["alignment"].score

@@ -25,7 +25,7 @@ from lmdev.classifier.reasons import Explainer
 from lmdev.taxonomy import Taxonomy
 from lmdev.text import document_tokens, features
 
-MODEL_VERSION = 5
+MODEL_VERSION = 6
 RELEVANT = 0.5  # relevance from which the top problem is suggested as the paper's primary
 LIKE_POSTINGS = 20  # and for each feature, the tagged papers where it weighs most
 
@@ -106,6 +106,7 @@ class Scores:
     word_counts: Counter[str]
     phrases: Optional[dict[tuple[tuple[str, ...], int], int]] = None  # the prior's longer seed phrases found, per row
     norm: float = 0.0  # of ``raw`` (0: not computed)
+    covered: Optional[dict[str, int]] = None  # occurrences of words the longer phrases took (Prior.resolve)
 
 
 SCOPE_SURE = 0.5  # a scope score from which a paper surely names the kind of model it is about
@@ -204,7 +205,8 @@ class Model:
         words = doc.words
         word_counts = Counter(words)
         phrases: dict[tuple[tuple[str, ...], int], int] = {}
-        raw, norm, totals, prior = scoring.tally(self, words, word_counts, phrases)
+        covered: dict[str, int] = {}
+        raw, norm, totals, prior = scoring.tally(self, words, word_counts, phrases, covered)
         exp = math.exp
         probs = [1.0 / (1.0 + exp(-z)) if z >= 0 else (e := exp(z)) / (1.0 + e) for z in [a * s + b * p + c for (a, b, c), s, p in zip(self.calibration, totals, prior)]]
         u, v, w, t = self.primary_weights
@@ -214,7 +216,7 @@ class Model:
         w_scope, w_problem, w_learned, w_against, w_none, intercept = self.relevance_calibration
         scope, against = prior[self.prior.scope_index], prior[self.prior.against_index]
         relevance = sigmoid(w_scope * scope + w_problem * best + w_learned * totals[self.relevance_slot] - w_against * against - w_none * unscoped(scope) + intercept)
-        return Scores(probs, relevance, totals, raw, words, rank, word_counts, phrases, norm)
+        return Scores(probs, relevance, totals, raw, words, rank, word_counts, phrases, norm, covered)
 
     def top(self, s: Scores) -> Optional[int]:
         """The index of the predicted primary: the problem ranked first."""

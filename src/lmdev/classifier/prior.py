@@ -8,6 +8,12 @@ also list ('vlm', 'prompts'), which names the kind of model more than the proble
 One extra row, ``SCOPE``, scores the fields' own terms (what the tracker is about at all), and
 one more, ``AGAINST_SCOPE``, their ``against`` phrases (domains a model is applied to, surveys),
 both for relevance.
+
+Among the taxonomy's own rows, phrases are matched longest first: where 'direct preference
+optimization' is found, its words do not count again as 'preference optimization' (alignment's
+too) or as 'optimization' (optimization's), nor 'prompt injection' as 'prompt'. Each reading of a
+stretch of words counts once, for the phrase that says the most. The scope and against-scope rows
+look at every word on their own: they ask what the paper is about, not what it attacks.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
+from itertools import compress, count, islice
 from typing import Optional
 
 from lmdev.taxonomy import Taxonomy
@@ -87,47 +94,81 @@ class Prior:
                     self.by_pair[phrase[:2]].append((phrase, index))
         self.single = dict(self.single)
         self.by_pair = dict(self.by_pair)
+        # per word pair: the scope rows' phrases starting with it, and the taxonomy rows' phrases,
+        # longest first, each with every (phrase, row) key that lists it (see :meth:`resolve`)
+        self.starts: dict[tuple[str, ...], tuple[tuple[tuple[Phrase, int], ...], tuple[tuple[Phrase, tuple[tuple[Phrase, int], ...]], ...]]] = {}
+        for pair, keys in self.by_pair.items():
+            grouped: dict[Phrase, list[tuple[Phrase, int]]] = defaultdict(list)
+            for key in keys:
+                if key[1] < self.scope_index:
+                    grouped[key[0]].append(key)
+            longest_first = sorted(grouped.items(), key=lambda item: -len(item[0]))
+            self.starts[pair] = (tuple(k for k in keys if k[1] >= self.scope_index), tuple((phrase, tuple(ks)) for phrase, ks in longest_first))
         self.pair_firsts = frozenset(pair[0] for pair in self.by_pair)
         self.single_weights = {w: [(i, self.phrases[i][(w,)]) for i in nodes] for w, nodes in self.single.items()}
         self.row_singles = [frozenset(p[0] for p in table if len(p) == 1) for table in self.phrases]
         self.row_multi = [[p for p in table if len(p) > 1] for table in self.phrases]
 
     def counts(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> list[dict[Phrase, int]]:
-        """For each node, how often each of its phrases occurs in ``words``."""
+        """For each node, how often each of its phrases occurs in ``words`` (longest first, as
+        :meth:`scores` counts them)."""
         found: list[dict[Phrase, int]] = [{} for _ in self.rows]
         word_counts = word_counts if word_counts is not None else Counter(words)
-        single = self.single
-        for word in word_counts.keys() & single.keys():
+        tallies: dict[tuple[Phrase, int], int] = {}
+        covered = self.resolve(words, tallies) if word_counts.keys() & self.pair_firsts else {}
+        nested = self.scope_index
+        for word in word_counts.keys() & self.single.keys():
             c = word_counts[word]
-            for index in single[word]:
-                found[index][(word,)] = c
-        if word_counts.keys() & self.pair_firsts:
-            by_pair = self.by_pair
-            for i, pair in enumerate(zip(words, words[1:])):
-                entries = by_pair.get(pair)
-                if entries is None:
-                    continue
-                for phrase, index in entries:
-                    if len(phrase) == 2 or tuple(words[i : i + len(phrase)]) == phrase:
-                        bucket = found[index]
-                        bucket[phrase] = bucket.get(phrase, 0) + 1
+            for index in self.single[word]:
+                n = c - covered.get(word, 0) if index < nested else c
+                if n > 0:
+                    found[index][(word,)] = n
+        for (phrase, index), c in tallies.items():
+            found[index][phrase] = c
         return found
+
+    def resolve(self, words: list[str], tallies: dict[tuple[Phrase, int], int]) -> dict[str, int]:
+        """Tally the phrases of two or more stems in ``words`` into ``tallies``, and return how
+        many occurrences of each stem the taxonomy rows' longer phrases took (which its one-word
+        phrases in those rows then do not count). Left to right, the longest taxonomy phrase
+        starting at a word wins and covers its words; the scope rows' phrases are all tallied."""
+        starts = self.starts
+        covered: dict[str, int] = {}
+        until = 0
+        for i in compress(count(), map(starts.__contains__, zip(words, islice(words, 1, None)))):
+            scope_keys, groups = starts[words[i], words[i + 1]]
+            for key in scope_keys:
+                phrase = key[0]
+                if len(phrase) == 2 or tuple(words[i : i + len(phrase)]) == phrase:
+                    tallies[key] = tallies.get(key, 0) + 1
+            if i < until:
+                continue
+            for phrase, keys in groups:
+                n = len(phrase)
+                if n == 2 or tuple(words[i : i + n]) == phrase:
+                    for key in keys:
+                        tallies[key] = tallies.get(key, 0) + 1
+                    until = i + n
+                    for w in words[i:until]:
+                        covered[w] = covered.get(w, 0) + 1
+                    break
+        return covered
 
     def found(self, index: int, words: list[str], word_counts: Counter[str], phrases: Optional[dict[tuple[Phrase, int], int]] = None) -> dict[Phrase, int]:
         """How often each phrase of one row occurs in ``words``: the seed terms behind a reason,
         for the few tags that get one (cheaper than :meth:`counts` for every row). A phrase of
         several words counts once: whether it is there is what a reason needs. ``phrases``, the
         tallies :meth:`scores` kept for the same words, saves looking for the longer phrases again."""
-        out: dict[Phrase, int] = {(w,): word_counts[w] for w in self.row_singles[index] & word_counts.keys()}
-        if phrases is not None:
-            out.update({phrase: 1 for phrase, row in phrases if row == index})
-            return out
-        for phrase in self.row_multi[index]:
-            if all(w in word_counts for w in phrase):
-                n = len(phrase)
-                first = phrase[0]
-                if any(w == first and tuple(words[i : i + n]) == phrase for i, w in enumerate(words)):
-                    out[phrase] = 1
+        tallies: dict[tuple[Phrase, int], int] = {}
+        covered = self.resolve(words, tallies) if phrases is None or index < self.scope_index else {}
+        if phrases is None:
+            phrases = tallies
+        out: dict[Phrase, int] = {}
+        for w in self.row_singles[index] & word_counts.keys():
+            n = word_counts[w] - (covered.get(w, 0) if index < self.scope_index else 0)
+            if n > 0:
+                out[(w,)] = n
+        out.update({phrase: 1 for phrase, row in phrases if row == index})
         return out
 
     def scores(self, words: list[str], word_counts: Optional[Counter[str]] = None, phrases: Optional[dict[tuple[Phrase, int], int]] = None) -> list[float]:
@@ -143,20 +184,30 @@ class Prior:
             saturated = c * (K1 + 1) / (c + norm)
             for index, weight in single[word]:
                 totals[index] += weight * saturated
-        firsts = word_counts.keys() & self.pair_firsts
-        if firsts:
-            by_pair = self.by_pair
+        if word_counts.keys() & self.pair_firsts:
             multi: dict[tuple[Phrase, int], int] = {} if phrases is None else phrases
-            for i in [i for i, word in enumerate(words) if word in firsts]:
-                entries = by_pair.get(tuple(words[i : i + 2]))
-                if entries is None:
-                    continue
-                for phrase, index in entries:
-                    if len(phrase) == 2 or tuple(words[i : i + len(phrase)]) == phrase:
-                        multi[(phrase, index)] = multi.get((phrase, index), 0) + 1
+            covered = self.resolve(words, multi)
             for (phrase, index), c in multi.items():
                 totals[index] += self.phrases[index][phrase] * c * (K1 + 1) / (c + norm)
+            self.uncount(covered, word_counts, norm, totals)
         return totals
+
+
+    def uncount(self, covered: Mapping[str, int], word_counts: Mapping[str, int], norm: float, totals: list[float]) -> None:
+        """Take back from the taxonomy rows what their one-word phrases scored for the
+        occurrences a longer phrase covered (see :meth:`resolve`)."""
+        nested = self.scope_index
+        single = self.single_weights
+        for word, k in covered.items():
+            entries = single.get(word)
+            if not entries:
+                continue
+            c = word_counts[word]
+            left = c - k
+            delta = (left * (K1 + 1) / (left + norm) if left > 0 else 0.0) - c * (K1 + 1) / (c + norm)
+            for index, weight in entries:
+                if index < nested:
+                    totals[index] += weight * delta
 
 
 def rarity(prior: Prior, documents: Iterable[list[str]]) -> dict[str, float]:

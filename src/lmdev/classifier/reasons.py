@@ -109,14 +109,19 @@ class Explainer:
 
     def seeds(self, index: int) -> list[tuple[int, tuple[str, ...]]]:
         """(minus its count, phrase) for each seed phrase of a tag strong enough to name (weight
-        over 0.3) found in the document; a longer phrase counts once."""
+        over 0.3) found in the document, as the prior counted it (a word a longer phrase took
+        is not counted again); a longer phrase counts once."""
         scores = self.scores
         singles, longer = self.model.strong[index]
-        counts = scores.word_counts
-        found: list[tuple[int, tuple[str, ...]]] = [(-counts[w], (w,)) for w in counts.keys() & singles]
+        if scores.phrases is None or scores.covered is None:  # not tallied while scoring: looked for afresh
+            found = self.model.prior.found(index, scores.words, scores.word_counts)
+            return [(-n, p) for p, n in found.items() if (p[0] in singles if len(p) == 1 else p in longer)]
+        counts, covered = scores.word_counts, scores.covered
+        out: list[tuple[int, tuple[str, ...]]] = []
+        for w in counts.keys() & singles:
+            n = covered.get(w, 0) - counts[w]
+            if n < 0:
+                out.append((n, (w,)))
         if longer:
-            phrases = scores.phrases
-            if phrases is None:  # not tallied while scoring: looked for afresh
-                phrases = {(p, index): 1 for p in self.model.prior.found(index, scores.words, counts)}
-            found += [(-1, p) for p, row in phrases if row == index and p in longer]
-        return found
+            out += [(-1, p) for p, row in scores.phrases if row == index and p in longer]
+        return out

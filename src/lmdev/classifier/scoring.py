@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from itertools import compress, count, islice
 from operator import mul
 from typing import TYPE_CHECKING, Optional
 
@@ -39,10 +38,10 @@ def lexicon(idf: dict[str, float], by_feature: dict[str, list[tuple[int, float]]
     return out
 
 
-def tally(model: Model, words: list[str], word_counts: Counter[str], phrases: Tallies) -> tuple[dict[str, float], float, list[float], list[float]]:
+def tally(model: Model, words: list[str], word_counts: Counter[str], phrases: Tallies, covered: Optional[dict[str, int]] = None) -> tuple[dict[str, float], float, list[float], list[float]]:
     """The sublinear TF-IDF weights (unnormalised) and their L2 norm, every slot's weighted sum,
-    and the prior's scores (its longer phrases' tallies go to ``phrases``), in one pass over the
-    document's distinct words."""
+    and the prior's scores (its longer phrases' tallies go to ``phrases``, and the words they
+    took from the one-word phrases to ``covered``), in one pass over the document's distinct words."""
     lexicon_get = model.lexicon.get
     log = math.log
     raw: dict[str, float] = {}
@@ -71,7 +70,9 @@ def tally(model: Model, words: list[str], word_counts: Counter[str], phrases: Ta
             saturated = c * (K1 + 1) / (c + length)
             for index, weight in single:
                 prior[index] += weight * saturated
-    _add_phrases(model, words, length, prior, phrases)
+    taken = _add_phrases(model, words, word_counts, length, prior, phrases)
+    if covered is not None:
+        covered.update(taken)
     norm = math.sqrt(sum(map(mul, raw.values(), raw.values()))) or 1.0
     return raw, norm, [b + t / norm for b, t in zip(model.base, totals)], prior
 
@@ -81,25 +82,25 @@ def heading_prior(model: Model, words: list[str]) -> list[float]:
     prior = [0.0] * len(model.prior.rows)
     length = K1 * (1 - B + B * len(words) / AVERAGE_LENGTH)
     lexicon_get = model.lexicon.get
-    for w, c in Counter(words).items():
+    word_counts = Counter(words)
+    for w, c in word_counts.items():
         entry = lexicon_get(w)
         if entry is not None and entry[3]:
             saturated = c * (K1 + 1) / (c + length)
             for index, weight in entry[3]:
                 prior[index] += weight * saturated
-    _add_phrases(model, words, length, prior, {})
+    _add_phrases(model, words, word_counts, length, prior, {})
     return prior
 
 
-def _add_phrases(model: Model, words: list[str], length: float, prior: list[float], phrases: Tallies) -> None:
-    """Tally the seed phrases of two or more stems in ``words`` and add their scores. The
-    positions where a phrase can start are found at C speed, from the document's word pairs."""
-    by_pair = model.prior.by_pair
-    for i in compress(count(), map(by_pair.__contains__, zip(words, islice(words, 1, None)))):
-        for key in by_pair[words[i], words[i + 1]]:
-            phrase = key[0]
-            if len(phrase) == 2 or tuple(words[i : i + len(phrase)]) == phrase:
-                phrases[key] = phrases.get(key, 0) + 1
+def _add_phrases(model: Model, words: list[str], word_counts: Counter[str], length: float, prior: list[float], phrases: Tallies) -> dict[str, int]:
+    """Tally the seed phrases of two or more stems in ``words``, longest first among the
+    taxonomy's rows (:meth:`Prior.resolve`), add their scores and take back what their words
+    scored as one-word phrases."""
+    covered = model.prior.resolve(words, phrases)
     table = model.prior.phrases
     for (phrase, index), c in phrases.items():
         prior[index] += table[index][phrase] * c * (K1 + 1) / (c + length)
+    if covered:
+        model.prior.uncount(covered, word_counts, length, prior)
+    return covered
