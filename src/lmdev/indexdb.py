@@ -214,6 +214,7 @@ def connect(path: Optional[Path]) -> sqlite3.Connection:
         raise
     return db
 
+
 def _use_wal(db: sqlite3.Connection) -> None:
     """Switch to WAL. Switching a new file needs the only lock on it, and SQLite does not wait for
     that lock as it waits for others: a second lmdev opening the same new index at the same

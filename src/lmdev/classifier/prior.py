@@ -107,7 +107,6 @@ class Prior:
         self.pair_firsts = frozenset(pair[0] for pair in self.by_pair)
         self.single_weights = {w: [(i, self.phrases[i][(w,)]) for i in nodes] for w, nodes in self.single.items()}
         self.row_singles = [frozenset(p[0] for p in table if len(p) == 1) for table in self.phrases]
-        self.row_multi = [[p for p in table if len(p) > 1] for table in self.phrases]
 
     def counts(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> list[dict[Phrase, int]]:
         """For each node, how often each of its phrases occurs in ``words`` (longest first, as
