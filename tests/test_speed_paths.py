@@ -85,11 +85,16 @@ def test_json_built_directly_is_the_result_serialised(shipped: tuple[Model, list
 
 
 def test_the_seed_terms_behind_a_reason_are_those_found_afresh(shipped: tuple[Model, list[Doc]]) -> None:
+    """The longer phrases and covered words scoring keeps for the reasons are what the prior
+    finds when it looks again."""
     model, docs = shipped
     for doc in docs[::5]:
         s = model.scores(doc)
-        for index in range(len(model.node_ids)):
-            assert model.prior.found(index, doc.words, s.word_counts, s.phrases) == model.prior.found(index, doc.words, s.word_counts)
+        afresh: dict[tuple[tuple[str, ...], int], int] = {}
+        assert model.prior.resolve(doc.words, afresh) == s.covered
+        assert afresh == s.phrases
+        found = model.prior.counts(doc.words)
+        assert {(p, i): n for i, row in enumerate(found) for p, n in row.items() if len(p) > 1} == s.phrases
 
 
 def test_the_one_pass_prior_is_the_priors_own(shipped: tuple[Model, list[Doc]]) -> None:
@@ -107,7 +112,7 @@ def test_the_seed_terms_named_in_reasons_are_the_strong_ones_the_prior_finds(shi
         s = model.scores(doc)
         explainer = Explainer(model, doc, s, neighbours=False)
         for index in range(len(model.node_ids)):
-            found = model.prior.found(index, doc.words, s.word_counts)
+            found = model.prior.found(index, doc.words)
             table = model.prior.phrases[index]
             expected = sorted((p for p in found if table[p] > 0.3), key=lambda p: (-found[p], p))
             assert [p for _, p in sorted(explainer.seeds(index))] == expected, (doc.id, index)

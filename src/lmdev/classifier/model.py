@@ -104,9 +104,9 @@ class Scores:
     words: list[str]
     rank: list[float]  # how likely each problem is the primary, on a logit scale
     word_counts: Counter[str]
-    phrases: Optional[dict[tuple[tuple[str, ...], int], int]] = None  # the prior's longer seed phrases found, per row
-    norm: float = 0.0  # of ``raw`` (0: not computed)
-    covered: Optional[dict[str, int]] = None  # occurrences of words the longer phrases took (Prior.resolve)
+    phrases: dict[tuple[tuple[str, ...], int], int]  # the prior's longer seed phrases found, per row
+    norm: float  # of ``raw``
+    covered: dict[str, int]  # occurrences of words the longer phrases took (Prior.resolve)
 
 
 SCOPE_SURE = 0.5  # a scope score from which a paper surely names the kind of model it is about

@@ -106,7 +106,6 @@ class Prior:
             self.starts[pair] = (tuple(k for k in keys if k[1] >= self.scope_index), tuple((phrase, tuple(ks)) for phrase, ks in longest_first))
         self.pair_firsts = frozenset(pair[0] for pair in self.by_pair)
         self.single_weights = {w: [(i, self.phrases[i][(w,)]) for i in nodes] for w, nodes in self.single.items()}
-        self.row_singles = [frozenset(p[0] for p in table if len(p) == 1) for table in self.phrases]
 
     def counts(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> list[dict[Phrase, int]]:
         """For each node, how often each of its phrases occurs in ``words`` (longest first, as
@@ -153,27 +152,14 @@ class Prior:
                     break
         return covered
 
-    def found(self, index: int, words: list[str], word_counts: Counter[str], phrases: Optional[dict[tuple[Phrase, int], int]] = None) -> dict[Phrase, int]:
-        """How often each phrase of one row occurs in ``words``: the seed terms behind a reason,
-        for the few tags that get one (cheaper than :meth:`counts` for every row). A phrase of
-        several words counts once: whether it is there is what a reason needs. ``phrases``, the
-        tallies :meth:`scores` kept for the same words, saves looking for the longer phrases again."""
-        tallies: dict[tuple[Phrase, int], int] = {}
-        covered = self.resolve(words, tallies) if phrases is None or index < self.scope_index else {}
-        if phrases is None:
-            phrases = tallies
-        out: dict[Phrase, int] = {}
-        for w in self.row_singles[index] & word_counts.keys():
-            n = word_counts[w] - (covered.get(w, 0) if index < self.scope_index else 0)
-            if n > 0:
-                out[(w,)] = n
-        out.update({phrase: 1 for phrase, row in phrases if row == index})
-        return out
+    def found(self, index: int, words: list[str]) -> dict[Phrase, int]:
+        """The seed terms of one row in ``words``, as :meth:`counts` finds them (longest first),
+        with a phrase of several words counted once: whether it is there is what a reason needs."""
+        return {phrase: n if len(phrase) == 1 else 1 for phrase, n in self.counts(words)[index].items()}
 
-    def scores(self, words: list[str], word_counts: Optional[Counter[str]] = None, phrases: Optional[dict[tuple[Phrase, int], int]] = None) -> list[float]:
-        """Each node's prior score, then the scope and against-scope scores. The hot path of bulk classification, so
-        it keeps no per-phrase tallies (:meth:`counts` gives those, for explanations) but those of
-        the longer phrases, in ``phrases`` when given (for :meth:`found`)."""
+    def scores(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> list[float]:
+        """Each node's prior score, then the scope and against-scope scores. Classifying goes
+        through :func:`lmdev.classifier.scoring.tally` instead, which gives the same scores."""
         word_counts = word_counts if word_counts is not None else Counter(words)
         norm = K1 * (1 - B + B * len(words) / AVERAGE_LENGTH)
         totals = [0.0] * len(self.rows)
@@ -184,7 +170,7 @@ class Prior:
             for index, weight in single[word]:
                 totals[index] += weight * saturated
         if word_counts.keys() & self.pair_firsts:
-            multi: dict[tuple[Phrase, int], int] = {} if phrases is None else phrases
+            multi: dict[tuple[Phrase, int], int] = {}
             covered = self.resolve(words, multi)
             for (phrase, index), c in multi.items():
                 totals[index] += self.phrases[index][phrase] * c * (K1 + 1) / (c + norm)

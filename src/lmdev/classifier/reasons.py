@@ -6,7 +6,6 @@ and the nearest-paper search is the costliest part of a paper's classification.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Optional
 
 from lmdev.text import fold, surface, surfaces, written_as
@@ -55,7 +54,7 @@ class Explainer:
 
     @property
     def norm(self) -> float:
-        return self.scores.norm or math.sqrt(sum(v * v for v in self.scores.raw.values())) or 1.0
+        return self.scores.norm
 
     @property
     def vector(self) -> dict[str, float]:
@@ -113,9 +112,6 @@ class Explainer:
         is not counted again); a longer phrase counts once."""
         scores = self.scores
         singles, longer = self.model.strong[index]
-        if scores.phrases is None or scores.covered is None:  # not tallied while scoring: looked for afresh
-            found = self.model.prior.found(index, scores.words, scores.word_counts)
-            return [(-n, p) for p, n in found.items() if (p[0] in singles if len(p) == 1 else p in longer)]
         counts, covered = scores.word_counts, scores.covered
         out: list[tuple[int, tuple[str, ...]]] = []
         for w in counts.keys() & singles:
