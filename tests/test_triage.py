@@ -271,3 +271,46 @@ def test_a_broken_paper_file_does_not_stop_the_gap_sort(cli, data_dir: Path) -> 
     result = cli("--data-dir", str(data_dir), "inbox", "--sort", "gaps", "--format", "json")
     assert [i["id"] for i in json.loads(result.out)] == ["2605.90001"]
     assert result.code == 1 and broken.name in result.err and "Traceback" not in result.err
+
+
+def test_show_answers_for_a_waiting_paper_and_a_rejected_one(cli, data_dir: Path) -> None:
+    """``show`` takes any id a command printed: a paper in the inbox shows the classifier's
+    suggestions, why, and how to decide; a rejected one shows the reason on record."""
+    run = lambda *args: cli("--data-dir", str(data_dir), *args)  # noqa: E731
+    fill_inbox(data_dir, make_item("2605.90011", relevance=0.93, problems=[("efficiency", 0.91), ("prompting", 0.62)], assumptions=[("cost-irrelevant", "challenges", 0.8)]), make_item("2605.90012"))
+    shown = run("show", "arXiv:2605.90011v1")
+    assert shown.code == 0, shown.err
+    lines = shown.out.splitlines()
+    assert lines[0] == "A study numbered 2605.90011" and "waiting in the inbox" in shown.out and "relevance 0.93" in shown.out
+    problems = lines[lines.index("suggested problems") + 1 : lines.index("suggested assumptions")]
+    assert problems[0].split()[:2] == ["efficiency", "primary"] and problems[1].split()[0] == "prompting"
+    assert "terms: prompting (+0.30) for 2605.90011" in shown.out and "lmdev accept 2605.90011" in shown.out
+    assert "We study prompting for paper 2605.90011." in shown.out
+    data = json.loads(run("show", "2605.90011", "--format", "json").out)
+    assert data["status"] == "inbox" and data["relevance"] == 0.93 and data["primary"] == "efficiency"
+    assert [p["id"] for p in data["problems"]] == ["efficiency", "prompting"] and data["abstract"].startswith("We study")
+
+    assert run("reject", "2605.90012", "--reason", "borderline: a domain benchmark").code == 0
+    rejected = run("show", "2605.90012")
+    assert rejected.code == 0, rejected.err
+    assert "A study numbered 2605.90012" in rejected.out and "rejected (dated 2026-02-21): borderline: a domain benchmark" in rejected.out
+    data = json.loads(run("show", "2605.90012", "--format", "json").out)
+    assert data == {"status": "rejected", "id": "2605.90012", "reason": "borderline: a domain benchmark", "date": "2026-02-21", "title": "A study numbered 2605.90012", "abstract": "We study prompting for paper 2605.90012."}
+    # a paper in the library is shown as before, without a status
+    assert "status" not in json.loads(run("show", "2205.14135", "--format", "json").out)
+
+    missing = run("show", "2605.90013")
+    assert missing.code == 1 and missing.out == ""
+    assert missing.err.strip().splitlines() == [f"lmdev: error: no paper '2605.90013' in {data_dir / 'papers'}, the inbox or rejected.yaml"]
+
+
+def test_show_of_a_broken_or_hostile_inbox_file_names_it_in_one_line(cli, data_dir: Path) -> None:
+    fill_inbox(data_dir, make_item("2605.90014"), make_item("2605.90015", title="Evil \x1b]0;pwned\x07 title \u202e"))
+    shown = cli("--data-dir", str(data_dir), "show", "2605.90015")
+    assert shown.code == 0, shown.err
+    assert "\x1b" not in shown.out and "\x07" not in shown.out and "\u202e" not in shown.out and "Evil" in shown.out
+    (data_dir / "inbox" / "2605.90014.yaml").write_text("id: [unclosed\n")
+    broken = cli("--data-dir", str(data_dir), "show", "2605.90014")
+    assert broken.code == 1 and "Traceback" not in broken.err
+    [line] = broken.err.strip().splitlines()
+    assert "2605.90014.yaml" in line

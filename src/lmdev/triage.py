@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from lmdev import decisions, yamlio
-from lmdev.errors import DataError, LmdevError, UsageError
+from lmdev.errors import DataError, LmdevError, NotFoundError, UsageError
 from lmdev.ids import is_slug, normalise_paper_id, try_parse_arxiv_id
 from lmdev.inbox import Inbox, InboxItem, Waiting
 from lmdev.locking import lock_handle, unlock_handle
@@ -231,6 +231,24 @@ def reject(library: Library, ids: Sequence[str], reason: Optional[str] = None, *
 
 
 # -- ordering ---------------------------------------------------------------------------------
+
+
+def lookup(library: Library, paper_id: str) -> Paper | InboxItem | decisions.Rejection:
+    """What the tracker holds for an id: its paper file, else the inbox item waiting for a
+    decision, else its rejection on record. Every id a command prints (``inbox``, ``reject``,
+    ``digest``) can so be looked at with ``show``."""
+    try:
+        return library.get(paper_id)
+    except NotFoundError:
+        canonical = normalise_paper_id(library.resolve(paper_id))
+    inbox = Inbox(library.root)
+    if inbox.path_for(canonical).exists():
+        return inbox.get(canonical)
+    entries, _errors = decisions.scan(library.root)  # a bad line is check's to report, not show's
+    for entry in reversed(entries):  # the latest, should an id have been recorded twice
+        if entry.rejection.id == canonical:
+            return entry.rejection
+    raise NotFoundError(f"no paper {canonical!r} in {library.papers_dir}, the inbox or {decisions.REJECTED_FILE}")
 
 
 def best_first(items: Iterable[Waiting], problem: Optional[str] = None) -> list[Waiting]:

@@ -162,17 +162,35 @@ def list_papers(
     message(f"{count} paper(s)" if count else "no papers match")
 
 
-@app.command(epilog=examples("lmdev show 2205.14135", "lmdev show https://arxiv.org/abs/2205.14135v2 --format json"))
+@app.command(epilog=examples(
+    "lmdev show 2205.14135",
+    "lmdev show https://arxiv.org/abs/2205.14135v2 --format json",
+    "lmdev show 2605.08427      a paper in the inbox: suggested tags and why; a rejected one: the reason",
+))
 def show(ctx: typer.Context, paper_id: PaperId, fmt: FormatOption = TextOrJson.text) -> None:
-    """Show one paper: metadata, tags with their stances, notes."""
+    """Show one paper: metadata, tags with their stances, notes. A paper waiting in the inbox
+    shows the classifier's suggestions; a rejected one, the reason on record."""
+    from lmdev.decisions import Rejection
+    from lmdev.inbox import InboxItem
+    from lmdev.triage import lookup
+
     lib = library(ctx)
-    paper = lib.get(paper_id)
+    found = lookup(lib, paper_id)
     if fmt is TextOrJson.json:
         from lmdev.reports.export import paper_json
 
-        print_json(paper_json(paper))
+        if isinstance(found, InboxItem):
+            print_json({"status": "inbox", **found.to_data()})
+        elif isinstance(found, Rejection):
+            print_json({"status": "rejected", **{k: v for k, v in vars(found).items() if v is not None}})
+        else:
+            print_json(paper_json(found))
+    elif isinstance(found, InboxItem):
+        render.waiting_detail(found, lib.taxonomy)
+    elif isinstance(found, Rejection):
+        render.rejection_detail(found)
     else:
-        render.paper_detail(paper, lib.taxonomy)
+        render.paper_detail(found, lib.taxonomy)
 
 
 @app.command(epilog=examples(
