@@ -200,7 +200,13 @@ def test_open_hands_the_link_to_the_browser_or_prints_it(cli, data_dir: Path, mo
     monkeypatch.setattr("webbrowser.open", lambda url: False)
     none = cli("--data-dir", str(data_dir), "open", FLASH)
     assert none.code == 1 and none.out.strip() == f"https://arxiv.org/abs/{FLASH}" and "no browser" in none.err
-    assert cli("--data-dir", str(data_dir), "open", "2401.99999").code == 1
+    # any arXiv id has a page, known to the tracker or not (say, one a digest mentioned)
+    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
+    elsewhere = cli("--data-dir", str(data_dir), "open", "2401.99999")
+    assert elsewhere.code == 0 and opened[-1] == "https://arxiv.org/abs/2401.99999"
+    assert "2401.99999 is not in the library, the inbox or rejected.yaml" in elsewhere.err
+    unknown = cli("--data-dir", str(data_dir), "open", "no-such-reading")  # a slug's page is in its file
+    assert unknown.code == 1 and "no paper 'no-such-reading'" in unknown.err and opened[-1].endswith("2401.99999")
 
 
 def test_remove_deletes_only_with_consent(cli, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

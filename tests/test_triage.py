@@ -299,6 +299,11 @@ def test_show_answers_for_a_waiting_paper_and_a_rejected_one(cli, data_dir: Path
     # a paper in the library is shown as before, without a status
     assert "status" not in json.loads(run("show", "2205.14135", "--format", "json").out)
 
+    # open, like show, finds both: the page of a waiting paper and of a rejected one
+    assert run("open", "2605.90011", "--print").out == "https://arxiv.org/abs/2605.90011\n"
+    assert run("open", "2605.90012", "--print").out == "https://arxiv.org/abs/2605.90012\n"
+    assert "not in the library" not in run("open", "2605.90012", "--print").err
+
     missing = run("show", "2605.90013")
     assert missing.code == 1 and missing.out == ""
     assert missing.err.strip().splitlines() == [f"lmdev: error: no paper '2605.90013' in {data_dir / 'papers'}, the inbox or rejected.yaml"]

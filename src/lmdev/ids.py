@@ -109,6 +109,11 @@ def id_from_stem(stem: str) -> str:
     return canonical
 
 
+def abs_url(paper_id: str) -> str:
+    """The arXiv page of a canonical id."""
+    return f"https://arxiv.org/abs/{paper_id}"
+
+
 def slugify(text: str) -> str:
     """A slug from free text (a URL or title), for readings that are not on arXiv."""
     text = re.sub(r"^https?://(www\.)?", "", text.strip().lower())

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from lmdev.errors import InvalidIdError
-from lmdev.ids import is_slug, normalise_paper_id, try_parse_arxiv_id
+from lmdev.ids import abs_url, is_slug, normalise_paper_id, try_parse_arxiv_id
 
 Stance = Literal["relies", "supports", "challenges"]
 STANCES: tuple[str, ...] = ("relies", "supports", "challenges")
@@ -270,7 +270,7 @@ class Paper(_Strict):
 
     @property
     def link(self) -> str:
-        return self.url or f"https://arxiv.org/abs/{self.id}"
+        return self.url or abs_url(self.id)
 
     @property
     def first_author(self) -> str:

@@ -20,7 +20,7 @@ from typing import Optional
 
 from lmdev import decisions, yamlio
 from lmdev.errors import DataError, LmdevError, NotFoundError, UsageError
-from lmdev.ids import is_slug, normalise_paper_id, try_parse_arxiv_id
+from lmdev.ids import abs_url, is_slug, normalise_paper_id, try_parse_arxiv_id
 from lmdev.inbox import Inbox, InboxItem, Waiting
 from lmdev.locking import lock_handle, unlock_handle
 from lmdev.models import Paper
@@ -249,6 +249,19 @@ def lookup(library: Library, paper_id: str) -> Paper | InboxItem | decisions.Rej
         if entry.rejection.id == canonical:
             return entry.rejection
     raise NotFoundError(f"no paper {canonical!r} in {library.papers_dir}, the inbox or {decisions.REJECTED_FILE}")
+
+
+def page(library: Library, paper_id: str) -> tuple[str, bool]:
+    """The page to open for an id, and whether the tracker knows the paper: a stored paper's
+    link, else the arXiv page of any arXiv id (one a digest or a colleague mentioned)."""
+    try:
+        found = lookup(library, paper_id)
+    except NotFoundError:
+        canonical = normalise_paper_id(library.resolve(paper_id))
+        if is_slug(canonical):  # a reading not on arXiv has no page but the one its file gives
+            raise
+        return abs_url(canonical), False
+    return (found.link if isinstance(found, Paper) else abs_url(found.id)), True
 
 
 def best_first(items: Iterable[Waiting], problem: Optional[str] = None) -> list[Waiting]:

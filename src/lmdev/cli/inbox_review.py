@@ -18,6 +18,7 @@ import typer
 from lmdev.cli.output import out, safe
 from lmdev.cli.render import esc
 from lmdev.errors import LmdevError, UsageError
+from lmdev.ids import abs_url
 from lmdev.inbox import Waiting
 from lmdev.store import Library
 from lmdev.tagging import TagChange, parse_assumption_spec
@@ -123,7 +124,7 @@ def review_inbox_session(
         _show(item, abstract, n, len(items))
         key = read_key(term)
         while key == "o":
-            term.open_url(f"https://arxiv.org/abs/{item.id}")
+            term.open_url(abs_url(item.id))
             key = read_key(term)
         if key == "q":
             if quit_flag is not None:

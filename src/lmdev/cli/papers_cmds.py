@@ -12,24 +12,29 @@ from lmdev.cli.output import is_interactive, message, print_json, safe
 from lmdev.errors import UsageError
 
 
-@app.command("open", epilog=examples("lmdev open 2205.14135", "lmdev open liu2022shot          by citekey", "lmdev open srush-gptworld --print   print the link instead"))
+@app.command("open", epilog=examples("lmdev open 2205.14135", "lmdev open 2605.09329        a paper in the inbox, or any arXiv id", "lmdev open liu2022shot          by citekey", "lmdev open srush-gptworld --print   print the link instead"))
 def open_cmd(
     ctx: typer.Context,
     paper_id: PaperId,
     print_only: Annotated[bool, typer.Option("--print", help="Print the link instead of opening a browser.")] = False,
 ) -> None:
-    """Open a paper's arXiv page (or its URL) in the browser."""
-    paper = library(ctx).get(paper_id)
+    """Open a paper's arXiv page (or its URL) in the browser: a paper in the library, the inbox or
+    rejected.yaml, or any arXiv id."""
+    from lmdev.triage import page
+
+    link, known = page(library(ctx), paper_id)
+    if not known:
+        message(f"{safe(paper_id)} is not in the library, the inbox or rejected.yaml")
     if print_only:
-        print(safe(paper.link))
+        print(safe(link))
         return
     import webbrowser
 
-    if not webbrowser.open(paper.link):
-        print(safe(paper.link))
+    if not webbrowser.open(link):
+        print(safe(link))
         message("no browser found; the link is above")
         raise typer.Exit(1)
-    message(f"opened {paper.link}")
+    message(f"opened {link}")
 
 
 @app.command(epilog=examples("lmdev remove 2401.00001", "lmdev remove 2401.00001 2401.00002 --yes      without asking"))

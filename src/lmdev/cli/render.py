@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
 
 from lmdev.cli.output import out, safe
+from lmdev.ids import abs_url
 
 if TYPE_CHECKING:
     from lmdev.classifier.evaluation import Evaluation
@@ -149,7 +150,7 @@ def rejection_detail(rejection: Rejection) -> None:
     console = out()
     if rejection.title:
         console.print(f"[bold]{esc(rejection.title)}[/]")
-    console.print(f"[dim]{esc(rejection.id)}  https://arxiv.org/abs/{esc(rejection.id)}[/]")
+    console.print(f"[dim]{esc(rejection.id)}  {esc(abs_url(rejection.id))}[/]")
     when = f" (dated {rejection.date})" if rejection.date else ""  # the decision's day or its listing's
     console.print(f"[yellow]rejected{when}[/]: {esc(rejection.reason)}")
     if rejection.abstract:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from lmdev import yamlio
 from lmdev.errors import DataError
+from lmdev.ids import abs_url
 from lmdev.models import CanonicalId, Paper, Stance, Text
 
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
@@ -149,7 +150,7 @@ class Waiting(NamedTuple):
             "announced": self.announced,
             "listed": self.listed.isoformat() if self.listed else None,
             "seen": self.seen.isoformat(),
-            "link": f"https://arxiv.org/abs/{self.id}",
+            "link": abs_url(self.id),
         }
 
     def to_index(self) -> list[Any]:
