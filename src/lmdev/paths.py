@@ -29,6 +29,7 @@ DEFAULT_ARXIV_DELAY = 3.0
 
 TAXONOMY_FILE = "taxonomy.yaml"
 PAPERS_DIR = "papers"
+INBOX_DIR = "inbox"
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from lmdev.listing import SUFFIXES, StatKey, entries, folder_mark, remember_clea
 from lmdev.locking import exclusive
 from lmdev.models import Paper
 from lmdev.paperfile import file_text
-from lmdev.paths import PAPERS_DIR, TAXONOMY_FILE, find_data_dir
+from lmdev.paths import INBOX_DIR, PAPERS_DIR, TAXONOMY_FILE, find_data_dir
 from lmdev.taxonomy import Taxonomy, load_taxonomy
 
 if TYPE_CHECKING:
@@ -225,6 +225,14 @@ class Library:
             raise InvalidIdError(f"not an arXiv id, arXiv URL, slug or citekey of a stored paper: {text.strip()!r}")
         return paper_id
 
+    def _missing(self, canonical: str) -> NotFoundError:
+        """No stored paper by that id; one waiting in the inbox is named as such, with the
+        commands that show it and take it in."""
+        text = f"no paper {canonical!r} in {self.papers_dir}"
+        if not is_slug(canonical) and (self.root / INBOX_DIR / f"{file_stem(canonical)}.yaml").is_file():
+            text += f"; it waits in the inbox (lmdev show {canonical}, lmdev accept {canonical})"
+        return NotFoundError(text)
+
     def get(self, paper_id: str) -> Paper:
         """A stored paper by any id form or by citekey: from the index when its row matches the
         file's stat, else read (and indexed)."""
@@ -237,14 +245,14 @@ class Library:
         except FileNotFoundError:
             st = None
         if path is None or st is None:
-            raise NotFoundError(f"no paper {canonical!r} in {self.papers_dir}")
+            raise self._missing(canonical)
         index = Index(self)
         try:
             paper = index.paper(path.name, stat_key(st))
             if paper is None:
                 loaded = self.stored(canonical)
                 if loaded is None:
-                    raise NotFoundError(f"no paper {canonical!r} in {self.papers_dir}")
+                    raise self._missing(canonical)
                 index.store_one(loaded.path.name, stat_key(st), loaded)
                 return loaded.paper
             if paper.id != canonical:
@@ -334,7 +342,7 @@ class Library:
 
         def existing(paper: Optional[Paper]) -> Paper:
             if paper is None:
-                raise NotFoundError(f"no paper {normalise_paper_id(paper_id)!r} in {self.papers_dir}")
+                raise self._missing(normalise_paper_id(paper_id))
             return change(paper) or paper
 
         return self.upsert(paper_id, existing)

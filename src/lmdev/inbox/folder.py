@@ -26,9 +26,8 @@ from lmdev import yamlio
 from lmdev.errors import DataError, NotFoundError
 from lmdev.ids import file_stem, id_from_stem, normalise_paper_id
 from lmdev.inbox.item import InboxItem, Waiting, render, validate
-from lmdev.paths import cache_dir
+from lmdev.paths import INBOX_DIR, cache_dir
 
-INBOX_DIR = "inbox"
 INDEX_VERSION = 3
 MAX_INBOX_FILE = 200_000
 
