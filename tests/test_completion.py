@@ -54,6 +54,24 @@ def test_commands_options_paper_ids_and_taxonomy_ids_complete(lmdev, data_dir: P
     assert "safety" in complete("lmdev reading-list sa")
 
 
+def test_accept_reject_show_and_open_complete_the_ids_waiting_in_the_inbox(lmdev, data_dir: Path) -> None:
+    from watch_fixtures import fill_inbox, make_item
+
+    fill_inbox(data_dir, make_item("2605.90021"), make_item("2605.90022"))
+
+    def complete(words: str) -> list[str]:
+        env = {"_LMDEV_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1)), "LMDEV_DATA_DIR": str(data_dir)}
+        result = lmdev(env=env)
+        assert result.code == 0, result.err
+        return result.out.split()
+
+    assert complete("lmdev accept 2605.9002") == ["2605.90021", "2605.90022"]
+    assert complete("lmdev reject 2605.90022 2605.9002") == ["2605.90021", "2605.90022"]
+    assert complete("lmdev reject 2205.1413") == []  # a stored paper is not waiting
+    assert complete("lmdev show 2605.90021") == ["2605.90021"] and complete("lmdev open 2205.1413") == ["2205.14135"]
+    assert complete("lmdev tag 2605.9002") == []  # tag needs a stored paper
+
+
 def test_completion_outside_a_tracker_offers_nothing_and_never_fails(lmdev, tmp_path: Path) -> None:
     env = {"_LMDEV_COMPLETE": "complete_bash", "COMP_WORDS": "lmdev show 22", "COMP_CWORD": "2"}
     result = lmdev(env=env, cwd=tmp_path)

@@ -41,6 +41,23 @@ def paper_ids(ctx: typer.Context, incomplete: str) -> list[str]:
     return sorted(i for i in lib.ids() if i.startswith(incomplete))
 
 
+def waiting_ids(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Ids of the papers waiting in the inbox (from file names)."""
+    lib = _library(ctx)
+    if lib is None:
+        return []
+    from lmdev.inbox import Inbox
+
+    return sorted(i for i in Inbox(lib.root).ids() if i.startswith(incomplete))
+
+
+def known_ids(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Stored papers first, then those waiting in the inbox: what ``show`` and ``open`` find."""
+    stored = paper_ids(ctx, incomplete)
+    seen = set(stored)
+    return stored + [i for i in waiting_ids(ctx, incomplete) if i not in seen]
+
+
 def problem_ids(ctx: typer.Context, incomplete: str) -> list[str]:
     return [i for i in _nodes(ctx, "problem") if i.startswith(incomplete)]
 

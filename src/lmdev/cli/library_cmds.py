@@ -13,6 +13,7 @@ from lmdev.cli import render
 from lmdev.cli.base import ahead, app, examples, library, readable_index
 from lmdev.cli.completion import node_ids, problem_ids
 from lmdev.cli.options import (
+    AnyPaperId,
     AssumptionFilter,
     AssumptionTags,
     FormatOption,
@@ -167,7 +168,7 @@ def list_papers(
     "lmdev show https://arxiv.org/abs/2205.14135v2 --format json",
     "lmdev show 2605.08427      a paper in the inbox: suggested tags and why; a rejected one: the reason",
 ))
-def show(ctx: typer.Context, paper_id: PaperId, fmt: FormatOption = TextOrJson.text) -> None:
+def show(ctx: typer.Context, paper_id: AnyPaperId, fmt: FormatOption = TextOrJson.text) -> None:
     """Show one paper: metadata, tags with their stances, notes. A paper waiting in the inbox
     shows the classifier's suggestions; a rejected one, the reason on record."""
     from lmdev.decisions import Rejection

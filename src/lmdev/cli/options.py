@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from lmdev.cli.completion import assumption_ids, assumption_specs, paper_ids, problem_ids
+from lmdev.cli.completion import assumption_ids, assumption_specs, known_ids, paper_ids, problem_ids
 
 
 class TextOrJson(str, Enum):
@@ -39,6 +39,7 @@ AssumptionTags = Annotated[list[str], typer.Option("--assumption", "-a", metavar
 
 # Papers named on the command line (ids, URLs, slugs or citekeys).
 PaperId = Annotated[str, typer.Argument(metavar="ID", autocompletion=paper_ids, help="arXiv id, arXiv URL, slug or citekey.")]
+AnyPaperId = Annotated[str, typer.Argument(metavar="ID", autocompletion=known_ids, help="arXiv id, arXiv URL, slug or citekey: of a stored paper, one waiting in the inbox or a rejected one.")]
 PaperIds = Annotated[list[str], typer.Argument(metavar="ID", autocompletion=paper_ids, help="Paper ids, URLs, slugs or citekeys.")]
 OptionalPaperIds = Annotated[Optional[list[str]], typer.Argument(metavar="ID", autocompletion=paper_ids, help="Only these papers (ids, URLs, slugs or citekeys).")]
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from lmdev.cli.base import app, examples, library
-from lmdev.cli.options import FormatOption, OptionalPaperIds, PaperId, PaperIds, TextOrJson
+from lmdev.cli.options import AnyPaperId, FormatOption, OptionalPaperIds, PaperIds, TextOrJson
 from lmdev.cli.output import is_interactive, message, print_json, safe
 from lmdev.errors import UsageError
 
@@ -15,7 +15,7 @@ from lmdev.errors import UsageError
 @app.command("open", epilog=examples("lmdev open 2205.14135", "lmdev open 2605.09329        a paper in the inbox, or any arXiv id", "lmdev open liu2022shot          by citekey", "lmdev open srush-gptworld --print   print the link instead"))
 def open_cmd(
     ctx: typer.Context,
-    paper_id: PaperId,
+    paper_id: AnyPaperId,
     print_only: Annotated[bool, typer.Option("--print", help="Print the link instead of opening a browser.")] = False,
 ) -> None:
     """Open a paper's arXiv page (or its URL) in the browser: a paper in the library, the inbox or

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from lmdev.cli.base import app, examples, library, readable_papers
+from lmdev.cli.completion import waiting_ids
 from lmdev.cli.options import AssumptionTags, FormatOption, ProblemTags, TextOrJson
 from lmdev.cli.output import message, note, print_json, progress, write
 from lmdev.errors import NotFoundError
@@ -39,7 +40,7 @@ class DigestFormat(str, Enum):
     atom = "atom"
 
 
-Ids = Annotated[list[str], typer.Argument(metavar="ID", help="arXiv ids (any form) of waiting papers.")]
+Ids = Annotated[list[str], typer.Argument(metavar="ID", autocompletion=waiting_ids, help="arXiv ids (any form) of waiting papers.")]
 ProblemOnly = Annotated[Optional[str], typer.Option("--problem", "-p", metavar="ID", help="Only papers the classifier ties to this problem.")]
 MinRelevance = Annotated[Optional[float], typer.Option("--min-relevance", metavar="X", min=0.0, max=1.0, help="Only papers at least this relevant (0 to 1).")]
 Limit = Annotated[Optional[int], typer.Option("--limit", "-n", metavar="N", min=1, help="At most N papers.")]
