@@ -329,3 +329,40 @@ def test_a_command_that_needs_a_stored_paper_says_when_the_id_waits_in_the_inbox
         waiting = args[1] == "2605.90016"
         assert ("it waits in the inbox (lmdev show 2605.90016, lmdev accept 2605.90016)" in result.err) is waiting, result.err
     assert not (data_dir / "papers" / "2605.90016.yaml").exists()
+
+
+@pytest.mark.parametrize("decision", ["accept", "reject"])
+@pytest.mark.parametrize("moment", ["after the library was looked in", "as the inbox file is read"])
+def test_show_finds_a_paper_decided_while_it_looks(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, decision: str, moment: str) -> None:
+    """A paper accepted or rejected while ``show`` looks for it moves from the inbox to the
+    library or the record; the look-up finds it in one place or the other, never nowhere."""
+    from lmdev.decisions import Rejection
+    from lmdev.inbox import Inbox
+    from lmdev.models import Paper
+    from lmdev.store import Library
+    from lmdev.triage import accept, lookup, reject
+
+    monkeypatch.setenv("LMDEV_CACHE_DIR", str(tmp_path / "cache"))
+    fill_inbox(data_dir, make_item("2605.90031"))
+    pending = [True]
+
+    def decide() -> None:
+        if pending.pop() if pending else False:
+            library = Library(data_dir)
+            reject(library, ["2605.90031"], "out of scope") if decision == "reject" else accept(library, ["2605.90031"])
+
+    if moment == "as the inbox file is read":
+        read = Inbox.read
+        monkeypatch.setattr(Inbox, "read", lambda self, path: (decide(), read(self, path))[1])
+    else:
+        get = Library.get
+
+        def get_then_decide(self: Library, paper_id: str) -> Paper:
+            try:
+                return get(self, paper_id)
+            finally:
+                decide()
+
+        monkeypatch.setattr(Library, "get", get_then_decide)
+    found = lookup(Library(data_dir), "2605.90031")
+    assert not pending and isinstance(found, Rejection if decision == "reject" else Paper)

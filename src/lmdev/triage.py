@@ -237,17 +237,26 @@ def lookup(library: Library, paper_id: str) -> Paper | InboxItem | decisions.Rej
     """What the tracker holds for an id: its paper file, else the inbox item waiting for a
     decision, else its rejection on record. Every id a command prints (``inbox``, ``reject``,
     ``digest``) can so be looked at with ``show``."""
-    try:
-        return library.get(paper_id)
-    except NotFoundError:
-        canonical = normalise_paper_id(library.resolve(paper_id))
-    inbox = Inbox(library.root)
-    if inbox.path_for(canonical).exists():
-        return inbox.get(canonical)
-    entries, _errors = decisions.scan(library.root)  # a bad line is check's to report, not show's
-    for entry in reversed(entries):  # the latest, should an id have been recorded twice
-        if entry.rejection.id == canonical:
-            return entry.rejection
+    for attempt in range(2):
+        try:
+            return library.get(paper_id)
+        except NotFoundError:
+            canonical = normalise_paper_id(library.resolve(paper_id))
+        inbox = Inbox(library.root)
+        path = inbox.path_for(canonical)
+        if path.exists():
+            try:
+                return inbox.get(canonical)
+            except (DataError, NotFoundError):
+                if attempt or path.exists():
+                    raise
+                continue
+        entries, _errors = decisions.scan(library.root)  # a bad line is check's to report, not show's
+        for entry in reversed(entries):  # the latest, should an id have been recorded twice
+            if entry.rejection.id == canonical:
+                return entry.rejection
+        # not found, or decided while we looked (the paper went from the inbox to the library or
+        # the record after we looked there): one more look settles which
     raise NotFoundError(f"no paper {canonical!r} in {library.papers_dir}, the inbox or {decisions.REJECTED_FILE}")
 
 
