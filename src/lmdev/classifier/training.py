@@ -5,7 +5,8 @@ Per tag: a naive-Bayes log-count ratio over TF-IDF vectors, scored out of fold, 
 regression on ``[learned score, prior score]`` for calibration, pulled towards what all tags of
 its kind share, with neither weight allowed below zero. Problems get one threshold for the tags
 after the top one, and, with enough primaries, a second calibration fitted to "this is the
-paper's primary" that ranks the problems for the predicted primary. Relevance is a second
+paper's primary" that ranks the problems for the predicted primary (its learned score and base
+rate; the seed score keeps the scale all problems share). Relevance is a second
 logistic regression, on the seed-term scope, against-scope and problem scores, whether any
 scope term is named at all, and a learned score: naive Bayes of the library and the background papers the seed terms surely call in scope
 against the rejections and those they surely call out (see :func:`_train_relevance`). Its
@@ -196,6 +197,10 @@ def _train_nodes(taxonomy: Taxonomy, tagged: Sequence[Paper], corpus: _Corpus, p
         column = [sigmoid(a * x1 + b * x2 + c) for x1, x2 in rows]
         la, lb, lc = _lead(node.id, tagged, rows, (a, b, c)) if node.kind == "problem" else (a, b, c)
         if node.kind == "problem":
+            # the seed scores are made comparable across problems (BM25 with rarity weights), so
+            # they enter the ranking on their kind's shared scale: a slope fitted to one
+            # problem's few papers would let it win by scale alone
+            lb = b0
             entry["lead"] = [round(la, 5), round(lb, 5), round(lc, 5)]
         for i, (p, (x1, x2)) in enumerate(zip(column, rows)):
             probs[i][index] = p
