@@ -25,7 +25,7 @@ from lmdev.classifier.reasons import Explainer
 from lmdev.taxonomy import Taxonomy
 from lmdev.text import document_tokens, features
 
-MODEL_VERSION = 7
+MODEL_VERSION = 8
 RELEVANT = 0.5  # relevance from which the top problem is suggested as the paper's primary
 LIKE_POSTINGS = 20  # and for each feature, the tagged papers where it weighs most
 
@@ -122,13 +122,15 @@ def unscoped(scope: float) -> float:
 class Model:
     """A trained model. Build with :func:`lmdev.classifier.training.train`; persist with :meth:`to_json`."""
 
-    # Cold start (nothing tagged, nothing rejected), set by hand, not fitted: one strong seed term
-    # (a score near 2) gives a problem about 0.45, two about 0.9; a paper with neither scope nor
-    # problem terms is relevant at 0.03 (naming no language model at all costs 1.0 on the logit
-    # scale), one with a scope term and a problem term at about 0.9.
+    # Cold start (nothing tagged, nothing rejected), not fitted: one strong seed term (a score
+    # near 2) gives a problem about 0.45, two about 0.9. Relevance weighs its four seed scores
+    # alike (scope, best problem, against-scope, no scope term: 1 each on the logit scale; chosen
+    # over the earlier 1.5 and 0.75 for scope and against-scope on cross-validation without
+    # rejections and on the training days read without rejections): a paper with neither scope
+    # nor problem terms is relevant at 0.03, one with a scope term and a problem term at about 0.8.
     DEFAULT_PRIOR: ClassVar[dict[str, tuple[float, float]]] = {"problem": (1.2, -2.6), "assumption": (1.0, -2.6)}
     DEFAULT_SECONDARY: ClassVar[float] = 0.6
-    DEFAULT_RELEVANCE: ClassVar[tuple[float, ...]] = (1.5, 1.0, 0.0, 0.75, 1.0, -2.5)
+    DEFAULT_RELEVANCE: ClassVar[tuple[float, ...]] = (1.0, 1.0, 0.0, 1.0, 1.0, -2.5)
 
     def __init__(self, taxonomy: Taxonomy, data: dict[str, Any]) -> None:
         self.taxonomy = taxonomy
