@@ -230,7 +230,7 @@ def reject(library: Library, ids: Sequence[str], reason: Optional[str] = None, *
     return sorted(out, key=lambda d: order[d.id])
 
 
-# -- ordering ---------------------------------------------------------------------------------
+# -- finding ----------------------------------------------------------------------------------
 
 
 def lookup(library: Library, paper_id: str) -> Paper | InboxItem | decisions.Rejection:
@@ -271,6 +271,9 @@ def page(library: Library, paper_id: str) -> tuple[str, bool]:
             raise
         return abs_url(canonical), False
     return (found.link if isinstance(found, Paper) else abs_url(found.id)), True
+
+
+# -- ordering ---------------------------------------------------------------------------------
 
 
 def best_first(items: Iterable[Waiting], problem: Optional[str] = None) -> list[Waiting]:
