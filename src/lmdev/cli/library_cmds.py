@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from lmdev.cli import render
+from lmdev.cli import render, render_inbox
 from lmdev.cli.base import ahead, app, examples, library, readable_index
 from lmdev.cli.completion import node_ids, problem_ids
 from lmdev.cli.options import (
@@ -187,9 +187,9 @@ def show(ctx: typer.Context, paper_id: AnyPaperId, fmt: FormatOption = TextOrJso
         else:
             print_json(paper_json(found))
     elif isinstance(found, InboxItem):
-        render.waiting_detail(found, lib.taxonomy)
+        render_inbox.waiting_detail(found, lib.taxonomy)
     elif isinstance(found, Rejection):
-        render.rejection_detail(found)
+        render_inbox.rejection_detail(found)
     else:
         render.paper_detail(found, lib.taxonomy)
 

@@ -157,13 +157,13 @@ def inbox(
     elif not shown:
         message("the inbox is empty" if not items else "no waiting paper matches")
     elif sys.stdout.isatty():
-        from lmdev.cli.render import inbox_table
+        from lmdev.cli.render_inbox import inbox_table
 
         inbox_table(shown[: limit or TEXT_LIMIT])
         more = len(shown) - len(shown[: limit or TEXT_LIMIT])
         message(f"{len(ranked)} waiting" + (f"; {more} more (--limit N, or pipe the output)" if more else ""))
     else:
-        from lmdev.cli.render import inbox_lines
+        from lmdev.cli.render_inbox import inbox_lines
 
         sys.stdout.write(inbox_lines(shown))
     if bad:
