@@ -196,7 +196,7 @@ def test_a_redirect_loop_stops_after_a_few_hops(tmp_path: Path) -> None:
 @pytest.mark.parametrize("error", [httpx.ConnectError("[Errno -2] Name or service not known"), httpx.ConnectError("[Errno 111] Connection refused"), httpx.ConnectTimeout("timed out")], ids=["dns", "refused", "connect-timeout"])
 def test_an_unreachable_arxiv_fails_at_once_without_retries(tmp_path: Path, error: Exception) -> None:
     client, seen, clock = make(tmp_path, error)
-    with pytest.raises(UnreachableError, match=r"unreachable.*--offline"):
+    with pytest.raises(UnreachableError, match=r"unreachable.*; try again later$"):
         client.fetch([f"2401.{n:05d}" for n in range(250)])
     assert len(seen) == 1 and clock.sleeps == []
 
@@ -221,6 +221,15 @@ def test_the_cli_says_arxiv_is_unreachable_in_one_line_without_waiting(cli, data
     assert result.code == 1
     lines = [line for line in result.err.splitlines() if "unreachable" in line]
     assert len(lines) == 1 and "--offline" in lines[0] and "Traceback" not in result.err
+
+
+def test_watch_says_arxiv_is_unreachable_without_offering_an_option_it_lacks(cli, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LMDEV_ARXIV_RSS", f"http://127.0.0.1:{_closed_port()}/rss")
+    result = cli("--data-dir", str(data_dir), "watch")
+    assert result.code == 1 and "Traceback" not in result.err
+    [line] = [line for line in result.err.splitlines() if "unreachable" in line]
+    assert line.endswith("; try again later") and "--offline" not in line
+    assert "--offline" not in cli("--data-dir", str(data_dir), "watch", "--help").out  # nor does it have one
 
 
 # --- one connection at a time, spacing across processes, LMDEV_ARXIV_DELAY ---------------------

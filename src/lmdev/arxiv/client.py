@@ -90,6 +90,7 @@ class ArxivClient:
         deadline: float = 45.0,
         rng: Optional[random.Random] = None,
         on_request: Optional[Callable[[str], None]] = None,
+        unreachable_hint: str = "try again later",
     ) -> None:
         import httpx
 
@@ -103,6 +104,7 @@ class ArxivClient:
         self.deadline = deadline
         self.rng = rng or random.Random()
         self.on_request = on_request
+        self.unreachable_hint = unreachable_hint  # what to do then; a command with --offline says so
         self.limiter = RateLimiter(rate_lock_path(), self.delay, self.clock)
         self.requests = 0
         # One connection, closed after each answer: no idle keep-alive connection stays open
@@ -309,7 +311,7 @@ class ArxivClient:
                 if watchdog.expired:
                     raise self._overdue(context, url, body) from None
                 host = urlsplit(url).netloc
-                raise UnreachableError(f"arXiv unreachable at {host} ({exc or type(exc).__name__}); use --offline to work from the cache, or try later", url=url) from None
+                raise UnreachableError(f"arXiv unreachable at {host} ({exc or type(exc).__name__}); {self.unreachable_hint}", url=url) from None
             except httpx.InvalidURL as exc:
                 raise ArxivError(f"{context}: arXiv redirected to a URL lmdev cannot read ({exc}); not following", url=url) from None
             except httpx.DecodingError:

@@ -10,7 +10,7 @@ import typer
 from lmdev.cli import render
 from lmdev.cli.base import app, examples, library, readable_papers
 from lmdev.cli.completion import paper_ids
-from lmdev.cli.options import AssumptionTags, FormatOption, NoCache, Offline, ProblemTags, TextOrJson
+from lmdev.cli.options import OFFLINE_HINT, AssumptionTags, FormatOption, NoCache, Offline, ProblemTags, TextOrJson
 from lmdev.cli.output import is_interactive, message, print_json, progress
 from lmdev.errors import InvalidIdError, UsageError
 from lmdev.ids import ArxivId, parse_arxiv_id
@@ -35,7 +35,7 @@ class Order(str, Enum):
 def _client(no_cache: bool, offline: bool) -> ArxivClient:
     from lmdev.arxiv.client import ArxivClient
 
-    return ArxivClient(use_cache=not no_cache, offline=offline)
+    return ArxivClient(use_cache=not no_cache, offline=offline, unreachable_hint=OFFLINE_HINT)
 
 
 def _finish(outcomes: list[Outcome], fmt: TextOrJson, verb: str) -> None:

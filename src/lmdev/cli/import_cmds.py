@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from lmdev.cli.base import app, examples, library
-from lmdev.cli.options import AssumptionTags, FormatOption, NoCache, Offline, ProblemTags, TextOrJson
+from lmdev.cli.options import OFFLINE_HINT, AssumptionTags, FormatOption, NoCache, Offline, ProblemTags, TextOrJson
 from lmdev.cli.output import message, print_json
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def import_cmd(
     def client() -> ArxivClient:
         from lmdev.arxiv.client import ArxivClient
 
-        return ArxivClient(use_cache=not no_cache, offline=offline)
+        return ArxivClient(use_cache=not no_cache, offline=offline, unreachable_hint=OFFLINE_HINT)
 
     before_save = None
     if accept_suggestions:

@@ -46,6 +46,7 @@ OptionalPaperIds = Annotated[Optional[list[str]], typer.Argument(metavar="ID", a
 # arXiv access.
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Ask arXiv even if a cached answer from today exists.")]
 Offline = Annotated[bool, typer.Option("--offline", help="Never ask arXiv; use cached answers only.")]
+OFFLINE_HINT = "use --offline to work from the cache, or try later"  # when arXiv is unreachable
 
 MinPapers = Annotated[Optional[int], typer.Option("--min-papers", metavar="N", min=0, show_default=False, help="Call out problems with fewer papers than this (default: coverage.min_papers of config.yaml, else 3).")]
 RecentYears = Annotated[Optional[int], typer.Option("--recent-years", metavar="N", min=1, show_default=False, help="Call out nodes with no paper in this many years, counted back from the newest paper (default: coverage.recent_years of config.yaml, else 2).")]
