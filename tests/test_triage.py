@@ -70,7 +70,8 @@ def test_accept_with_tags_replaces_the_suggestions_of_their_kind(cli, data_dir: 
     paper = yaml.safe_load((data_dir / "papers" / "2605.90001.yaml").read_text())
     assert paper["primary"] == "safety" and [p["id"] for p in paper["problems"]] == ["safety", "alignment"]
     assert paper["assumptions"] == [{"id": "out-of-the-box", "stance": "relies", "by": "person"}]
-    cli("--data-dir", str(data_dir), "accept", "2605.90002", "--primary", "efficiency", "--assumption", "more-compute:supports")
+    chosen = cli("--data-dir", str(data_dir), "accept", "2605.90002", "--primary", "efficiency", "--assumption", "more-compute:supports")
+    assert "efficiency, prompting; more-compute:supports" in chosen.err  # the primary named first
     paper = yaml.safe_load((data_dir / "papers" / "2605.90002.yaml").read_text())
     assert paper["primary"] == "efficiency" and {p["id"] for p in paper["problems"]} == {"prompting", "efficiency"}
     assert paper["assumptions"] == [{"id": "more-compute", "stance": "supports", "by": "person"}]

@@ -180,7 +180,7 @@ def accept(library: Library, ids: Sequence[str], change: Optional[TagChange] = N
 
 
 def _tags(paper: Paper) -> str:
-    problems = ", ".join(paper.problem_ids())
+    problems = ", ".join(t.id for t in paper.primary_first())  # the primary first, as everywhere
     assumptions = ", ".join(f"{t.id}:{t.stance}" + ("" if t.reviewed else " (a suggestion to confirm: lmdev review)") for t in paper.assumptions)
     return "; ".join(x for x in (problems, assumptions) if x)
 
