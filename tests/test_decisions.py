@@ -87,3 +87,25 @@ def test_tag_primary_sets_it_and_check_wants_one(cli, data_dir: Path) -> None:
     result = cli("--data-dir", str(data_dir), "check")
     assert result.code == 1 and "names no primary problem" in result.out
     assert cli("--data-dir", str(data_dir), "tag", "2205.05638", "--remove", "prompting").code == 0
+
+
+def test_find_reads_only_the_lines_that_mention_the_id(empty_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``show`` looks a rejected paper up in a record that grows by hundreds of lines a day:
+    only the lines naming the id are parsed; a hand-written id form, a broken line and a second
+    entry for the same id are handled as ``check`` and ``scan`` would."""
+    lines = [decisions.Rejection(f"2605.{n:05d}", "out of scope").to_line() for n in range(20_000)]
+    lines[7] = "- {id: 'https://arxiv.org/abs/2605.90001v2', reason: 'written by hand', date: 2026-05-12}"
+    lines[9] = "- {id: '2605.90002', reason: [broken"
+    lines[11] = "- {id: '2605.90003', reason: 'first'}"
+    lines[13] = "- {id: '2605.90003', reason: 'second thoughts'}"
+    (empty_data_dir / "rejected.yaml").write_text("# decisions\n" + "\n".join(lines) + "\n")
+    parsed: list[str] = []
+    parse = decisions._parse_line
+    monkeypatch.setattr(decisions, "_parse_line", lambda line: (parsed.append(line), parse(line))[1])
+    assert decisions.find(empty_data_dir, "2605.90001") == decisions.Rejection("2605.90001", "written by hand", dt.date(2026, 5, 12))
+    assert decisions.find(empty_data_dir, "2605.90002") is None  # its only line does not parse
+    assert decisions.find(empty_data_dir, "2605.90003") == decisions.Rejection("2605.90003", "second thoughts")
+    assert decisions.find(empty_data_dir, "2605.19999") == decisions.Rejection("2605.19999", "out of scope")
+    assert decisions.find(empty_data_dir, "2605.99999") is None
+    assert len(parsed) == 5  # of 20,001 lines
+    assert decisions.find(empty_data_dir.parent / "nowhere", "2605.90001") is None

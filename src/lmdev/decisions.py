@@ -127,6 +127,28 @@ def _parse_line(line: str) -> Rejection:
     return Rejection(canonical, reason.strip(), date, title, abstract)
 
 
+def find(data_dir: Path, paper_id: str) -> Optional[Rejection]:
+    """The latest rejection on record of a canonical id, or None. Only the lines that mention
+    the id are parsed (any id form holds the canonical one), so looking one paper up in a record
+    of a year of daily triage takes milliseconds; a bad line is for ``check`` to report."""
+    path = path_for(data_dir)
+    if not path.exists():
+        return None
+    needle = paper_id.lower()
+    found = None
+    for raw in yamlio.read_text(path, max_bytes=64 * 1024 * 1024).split("\n"):
+        line = raw.strip()
+        if needle not in line.lower() or line.startswith("#"):
+            continue
+        try:
+            rejection = _parse_line(line)
+        except DataError:
+            continue
+        if rejection.id == paper_id:
+            found = rejection
+    return found
+
+
 def rejected_ids(data_dir: Path) -> set[str]:
     return {entry.rejection.id for entry in load(data_dir)}
 

@@ -251,10 +251,9 @@ def lookup(library: Library, paper_id: str) -> Paper | InboxItem | decisions.Rej
                 if attempt or path.exists():
                     raise
                 continue
-        entries, _errors = decisions.scan(library.root)  # a bad line is check's to report, not show's
-        for entry in reversed(entries):  # the latest, should an id have been recorded twice
-            if entry.rejection.id == canonical:
-                return entry.rejection
+        rejection = decisions.find(library.root, canonical)
+        if rejection is not None:
+            return rejection
         # not found, or decided while we looked (the paper went from the inbox to the library or
         # the record after we looked there): one more look settles which
     raise NotFoundError(f"no paper {canonical!r} in {library.papers_dir}, the inbox or {decisions.REJECTED_FILE}")
