@@ -162,11 +162,19 @@ def evaluate(day: Path, data: Path) -> dict[str, Any]:
         "watch": summary,
         "lmdev": figures(ranked, accepted, tops, suggested),
         "keyword_filter": baseline,
+        "floors": floors(inbox, accepted),
         "targets": TARGETS,
     }
 
 
 TARGETS = {"top20_share": 0.85, "top_2n_share": 0.85, "top_problem_share": 0.80}
+FLOORS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)  # relevance floors of `watch --min-relevance`
+
+
+def floors(inbox: list[dict[str, Any]], accepted: dict[str, str]) -> list[dict[str, Any]]:
+    """Per relevance floor, the papers `watch --min-relevance` would keep out of the inbox, and
+    how many of them the judges accepted: what a floor saves, and what it costs."""
+    return [{"floor": f, "left_out": sum(i["relevance"] < f for i in inbox), "accepted_lost": sum(i["relevance"] < f and i["id"] in accepted for i in inbox)} for f in FLOORS]
 
 
 def pooled(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -185,7 +193,8 @@ def pooled(results: list[dict[str, Any]]) -> dict[str, Any]:
             out.update(primary_suggested=among, primary_suggested_share=round(among / n, 3) if n else 0.0)
         return out
 
-    return {"days": [r["day"] for r in results], "papers": sum(r["papers"] for r in results), "accepted": sum(r["accepted"] for r in results), "lmdev": pool("lmdev"), "keyword_filter": pool("keyword_filter"), "targets": TARGETS}
+    left = [{"floor": f, "left_out": sum(r["floors"][k]["left_out"] for r in results), "accepted_lost": sum(r["floors"][k]["accepted_lost"] for r in results)} for k, f in enumerate(FLOORS)]
+    return {"days": [r["day"] for r in results], "papers": sum(r["papers"] for r in results), "accepted": sum(r["accepted"] for r in results), "lmdev": pool("lmdev"), "keyword_filter": pool("keyword_filter"), "floors": left, "targets": TARGETS}
 
 
 def _text(result: dict[str, Any]) -> str:
@@ -204,6 +213,7 @@ def _text(result: dict[str, Any]) -> str:
     ]
     if "precision" in k:
         lines.append(f"keyword filter: {k['ranked']} matches, precision {k['precision']:.0%}, recall {k['recall']:.0%}")
+    lines.append("watch --min-relevance: " + "; ".join(f"{f['floor']:g} leaves out {f['left_out']} ({f['left_out'] / result['papers']:.0%}), {f['accepted_lost']} accepted" for f in result["floors"]))
     return "\n".join(lines)
 
 

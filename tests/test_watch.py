@@ -72,6 +72,44 @@ def test_a_second_watch_finds_everything_known_and_changes_nothing(cli, tracker:
     assert snapshot(tracker) == before
 
 
+def test_min_relevance_keeps_the_least_relevant_papers_out_of_the_inbox(cli, tracker: Path, serve, busy_day) -> None:
+    """What a day's least relevant papers cost the repository is a file each; a floor keeps
+    them out, counted in the summary and never recorded as rejections (nobody judged them)."""
+    serve(busy_day)
+    everything = cli("--data-dir", str(tracker), "watch", "--format", "json")
+    scores = {item["id"]: item["relevance"] for item in json.loads(everything.out)["added"]}
+    ranked = sorted(scores.values())  # rounded to 3 decimals: the floor goes in a gap wider than that
+    gaps = [(abs(k - len(ranked) // 2), k) for k in range(1, len(ranked)) if ranked[k] - ranked[k - 1] >= 0.002]
+    k = min(gaps)[1]
+    floor = round((ranked[k - 1] + ranked[k]) / 2, 4)  # about half the papers stay out
+    for path in inbox_files(tracker):
+        path.unlink()
+    rejected = (tracker / "rejected.yaml").read_text()
+    result = cli("--data-dir", str(tracker), "watch", "--min-relevance", str(floor), "--format", "json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    kept = {p.stem for p in inbox_files(tracker)}
+    assert kept == {i for i, r in scores.items() if r >= floor} and report["new"] == len(kept)
+    assert report["left_out"] == len(scores) - len(kept) > 0 and report["min_relevance"] == floor
+    assert f"{report['left_out']} below relevance {floor:g} left out" in result.err
+    assert (tracker / "rejected.yaml").read_text() == rejected
+    # the tracker's config sets the floor for the scheduled job; the flag overrides it
+    (tracker / "config.yaml").write_text("watch:\n  min_relevance: 1\n")
+    assert cli("--data-dir", str(tracker), "check").code == 0
+    again = json.loads(cli("--data-dir", str(tracker), "watch", "--format", "json").out)
+    assert again["new"] == 0 and again["left_out"] == report["left_out"] and again["min_relevance"] == 1.0
+    assert json.loads(cli("--data-dir", str(tracker), "watch", "--min-relevance", "0", "--format", "json").out)["new"] == len(scores) - len(kept)
+    for bad in ("-0.1", "1.5", "x", "nan"):
+        refused = cli("--data-dir", str(tracker), "watch", "--min-relevance", bad)
+        assert refused.code == 2 and len(_said(refused.err)) == 1, (bad, refused.err)
+    for bad in ('"0.3"', "true", "2", "[0.1]"):
+        (tracker / "config.yaml").write_text(f"watch:\n  min_relevance: {bad}\n")
+        checked = cli("--data-dir", str(tracker), "check")
+        assert checked.code == 1 and "config.yaml:2: watch.min_relevance" in checked.out + checked.err, bad
+        refused = cli("--data-dir", str(tracker), "watch")
+        assert refused.code == 1 and len(_said(refused.err)) == 1 and "Traceback" not in refused.err, bad
+
+
 def test_a_watch_writes_again_an_inbox_file_a_crash_left_unreadable(cli, tracker: Path, serve, busy_day) -> None:
     serve(busy_day[:10])
     assert cli("--data-dir", str(tracker), "watch").code == 0

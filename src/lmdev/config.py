@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from lmdev import yamlio
 from lmdev.errors import DataError
@@ -32,11 +32,20 @@ def _categories(value: list[str]) -> list[str]:
     return value
 
 
+def _number(value: object) -> object:
+    """A number as YAML writes one (``0.1``, ``0``), never a string or a boolean read as one."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("must be a number, such as 0.1")
+    return float(value)
+
+
 class WatchConfig(_Strict):
     """Defaults for ``lmdev watch``: a category arXiv does not have is refused here, by ``lmdev
     check``, rather than left to look like a weekend's empty listing every day."""
 
     categories: Annotated[list[str], AfterValidator(_categories)] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1)
+    # papers below this relevance stay out of the inbox (0: every paper goes in)
+    min_relevance: Annotated[float, BeforeValidator(_number)] = Field(default=0.0, ge=0.0, le=1.0)
 
 
 class CheckConfig(_Strict):

@@ -35,6 +35,7 @@ CONFIG_TEMPLATE = """\
 #   recent_years: 2               # ... and nodes with nothing in this many recent years
 # watch:
 #   categories: [cs.CL, cs.LG, cs.AI]   # arXiv categories that lmdev watch reads
+#   min_relevance: 0.05           # papers less relevant than this stay out of the inbox
 """
 
 GITIGNORE_LINES = ("__pycache__/", ".venv/", ".lmdev.lock", "site/")

@@ -50,6 +50,8 @@ class WatchReport:
     skipped: list[str] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
     requests: int = 0
+    min_relevance: float = 0.0
+    left_out: int = 0  # classified below min_relevance: not written to the inbox
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +64,8 @@ class WatchReport:
             "new_versions": [{"id": i, "version": v} for i, v in self.new_versions],
             "skipped": self.skipped,
             "pruned": self.pruned,
+            "min_relevance": self.min_relevance,
+            "left_out": self.left_out,
             "requests": self.requests,
             "added": [item.waiting().to_json() for item in self.added],
         }
@@ -162,9 +166,12 @@ def triage(
     model: Optional[Model] = None,
     announced: bool = True,
     advance: Optional[Callable[[int], None]] = None,
+    min_relevance: float = 0.0,
 ) -> WatchReport:
-    """Put the listing's unknown papers, classified, in the inbox; note new versions of library papers."""
-    report = WatchReport(source=source, date=listing.date, fetched=len(listing.announcements), skipped=list(listing.skipped))
+    """Put the listing's unknown papers, classified, in the inbox; note new versions of library
+    papers. Papers less relevant than ``min_relevance`` are left out of the inbox (counted, not
+    recorded: a person never judged them, so the classifier must not learn from them)."""
+    report = WatchReport(source=source, date=listing.date, fetched=len(listing.announcements), skipped=list(listing.skipped), min_relevance=min_relevance)
     inbox = Inbox(library.root)
     stored = library.ids()
     decided = decided_ids(library)
@@ -193,7 +200,10 @@ def triage(
         for announcement in todo:
             paper = announcement.paper
             result = model.classify(Doc.of(paper.id, paper.title, paper.abstract))
-            items.append(item_for(paper, result, announced=announcement.kind if announced else None, listed=listing.date, seen=today))
+            if result.relevance < min_relevance:
+                report.left_out += 1
+            else:
+                items.append(item_for(paper, result, announced=announcement.kind if announced else None, listed=listing.date, seen=today))
             if advance:
                 advance(1)
     report.added = inbox.add(items)

@@ -51,12 +51,14 @@ TEXT_LIMIT = 50
     "lmdev watch                          today's listing for the tracker's categories (data/config.yaml)",
     "lmdev watch --category cs.CL --category cs.LG",
     "lmdev watch --since 2026-02-16       backfill past days through the query API",
+    "lmdev watch --min-relevance 0.1      keep the clearly out-of-scope half of the day out of the inbox",
     "lmdev watch --format json > watch.json",
 ))
 def watch(
     ctx: typer.Context,
     category: Annotated[list[str], typer.Option("--category", "-c", metavar="CAT", help="arXiv category to watch (repeatable; default: watch.categories in data/config.yaml, else cs.CL, cs.LG, cs.AI).")] = [],  # noqa: B006
     since: Annotated[Optional[str], typer.Option("--since", metavar="DATE", help="Backfill papers submitted from DATE (2026-02-16, or 3d) through today, through the query API.")] = None,
+    min_relevance: Annotated[Optional[float], typer.Option("--min-relevance", metavar="X", min=0.0, max=1.0, help="Leave papers less relevant than X (0 to 1) out of the inbox (default: watch.min_relevance in data/config.yaml, else 0: every paper).")] = None,
     fmt: FormatOption = TextOrJson.text,
 ) -> None:
     """Fetch the day's arXiv listing (one request), classify what is new and put it in the inbox."""
@@ -66,7 +68,9 @@ def watch(
     from lmdev.watch import backfill, backfill_days, check_categories, fetch_listing, triage
 
     lib = library(ctx)
-    categories = check_categories(category or load_config(lib.root).watch.categories)
+    config = load_config(lib.root).watch
+    categories = check_categories(category or config.categories)
+    floor = float(config.min_relevance if min_relevance is None else min_relevance)
     today = dt.date.today()
     days = backfill_days(parse_since(since, today), today) if since else []
     with ArxivClient() as client:
@@ -80,7 +84,7 @@ def watch(
             source, listing = fetch_listing(client, categories)
         requests = client.requests
     with progress(len(listing.announcements), "triaging") as advance:
-        report = triage(lib, listing, source=source, today=today, announced=not days, advance=advance)
+        report = triage(lib, listing, source=source, today=today, announced=not days, advance=advance, min_relevance=floor)
     report.requests = requests
     _watch_summary(report, fmt)
 
@@ -101,6 +105,8 @@ def _watch_summary(report: WatchReport, fmt: TextOrJson) -> None:
         parts.append(f"{len(report.new_versions)} new version(s) of library papers noted")
     if report.replaced:
         parts.append(f"{report.replaced} replacements of papers not in the library skipped")
+    if report.left_out:
+        parts.append(f"{report.left_out} below relevance {report.min_relevance:g} left out")
     if report.pruned:
         parts.append(f"{len(report.pruned)} decided elsewhere removed from the inbox")
     message("watch: " + ", ".join(parts) + f" ({report.requests} request{'s' if report.requests != 1 else ''})")
