@@ -289,6 +289,7 @@ def test_show_answers_for_a_waiting_paper_and_a_rejected_one(cli, data_dir: Path
     assert "We study prompting for paper 2605.90011." in shown.out
     data = json.loads(run("show", "2605.90011", "--format", "json").out)
     assert data["status"] == "inbox" and data["relevance"] == 0.93 and data["primary"] == "efficiency"
+    assert data["link"] == "https://arxiv.org/abs/2605.90011"  # as a library paper's JSON has it
     assert [p["id"] for p in data["problems"]] == ["efficiency", "prompting"] and data["abstract"].startswith("We study")
 
     assert run("reject", "2605.90012", "--reason", "borderline: a domain benchmark").code == 0
@@ -296,7 +297,7 @@ def test_show_answers_for_a_waiting_paper_and_a_rejected_one(cli, data_dir: Path
     assert rejected.code == 0, rejected.err
     assert "A study numbered 2605.90012" in rejected.out and "rejected (dated 2026-02-21): borderline: a domain benchmark" in rejected.out
     data = json.loads(run("show", "2605.90012", "--format", "json").out)
-    assert data == {"status": "rejected", "id": "2605.90012", "reason": "borderline: a domain benchmark", "date": "2026-02-21", "title": "A study numbered 2605.90012", "abstract": "We study prompting for paper 2605.90012."}
+    assert data == {"status": "rejected", "id": "2605.90012", "reason": "borderline: a domain benchmark", "date": "2026-02-21", "title": "A study numbered 2605.90012", "abstract": "We study prompting for paper 2605.90012.", "link": "https://arxiv.org/abs/2605.90012"}
     # a paper in the library is shown as before, without a status
     assert "status" not in json.loads(run("show", "2205.14135", "--format", "json").out)
 

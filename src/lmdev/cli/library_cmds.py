@@ -178,12 +178,13 @@ def show(ctx: typer.Context, paper_id: AnyPaperId, fmt: FormatOption = TextOrJso
     lib = library(ctx)
     found = lookup(lib, paper_id)
     if fmt is TextOrJson.json:
+        from lmdev.ids import abs_url
         from lmdev.reports.export import paper_json
 
         if isinstance(found, InboxItem):
-            print_json({"status": "inbox", **found.to_data()})
+            print_json({"status": "inbox", **found.to_data(), "link": abs_url(found.id)})
         elif isinstance(found, Rejection):
-            print_json({"status": "rejected", **{k: v for k, v in vars(found).items() if v is not None}})
+            print_json({"status": "rejected", **{k: v for k, v in vars(found).items() if v is not None}, "link": abs_url(found.id)})
         else:
             print_json(paper_json(found))
     elif isinstance(found, InboxItem):
