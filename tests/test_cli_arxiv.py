@@ -153,3 +153,30 @@ def test_offline_without_a_cached_answer_fails_clearly(cli, empty_data_dir: Path
     result = cli("--data-dir", str(empty_data_dir), "add", "2401.00001", "--offline")
     assert result.code == 1 and "--offline" in result.err
     assert arxiv.starts == []
+
+
+def test_adding_a_rejected_paper_withdraws_its_rejection(cli, data_dir: Path, arxiv: FakeArxiv) -> None:
+    """A reader who adds a paper the group rejected makes a new decision: the paper joins the
+    library, its line leaves rejected.yaml (every other line stays, a bad one too), and check
+    is green, where before it failed on a paper both kept and rejected."""
+    from lmdev import decisions
+
+    record = data_dir / "rejected.yaml"
+    entries = decisions.load(data_dir)
+    chosen = entries[3].rejection
+    lines = record.read_text().splitlines()
+    accepted = cli("--data-dir", str(data_dir), "accept", chosen.id)
+    assert accepted.code == 1 and f"lmdev add {chosen.id}" in accepted.err
+    record.write_text("\n".join([*lines, "- {id: '2699.00001', reason: [broken"]) + "\n")
+    arxiv.papers = {chosen.id: {"title": chosen.title or "A paper"}}
+    result = cli("--data-dir", str(data_dir), "add", chosen.id, "--problem", "prompting", "--assumption", "out-of-the-box:relies")
+    assert result.code == 0, result.err
+    assert f"it had been rejected ({chosen.reason}); that rejection is withdrawn" in result.err
+    assert (data_dir / "papers" / f"{chosen.id}.yaml").exists()
+    after = record.read_text().splitlines()
+    assert after == [line for line in [*lines, "- {id: '2699.00001', reason: [broken"] if f"'{chosen.id}'" not in line]
+    assert len(after) == len(lines)  # one line gone, the broken one kept for check to name
+    record.write_text("\n".join(after[:-1]) + "\n")
+    assert cli("--data-dir", str(data_dir), "check").code == 0
+    again = cli("--data-dir", str(data_dir), "add", chosen.id)  # nothing left to withdraw
+    assert again.code == 0 and "withdrawn" not in again.err

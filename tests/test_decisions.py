@@ -109,3 +109,29 @@ def test_find_reads_only_the_lines_that_mention_the_id(empty_data_dir: Path, mon
     assert decisions.find(empty_data_dir, "2605.99999") is None
     assert len(parsed) == 5  # of 20,001 lines
     assert decisions.find(empty_data_dir.parent / "nowhere", "2605.90001") is None
+
+
+def test_withdrawing_and_recording_rejections_at_once_lose_no_line(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`add` withdrawing old rejections while `reject` records new ones: both hold the decision
+    lock, so every new line is kept and exactly the withdrawn ones are gone."""
+    import threading
+
+    from lmdev.ingest import _withdraw
+    from lmdev.triage import reject
+    from watch_fixtures import fill_inbox, make_item
+
+    monkeypatch.setenv("LMDEV_CACHE_DIR", str(tmp_path / "cache"))
+    before = {e.rejection.id for e in decisions.load(data_dir)}
+    old = sorted(before)[:15]
+    new = [f"2605.9{n:04d}" for n in range(15)]
+    fill_inbox(data_dir, *(make_item(i) for i in new))
+    library = Library(data_dir)
+    threads = [
+        threading.Thread(target=lambda: [reject(library, [i], "out of scope") for i in new]),
+        threading.Thread(target=lambda: [_withdraw(library, i) for i in old]),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {e.rejection.id for e in decisions.load(data_dir)} == (before - set(old)) | set(new)

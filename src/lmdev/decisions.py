@@ -11,6 +11,7 @@ and merging keep every decision.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ import yaml
 
 from lmdev import yamlio
 from lmdev.errors import DataError
-from lmdev.ids import normalise_paper_id
+from lmdev.ids import normalise_paper_id, try_parse_arxiv_id
 
 REJECTED_FILE = "rejected.yaml"
 MAX_REASON = 300
@@ -153,6 +154,30 @@ def rejected_ids(data_dir: Path) -> set[str]:
     return {entry.rejection.id for entry in load(data_dir)}
 
 
+_LINE_ID = re.compile(r"- \{id: (?:'([^']+)'|\"([^\"]+)\"|([^,'\"{}\s]+)),")
+
+
+def ids_on_record(data_dir: Path) -> set[str]:
+    """The rejected ids, read off the start of each line (``lmdev reject`` writes the id first)
+    without parsing the titles and abstracts that make the file large; a line of another shape
+    sends the file through the full reader, which names a bad line."""
+    path = path_for(data_dir)
+    if not path.exists():
+        return set()
+    found: set[str] = set()
+    for raw in yamlio.read_text(path, max_bytes=64 * 1024 * 1024).split("\n"):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _LINE_ID.match(line)
+        candidate = next((g for g in match.groups() if g), None) if match else None
+        canonical = try_parse_arxiv_id(candidate) if candidate else None
+        if canonical is None or canonical.base != candidate:
+            return rejected_ids(data_dir)
+        found.add(candidate)
+    return found
+
+
 def record(data_dir: Path, rejections: Iterable[Rejection]) -> list[Rejection]:
     """Append rejections not yet on record (atomically); returns those added."""
     path = path_for(data_dir)
@@ -175,20 +200,17 @@ def record(data_dir: Path, rejections: Iterable[Rejection]) -> list[Rejection]:
     return new
 
 
-def forget(data_dir: Path, ids: Iterable[str]) -> list[str]:
-    """Remove ids from the record (a paper that is accepted after all); returns those removed."""
+def forget(data_dir: Path, ids: Iterable[str]) -> list[Rejection]:
+    """Withdraw the rejections of ``ids`` (papers taken into the library after all): their lines
+    leave the record, every other line (a bad one too, which ``check`` reports) stays as it was.
+    Returns the rejections withdrawn. Callers hold the decision lock."""
     path = path_for(data_dir)
     wanted = set(ids)
     if not path.exists() or not wanted:
         return []
-    entries = {entry.line: entry.rejection.id for entry in load(data_dir)}
-    kept: list[str] = []
-    removed: list[str] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
-        if entries.get(number) in wanted:
-            removed.append(entries[number])
-            continue
-        kept.append(line)
-    if removed:
-        yamlio.atomic_write(path, "\n".join(kept))
-    return removed
+    entries = {entry.line: entry.rejection for entry in scan(data_dir)[0] if entry.rejection.id in wanted}
+    if not entries:
+        return []
+    lines = yamlio.read_text(path, max_bytes=64 * 1024 * 1024).split("\n")
+    yamlio.atomic_write(path, "\n".join(line for number, line in enumerate(lines, 1) if number not in entries))
+    return list(entries.values())

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
+from lmdev import decisions
 from lmdev.citekeys import Assigner
 from lmdev.errors import DataError, NotFoundError
 from lmdev.ids import ArxivId
@@ -158,6 +159,7 @@ def sync(
             continue
         to_fetch.append(arxiv_id)
 
+    rejected = set() if only_existing else _on_record(library) & {i.base for i in to_fetch}
     for batch in client.fetch_batches(to_fetch):
         for paper_id, fresh in batch.papers.items():
             try:
@@ -167,11 +169,33 @@ def sync(
                 continue
             action = "added" if done.before is None else ("updated" if done.changed else "unchanged")
             warning = duplicates.warning(done.paper) if done.before is None else None
+            if paper_id in rejected:
+                withdrawn = _withdraw(library, paper_id)
+                warning = "; ".join(w for w in (warning, withdrawn) if w) or None
             record(Outcome(paper_id, action, done.paper, changes=metadata_changes(done.before, done.paper) if done.before else [], warning=warning))
         for paper_id, reason in batch.failed.items():
             record(Outcome(paper_id, "failed", reason=reason))
     order = [i.base for i in dict.fromkeys(ids)]
     return [outcomes[i] for i in order if i in outcomes]
+
+
+def _on_record(library: Library) -> set[str]:
+    """The rejected ids; a bad line of the record is for ``check`` to name, not a reason to
+    refuse adding papers."""
+    try:
+        return decisions.ids_on_record(library.root)
+    except DataError:
+        return {entry.rejection.id for entry in decisions.scan(library.root)[0]}
+
+
+def _withdraw(library: Library, paper_id: str) -> Optional[str]:
+    """Adding a paper that was rejected (by this reader from the inbox, or by another) is a new
+    decision: its rejection leaves the record, so the library and the record agree again."""
+    from lmdev.triage import decision_lock
+
+    with decision_lock(library):
+        withdrawn = decisions.forget(library.root, [paper_id])
+    return "; ".join(f"it had been rejected ({r.reason}); that rejection is withdrawn" for r in withdrawn) or None
 
 
 MAX_ID_LIST_BYTES = 10 * 1024 * 1024

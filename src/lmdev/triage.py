@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Optional
 
-from lmdev import decisions, yamlio
+from lmdev import decisions
 from lmdev.errors import DataError, LmdevError, NotFoundError, UsageError
-from lmdev.ids import abs_url, is_slug, normalise_paper_id, try_parse_arxiv_id
+from lmdev.ids import abs_url, is_slug, normalise_paper_id
 from lmdev.inbox import Inbox, InboxItem, Waiting
 from lmdev.locking import lock_handle, unlock_handle
 from lmdev.models import Paper
@@ -45,34 +44,15 @@ class Decided:
         return {"id": self.id, "action": self.action, "title": self.title, "detail": self.detail}  # every key, always
 
 
-_REJECTED_ID = re.compile(r"- \{id: (?:'([^']+)'|\"([^\"]+)\"|([^,'\"{}\s]+)),")
 
 
 def decided_ids(library: Library, among: Optional[Iterable[str]] = None) -> set[str]:
     """Ids in the library or in ``rejected.yaml``: what no watch proposes and the inbox ignores.
     With ``among`` (canonical ids), only those of the library's papers are looked for, each by its
-    file name, instead of listing a folder of perhaps 100k papers.
-
-    The record's ids are read off the start of each line (``lmdev reject`` writes the id first),
-    without parsing the titles and abstracts that make the file large; a line of another shape
-    sends it through the full reader, which names a bad line.
-    """
-    path = decisions.path_for(library.root)
+    file name, instead of listing a folder of perhaps 100k papers. The record's ids are read
+    fast (:func:`decisions.ids_on_record`)."""
     found = library.ids() if among is None else library.present(among)
-    if not path.exists():
-        return found
-    rejected: set[str] = set()
-    for raw in yamlio.read_text(path, max_bytes=64 * 1024 * 1024).split("\n"):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        match = _REJECTED_ID.match(line)
-        candidate = next((g for g in match.groups() if g), None) if match else None
-        canonical = try_parse_arxiv_id(candidate) if candidate else None
-        if canonical is None or canonical.base != candidate:
-            return found | decisions.rejected_ids(library.root)
-        rejected.add(candidate)
-    return found | rejected
+    return found | decisions.ids_on_record(library.root)
 
 
 def undecided(library: Library, items: list[Waiting]) -> list[Waiting]:
@@ -140,7 +120,7 @@ class _Round:
             self.inbox.remove(paper_id)
             return Decided(paper_id, "unchanged", "already in the library" if accepting else "rejected already")
         if paper_id in other:
-            why = "rejected earlier; remove its line from rejected.yaml to accept it" if accepting else "it is in the library; remove its paper file first"
+            why = f"rejected earlier; lmdev add {paper_id} takes it into the library and withdraws the rejection" if accepting else "it is in the library; remove its paper file first"
             return Decided(paper_id, "failed", why)
         return None
 
