@@ -34,10 +34,6 @@ class ArxivId:
     def __str__(self) -> str:
         return f"{self.base}v{self.version}" if self.version else self.base
 
-    @property
-    def is_old_style(self) -> bool:
-        return "/" in self.base
-
 
 def parse_arxiv_id(text: str) -> ArxivId:
     """Parse any accepted form (bare, versioned, ``arXiv:``, abs or pdf URL) or raise.
