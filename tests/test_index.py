@@ -310,12 +310,15 @@ def test_processes_updating_the_index_at_once_leave_it_consistent(data_dir: Path
     command = [sys.executable, "-m", "lmdev", "--data-dir", str(data_dir)]
     papers = sorted((data_dir / "papers").iterdir())
     runs = [subprocess.Popen([*command, args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for args in ("list", "coverage", "check", "list")]
-    # Meanwhile files change under them (atomically, as every writer of paper files does).
+    # Meanwhile files change under them, as lmdev's writers change them: atomically, under the
+    # library's lock (a reader that finds a temporary file while the lock is free takes it for
+    # a dead writer's and removes it, so a write outside the lock could lose its file).
     lib = Library(data_dir)
     for path in papers[:20]:
         paper = lib.read(path).paper
         paper.title = "Edited " + paper.title
-        yamlio.atomic_write(path, render(paper))
+        with lib.lock():
+            yamlio.atomic_write(path, render(paper))
     moved = papers[25].read_bytes()
     papers[25].unlink()
     papers[25].write_bytes(moved)

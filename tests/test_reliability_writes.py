@@ -310,6 +310,22 @@ def test_temporary_files_are_cleaned_up_by_a_read_command_too(cli, small_dir: Pa
     assert not stale.exists()
 
 
+def test_a_read_command_never_removes_the_temporary_file_of_a_write_in_progress(small_dir: Path, tmp_path: Path) -> None:
+    """A writer holds the library's lock from its temporary file to the rename over the paper; a
+    command that tidies meanwhile (another terminal's `list`) must leave that file alone, or the
+    rename fails and the write is lost. Only a temporary found with the lock free is a dead
+    writer's."""
+    env = {**os.environ, "LMDEV_CACHE_DIR": str(tmp_path / "cache"), "NO_COLOR": "1"}
+    command = [sys.executable, "-m", "lmdev", "--data-dir", str(small_dir), "list"]
+    in_progress = small_dir / "papers" / TEMP_NAMES[0]
+    with Library(small_dir).lock():
+        in_progress.write_text("half")
+        assert subprocess.run(command, env=env, capture_output=True, timeout=120).returncode == 0
+        assert in_progress.exists()
+    assert subprocess.run(command, env=env, capture_output=True, timeout=120).returncode == 0
+    assert not in_progress.exists()
+
+
 @pytest.mark.parametrize("name", [*TEMP_NAMES, ".lmdev.lock"])
 def test_the_shipped_gitignore_covers_temporary_and_lock_files(name: str) -> None:
     import fnmatch
