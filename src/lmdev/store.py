@@ -30,7 +30,7 @@ from lmdev.listing import SUFFIXES, StatKey, entries, folder_mark, remember_clea
 from lmdev.locking import exclusive
 from lmdev.models import Paper
 from lmdev.paperfile import file_text
-from lmdev.paths import INBOX_DIR, PAPERS_DIR, TAXONOMY_FILE, find_data_dir
+from lmdev.paths import PAPERS_DIR, TAXONOMY_FILE, find_data_dir
 from lmdev.taxonomy import Taxonomy, load_taxonomy
 
 if TYPE_CHECKING:
@@ -228,8 +228,10 @@ class Library:
     def _missing(self, canonical: str) -> NotFoundError:
         """No stored paper by that id; one waiting in the inbox is named as such, with the
         commands that show it and take it in."""
+        from lmdev.inbox import Inbox
+
         text = f"no paper {canonical!r} in {self.papers_dir}"
-        if not is_slug(canonical) and (self.root / INBOX_DIR / f"{file_stem(canonical)}.yaml").is_file():
+        if not is_slug(canonical) and Inbox(self.root).path_for(canonical).is_file():
             text += f"; it waits in the inbox (lmdev show {canonical}, lmdev accept {canonical})"
         return NotFoundError(text)
 

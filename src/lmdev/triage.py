@@ -44,8 +44,6 @@ class Decided:
         return {"id": self.id, "action": self.action, "title": self.title, "detail": self.detail}  # every key, always
 
 
-
-
 def decided_ids(library: Library, among: Optional[Iterable[str]] = None) -> set[str]:
     """Ids in the library or in ``rejected.yaml``: what no watch proposes and the inbox ignores.
     With ``among`` (canonical ids), only those of the library's papers are looked for, each by its

@@ -207,8 +207,7 @@ class Model:
         words = doc.words
         word_counts = Counter(words)
         phrases: dict[tuple[tuple[str, ...], int], int] = {}
-        covered: dict[str, int] = {}
-        raw, norm, totals, prior = scoring.tally(self, words, word_counts, phrases, covered)
+        raw, norm, totals, prior, covered = scoring.tally(self, words, word_counts, phrases)
         exp = math.exp
         probs = [1.0 / (1.0 + exp(-z)) if z >= 0 else (e := exp(z)) / (1.0 + e) for z in [a * s + b * p + c for (a, b, c), s, p in zip(self.calibration, totals, prior)]]
         u, v, w, t = self.primary_weights

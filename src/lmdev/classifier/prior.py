@@ -152,11 +152,6 @@ class Prior:
                     break
         return covered
 
-    def found(self, index: int, words: list[str]) -> dict[Phrase, int]:
-        """The seed terms of one row in ``words``, as :meth:`counts` finds them (longest first),
-        with a phrase of several words counted once: whether it is there is what a reason needs."""
-        return {phrase: n if len(phrase) == 1 else 1 for phrase, n in self.counts(words)[index].items()}
-
     def scores(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> list[float]:
         """Each node's prior score, then the scope and against-scope scores. Classifying goes
         through :func:`lmdev.classifier.scoring.tally` instead, which gives the same scores."""
@@ -170,13 +165,20 @@ class Prior:
             for index, weight in single[word]:
                 totals[index] += weight * saturated
         if word_counts.keys() & self.pair_firsts:
-            multi: dict[tuple[Phrase, int], int] = {}
-            covered = self.resolve(words, multi)
-            for (phrase, index), c in multi.items():
-                totals[index] += self.phrases[index][phrase] * c * (K1 + 1) / (c + norm)
-            self.uncount(covered, word_counts, norm, totals)
+            self.add_phrases(words, word_counts, norm, totals, {})
         return totals
 
+    def add_phrases(self, words: list[str], word_counts: Mapping[str, int], norm: float, totals: list[float], tallies: dict[tuple[Phrase, int], int]) -> dict[str, int]:
+        """Tally the phrases of two or more stems into ``tallies`` (longest first, :meth:`resolve`),
+        add their scores to ``totals`` and take back what their words scored as one-word phrases;
+        returns the occurrences those phrases took. Both :meth:`scores` and the classifier's hot
+        path (:func:`lmdev.classifier.scoring.tally`) score the longer phrases here."""
+        covered = self.resolve(words, tallies)
+        for (phrase, index), c in tallies.items():
+            totals[index] += self.phrases[index][phrase] * c * (K1 + 1) / (c + norm)
+        if covered:
+            self.uncount(covered, word_counts, norm, totals)
+        return covered
 
     def uncount(self, covered: Mapping[str, int], word_counts: Mapping[str, int], norm: float, totals: list[float]) -> None:
         """Take back from the taxonomy rows what their one-word phrases scored for the

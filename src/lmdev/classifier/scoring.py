@@ -38,10 +38,11 @@ def lexicon(idf: dict[str, float], by_feature: dict[str, list[tuple[int, float]]
     return out
 
 
-def tally(model: Model, words: list[str], word_counts: Counter[str], phrases: Tallies, covered: Optional[dict[str, int]] = None) -> tuple[dict[str, float], float, list[float], list[float]]:
+def tally(model: Model, words: list[str], word_counts: Counter[str], phrases: Tallies) -> tuple[dict[str, float], float, list[float], list[float], dict[str, int]]:
     """The sublinear TF-IDF weights (unnormalised) and their L2 norm, every slot's weighted sum,
-    and the prior's scores (its longer phrases' tallies go to ``phrases``, and the words they
-    took from the one-word phrases to ``covered``), in one pass over the document's distinct words."""
+    the prior's scores (its longer phrases' tallies go to ``phrases``), and how many occurrences
+    of each word those phrases took from the one-word phrases, in one pass over the document's
+    distinct words."""
     lexicon_get = model.lexicon.get
     log = math.log
     raw: dict[str, float] = {}
@@ -70,11 +71,9 @@ def tally(model: Model, words: list[str], word_counts: Counter[str], phrases: Ta
             saturated = c * (K1 + 1) / (c + length)
             for index, weight in single:
                 prior[index] += weight * saturated
-    taken = _add_phrases(model, words, word_counts, length, prior, phrases)
-    if covered is not None:
-        covered.update(taken)
+    covered = model.prior.add_phrases(words, word_counts, length, prior, phrases)
     norm = math.sqrt(sum(map(mul, raw.values(), raw.values()))) or 1.0
-    return raw, norm, [b + t / norm for b, t in zip(model.base, totals)], prior
+    return raw, norm, [b + t / norm for b, t in zip(model.base, totals)], prior, covered
 
 
 def heading_prior(model: Model, words: list[str]) -> list[float]:
@@ -89,18 +88,5 @@ def heading_prior(model: Model, words: list[str]) -> list[float]:
             saturated = c * (K1 + 1) / (c + length)
             for index, weight in entry[3]:
                 prior[index] += weight * saturated
-    _add_phrases(model, words, word_counts, length, prior, {})
+    model.prior.add_phrases(words, word_counts, length, prior, {})
     return prior
-
-
-def _add_phrases(model: Model, words: list[str], word_counts: Counter[str], length: float, prior: list[float], phrases: Tallies) -> dict[str, int]:
-    """Tally the seed phrases of two or more stems in ``words``, longest first among the
-    taxonomy's rows (:meth:`Prior.resolve`), add their scores and take back what their words
-    scored as one-word phrases."""
-    covered = model.prior.resolve(words, phrases)
-    table = model.prior.phrases
-    for (phrase, index), c in phrases.items():
-        prior[index] += table[index][phrase] * c * (K1 + 1) / (c + length)
-    if covered:
-        model.prior.uncount(covered, word_counts, length, prior)
-    return covered

@@ -86,26 +86,34 @@ def write_paper_lines(batches: Iterable[list[bytes]], stream: IO[str]) -> int:
     return count
 
 
+def byline(authors: list[str], year: int | None) -> str:
+    """The first six authors and the year, as a paper's detail shows them."""
+    names = ", ".join(authors[:6]) + (f" and {len(authors) - 6} more" if len(authors) > 6 else "")
+    return esc(f"{names} ({year or 'n.d.'})")
+
+
+def node_name(tax: Taxonomy, node_id: str) -> str:
+    """A tag's name in the taxonomy, for a detail view ('unknown id' for one it lacks)."""
+    return esc(tax.nodes[node_id].name) if node_id in tax.nodes else "unknown id"
+
+
 def paper_detail(paper: Paper, tax: Taxonomy) -> None:
     console = out()
     console.print(f"[bold]{esc(paper.title)}[/]")
-    authors = ", ".join(paper.authors[:6]) + (f" and {len(paper.authors) - 6} more" if len(paper.authors) > 6 else "")
-    console.print(esc(f"{authors} ({paper.year or 'n.d.'})"))
+    console.print(byline(paper.authors, paper.year))
     console.print(f"[dim]{esc(paper.id)}  {esc(paper.link)}[/]")
     for label, value in (("categories", ", ".join(paper.categories)), ("doi", paper.doi), ("journal", paper.journal_ref), ("comment", paper.comment)):
         if value:
             console.print(f"[dim]{label}:[/] {esc(value)}")
     console.print("\n[bold]problems[/]" if paper.problems else "\n[bold]problems[/] none")
     for t in paper.primary_first():
-        name = tax.nodes[t.id].name if t.id in tax.nodes else "unknown id"
         score = f", {t.score:.2f}" if t.score is not None else ""
         primary = "primary  " if t.id == paper.primary else " " * 9
-        console.print(f"  {esc(t.id):<14} {primary}{esc(name)} [dim]({t.by}{score})[/]")
+        console.print(f"  {esc(t.id):<14} {primary}{node_name(tax, t.id)} [dim]({t.by}{score})[/]")
     console.print("[bold]assumptions[/]" if paper.assumptions else "[bold]assumptions[/] none")
     for a in paper.assumptions:
-        name = tax.nodes[a.id].name if a.id in tax.nodes else "unknown id"
         score = f", {a.score:.2f}" if a.score is not None else ""
-        console.print(f"  {esc(a.id):<18} {a.stance:<10} {esc(name)} [dim]({a.by}{score})[/]")
+        console.print(f"  {esc(a.id):<18} {a.stance:<10} {node_name(tax, a.id)} [dim]({a.by}{score})[/]")
     if paper.suggestions():
         console.print(f"[yellow]unreviewed suggestions[/]: confirm with lmdev tag {esc(paper.id)} --confirm, or walk them with lmdev review")
     if paper.notes:

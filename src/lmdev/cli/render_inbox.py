@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lmdev.cli.output import out, safe
-from lmdev.cli.render import esc
+from lmdev.cli.render import byline, esc, node_name
 from lmdev.ids import abs_url
 
 if TYPE_CHECKING:
@@ -39,8 +39,7 @@ def waiting_detail(item: InboxItem, tax: Taxonomy) -> None:
     console = out()
     paper = item.paper()
     console.print(f"[bold]{esc(item.title)}[/]")
-    authors = ", ".join(item.authors[:6]) + (f" and {len(item.authors) - 6} more" if len(item.authors) > 6 else "")
-    console.print(esc(f"{authors or 'unknown authors'} ({paper.year or 'n.d.'})"))
+    console.print(byline(item.authors or ["unknown authors"], paper.year))
     console.print(f"[dim]{esc(item.id)}  {esc(paper.link)}[/]")
     if item.categories:
         console.print(f"[dim]categories:[/] {esc(', '.join(item.categories))}")
@@ -48,12 +47,10 @@ def waiting_detail(item: InboxItem, tax: Taxonomy) -> None:
     console.print(f"[yellow]waiting in the inbox[/]: {esc(listed)}seen {item.seen}; relevance [bold]{item.relevance:.2f}[/]")
     console.print("\n[bold]suggested problems[/]" if item.problems else "\n[bold]suggested problems[/] none")
     for t in item.problems:
-        name = tax.nodes[t.id].name if t.id in tax.nodes else "unknown id"
-        console.print(f"  {esc(t.id):<14} {'primary  ' if t.id == item.primary else ' ' * 9}{esc(name)} [dim]({t.score:.2f})[/]")
+        console.print(f"  {esc(t.id):<14} {'primary  ' if t.id == item.primary else ' ' * 9}{node_name(tax, t.id)} [dim]({t.score:.2f})[/]")
     console.print("[bold]suggested assumptions[/]" if item.assumptions else "[bold]suggested assumptions[/] none")
     for a in item.assumptions:
-        name = tax.nodes[a.id].name if a.id in tax.nodes else "unknown id"
-        console.print(f"  {esc(a.id):<18} {a.stance:<10} {esc(name)} [dim]({a.score:.2f})[/]")
+        console.print(f"  {esc(a.id):<18} {a.stance:<10} {node_name(tax, a.id)} [dim]({a.score:.2f})[/]")
     for reason in item.reasons:
         console.print(f"  [dim]{esc(reason)}[/]")
     console.print(f"decide with lmdev accept {esc(item.id)} (tag flags change the tags) or lmdev reject {esc(item.id)} --reason TEXT")

@@ -51,7 +51,7 @@ TEXT_LIMIT = 50
     "lmdev watch                          today's listing for the tracker's categories (data/config.yaml)",
     "lmdev watch --category cs.CL --category cs.LG",
     "lmdev watch --since 2026-02-16       backfill past days through the query API",
-    "lmdev watch --min-relevance 0.1      keep the clearly out-of-scope half of the day out of the inbox",
+    "lmdev watch --min-relevance 0.05     leave the least relevant papers out of the inbox",
     "lmdev watch --format json > watch.json",
 ))
 def watch(
