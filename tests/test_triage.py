@@ -321,6 +321,9 @@ def test_show_of_a_broken_or_hostile_inbox_file_names_it_in_one_line(cli, data_d
     assert broken.code == 1 and "Traceback" not in broken.err
     [line] = broken.err.strip().splitlines()
     assert "2605.90014.yaml" in line
+    # its page needs nothing from the file: open gives it all the same
+    opened = cli("--data-dir", str(data_dir), "open", "2605.90014", "--print")
+    assert opened.code == 0 and opened.out == "https://arxiv.org/abs/2605.90014\n" and opened.err == ""
 
 
 def test_a_command_that_needs_a_stored_paper_says_when_the_id_waits_in_the_inbox(cli, data_dir: Path) -> None:

@@ -238,16 +238,17 @@ def lookup(library: Library, paper_id: str) -> Paper | InboxItem | decisions.Rej
 
 
 def page(library: Library, paper_id: str) -> tuple[str, bool]:
-    """The page to open for an id, and whether the tracker knows the paper: a stored paper's
-    link, else the arXiv page of any arXiv id (one a digest or a colleague mentioned)."""
+    """The page to open for an id, and whether the tracker holds the paper: a stored paper's link,
+    else the arXiv page of the id, whatever its inbox file or rejection says (and of any arXiv
+    id: one a digest or a colleague mentioned)."""
     try:
-        found = lookup(library, paper_id)
-    except NotFoundError:
+        return library.get(paper_id).link, True
+    except NotFoundError as missing:
         canonical = normalise_paper_id(library.resolve(paper_id))
         if is_slug(canonical):  # a reading not on arXiv has no page but the one its file gives
-            raise
-        return abs_url(canonical), False
-    return (found.link if isinstance(found, Paper) else abs_url(found.id)), True
+            raise missing from None
+    known = Inbox(library.root).path_for(canonical).exists() or decisions.find(library.root, canonical) is not None
+    return abs_url(canonical), known
 
 
 # -- ordering ---------------------------------------------------------------------------------
