@@ -56,7 +56,7 @@ def _plain_scores(model: Model, doc: Doc) -> tuple[list[float], float, list[floa
     seeds = prior(doc.words)
     probs = [sigmoid(a * s + b * p + c) for (a, b, c), s, p in zip(model.calibration, totals, seeds)]
     u, v, w, t = model.primary_weights
-    heading = prior(doc.title_words)
+    heading = prior(model.prior.head(doc.title))
     rank = [u * a * s + v * b * p + w * c + t * h for (a, b, c), s, p, h in zip(model.lead, totals, seeds, heading)]
     best = max((seeds[i] for i in model.problem_index), default=0.0)
     w_scope, w_problem, w_learned, w_against, w_none, intercept = model.relevance_calibration
@@ -103,7 +103,7 @@ def test_the_one_pass_prior_is_the_priors_own(shipped: tuple[Model, list[Doc]]) 
     for doc in docs:
         prior = scoring.tally(model, doc.words, Counter(doc.words), {})[3]
         assert prior == pytest.approx(model.prior.scores(doc.words), abs=1e-9), doc.id
-        assert scoring.heading_prior(model, doc.title_words) == pytest.approx(model.prior.scores(doc.title_words), abs=1e-9), doc.id
+        assert scoring.heading_prior(model, model.prior.head(doc.title)) == pytest.approx(model.prior.scores(model.prior.head(doc.title)), abs=1e-9), doc.id
 
 
 def test_the_seed_terms_named_in_reasons_are_the_strong_ones_the_prior_finds(shipped: tuple[Model, list[Doc]]) -> None:
@@ -122,7 +122,7 @@ def test_tokens_of_ascii_text_are_those_of_the_general_path() -> None:
     texts = ["LLMs' in-context learning (ICL): 4-bit KV-cache quantisation, 2x faster!", "Ré-ranking naïve models", "A\tB\x1cC\x0bD", "", "  ", "x" * 50]
     for text in texts:
         head = stems(fold(text).translate(str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})).split())
-        assert document_tokens(text, "")[0] == head + head
+        assert document_tokens(text, "") == head + head
 
 
 def test_abstracts_are_read_as_the_plain_path_reads_them_with_or_without_release_hints(shipped: tuple[Model, list[Doc]]) -> None:
@@ -143,7 +143,7 @@ def test_abstracts_are_read_as_the_plain_path_reads_them_with_or_without_release
     sentences = [s for d in docs[:200] for s in d.title.split(":")] + ["Code is publicly available.", "Weights are released on HuggingFace."]
     abstracts += [" ".join(rng.choice(sentences) for _ in range(6)) for _ in range(200)]
     for abstract in abstracts:
-        assert document_tokens("A title", abstract)[0][4:] == stemmed(strip_boilerplate(abstract)), abstract
+        assert document_tokens("A title", abstract)[4:] == stemmed(strip_boilerplate(abstract)), abstract
 
 
 def test_release_sentences_are_found_with_or_without_the_fast_split() -> None:

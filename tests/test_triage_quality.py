@@ -8,9 +8,11 @@ from functools import lru_cache
 
 from helpers import SHIPPED
 from lmdev import decisions
+from lmdev.classifier import scoring
 from lmdev.classifier.model import Doc, Model, unscoped
 from lmdev.classifier.training import MIN_FOR_LEAD, train
 from lmdev.store import Library
+from lmdev.text import stemmed
 
 CNN = ("2501.00031", "Learnable step sizes for quantization of convolutional networks", "We propose a quantization-aware training method that learns step sizes for low-bit quantization of convolutional neural networks, reducing memory and latency with little accuracy loss on ImageNet and CIFAR-100.")
 LLM = ("2501.00032", "Learnable step sizes for quantization of large language models", "We propose a quantization-aware training method that learns step sizes for low-bit quantization of large language models, reducing memory and latency with little accuracy loss on language modeling and reasoning benchmarks.")
@@ -72,3 +74,20 @@ def test_problems_with_enough_primaries_rank_by_their_own_primary_calibration() 
     doc = Doc.of(*LLM)
     scores = model.scores(doc)
     assert model.triage(doc)[1] == model.node_ids[max(model.problem_index, key=scores.rank.__getitem__)]
+
+
+def test_the_primary_is_read_from_what_the_title_says_the_paper_does() -> None:
+    """A system's name and a setting that names a kind of model ('for vision-language models',
+    'in LLM pre-training') say 'agent' or 'VLM' where the contribution is a safety or efficiency
+    method: the primary's ranking reads the title's head. A goal ('for factual accuracy') stays."""
+    model = _shipped_model()
+    head = model.prior.head
+    assert head("Token Pruning for Vision-Language Models") == stemmed("Token Pruning")
+    assert head("Power Lines: Scaling Laws for Weight Decay and Batch Size in LLM Pre-training") == stemmed("Scaling Laws for Weight Decay and Batch Size")
+    assert head("DocSLM: A Small Vision-Language Model for Long Multimodal Document Understanding") == stemmed("A Small Vision-Language Model for Long Multimodal Document Understanding")
+    for whole in ["Aligning Knowledge Graphs and Language Models for Factual Accuracy", "GPT-4 Technical Report", "In-context learning: a survey", "To Each Their Own Tokenizer"]:
+        assert head(whole) == stemmed(whole), whole
+    title = "AgentShield: Refusal Training for Multimodal LLM Agents"
+    read, whole_title = scoring.heading_prior(model, head(title)), scoring.heading_prior(model, stemmed(title))
+    safety, integration = model.node_ids.index("safety"), model.node_ids.index("integration")
+    assert read[safety] > 0 and read[integration] == 0 < whole_title[integration]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Optional
 
 # C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides that can
@@ -275,8 +275,26 @@ def _has_hint(sentence: str) -> bool:
     return any(hint in folded for hint in _RELEASE_HINTS)
 
 
-def document_tokens(title: str, abstract: str) -> tuple[list[str], int]:
-    """The stems the classifier reads: the title twice (a cheap title boost), then the abstract;
-    and how many stems the title has."""
+# Where a title may turn from what a paper does to what it is done to ("Token Pruning for
+# Vision-Language Models", "Stabilising Temporal Encoding in Video LLMs").
+_SETTING = re.compile(r"\s(?:for|in|on|across|under|to)\s", re.IGNORECASE)
+
+
+def title_head(title: str, names_model: Callable[[str], bool]) -> str:
+    """The part of a title that names what the paper does: after a system's name ("DocSLM: A
+    Small Vision-Language Model ...") and before the last setting that ``names_model`` says is
+    a kind of model ("... in Video LLMs"); a goal stays ("... for Factual Accuracy"). A name or
+    a setting says 'agent' or 'VLM' where the contribution is its safety or efficiency."""
+    _, colon, rest = title.partition(":")
+    if colon and len(rest.split()) >= 3:
+        title = rest
+    for found in reversed(list(_SETTING.finditer(title))):
+        if found.start() > 0 and names_model(title[found.end() :]):
+            return title[: found.start()]
+    return title
+
+
+def document_tokens(title: str, abstract: str) -> list[str]:
+    """The stems the classifier reads: the title twice (a cheap title boost), then the abstract."""
     head = stemmed(title)
-    return head + head + stemmed(strip_boilerplate(abstract)), len(head)
+    return head + head + stemmed(strip_boilerplate(abstract))

@@ -25,7 +25,7 @@ from lmdev.classifier.reasons import Explainer
 from lmdev.taxonomy import Taxonomy
 from lmdev.text import document_tokens, features
 
-MODEL_VERSION = 8
+MODEL_VERSION = 9
 RELEVANT = 0.5  # relevance from which the top problem is suggested as the paper's primary
 LIKE_POSTINGS = 20  # and for each feature, the tagged papers where it weighs most
 
@@ -35,17 +35,11 @@ class Doc:
     id: str
     title: str
     words: list[str]  # the title's stems twice, then the abstract's
-    heading: int = 0  # how many stems the title has
     abstract: str = ""  # kept for the reasons, which name a term by the word the paper itself uses
 
     @classmethod
     def of(cls, paper_id: str, title: str, abstract: str) -> Doc:
-        words, heading = document_tokens(title, abstract)
-        return cls(paper_id, title, words, heading, abstract)
-
-    @property
-    def title_words(self) -> list[str]:
-        return self.words[: self.heading]
+        return cls(paper_id, title, document_tokens(title, abstract), abstract)
 
     @property
     def feats(self) -> list[str]:
@@ -211,7 +205,7 @@ class Model:
         exp = math.exp
         probs = [1.0 / (1.0 + exp(-z)) if z >= 0 else (e := exp(z)) / (1.0 + e) for z in [a * s + b * p + c for (a, b, c), s, p in zip(self.calibration, totals, prior)]]
         u, v, w, t = self.primary_weights
-        heading = scoring.heading_prior(self, doc.title_words) if t else prior
+        heading = scoring.heading_prior(self, self.prior.head(doc.title)) if t else prior
         rank = [u * a * s + v * b * p + w * c + t * h for (a, b, c), s, p, h in zip(self.lead, totals, prior, heading)]
         best = max(map(prior.__getitem__, self.problem_index)) if self.problem_index else 0.0
         w_scope, w_problem, w_learned, w_against, w_none, intercept = self.relevance_calibration

@@ -25,7 +25,7 @@ from itertools import compress, count, islice
 from typing import Optional
 
 from lmdev.taxonomy import Taxonomy
-from lmdev.text import SKIP, stemmed
+from lmdev.text import SKIP, stemmed, title_head
 
 TERM = 1.0
 AGAINST = -0.5
@@ -83,6 +83,8 @@ class Prior:
         self.rows = [*self.node_ids, SCOPE, AGAINST_SCOPE]
         self.scope_index = len(self.node_ids)  # the fields' terms: about language models at all?
         self.against_index = self.scope_index + 1  # their against phrases: applying one to a domain?
+        self.scope_firsts = frozenset(p[0] for p in self.phrases[self.scope_index])
+        self.scope_lengths = sorted({len(p) for p in self.phrases[self.scope_index]})
         self.signature = hash(repr(self.phrases))
         self.single: dict[str, list[int]] = defaultdict(list)
         self.by_pair: dict[tuple[str, ...], list[tuple[Phrase, int]]] = defaultdict(list)
@@ -151,6 +153,19 @@ class Prior:
                         covered[w] = covered.get(w, 0) + 1
                     break
         return covered
+
+    def head(self, title: str) -> list[str]:
+        """The stems of a title's head (:func:`lmdev.text.title_head`), a setting being a kind
+        of model where the fields' scope phrases name one: what the primary's ranking reads of
+        the title."""
+        return stemmed(title_head(title, self.names_model))
+
+    def names_model(self, text: str) -> bool:
+        """Whether some text holds one of the fields' scope phrases ('language models', 'VLMs')."""
+        words = stemmed(text)
+        table = self.phrases[self.scope_index]
+        starts = compress(count(), map(self.scope_firsts.__contains__, words))
+        return any(tuple(words[i : i + n]) in table for i in starts for n in self.scope_lengths)
 
     def scores(self, words: list[str], word_counts: Optional[Counter[str]] = None) -> list[float]:
         """Each node's prior score, then the scope and against-scope scores. Classifying goes

@@ -179,7 +179,7 @@ def _train_nodes(taxonomy: Taxonomy, tagged: Sequence[Paper], corpus: _Corpus, p
     nodes: dict[str, Any] = {}
     probs = [[0.0] * len(labels) for _ in range(n_docs)]
     parts: list[list[Parts]] = [[(0.0, 0.0, 0.0, 0.0)] * len(labels) for _ in range(n_docs)]
-    titles = [prior.scores(d.title_words) for d in corpus.docs]
+    titles = [prior.scores(prior.head(d.title)) for d in corpus.docs]
     for index, (node, ys) in enumerate(zip(taxonomy, labels)):
         positives = sum(ys)
         b0, c0 = shared[node.kind]
