@@ -24,7 +24,7 @@ def test_init_makes_a_tracker_that_passes_check(cli, tmp_path: Path, monkeypatch
     assert (root / "data" / "taxonomy.yaml").read_text(encoding="utf-8") == packaged_taxonomy_text()
     assert (root / "data" / "papers").is_dir()
     assert "data/rejected.yaml merge=union" in (root / ".gitattributes").read_text().splitlines()
-    assert ".venv/" in (root / ".gitignore").read_text().splitlines()
+    assert {".venv/", ".lmdev.lock", ".*.tmp"} <= set((root / ".gitignore").read_text().splitlines()), "what lmdev writes beside the data is never committed"
     assert yaml.safe_load((root / "data" / "config.yaml").read_text()) is None, "every key is optional: the template holds only comments"
     assert not (root / ".github").exists() and not (root / ".pre-commit-config.yaml").exists()
     monkeypatch.chdir(root)

@@ -38,7 +38,7 @@ CONFIG_TEMPLATE = """\
 #   min_relevance: 0.05           # papers less relevant than this stay out of the inbox
 """
 
-GITIGNORE_LINES = ("__pycache__/", ".venv/", ".lmdev.lock", "site/")
+GITIGNORE_LINES = ("__pycache__/", ".venv/", ".lmdev.lock", ".*.tmp", "site/")
 GITATTRIBUTES_LINES = (f"data/{REJECTED_FILE} merge=union",)
 
 WORKFLOW_TEMPLATE = """\

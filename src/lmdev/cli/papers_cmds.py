@@ -12,7 +12,7 @@ from lmdev.cli.output import is_interactive, message, print_json, safe
 from lmdev.errors import UsageError
 
 
-@app.command("open", epilog=examples("lmdev open 2205.14135", "lmdev open 2605.09329        a paper in the inbox, or any arXiv id", "lmdev open liu2022shot          by citekey", "lmdev open srush-gptworld --print   print the link instead"))
+@app.command("open", epilog=examples("lmdev open 2205.14135", "lmdev open 2605.09329        a paper in the inbox, or any arXiv id", "lmdev open liu2022shot          by citekey", "lmdev open 2205.14135 --print    print the link instead"))
 def open_cmd(
     ctx: typer.Context,
     paper_id: AnyPaperId,

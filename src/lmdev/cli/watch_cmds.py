@@ -199,10 +199,10 @@ def _decided(results: list[Decided], fmt: TextOrJson, verb: str) -> None:
 
 
 @app.command(epilog=examples(
-    "lmdev accept 2602.16066                       with the suggested tags, as a person's",
-    "lmdev accept 2602.16066 2602.16802",
-    "lmdev accept 2602.16805 --problem efficiency --assumption cost-irrelevant:challenges",
-    "lmdev accept 2602.16805 --primary safety      keep the suggestions, change the primary",
+    "lmdev accept 2605.08840                       with the suggested tags, as a person's",
+    "lmdev accept 2605.08840 2605.08513",
+    "lmdev accept 2605.08632 --problem efficiency --assumption cost-irrelevant:challenges",
+    "lmdev accept 2605.08513 --primary alignment   keep the suggestions, change the primary",
 ))
 def accept(
     ctx: typer.Context,
