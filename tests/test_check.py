@@ -37,6 +37,7 @@ def test_every_kind_of_problem_is_reported_each_naming_its_file(cli, data_dir: P
     _write(data_dir, "2401.00008.yaml", GOOD.replace("2401.00001", "2401.00008").replace("A Fresh Paper", "Same DOI A") + "doi: 10.1/x\n")
     _write(data_dir, "2401.00009.yaml", GOOD.replace("2401.00001", "2401.00009").replace("A Fresh Paper", "Same DOI B") + "doi: 10.1/X\n")
     _write(data_dir, "2401.00010.yaml", "")
+    _write(data_dir, "2401.00011.yaml", GOOD.replace("2401.00001", "2401.00011").replace("A Fresh Paper", "Declined a typo") + "declined: [scaling, scalng]\n")
     result = cli("--data-dir", str(data_dir), "check")
     assert result.code == 1
     lines = result.out.strip().splitlines()
@@ -49,6 +50,7 @@ def test_every_kind_of_problem_is_reported_each_naming_its_file(cli, data_dir: P
         "2401.00007.yaml": "duplicates 2205.14135.yaml (same title)",
         "2401.00009.yaml": "duplicates 2401.00008.yaml (same DOI)",
         "2401.00010.yaml": "file is empty",
+        "2401.00011.yaml": ":7: unknown tag id 'scalng' in declined",
     }
     for name, needle in expect.items():
         assert any(name in line and needle in line for line in lines), (name, needle, lines)

@@ -228,3 +228,39 @@ def test_a_longer_seed_phrase_takes_its_words_from_the_shorter_ones(empty_data_d
     assert [s.id for s in result.problems[:2]] == ["safety", "alignment"]
     assert not any(r.startswith("seed terms: ") for r in by_id["optimization"].reasons)
     assert by_id["optimization"].score < 0.2 < by_id["alignment"].score
+
+
+def test_suggestions_are_not_learned_from_so_applying_twice_changes_nothing(cli, data_dir: Path) -> None:
+    """The model learns from a person's and the essay's tags only: its own unconfirmed
+    suggestions, once written, would teach it what it already thinks, and each run would drift."""
+    lib = Library(data_dir)
+    papers = lib.papers()
+    with_suggestion = [p.model_copy(update={"problems": [*p.problems, ProblemTag(id="scaling", by="classifier", score=0.9)]}) if "scaling" not in p.problem_ids() else p for p in papers]
+    plain, suggested = train(lib.taxonomy, papers), train(lib.taxonomy, with_suggestion)
+    assert plain.data["nodes"]["scaling"]["tagged"] == suggested.data["nodes"]["scaling"]["tagged"]
+    ids = ["2307.03172", "2205.14135", "2005.14165", "2001.08361", "2205.05638"]
+    first = cli("--data-dir", str(data_dir), "classify", *ids, "--apply")
+    assert first.code == 0, first.err
+    written = {i: (data_dir / "papers" / f"{i}.yaml").read_bytes() for i in ids}
+    assert any(b"by: classifier" in text for text in written.values()), "the test needs a suggestion applied"
+    again = cli("--data-dir", str(data_dir), "classify", *ids, "--apply")
+    assert again.code == 0, again.err
+    assert {i: (data_dir / "papers" / f"{i}.yaml").read_bytes() for i in ids} == written
+
+
+def test_a_suggestion_a_person_took_off_is_never_applied_again(cli, data_dir: Path) -> None:
+    path = data_dir / "papers" / "2307.03172.yaml"
+    cli("--data-dir", str(data_dir), "classify", "2307.03172", "--apply", "--min-score", "0.01")
+    suggested = [t["id"] for t in yaml.safe_load(path.read_text())["assumptions"] if t["by"] == "classifier"]
+    assert suggested
+    off = cli("--data-dir", str(data_dir), "tag", "2307.03172", "--remove", suggested[0])
+    assert off.code == 0, off.err
+    assert yaml.safe_load(path.read_text())["declined"] == [suggested[0]]
+    cli("--data-dir", str(data_dir), "classify", "2307.03172", "--apply", "--min-score", "0.01")
+    data = yaml.safe_load(path.read_text())
+    assert suggested[0] not in {t["id"] for t in data["assumptions"]}
+    assert "declined" in cli("--data-dir", str(data_dir), "show", "2307.03172").out
+    back = cli("--data-dir", str(data_dir), "tag", "2307.03172", "--assumption", f"{suggested[0]}:relies")
+    assert back.code == 0
+    data = yaml.safe_load(path.read_text())
+    assert "declined" not in data and {"id": suggested[0], "stance": "relies", "by": "person"} in data["assumptions"]

@@ -190,3 +190,18 @@ def test_the_library_never_imports_typer_or_rich() -> None:
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'rich', 'click')))"
     )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+def test_a_person_restating_the_essays_tag_changes_nothing(cli, data_dir: Path) -> None:
+    """The essay's own reading stays the essay's: tagging what it already says is a no-op."""
+    path = data_dir / "papers" / "2205.14135.yaml"
+    before = path.read_bytes()
+    data = yaml.safe_load(before)
+    essay_problem = next(p["id"] for p in data["problems"] if p["by"] == "essay")
+    essay_assumption = next(a for a in data["assumptions"] if a["by"] == "essay")
+    result = cli("--data-dir", str(data_dir), "tag", "2205.14135", "--problem", essay_problem, "--assumption", f"{essay_assumption['id']}:{essay_assumption['stance']}")
+    assert result.code == 0, result.err
+    assert "(unchanged)" in result.err and path.read_bytes() == before
+    changed = cli("--data-dir", str(data_dir), "tag", "2205.14135", "--assumption", f"{essay_assumption['id']}:{'relies' if essay_assumption['stance'] != 'relies' else 'supports'}")
+    assert changed.code == 0 and "(unchanged)" not in changed.err  # a different stance is the person's own reading
+    assert next(a for a in yaml.safe_load(path.read_text())["assumptions"] if a["id"] == essay_assumption["id"])["by"] == "person"

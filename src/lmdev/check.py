@@ -93,6 +93,9 @@ class _Checker:
         for i, atag in enumerate(paper.assumptions):
             if not taxonomy.has(atag.id, "assumption"):
                 found.append((path, line("assumptions", i, "id"), f"unknown assumption id {atag.id!r}"))
+        for i, node_id in enumerate(paper.declined):
+            if node_id not in taxonomy.nodes:
+                found.append((path, line("declined", i), f"unknown tag id {node_id!r} in declined"))
         if paper.problems and paper.primary is None:
             found.append((path, line("problems"), f"paper {paper.id} names no primary problem (set one with: lmdev tag {paper.id} --primary ID)"))
         if not paper.assumptions:

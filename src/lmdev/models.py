@@ -218,6 +218,7 @@ class Paper(_Strict):
     primary: Optional[str] = None
     problems: list[ProblemTag] = Field(default_factory=list)
     assumptions: list[AssumptionTag] = Field(default_factory=list)
+    declined: list[str] = Field(default_factory=list)  # tags a person took off: never suggested again
     notes: Optional[Text] = None
 
     @model_validator(mode="after")
@@ -229,6 +230,8 @@ class Paper(_Strict):
             repeated = sorted({i for i in ids if ids.count(i) > 1})
             if repeated:
                 raise ValueError(f"{name} lists {', '.join(repeated)} more than once")
+        if len(set(self.declined)) != len(self.declined):
+            raise ValueError("declined lists a tag more than once")
         if self.primary is not None and self.primary not in self.problem_ids():
             raise ValueError(f"primary {self.primary!r} is not one of the paper's problems")
         if self.published and self.published_year and self.published.year != self.published_year:
@@ -292,6 +295,15 @@ class Paper(_Strict):
     def suggestions(self) -> list[ProblemTag]:
         """Tags the classifier set that no person has confirmed yet."""
         return [t for t in [*self.problems, *self.assumptions] if not t.reviewed]
+
+    def as_reviewed(self) -> Paper:
+        """The paper with a person's and the essay's tags only: what the classifier learns from
+        and is measured against (its own suggestions are not evidence)."""
+        if not self.suggestions():
+            return self
+        problems = [t for t in self.problems if t.reviewed]
+        primary = self.primary if self.primary in {t.id for t in problems} else (problems[0].id if problems else None)
+        return self.model_copy(update={"problems": problems, "assumptions": [t for t in self.assumptions if t.reviewed], "primary": primary})
 
     def to_data(self) -> dict[str, Any]:
         """The dict written to YAML: fixed key order, empty and default fields left out."""

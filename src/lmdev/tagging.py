@@ -34,12 +34,14 @@ def set_problem(paper: Paper, taxonomy: Taxonomy, node_id: str, *, by: TagSource
     taxonomy.get(node_id, "problem")
     existing = next((t for t in paper.problems if t.id == node_id), None)
     if existing is not None:
-        if by == "classifier" and existing.human:
-            return False
+        if existing.human and (by == "classifier" or by == "person"):
+            return False  # a person agreeing with the essay's (or their own) tag changes nothing
         if existing.by == by and existing.score == score:
             return False
         paper.problems = [ProblemTag(id=node_id, by=by, score=score) if t.id == node_id else t for t in paper.problems]
         return True
+    if by == "person":
+        _undecline(paper, node_id)
     paper.problems = [*paper.problems, ProblemTag(id=node_id, by=by, score=score)]
     if paper.primary is None:
         paper.primary = node_id
@@ -63,10 +65,12 @@ def set_assumption(paper: Paper, taxonomy: Taxonomy, node_id: str, stance: str, 
     if existing is not None:
         if by == "classifier" and existing.human:
             return False
-        if existing == new:
+        if existing == new or (by == "person" and existing.human and existing.stance == stance):
             return False
         paper.assumptions = [new if t.id == node_id else t for t in paper.assumptions]
         return True
+    if by == "person":
+        _undecline(paper, node_id)
     paper.assumptions = [*paper.assumptions, new]
     return True
 
@@ -82,6 +86,23 @@ def remove_tags(paper: Paper, ids: Iterable[str]) -> list[str]:
     if paper.primary is None and paper.problems:
         paper.primary = paper.problems[0].id
     return removed
+
+
+def decline_tags(paper: Paper, ids: Iterable[str]) -> list[str]:
+    """Remove tags as a person. A classifier's suggestion removed so is recorded as declined,
+    and applying the classifier's suggestions never puts it back; a person's own tag taken off
+    leaves no trace. Returns the ids that were present."""
+    wanted = set(ids)
+    turned_down = [t.id for t in paper.suggestions() if t.id in wanted and t.id not in paper.declined]
+    removed = remove_tags(paper, wanted)
+    paper.declined = [*paper.declined, *dict.fromkeys(turned_down)]
+    return removed
+
+
+def _undecline(paper: Paper, node_id: str) -> None:
+    """A person tagging what they once declined takes the refusal back."""
+    if node_id in paper.declined:
+        paper.declined = [i for i in paper.declined if i != node_id]
 
 
 def confirm_suggestions(paper: Paper, ids: Optional[Iterable[str]] = None) -> list[str]:
@@ -159,7 +180,7 @@ class TagChange:
     def apply(self, paper: Paper, taxonomy: Taxonomy) -> list[str]:
         """Change ``paper`` in place; returns the ids asked to be removed that it did not have."""
         apply_tag_flags(paper, taxonomy, self.problems, self.assumptions)
-        removed = remove_tags(paper, self.remove)
+        removed = decline_tags(paper, self.remove)
         if self.confirm:
             confirm_suggestions(paper)
         if self.primary is not None:

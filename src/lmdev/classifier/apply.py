@@ -28,20 +28,26 @@ def apply_suggestions(paper: Paper, result: Result, library: Library) -> Applied
     """Write suggested tags as the classifier's. A person's (or the essay's) tag is never touched.
 
     Classifier tags that are no longer suggested are removed: they are the model's state, not
-    anyone's judgement. A paper without a primary gets the predicted one, when it is suggested.
+    anyone's judgement. A tag a person declined is never suggested again. A paper without a
+    primary gets the predicted one, when it is suggested.
     """
     tax = library.taxonomy
     added: list[str] = []
     removed: list[str] = []
 
     had = set(paper.problem_ids()) | set(paper.assumption_stances())
+    declined = set(paper.declined)
     for s in result.problems:
+        if s.id in declined:
+            continue
         if s.suggested:
             if set_problem(paper, tax, s.id, by="classifier", score=s.score) and s.id not in had:
                 added.append(s.id)
         elif any(t.id == s.id and t.by == "classifier" for t in paper.problems):
             removed += remove_tags(paper, [s.id])
     for s in result.assumptions:
+        if s.id in declined:
+            continue
         if s.suggested:
             if set_assumption(paper, tax, s.id, s.stance or "relies", by="classifier", score=s.score) and s.id not in had:
                 added.append(f"{s.id}:{s.stance}")

@@ -195,9 +195,15 @@ def id_year(paper_id: str) -> Optional[int]:
     return (1900 if yy >= 91 else 2000) + yy
 
 
+def reviewed(papers: Sequence[Paper]) -> list[Paper]:
+    """The papers a person (or the essay) tagged, with those tags only: the classifier's
+    unconfirmed suggestions are not a truth to measure it against."""
+    return [r for r in (p.as_reviewed() for p in papers) if r.is_tagged()]
+
+
 def cross_validate(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequence[Rejected] = (), folds: int = FOLDS) -> Split:
     """k-fold CV over the tagged papers and the rejections, beside the seed-terms baseline."""
-    tagged = [p for p in papers if p.is_tagged()]
+    tagged = reviewed(papers)
     fold = [fold_of(p.id, folds) for p in tagged]
     rejected_fold = [fold_of(r[0], folds) for r in rejected]
     trained = [train(taxonomy, [p for p, f in zip(tagged, fold) if f != k], [r for r, f in zip(rejected, rejected_fold) if f != k]) for k in range(folds)]
@@ -216,7 +222,7 @@ def cross_validate(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequen
 def split_by_year(papers: Sequence[Paper], rejected: Sequence[Rejected] = (), year: int = SPLIT_YEAR) -> tuple[list[Paper], list[Paper], list[Rejected], list[Rejected]]:
     """The tagged papers up to ``year`` and after it, and the rejections likewise (by their id's
     year): the two sides of the temporal split."""
-    tagged = [p for p in papers if p.is_tagged() and p.year is not None]
+    tagged = [p for p in reviewed(papers) if p.year is not None]
     before = [p for p in tagged if p.year is not None and p.year <= year]
     after = [p for p in tagged if p.year is not None and p.year > year]
     years = [id_year(r[0]) for r in rejected]
@@ -245,6 +251,6 @@ def temporal_split(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequen
 
 def evaluate(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequence[Rejected] = (), folds: int = FOLDS, *, temporal: bool = True) -> Evaluation:
     """Cross-validation and (unless ``temporal`` is false) the temporal split."""
-    tagged = sum(1 for p in papers if p.is_tagged())
+    tagged = len(reviewed(papers))
     cv = cross_validate(taxonomy, papers, rejected, folds)
     return Evaluation(tagged, len(rejected), folds, cv, temporal_split(taxonomy, papers, rejected) if temporal else None)

@@ -127,9 +127,11 @@ class _Corpus:
 def train(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequence[tuple[str, str, str]] = (), *, fingerprint: str = "", use_background: bool = True) -> Model:
     """Fit the model on the library's papers and its rejections ((id, title, abstract) triples).
 
-    Tags are learned from tagged papers; relevance from every paper against the rejections and
-    the shipped background.
+    Tags are learned from the tags a person (or the essay) gave, never from the classifier's own
+    suggestions, which would teach the model what it already thinks; relevance from every paper
+    against the rejections and the shipped background.
     """
+    papers = [p.as_reviewed() for p in papers]
     tagged = [p for p in papers if p.is_tagged()]
     docs = [_doc(p.id, p.title, p.abstract) for p in tagged]
     rejected_docs = [_doc(i, t, a) for i, t, a in rejected]

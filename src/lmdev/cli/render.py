@@ -114,6 +114,8 @@ def paper_detail(paper: Paper, tax: Taxonomy) -> None:
     for a in paper.assumptions:
         score = f", {a.score:.2f}" if a.score is not None else ""
         console.print(f"  {esc(a.id):<18} {a.stance:<10} {node_name(tax, a.id)} [dim]({a.by}{score})[/]")
+    if paper.declined:
+        console.print(f"[dim]declined (never suggested again):[/] {esc(', '.join(paper.declined))}")
     if paper.suggestions():
         console.print(f"[yellow]unreviewed suggestions[/]: confirm with lmdev tag {esc(paper.id)} --confirm, or walk them with lmdev review")
     if paper.notes:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Optional
 from lmdev.cli.output import out
 from lmdev.cli.render import esc
 from lmdev.models import Paper
-from lmdev.tagging import remove_tags, set_assumption, set_problem
+from lmdev.tagging import decline_tags, set_assumption, set_problem
 
 if TYPE_CHECKING:
     from lmdev.classifier.model import Model
@@ -90,12 +90,12 @@ def apply_decision(paper: Paper, tax: Taxonomy, d: Decision) -> bool:
             return set_problem(paper, tax, c.id, by="classifier", score=c.score)
         return set_assumption(paper, tax, c.id, c.stance or "relies", by="classifier", score=c.score)
     if d.key == "r":
-        return bool(remove_tags(paper, [c.id])) if c.stored else False
+        return bool(decline_tags(paper, [c.id])) if c.stored else False
     if c.kind == "assumption":
         return set_assumption(paper, tax, c.id, d.value or c.stance or "relies")
     if d.key == "e" and d.value:
         was_primary = paper.primary == c.id
-        changed = bool(remove_tags(paper, [c.id])) if c.stored else False
+        changed = bool(decline_tags(paper, [c.id])) if c.stored and c.id != d.value else False
         changed |= set_problem(paper, tax, d.value)
         if was_primary:
             paper.primary = d.value
