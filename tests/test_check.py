@@ -115,3 +115,14 @@ def test_two_files_with_the_same_id_are_a_finding(cli, data_dir: Path) -> None:
     findings = json.loads(result.out)["findings"]
     dup = [f for f in findings if "also the id of" in f["message"]]
     assert len(dup) == 1 and dup[0]["path"].endswith("2401.00001.yml") and "2401.00001.yaml" in dup[0]["message"]
+
+
+def test_a_paper_file_names_every_bad_field_at_its_own_line(cli, data_dir: Path) -> None:
+    text = GOOD.replace("2401.00001", "2401.00012") + "- id: end-to-end\n  stance: maybe\n  by: person\n- id: bigger-is-better\n  stance: sure\n  by: person\n"
+    _write(data_dir, "2401.00012.yaml", text.replace("  stance: relies", "  stance: relied"))
+    _write(data_dir, "2401.00013.yaml", GOOD.replace("2401.00001", "2401.00013").replace("A Fresh Paper", "Primary elsewhere") + "problems:\n- id: efficiency\n  by: person\nprimary: safety\n")
+    result = cli("--data-dir", str(data_dir), "check")
+    assert result.code == 1
+    stances = next(line for line in result.out.splitlines() if "2401.00012.yaml" in line)
+    assert all(f"assumptions.{i}.stance" in stances for i in range(3)) and "not 'maybe'" in stances and "more" not in stances
+    assert "2401.00013.yaml:10: primary: primary 'safety' is not one of the paper's problems" in result.out

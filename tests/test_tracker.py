@@ -162,6 +162,21 @@ def test_check_reports_a_bad_config_with_file_and_line(cli, data_dir: Path, text
     assert (f"config.yaml:{line}: " if line else "config.yaml: ") in result.out and words in result.out, result.out
 
 
+def test_one_check_names_every_mistake_in_the_config_in_plain_words(cli, data_dir: Path) -> None:
+    """YAML's 'yes' is not taken for true (only true and false are), and pydantic's own wording
+    ('Extra inputs are not permitted') does not reach the user."""
+    (data_dir / "config.yaml").write_text('watch:\n  categories: [cs.CLL]\n  min_relevance: "0.3"\ncheck:\n  require_reviewed: yes\nfoo: 1\n')
+    result = cli("--data-dir", str(data_dir), "check")
+    assert result.code == 1
+    line = next(line for line in result.out.splitlines() if "config.yaml" in line)
+    for words in ("watch.categories", "watch.min_relevance", "foo: unknown field", "line 5: write true or false, not 'yes'"):
+        assert words in line, (words, line)
+    assert "Extra inputs" not in line and "Input should" not in line
+    (data_dir / "config.yaml").write_text("check:\n  require_reviewed: on\n")
+    alone = cli("--data-dir", str(data_dir), "check")
+    assert alone.code == 1 and "config.yaml:2: write true or false, not 'on'" in alone.out
+
+
 def test_an_empty_config_is_fine_and_config_sets_check_defaults(cli, data_dir: Path) -> None:
     (data_dir / "config.yaml").write_text("")
     assert cli("--data-dir", str(data_dir), "check").code == 0

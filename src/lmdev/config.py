@@ -7,8 +7,9 @@ categories to watch, for instance), not per-user preferences.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
+import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from lmdev import yamlio
@@ -77,10 +78,27 @@ def load_config(data_dir: Path) -> Config:
     if all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
         return Config()  # a config of comments only (as `lmdev init` writes it) means the defaults
     data, node = yamlio.parse(text, path=str(path))
+    spelled = [(n.start_mark.line + 1, f"write true or false, not {n.value!r}") for n in _booleans_spelled_out(node)]
     try:
-        return Config.model_validate(data or {})
+        config = Config.model_validate(data or {})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        where = ".".join(str(p) for p in loc) or "config"
-        raise DataError(f"{where}: {err['msg'].removeprefix('Value error, ')}", path=str(path), line=yamlio.line_of(node, loc)) from None
+        from lmdev.validation import data_error
+
+        error = data_error(exc, path=str(path), node=node, data=data, what="config")
+        raise DataError("; ".join([error.message, *[f"line {n}: {text}" for n, text in spelled]]), path=error.path, line=error.line) from None
+    if spelled:
+        (line, first), rest = spelled[0], spelled[1:]
+        raise DataError("; ".join([first, *[f"line {n}: {text}" for n, text in rest]]), path=str(path), line=line)
+    return config
+
+
+def _booleans_spelled_out(node: Any) -> list[yaml.ScalarNode]:
+    """YAML 1.1 reads 'yes', 'no', 'on' and 'off' as booleans; a setting written so was most
+    likely meant otherwise (Norway's 'NO'), so only true and false are taken."""
+    if isinstance(node, yaml.MappingNode):
+        return [n for _key, value in node.value for n in _booleans_spelled_out(value)]
+    if isinstance(node, yaml.SequenceNode):
+        return [n for value in node.value for n in _booleans_spelled_out(value)]
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:bool" and node.value.lower() not in ("true", "false"):
+        return [node]
+    return []

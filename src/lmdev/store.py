@@ -62,14 +62,11 @@ class Update:
     changed: bool
 
 
-def validation_error(exc: ValidationError, path: Path, node: object) -> DataError:
-    """A pydantic error as one line naming file, line and field (and how many more there are)."""
-    err = exc.errors()[0]
-    loc = tuple(err["loc"])
-    field = ".".join(str(p) for p in loc) or "paper"
-    message = err["msg"].removeprefix("Value error, ")
-    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return DataError(f"{field}: {message}{more}", path=str(path), line=yamlio.line_of(node, loc))  # type: ignore[arg-type]
+def validation_error(exc: ValidationError, path: Path, node: object, data: object = None) -> DataError:
+    """A paper that fails validation as one line naming the file, the line and every bad field."""
+    from lmdev.validation import data_error
+
+    return data_error(exc, path=str(path), node=node, data=data, what="paper")
 
 
 class Library:
@@ -155,7 +152,7 @@ class Library:
         try:
             paper = Paper.model_validate(data)
         except ValidationError as exc:
-            raise validation_error(exc, path, node) from None
+            raise validation_error(exc, path, node, data) from None
         return LoadedPaper(paper, path, text)
 
     def scan(self) -> tuple[list[LoadedPaper], list[DataError]]:

@@ -108,10 +108,9 @@ def parse_taxonomy(data: Any, node: Optional[yaml.Node], *, path: Path, text: st
     try:
         model = TaxonomyFile.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        where = ".".join(str(p) for p in loc)
-        raise DataError(f"{where}: {err['msg']}", path=str(path), line=yamlio.line_of(node, loc)) from None
+        from lmdev.validation import data_error
+
+        raise data_error(exc, path=str(path), node=node, data=data, what="taxonomy") from None
     problem = _first_reference_error(model)
     if problem:
         loc, message = problem

@@ -13,7 +13,6 @@ from typing import Any, NamedTuple, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from lmdev import yamlio
 from lmdev.errors import DataError
 from lmdev.ids import abs_url
 from lmdev.models import CanonicalId, Paper, Stance, Text
@@ -248,8 +247,6 @@ def validate(data: Any, node: Optional[yaml.Node], path: Path) -> InboxItem:
     try:
         return InboxItem.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        where = ".".join(str(p) for p in loc) or "item"
-        message = err["msg"].removeprefix("Value error, ")
-        raise DataError(f"{where}: {message}", path=str(path), line=yamlio.line_of(node, loc)) from None
+        from lmdev.validation import data_error
+
+        raise data_error(exc, path=str(path), node=node, data=data, what="item") from None
