@@ -1,6 +1,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from helpers import shipped_count, snapshot
 
 PAPERS = "papers"
@@ -65,11 +67,14 @@ def test_a_duplicate_id_in_a_second_file_is_caught(cli, data_dir: Path) -> None:
     assert "duplicates 2205.14135.yaml" in result.out
 
 
-def test_github_format_annotates_file_and_line(cli, data_dir: Path) -> None:
+def test_github_format_annotates_file_and_line(cli, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _write(data_dir, "2401.00005.yaml", "id: '2401.00005'\ntitle: No assumption at all\nproblems:\n- id: efficiency\n  by: person\n- id: nope\n  by: person\nassumptions:\n- id: fixed-recipe\n  stance: relies\n")
     result = cli("--data-dir", str(data_dir), "check", "--format", "github")
     assert result.code == 1
     assert f"::error file={data_dir / PAPERS / '2401.00005.yaml'},line=6::unknown problem id 'nope'" in result.out
+    monkeypatch.chdir(data_dir.parent)  # a workflow runs at the repository root: annotations need paths from there
+    relative = cli("--data-dir", "data", "check", "--format", "github")
+    assert f"::error file=data/{PAPERS}/2401.00005.yaml,line=6::unknown problem id 'nope'" in relative.out
 
 
 def test_json_format_is_machine_readable(cli, data_dir: Path) -> None:
@@ -126,3 +131,18 @@ def test_a_paper_file_names_every_bad_field_at_its_own_line(cli, data_dir: Path)
     stances = next(line for line in result.out.splitlines() if "2401.00012.yaml" in line)
     assert all(f"assumptions.{i}.stance" in stances for i in range(3)) and "not 'maybe'" in stances and "more" not in stances
     assert "2401.00013.yaml:10: primary: primary 'safety' is not one of the paper's problems" in result.out
+
+
+def test_check_of_given_files_reports_only_theirs_and_refuses_what_is_not_there(cli, data_dir: Path, tmp_path: Path) -> None:
+    """What a pre-commit hook runs: findings in the files being committed only; a file that is
+    not there (a typo in a hand-run check) is a usage error, not 'all good'."""
+    bad = _write(data_dir, "2401.00014.yaml", "id: '2401.00014'\ntitle: No assumption\n")
+    _write(data_dir, "2401.00015.yaml", "id: '2401.00015'\ntitle: Also no assumption\n")
+    result = cli("--data-dir", str(data_dir), "check", str(bad))
+    assert result.code == 1 and "2401.00014.yaml" in result.out and "2401.00015.yaml" not in result.out
+    assert "checked 1 given file(s), against" in result.err
+    missing = cli("--data-dir", str(data_dir), "check", str(data_dir / PAPERS / "2401.00016.yaml"))
+    assert missing.code == 2 and "2401.00016.yaml: no such file" in missing.err
+    outside = tmp_path / "notes.yaml"
+    outside.write_text("x: 1\n")
+    assert cli("--data-dir", str(data_dir), "check", str(outside)).code == 2

@@ -191,7 +191,17 @@ def github_annotation(finding: Finding) -> str:
     message cannot end the command early or start another one.
     """
     line = f",line={finding.line}" if finding.line else ""
-    return printable(f"::error file={_workflow_property(finding.path)}{line}::{_workflow_data(finding.message)}")
+    return printable(f"::error file={_workflow_property(_from_workspace(finding.path))}{line}::{_workflow_data(finding.message)}")
+
+
+def _from_workspace(path: str) -> str:
+    """A file's path relative to the working directory (the repository root in a workflow),
+    which is how a pull request's annotations find the file; as it is when outside it."""
+    here = Path.cwd()
+    try:
+        return Path(path).resolve().relative_to(here.resolve()).as_posix()
+    except (ValueError, OSError):
+        return path
 
 
 def _config_rule(library: Library) -> list[Finding]:
@@ -217,6 +227,8 @@ def limit_to_files(library: Library, findings: list[Finding], files: Iterable[Pa
     wanted: set[Path] = set()
     for name in files:
         path = name.resolve()
+        if not path.is_file():
+            raise UsageError(f"{name}: no such file")
         if path.parent != papers and path not in (root / TAXONOMY_FILE, root / CONFIG_FILE, root / REJECTED_FILE):
             raise UsageError(f"{name} is not a paper file, taxonomy, config or rejected.yaml of the tracker in {library.root}")
         wanted.add(path)

@@ -89,7 +89,8 @@ def check(
     else:
         for finding in findings:
             print(safe(str(finding)))
-    message(f"checked {count} paper file{'s' if count != 1 else ''}" + (" (changed since the last clean check)" if changed else "") + ": " + (f"{len(findings)} problem(s)" if findings else "all good"))
+    given = f"{len(set(files))} given file(s), against {count} paper files" if files else f"{count} paper file{'s' if count != 1 else ''}"
+    message(f"checked {given}" + (" (changed since the last clean check)" if changed else "") + ": " + (f"{len(findings)} problem(s)" if findings else "all good"))
     if findings:
         raise typer.Exit(1)
 
