@@ -155,7 +155,9 @@ def test_edits_additions_deletions_and_renames_behind_lmdevs_back_are_seen(cli, 
     ids = _ids(cli, data_dir)
     assert gone_id not in ids and "2501.99999" in ids and len(ids) == shipped_count()
     (papers / "2501.99999.yaml").rename(papers / "2501.99998.yaml")
-    assert _ids(cli, data_dir).count("2501.99999") == 1  # the renamed file still says 2501.99999
+    # the renamed file still says 2501.99999: left out and named, as a copy made to start a new paper from would be
+    assert "2501.99999" not in _ids(cli, data_dir, code=1)
+    assert "file name does not match id '2501.99999'" in cli("--data-dir", str(data_dir), "show", "2501.99998").err
     assert cli("--data-dir", str(data_dir), "check").out.count("2501.99998.yaml:") == 1  # and check names the mismatch
     (papers / "2501.99998.yaml").unlink()
     assert len(_ids(cli, data_dir)) == shipped_count() - 1

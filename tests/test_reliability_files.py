@@ -299,3 +299,16 @@ def test_a_missing_data_directory_or_a_papers_file_is_named_not_read_as_empty(cl
         result = cli("--data-dir", str(small_dir), *args)
         assert result.code == 1 and "papers is not a directory" in result.err, result.err
         assert len(result.err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [["list"], ["coverage", "--format", "json"], ["export", "--format", "bibtex"], ["reading-list", "efficiency"]])
+def test_a_copy_made_to_start_a_new_paper_is_named_not_counted_twice(cli, small_dir: Path, command: list[str]) -> None:
+    """Copying a paper file as a template and not yet changing its id is the commonest hand
+    edit: the copy is left out and named (file and line of its id), the original still counts."""
+    before = cli("--data-dir", str(small_dir), *command)
+    assert before.code == 0, before.err
+    shutil.copy(small_dir / "papers" / "2205.14135.yaml", small_dir / "papers" / "2205.14136.yaml")
+    after = cli("--data-dir", str(small_dir), *command)
+    assert after.code == 1
+    assert "2205.14136.yaml:1: file name does not match id '2205.14135' (expected 2205.14135.yaml)" in after.err
+    assert after.out == before.out

@@ -153,6 +153,11 @@ class Library:
             paper = Paper.model_validate(data)
         except ValidationError as exc:
             raise validation_error(exc, path, node, data) from None
+        if not self.stem_matches(path, paper):
+            # a copy made to start a new paper from: read as it is, it would list, count and
+            # export the same paper twice (only check used to say so)
+            expected = self.path_for(paper.id).name
+            raise DataError(f"file name does not match id {paper.id!r} (expected {expected}): a copy? give it its own id, or rename it", path=str(path), line=yamlio.line_of(node, ("id",)))
         return LoadedPaper(paper, path, text)
 
     def scan(self) -> tuple[list[LoadedPaper], list[DataError]]:
