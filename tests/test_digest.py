@@ -41,8 +41,13 @@ def test_markdown_groups_what_arrived_by_problem(cli, arrived: Path) -> None:
     assert "2605.90004" not in text
     assert "<script>" not in text and "\\<script\\>" in text
     assert "3 paper(s) since" in result.err
-    limited = cli("--data-dir", str(arrived), "digest", "--limit", "1", "--since", "40d").out
-    assert "2605.90002" not in limited and "2605.90004" in limited
+    limited = cli("--data-dir", str(arrived), "digest", "--limit", "1", "--since", "40d")
+    assert "2605.90002" not in limited.out and "2605.90004" in limited.out
+    assert "4 paper(s) arrived" in limited.out, "the count is of what arrived, not of what --limit shows"
+    assert "1 more wait in the inbox (lmdev inbox --problem efficiency)" in limited.out
+    assert "4 paper(s) since" in limited.err
+    html = cli("--data-dir", str(arrived), "digest", "--limit", "1", "--since", "40d", "--format", "html").out
+    assert "4 paper(s) arrived" in html and "1 more wait in the inbox" in html
     assert "2605.90002" not in cli("--data-dir", str(arrived), "digest", "--min-relevance", "0.7").out
 
 

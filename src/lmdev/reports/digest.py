@@ -49,7 +49,12 @@ def parse_since(text: str, today: dt.date) -> dt.date:
 class Group:
     problem: Optional[str]
     name: str
-    items: list[Waiting]
+    items: list[Waiting]  # those shown: at most ``--limit``
+    count: int = 0  # how many arrived, shown or not
+
+    @property
+    def hidden(self) -> int:
+        return max(self.count - len(self.items), 0)
 
 
 @dataclass
@@ -62,7 +67,8 @@ class Digest:
 
     @property
     def total(self) -> int:
-        return sum(len(g.items) for g in self.groups)
+        """Papers that arrived in scope, whether or not ``--limit`` shows them."""
+        return sum(max(g.count, len(g.items)) for g in self.groups)
 
 
 def build(tax: Taxonomy, items: list[Waiting], since: dt.date, until: dt.date, *, min_relevance: Optional[float] = None, limit: Optional[int] = None) -> Digest:
@@ -81,8 +87,13 @@ def build(tax: Taxonomy, items: list[Waiting], since: dt.date, until: dt.date, *
         members = best_first([i for i in chosen if (i.primary if i.primary in order else None) == problem], problem)
         if members:
             name = tax.nodes[problem].name if problem else UNSORTED
-            groups.append(Group(problem, name, members[:limit] if limit else members))
+            groups.append(Group(problem, name, members[:limit] if limit else members, len(members)))
     return Digest(since, until, groups, threshold, len(period) - len(chosen))
+
+
+def _hidden(g: Group) -> str:
+    where = f"lmdev inbox --problem {g.problem}" if g.problem else "lmdev inbox"
+    return f"{g.hidden} more wait in the inbox ({where})." if g.hidden else ""
 
 
 def _below(d: Digest) -> str:
@@ -122,6 +133,8 @@ def markdown(d: Digest) -> str:
             lines.append(f"{n}. [{_md(item.title)}]({_link(item)}). {_md(_authors(item))}. Relevance {item.relevance:.2f}.  ")
             if _why(item):
                 lines.append(f"   {_md(_why(item))}")
+        if g.hidden:
+            lines += ["", _md(_hidden(g))]
         lines.append("")
     return "\n".join(lines)
 
@@ -163,6 +176,8 @@ def html(d: Digest) -> str:
             why = f'<br><span class="muted">{_h(_why(item))}</span>' if _why(item) else ""
             parts.append(f'<li><a href="{_h(_link(item))}">{_h(item.title)}</a>. {_h(_authors(item))}. Relevance {item.relevance:.2f}.{why}</li>')
         parts.append("</ol>")
+        if g.hidden:
+            parts.append(f'<p class="muted">{_h(_hidden(g))}</p>')
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
