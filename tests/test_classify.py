@@ -104,6 +104,14 @@ def test_classify_input_prints_one_object_per_paper_covering_every_tag(cli, data
     assert rows[2]["problems"][0]["id"] == "safety"
 
 
+def test_explain_on_an_input_file_asks_for_json_rather_than_doing_nothing(cli, data_dir: Path, tmp_path: Path) -> None:
+    source = _jsonl(tmp_path, CORPUS_LINES[:1])
+    text = cli("--data-dir", str(data_dir), "classify", "--input", str(source), "--explain")
+    assert text.code == 2 and "--format json" in text.err and not text.out
+    rows = json.loads(cli("--data-dir", str(data_dir), "classify", "--input", str(source), "--explain", "--format", "json").out)
+    assert all(tag["reasons"] for tag in rows[0]["problems"])
+
+
 def test_classify_input_accepts_paper_yaml_and_skips_bad_records(cli, data_dir: Path, tmp_path: Path) -> None:
     single = cli("--data-dir", str(data_dir), "classify", "--input", str(SHIPPED / "papers" / "2205.14135.yaml"), "--format", "json")
     assert json.loads(single.out)[0]["id"] == "2205.14135"

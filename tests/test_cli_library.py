@@ -100,6 +100,11 @@ def test_tag_adds_changes_and_removes_tags_and_keeps_the_rest(cli, data_dir: Pat
     assert [p["id"] for p in data["problems"]] == ["prompting"]
     assert {"id": "cost-irrelevant", "stance": "relies", "by": "person"} in data["assumptions"]
     assert data["notes"] == "long contexts"
+    replaced = cli("--data-dir", str(data_dir), "tag", "2307.03172", "--note", "short contexts")
+    assert replaced.code == 0 and "--note replaced the earlier note (13 characters, 1 line)" in replaced.err
+    every = [a["id"] for a in data["assumptions"]]
+    bare = cli("--data-dir", str(data_dir), "tag", "2307.03172", *[arg for a in every for arg in ("--remove", a)])
+    assert bare.code == 0 and "now maps to no assumption, which check refuses" in bare.err
 
 
 def test_tag_refuses_unknown_ids_and_stances_and_writes_nothing(cli, data_dir: Path) -> None:

@@ -165,6 +165,8 @@ def test_citekeys_are_assigned_when_asked_and_never_change(cli, empty_data_dir: 
     assert all(keys[name] == key for name, key in stored.items() if key), "stored keys never change"
     assert len(set(keys.values())) == len(keys), "keys are unique"
     assert cli("--data-dir", str(data_dir), "citekeys").err.strip() == "citekeys: 0 assigned"
+    unknown = cli("--data-dir", str(data_dir), "citekeys", "2301.00001")
+    assert unknown.code == 1 and "no paper '2301.00001'" in unknown.err
     assert cli("--data-dir", str(data_dir), "check").code == 0
 
 

@@ -171,3 +171,11 @@ def test_html_report_renders_in_headless_chromium(cli, data_dir: Path, tmp_path:
     shot = tmp_path / "shot.png"
     subprocess.run([browser, *flags, "--window-size=1200,1600", f"--screenshot={shot}", url], capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 20_000
+
+
+def test_report_into_a_file_is_a_usage_error_naming_it(cli, small_dir: Path, tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("keep me\n")
+    result = cli("--data-dir", str(small_dir), "report", "--html", str(afile))
+    assert result.code == 2 and f"{afile} is a file" in result.err
+    assert afile.read_text() == "keep me\n"

@@ -187,6 +187,7 @@ def test_a_weekend_listing_says_so_and_exits_0(cli, tracker: Path, serve) -> Non
         (200, b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"/>', "not an RSS 2.0 feed"),
         (200, listing_rss(load_day(LISTINGS / "2025-04-26.jsonl"))[:20_000], "not an RSS feed"),
         (404, b"Not Found", "refused the request: Not Found (HTTP 404, http://127.0.0.1:"),
+        (404, b"<!DOCTYPE HTML PUBLIC>\n<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>", "refused the request: 404 Not Found (HTTP 404,"),
     ],
 )
 def test_a_bad_listing_is_one_line_and_the_inbox_keeps_what_it_had(cli, tracker: Path, serve, busy_day, status: int, body: bytes, says: str) -> None:

@@ -116,6 +116,10 @@ def assign_missing(library: Library, ids: Optional[Iterable[str]] = None) -> lis
     """``lmdev citekeys``: give every paper (or those in ``ids``) that lacks a citekey one, and save it."""
     wanted = {library.resolve(i) for i in ids} if ids is not None else None
     everything = library.papers()
+    if wanted is not None:
+        absent = sorted(wanted - {p.id for p in everything})
+        if absent:
+            raise library.missing(absent[0])
     papers = [p for p in everything if not p.citekey and (wanted is None or p.id in wanted)]
     taken = {p.citekey for p in everything if p.citekey}
     changed = assign_citekeys(papers, taken)

@@ -227,7 +227,7 @@ class Library:
             raise InvalidIdError(f"not an arXiv id, arXiv URL, slug or citekey of a stored paper: {text.strip()!r}")
         return paper_id
 
-    def _missing(self, canonical: str) -> NotFoundError:
+    def missing(self, canonical: str) -> NotFoundError:
         """No stored paper by that id; one waiting in the inbox is named as such, with the
         commands that show it and take it in."""
         from lmdev.inbox import Inbox
@@ -249,14 +249,14 @@ class Library:
         except FileNotFoundError:
             st = None
         if path is None or st is None:
-            raise self._missing(canonical)
+            raise self.missing(canonical)
         index = Index(self)
         try:
             paper = index.paper(path.name, stat_key(st))
             if paper is None:
                 loaded = self.stored(canonical)
                 if loaded is None:
-                    raise self._missing(canonical)
+                    raise self.missing(canonical)
                 index.store_one(loaded.path.name, stat_key(st), loaded)
                 return loaded.paper
             if paper.id != canonical:
@@ -346,7 +346,7 @@ class Library:
 
         def existing(paper: Optional[Paper]) -> Paper:
             if paper is None:
-                raise self._missing(normalise_paper_id(paper_id))
+                raise self.missing(normalise_paper_id(paper_id))
             return change(paper) or paper
 
         return self.upsert(paper_id, existing)

@@ -195,19 +195,23 @@ class Tagged:
     paper: Paper
     changed: bool
     not_present: list[str]
+    replaced_note: Optional[str] = None  # the note ``--note`` wrote over, to say so
 
 
 def tag_paper(library: Library, paper_id: str, change: TagChange, *, before_save: Optional[Callable[[Paper], None]] = None) -> Tagged:
     """Apply ``change`` (then ``before_save``) to a paper, re-read and written under the library lock."""
     change.validate(library.taxonomy)
     not_present: list[str] = []
+    replaced: list[str] = []
     assign = Assigner(library)
 
     def edit(paper: Paper) -> None:
+        if change.note is not None and paper.notes and paper.notes != change.note:
+            replaced[:] = [paper.notes]
         not_present[:] = change.apply(paper, library.taxonomy)
         if before_save is not None:
             before_save(paper)
         assign(paper)
 
     done = library.update(paper_id, edit)
-    return Tagged(done.paper, done.changed, not_present)
+    return Tagged(done.paper, done.changed, not_present, replaced[0] if replaced else None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional, TypeVar
@@ -357,9 +358,18 @@ class ArxivClient:
 
 
 def _error_message(data: bytes) -> Optional[str]:
+    """What an error answer says: arXiv's own error entries, an HTML page's title (a proxy's or
+    a server's 'Not Found' page, not its first tag), or the first line of plain text."""
     try:
         feed = parse_feed(data)
     except ArxivError:
-        text = data[:200].decode("utf-8", "replace").strip()
-        return text.splitlines()[0] if text else None
+        text = data[:2000].decode("utf-8", "replace").strip()
+        if text[:20].lower().startswith(("<!doctype html", "<html")):
+            title = _HTML_TITLE.search(text)
+            words = " ".join(title.group(1).split())[:200] if title else ""
+            return words or None
+        return text[:200].splitlines()[0] if text else None
     return "; ".join(feed.errors) or None
+
+
+_HTML_TITLE = re.compile(r"<title[^>]*>([^<]*)</title>", re.IGNORECASE)

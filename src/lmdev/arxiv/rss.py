@@ -96,7 +96,7 @@ def parse_listing(body: bytes) -> Listing:
         except _Skip as skip:
             title = _text(item.find("title"))
             label = f"item {number}" + (f" ({title[:60]!r})" if title else "")
-            listing.skipped.append(f"{label}: {skip}; skipped")
+            listing.skipped.append(f"{label}: {skip}")
             continue
         if announcement.paper.id not in seen:
             seen.add(announcement.paper.id)

@@ -47,6 +47,8 @@ def classify(
     lib = library(ctx)
     if input_file is not None and (ids or all_papers or apply):
         raise UsageError("--input classifies papers outside the library; it does not go with ids, --all or --apply")
+    if input_file is not None and explain and fmt is not TextOrJson.json:
+        raise UsageError("--explain with --input needs --format json: the text output is one line per paper, with no room for reasons")
     if input_file is not None:
         _check_input(input_file)
     papers = [] if input_file is not None else [lib.get(i) for i in ids] if ids else [p for p in readable_papers(lib) if all_papers or not p.is_tagged()]

@@ -163,6 +163,8 @@ def report(
     from lmdev.reports import html
     from lmdev.reports.coverage import indexed_coverage
 
+    if html_dir.exists() and not html_dir.is_dir():
+        raise UsageError(f"--html takes a folder to write index.html into; {html_dir} is a file")
     lib = library(ctx)
     index = readable_index(lib)
     min_papers, recent_years = _gap_settings(lib, min_papers, recent_years)
