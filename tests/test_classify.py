@@ -272,3 +272,13 @@ def test_a_suggestion_a_person_took_off_is_never_applied_again(cli, data_dir: Pa
     assert back.code == 0
     data = yaml.safe_load(path.read_text())
     assert "declined" not in data and {"id": suggested[0], "stance": "relies", "by": "person"} in data["assumptions"]
+
+
+def test_classifying_one_paper_names_a_file_the_model_was_trained_without(cli, small_dir: Path) -> None:
+    """Training reads every paper file: one that does not read is left out, and a command that
+    reads no other paper still says so (and exits 1), even when the model comes from the cache."""
+    (small_dir / "papers" / "2401.00001.yaml").write_text("id: [\n")
+    for _ in range(2):  # trained, then from the cache
+        result = cli("--data-dir", str(small_dir), "classify", "2205.14135")
+        assert result.code == 1 and "2401.00001.yaml" in result.err and "trained without it" in result.err
+        assert "2205.14135" in result.out

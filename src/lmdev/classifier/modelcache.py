@@ -96,8 +96,10 @@ def train_and_cache(library: Library, path: Path) -> Model:
     """Train on the library and its rejections, and keep the model at ``path`` (replacing others)."""
     from lmdev.classifier.training import train  # only here: a warm start never trains
 
-    readable = [item.paper for item in library.scan()[0]]  # a broken file is the command's to report
-    model = train(library.taxonomy, readable, rejected_records(library), fingerprint=path.stem)
+    loaded, unreadable = library.scan()
+    model = train(library.taxonomy, [item.paper for item in loaded], rejected_records(library), fingerprint=path.stem)
+    # what it was trained without, for a command that reads no other paper to say so
+    model.data["unreadable"] = [str(error) for error in unreadable]
     try:
         for old in [*path.parent.glob("*.json"), *path.parent.glob("*.marshal")]:
             old.unlink(missing_ok=True)
