@@ -39,7 +39,7 @@ def test_every_kind_of_problem_is_reported_each_naming_its_file(cli, data_dir: P
     _write(data_dir, "2401.00008.yaml", GOOD.replace("2401.00001", "2401.00008").replace("A Fresh Paper", "Same DOI A") + "doi: 10.1/x\n")
     _write(data_dir, "2401.00009.yaml", GOOD.replace("2401.00001", "2401.00009").replace("A Fresh Paper", "Same DOI B") + "doi: 10.1/X\n")
     _write(data_dir, "2401.00010.yaml", "")
-    _write(data_dir, "2401.00011.yaml", GOOD.replace("2401.00001", "2401.00011").replace("A Fresh Paper", "Declined a typo") + "declined: [scaling, scalng]\n")
+    _write(data_dir, "2401.00011.yaml", GOOD.replace("2401.00001", "2401.00011").replace("A Fresh Paper", "Declined a typo") + "declined: [scaling, scalng, fixed-recipe]\n")
     result = cli("--data-dir", str(data_dir), "check")
     assert result.code == 1
     lines = result.out.strip().splitlines()
@@ -54,7 +54,8 @@ def test_every_kind_of_problem_is_reported_each_naming_its_file(cli, data_dir: P
         "2401.00010.yaml": "file is empty",
         "2401.00011.yaml": ":7: unknown tag id 'scalng' in declined",
     }
-    for name, needle in expect.items():
+    expect_too = {"2401.00011.yaml": "'fixed-recipe' is both a tag and declined"}
+    for name, needle in [*expect.items(), *expect_too.items()]:
         assert any(name in line and needle in line for line in lines), (name, needle, lines)
     assert any("2401.00004.yaml" in line and "unknown assumption id 'fixed-rcipe'" in line for line in lines)
     assert "Traceback" not in result.err
@@ -75,6 +76,9 @@ def test_github_format_annotates_file_and_line(cli, data_dir: Path, monkeypatch:
     monkeypatch.chdir(data_dir.parent)  # a workflow runs at the repository root: annotations need paths from there
     relative = cli("--data-dir", "data", "check", "--format", "github")
     assert f"::error file=data/{PAPERS}/2401.00005.yaml,line=6::unknown problem id 'nope'" in relative.out
+    (data_dir / PAPERS / "2401.00006.yaml").symlink_to(data_dir / PAPERS / "2401.00005.yaml")
+    linked = cli("--data-dir", "data", "check", "--format", "github")
+    assert f"::error file=data/{PAPERS}/2401.00006.yaml" in linked.out, "a link is annotated as itself"
 
 
 def test_json_format_is_machine_readable(cli, data_dir: Path) -> None:

@@ -115,6 +115,11 @@ def test_explain_on_an_input_file_asks_for_json_rather_than_doing_nothing(cli, d
 def test_classify_input_accepts_paper_yaml_and_skips_bad_records(cli, data_dir: Path, tmp_path: Path) -> None:
     single = cli("--data-dir", str(data_dir), "classify", "--input", str(SHIPPED / "papers" / "2205.14135.yaml"), "--format", "json")
     assert json.loads(single.out)[0]["id"] == "2205.14135"
+    draft = tmp_path / "draft.yaml"  # a file outside the library need not be named after its id
+    draft.write_bytes((SHIPPED / "papers" / "2205.14135.yaml").read_bytes())
+    named = cli("--data-dir", str(data_dir), "classify", "--input", str(draft), "--format", "json")
+    assert named.code == 0, named.err
+    assert json.loads(named.out)[0]["id"] == "2205.14135"
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps(CORPUS_LINES[0]) + "\n{not json\n" + json.dumps({"arxiv_id": "x"}) + "\n")
     result = cli("--data-dir", str(data_dir), "classify", "--input", str(bad))
@@ -244,6 +249,8 @@ def test_suggestions_are_not_learned_from_so_applying_twice_changes_nothing(cli,
     lib = Library(data_dir)
     papers = lib.papers()
     with_suggestion = [p.model_copy(update={"problems": [*p.problems, ProblemTag(id="scaling", by="classifier", score=0.9)]}) if "scaling" not in p.problem_ids() else p for p in papers]
+    mixed = papers[0].model_copy(update={"problems": [ProblemTag(id="scaling"), ProblemTag(id="efficiency", by="classifier", score=0.9)], "primary": "efficiency"})
+    assert mixed.as_reviewed().problem_ids() == ["scaling"] and mixed.as_reviewed().primary is None, "nobody named a primary"
     plain, suggested = train(lib.taxonomy, papers), train(lib.taxonomy, with_suggestion)
     assert plain.data["nodes"]["scaling"]["tagged"] == suggested.data["nodes"]["scaling"]["tagged"]
     ids = ["2307.03172", "2205.14135", "2005.14165", "2001.08361", "2205.05638"]

@@ -226,3 +226,23 @@ def test_q_in_the_suggestions_half_ends_the_whole_review(cli, suggested: Path, t
     assert suggestion_keys == ["q"], "q on the first suggestion asks nothing more"
     assert "review: 0 paper(s) changed" in result.err
     assert snapshot(suggested) == before
+
+
+def test_a_fresh_suggestion_rejected_at_the_prompt_is_never_offered_or_applied_again(cli, data_dir: Path, terminal) -> None:
+    from lmdev.classifier.apply import apply_suggestions, suggestions_for
+    from lmdev.classifier.modelcache import load_model
+    from lmdev.models import AssumptionTag, Paper
+
+    lib = Library(data_dir)
+    abstract = "Few-shot prompts with chain-of-thought reasoning demonstrations improve in-context learning on math word problems without any fine-tuning."
+    lib.save(Paper(id="2501.00002", title="Chain-of-thought prompting for arithmetic", abstract=abstract, assumptions=[AssumptionTag(id="fixed-recipe", stance="relies")]))
+    terminal("r", "q")
+    first = cli("--data-dir", str(data_dir), "tag", "2501.00002")
+    assert first.code == 0, first.err
+    assert yaml.safe_load((data_dir / "papers" / "2501.00002.yaml").read_text())["declined"] == ["prompting"]
+    terminal("q")
+    again = cli("--data-dir", str(data_dir), "tag", "2501.00002")
+    assert "problem prompting" not in again.out
+    paper = Library(data_dir).get("2501.00002")
+    apply_suggestions(paper, suggestions_for(load_model(lib), paper), lib)
+    assert "prompting" not in paper.problem_ids()

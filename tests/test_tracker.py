@@ -169,12 +169,12 @@ def test_one_check_names_every_mistake_in_the_config_in_plain_words(cli, data_di
     result = cli("--data-dir", str(data_dir), "check")
     assert result.code == 1
     line = next(line for line in result.out.splitlines() if "config.yaml" in line)
-    for words in ("watch.categories", "watch.min_relevance", "foo: unknown field", "line 5: write true or false, not 'yes'"):
+    for words in ("watch.categories", "watch.min_relevance", "foo: unknown field", "line 5: YAML reads 'yes' as true: write true or false for a setting, or quote it for text"):
         assert words in line, (words, line)
     assert "Extra inputs" not in line and "Input should" not in line
     (data_dir / "config.yaml").write_text("check:\n  require_reviewed: on\n")
     alone = cli("--data-dir", str(data_dir), "check")
-    assert alone.code == 1 and "config.yaml:2: write true or false, not 'on'" in alone.out
+    assert alone.code == 1 and "config.yaml:2: YAML reads 'on' as true" in alone.out
 
 
 def test_an_empty_config_is_fine_and_config_sets_check_defaults(cli, data_dir: Path) -> None:

@@ -85,17 +85,18 @@ class _Checker:
         taxonomy, paper, path = self.taxonomy, item.paper, str(item.path)
         line = _line_finder(item)
         found: list[tuple[str, Optional[int], str]] = []
-        if not self.library.stem_matches(item.path, paper):
-            found.append((path, line("id"), f"file name does not match id {paper.id!r} (expected {self.library.path_for(paper.id).name})"))
         for i, tag in enumerate(paper.problems):
             if not taxonomy.has(tag.id, "problem"):
                 found.append((path, line("problems", i, "id"), f"unknown problem id {tag.id!r}"))
         for i, atag in enumerate(paper.assumptions):
             if not taxonomy.has(atag.id, "assumption"):
                 found.append((path, line("assumptions", i, "id"), f"unknown assumption id {atag.id!r}"))
+        tagged = set(paper.problem_ids()) | set(paper.assumption_stances())
         for i, node_id in enumerate(paper.declined):
             if node_id not in taxonomy.nodes:
                 found.append((path, line("declined", i), f"unknown tag id {node_id!r} in declined"))
+            elif node_id in tagged:
+                found.append((path, line("declined", i), f"{node_id!r} is both a tag and declined (a merge?); keep one"))
         if paper.problems and paper.primary is None:
             found.append((path, line("problems"), f"paper {paper.id} names no primary problem (set one with: lmdev tag {paper.id} --primary ID)"))
         if not paper.assumptions:
@@ -197,9 +198,8 @@ def github_annotation(finding: Finding) -> str:
 def _from_workspace(path: str) -> str:
     """A file's path relative to the working directory (the repository root in a workflow),
     which is how a pull request's annotations find the file; as it is when outside it."""
-    here = Path.cwd()
-    try:
-        return Path(path).resolve().relative_to(here.resolve()).as_posix()
+    try:  # abspath, not resolve: a symbolic link is annotated as itself, not as what it points to
+        return Path(os.path.abspath(path)).relative_to(os.path.abspath(os.getcwd())).as_posix()
     except (ValueError, OSError):
         return path
 

@@ -78,7 +78,7 @@ def load_config(data_dir: Path) -> Config:
     if all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
         return Config()  # a config of comments only (as `lmdev init` writes it) means the defaults
     data, node = yamlio.parse(text, path=str(path))
-    spelled = [(n.start_mark.line + 1, f"write true or false, not {n.value!r}") for n in _booleans_spelled_out(node)]
+    spelled = [(n.start_mark.line + 1, f"YAML reads {n.value!r} as {str(n.value.lower() in ('yes', 'on')).lower()}: write true or false for a setting, or quote it for text") for n in _booleans_spelled_out(node)]
     try:
         config = Config.model_validate(data or {})
     except ValidationError as exc:

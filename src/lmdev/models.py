@@ -302,7 +302,7 @@ class Paper(_Strict):
         if not self.suggestions():
             return self
         problems = [t for t in self.problems if t.reviewed]
-        primary = self.primary if self.primary in {t.id for t in problems} else (problems[0].id if problems else None)
+        primary = self.primary if self.primary in {t.id for t in problems} else None  # nobody named one
         return self.model_copy(update={"problems": problems, "assumptions": [t for t in self.assumptions if t.reviewed], "primary": primary})
 
     def to_data(self) -> dict[str, Any]:

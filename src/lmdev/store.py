@@ -143,8 +143,10 @@ class Library:
             raise DataError(f"both {found[0].name} and {found[1].name} exist; keep one", path=str(found[1]))
         return found[0] if found else None
 
-    def read(self, path: Path) -> LoadedPaper:
-        """Read and validate one paper file; raises :class:`DataError` (file, line, field, reason)."""
+    def read(self, path: Path, *, named: bool = True) -> LoadedPaper:
+        """Read and validate one paper file; raises :class:`DataError` (file, line, field, reason).
+        A file of the library must be named after its id (``named``); one read from elsewhere
+        (``classify --input draft.yaml``) need not be."""
         text = yamlio.read_text(path, follow_symlinks=False)
         data, node = yamlio.parse(text, path=str(path))
         if not isinstance(data, dict):
@@ -153,7 +155,7 @@ class Library:
             paper = Paper.model_validate(data)
         except ValidationError as exc:
             raise validation_error(exc, path, node, data) from None
-        if not self.stem_matches(path, paper):
+        if named and not self.stem_matches(path, paper):
             # a copy made to start a new paper from: read as it is, it would list, count and
             # export the same paper twice (only check used to say so)
             expected = self.path_for(paper.id).name

@@ -32,16 +32,15 @@ def parse_assumption_spec(spec: str, *, default_stance: Optional[str] = None) ->
 def set_problem(paper: Paper, taxonomy: Taxonomy, node_id: str, *, by: TagSource = "person", score: Optional[float] = None) -> bool:
     """Add or update a problem tag. A classifier never replaces a person's tag. Returns True if changed."""
     taxonomy.get(node_id, "problem")
+    undeclined = by == "person" and _undecline(paper, node_id)
     existing = next((t for t in paper.problems if t.id == node_id), None)
     if existing is not None:
         if existing.human and (by == "classifier" or by == "person"):
-            return False  # a person agreeing with the essay's (or their own) tag changes nothing
+            return undeclined  # a person agreeing with the essay's (or their own) tag changes nothing else
         if existing.by == by and existing.score == score:
-            return False
+            return undeclined
         paper.problems = [ProblemTag(id=node_id, by=by, score=score) if t.id == node_id else t for t in paper.problems]
         return True
-    if by == "person":
-        _undecline(paper, node_id)
     paper.problems = [*paper.problems, ProblemTag(id=node_id, by=by, score=score)]
     if paper.primary is None:
         paper.primary = node_id
@@ -61,16 +60,15 @@ def set_assumption(paper: Paper, taxonomy: Taxonomy, node_id: str, stance: str, 
     """Add or update an assumption tag and its stance, under the same rule as :func:`set_problem`."""
     taxonomy.get(node_id, "assumption")
     new = AssumptionTag(id=node_id, stance=stance, by=by, score=score)  # type: ignore[arg-type]
+    undeclined = by == "person" and _undecline(paper, node_id)
     existing = next((t for t in paper.assumptions if t.id == node_id), None)
     if existing is not None:
         if by == "classifier" and existing.human:
             return False
         if existing == new or (by == "person" and existing.human and existing.stance == stance):
-            return False
+            return undeclined
         paper.assumptions = [new if t.id == node_id else t for t in paper.assumptions]
         return True
-    if by == "person":
-        _undecline(paper, node_id)
     paper.assumptions = [*paper.assumptions, new]
     return True
 
@@ -99,10 +97,21 @@ def decline_tags(paper: Paper, ids: Iterable[str]) -> list[str]:
     return removed
 
 
-def _undecline(paper: Paper, node_id: str) -> None:
-    """A person tagging what they once declined takes the refusal back."""
+def decline_suggestion(paper: Paper, node_id: str) -> bool:
+    """Record a suggestion a person turned down before it was ever stored (in a review right
+    after ``add``); True if the paper changed."""
     if node_id in paper.declined:
-        paper.declined = [i for i in paper.declined if i != node_id]
+        return False
+    paper.declined = [*paper.declined, node_id]
+    return True
+
+
+def _undecline(paper: Paper, node_id: str) -> bool:
+    """A person tagging what they once declined takes the refusal back; True if it was declined."""
+    if node_id not in paper.declined:
+        return False
+    paper.declined = [i for i in paper.declined if i != node_id]
+    return True
 
 
 def confirm_suggestions(paper: Paper, ids: Optional[Iterable[str]] = None) -> list[str]:

@@ -38,17 +38,13 @@ def apply_suggestions(paper: Paper, result: Result, library: Library) -> Applied
     had = set(paper.problem_ids()) | set(paper.assumption_stances())
     declined = set(paper.declined)
     for s in result.problems:
-        if s.id in declined:
-            continue
-        if s.suggested:
+        if s.suggested and s.id not in declined:
             if set_problem(paper, tax, s.id, by="classifier", score=s.score) and s.id not in had:
                 added.append(s.id)
         elif any(t.id == s.id and t.by == "classifier" for t in paper.problems):
             removed += remove_tags(paper, [s.id])
     for s in result.assumptions:
-        if s.id in declined:
-            continue
-        if s.suggested:
+        if s.suggested and s.id not in declined:
             if set_assumption(paper, tax, s.id, s.stance or "relies", by="classifier", score=s.score) and s.id not in had:
                 added.append(f"{s.id}:{s.stance}")
         elif any(t.id == s.id and t.by == "classifier" for t in paper.assumptions):

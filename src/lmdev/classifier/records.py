@@ -31,14 +31,14 @@ def read_records(source: Path) -> Iterator[Record | DataError]:
         paths = sorted(p for p in source.iterdir() if p.suffix in (".yaml", ".yml"))
         for path in paths:
             try:
-                paper = library.read(path).paper
+                paper = library.read(path, named=False).paper
                 yield Record(paper.id, paper.title, paper.abstract)
             except DataError as exc:
                 yield exc
         return
     if source.suffix in (".yaml", ".yml"):
         try:
-            paper = Library(source.parent).read(source).paper
+            paper = Library(source.parent).read(source, named=False).paper
             yield Record(paper.id, paper.title, paper.abstract)
         except DataError as exc:
             yield exc

@@ -238,7 +238,8 @@ def tag(
         message(f"{result.paper.id} had no tag {node_id!r}")
     if result.replaced_note is not None:
         lines = result.replaced_note.count("\n") + 1
-        message(f"{result.paper.id}: --note replaced the earlier note ({len(result.replaced_note)} characters, {lines} line{'s' if lines != 1 else ''}); git diff shows it")
+        what = "replaced" if change.note else "removed"
+        message(f"{result.paper.id}: --note {what} the earlier note ({len(result.replaced_note)} characters, {lines} line{'s' if lines != 1 else ''}); git diff shows it")
     message(f"{result.paper.id}: {render.tags_text(result.paper) or 'no tags'}" + ("" if result.changed else " (unchanged)"))
-    if result.changed and not result.paper.assumptions:
+    if result.changed and change.remove and not result.paper.assumptions:
         message(f"{result.paper.id} now maps to no assumption, which check refuses: give it one with lmdev tag {result.paper.id} --assumption ID:STANCE")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Optional
 from lmdev.cli.output import out
 from lmdev.cli.render import esc
 from lmdev.models import Paper
-from lmdev.tagging import decline_tags, set_assumption, set_problem
+from lmdev.tagging import decline_suggestion, decline_tags, set_assumption, set_problem
 
 if TYPE_CHECKING:
     from lmdev.classifier.model import Model
@@ -90,7 +90,9 @@ def apply_decision(paper: Paper, tax: Taxonomy, d: Decision) -> bool:
             return set_problem(paper, tax, c.id, by="classifier", score=c.score)
         return set_assumption(paper, tax, c.id, c.stance or "relies", by="classifier", score=c.score)
     if d.key == "r":
-        return bool(decline_tags(paper, [c.id])) if c.stored else False
+        if c.stored:
+            return bool(decline_tags(paper, [c.id]))
+        return decline_suggestion(paper, c.id)
     if c.kind == "assumption":
         return set_assumption(paper, tax, c.id, d.value or c.stance or "relies")
     if d.key == "e" and d.value:
@@ -112,7 +114,7 @@ def fresh_candidates(model: Model, paper: Paper) -> list[Candidate]:
     from lmdev.classifier.apply import suggestions_for
 
     result = suggestions_for(model, paper)
-    have = set(paper.problem_ids()) | set(paper.assumption_stances())
+    have = set(paper.problem_ids()) | set(paper.assumption_stances()) | set(paper.declined)
     return [Candidate(s.kind, s.id, s.stance, s.score, False, list(s.reasons[:3])) for s in [*result.problems, *result.assumptions] if s.suggested and s.id not in have]
 
 
