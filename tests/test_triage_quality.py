@@ -87,6 +87,9 @@ def test_the_primary_is_read_from_what_the_title_says_the_paper_does() -> None:
     assert head("DocSLM: A Small Vision-Language Model for Long Multimodal Document Understanding") == stemmed("A Small Vision-Language Model for Long Multimodal Document Understanding")
     for whole in ["Aligning Knowledge Graphs and Language Models for Factual Accuracy", "GPT-4 Technical Report", "In-context learning: a survey", "To Each Their Own Tokenizer"]:
         assert head(whole) == stemmed(whole), whole
+    assert head("Stabilising Temporal Encoding in Video LLMs for Factual Accuracy") == stemmed("Stabilising Temporal Encoding for Factual Accuracy"), "a goal after the setting stays"
+    assert head("Quantization at 2:4 Sparsity Ratios for Large Language Models") == stemmed("Quantization at 2:4 Sparsity Ratios"), "a ratio's colon is not a name's"
+    assert len(head("Pruning " + "for LLMs and more " * 5000)) < 100, "a title is read to its first few hundred characters"
     title = "AgentShield: Refusal Training for Multimodal LLM Agents"
     read, whole_title = scoring.heading_prior(model, head(title)), scoring.heading_prior(model, stemmed(title))
     safety, integration = model.node_ids.index("safety"), model.node_ids.index("integration")

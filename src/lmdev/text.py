@@ -278,20 +278,30 @@ def _has_hint(sentence: str) -> bool:
 # Where a title may turn from what a paper does to what it is done to ("Token Pruning for
 # Vision-Language Models", "Stabilising Temporal Encoding in Video LLMs").
 _SETTING = re.compile(r"\s(?:for|in|on|across|under|to)\s", re.IGNORECASE)
+_NAME_COLON = re.compile(r":\s")  # "DocSLM: A ...", not the "2:4" of a sparsity ratio
+_TITLE_READ = 300  # characters: every real title; a longer one is not read further
 
 
 def title_head(title: str, names_model: Callable[[str], bool]) -> str:
     """The part of a title that names what the paper does: after a system's name ("DocSLM: A
-    Small Vision-Language Model ...") and before the last setting that ``names_model`` says is
-    a kind of model ("... in Video LLMs"); a goal stays ("... for Factual Accuracy"). A name or
-    a setting says 'agent' or 'VLM' where the contribution is its safety or efficiency."""
-    _, colon, rest = title.partition(":")
-    if colon and len(rest.split()) >= 3:
-        title = rest
-    for found in reversed(list(_SETTING.finditer(title))):
-        if found.start() > 0 and names_model(title[found.end() :]):
-            return title[: found.start()]
-    return title
+    Small Vision-Language Model ...") and without each setting that ``names_model`` says is a
+    kind of model ("... in Video LLMs"), up to the next setting word, so a goal after it stays
+    ("... for Factual Accuracy"). A name or a setting says 'agent' or 'VLM' where the
+    contribution is its safety or efficiency. Each stretch is read once: linear in the title."""
+    title = title[:_TITLE_READ]
+    colon = _NAME_COLON.search(title)
+    if colon is not None and len(title[colon.end() :].split()) >= 3:
+        title = title[colon.end() :]
+    found = [m for m in _SETTING.finditer(title) if m.start() > 0]
+    kept: list[str] = []
+    start = 0
+    for n, setting in enumerate(found):
+        end = found[n + 1].start() if n + 1 < len(found) else len(title)
+        if names_model(title[setting.end() : end]):
+            kept.append(title[start : setting.start()])
+            start = end
+    kept.append(title[start:])
+    return "".join(kept)
 
 
 def document_tokens(title: str, abstract: str) -> list[str]:
