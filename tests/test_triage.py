@@ -182,6 +182,52 @@ def test_two_people_triaging_on_two_machines_merge_without_losing_a_decision(cli
     assert cli("--data-dir", str(a / "data"), "check").code == 0
 
 
+def test_a_clash_of_two_peoples_decisions_after_a_merge_is_named_and_settled_offline(cli, data_dir: Path, tmp_path: Path) -> None:
+    """One accepted a paper and the other rejected it; both rejected another; a stale inbox file
+    came back with the merge. check names the clash with the commands that settle it, accept
+    settles it without arXiv, the duplicate rejection counts once, and the stale file goes."""
+    from lmdev.classifier.modelcache import rejected_records
+    from lmdev.store import Library
+
+    origin = tmp_path / "origin"
+    shutil.copytree(data_dir, origin / "data")
+    shutil.copy(REPO / ".gitattributes", origin / ".gitattributes")
+    fill_inbox(origin / "data", *(make_item(f"2605.9000{n}") for n in range(1, 5)))
+    _git(origin, "init", "-q", "-b", "main")
+    _git(origin, "add", "-A")
+    _git(origin, "commit", "-qm", "inbox")
+    a, b = tmp_path / "a", tmp_path / "b"
+    for clone in (a, b):
+        _git(tmp_path, "clone", "-q", str(origin), str(clone))
+    assert cli("--data-dir", str(a / "data"), "accept", "2605.90001").code == 0
+    assert cli("--data-dir", str(a / "data"), "reject", "2605.90002", "--reason", "a domain").code == 0
+    assert cli("--data-dir", str(b / "data"), "reject", "2605.90001", "2605.90002", "--reason", "not about language models").code == 0
+    for clone, who in ((a, "a"), (b, "b")):
+        _git(clone, "add", "-A")
+        _git(clone, "commit", "-qm", f"triage by {who}")
+    _git(a, "pull", "-q", "--no-rebase", "--no-edit", str(b), "main")
+    data = a / "data"
+    check = cli("--data-dir", str(data), "check")
+    assert check.code == 1 and "2605.90001 is rejected here but kept in the library" in check.out and "lmdev accept 2605.90001 keeps it" in check.out
+    assert [r[0] for r in rejected_records(Library(data))].count("2605.90002") == 1, "rejected twice, one negative example"
+    refused = cli("--data-dir", str(data), "reject", "2605.90001", "--reason", "again")
+    assert refused.code == 1 and "lmdev remove 2605.90001" in refused.err
+    shutil.copy(origin / "data" / "inbox" / "2605.90002.yaml", data / "inbox" / "2605.90002.yaml")  # stale, decided already
+    kept = cli("--data-dir", str(data), "accept", "2605.90001")
+    assert kept.code == 0, kept.err
+    assert "2605.90001" not in {e.rejection.id for e in decisions.load(data)}
+    assert not (data / "inbox" / "2605.90002.yaml").exists(), "a decision removes the files of papers decided elsewhere"
+    assert cli("--data-dir", str(data), "check").code == 0
+
+
+def test_a_merge_conflict_left_in_a_paper_file_is_named_as_one(cli, small_dir: Path) -> None:
+    path = small_dir / "papers" / "2205.14135.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("problems:\n", "problems:\n<<<<<<< HEAD\n- id: scaling\n  by: person\n=======\n- id: safety\n  by: person\n>>>>>>> theirs\n", 1))
+    result = cli("--data-dir", str(small_dir), "check")
+    assert result.code == 1 and "unresolved merge conflict" in result.out and "Traceback" not in result.err
+
+
 def test_decisions_retrain_the_model(cli, data_dir: Path) -> None:
     from lmdev.classifier.modelcache import fingerprint
     from lmdev.store import Library

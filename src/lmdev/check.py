@@ -311,7 +311,7 @@ def _rejected_rules(library: Library, owner: Callable[[str], Optional[str]]) -> 
     for entry in entries:
         kept = owner(entry.rejection.id)
         if kept:
-            findings.append(Finding(path, entry.line, f"{entry.rejection.id} is rejected here but kept in the library ({kept}); keep one decision"))
+            findings.append(Finding(path, entry.line, f"{entry.rejection.id} is rejected here but kept in the library ({kept}); keep one decision (lmdev accept {entry.rejection.id} keeps it, lmdev remove {entry.rejection.id} drops its file)"))
     return findings
 
 

@@ -106,6 +106,7 @@ class _Round:
     before it, read under the decision lock."""
 
     wanted: list[str]
+    library: Library
     inbox: Inbox
     stored: set[str]
     rejected: set[str]
@@ -114,6 +115,13 @@ class _Round:
         """The outcome for an id decided before: the same way, unchanged (its inbox file goes);
         the other way, failed. None for an id still to decide."""
         same, other = (self.stored, self.rejected) if accepting else (self.rejected, self.stored)
+        if paper_id in same and paper_id in other:  # both, as a merge of two people's decisions can leave it
+            if not accepting:
+                return Decided(paper_id, "failed", f"it is in the library too (a merge?); lmdev remove {paper_id} drops its paper file and the rejection stands, lmdev accept {paper_id} keeps it")
+            decisions.forget(self.library.root, [paper_id])
+            self.rejected.discard(paper_id)
+            self.inbox.remove(paper_id)
+            return Decided(paper_id, "accepted", "kept in the library; its rejection (left by a merge) is withdrawn")
         if paper_id in same:
             self.inbox.remove(paper_id)
             return Decided(paper_id, "unchanged", "already in the library" if accepting else "rejected already")
@@ -128,7 +136,10 @@ def _deciding(library: Library, ids: Sequence[str]) -> Iterator[_Round]:
     """Validate the ids, take the decision lock, and read what is decided already."""
     wanted = list(dict.fromkeys(normalise_paper_id(i) for i in ids))
     with decision_lock(library):
-        yield _Round(wanted, Inbox(library.root), library.ids(), decisions.rejected_ids(library.root))
+        now = _Round(wanted, library, Inbox(library.root), library.ids(), decisions.rejected_ids(library.root))
+        yield now
+        # files of papers decided on another branch and merged in go too, as docs/watch.md says
+        now.inbox.prune(now.stored | now.rejected)
 
 
 def accept(library: Library, ids: Sequence[str], change: Optional[TagChange] = None) -> list[Decided]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -78,6 +79,17 @@ def read_bytes(path: Path, *, max_bytes: int = MAX_FILE_BYTES, follow_symlinks: 
     return raw
 
 
+_CONFLICT = re.compile(r"^(?:<{7}|>{7}|={7})(?: |$)", re.MULTILINE)
+
+
+def _refuse_conflict_markers(text: str, path: str) -> None:
+    """A merge left both sides in the file: say so, not that a colon is missing at some line."""
+    found = _CONFLICT.search(text)
+    if found is not None:
+        line = text.count("\n", 0, found.start()) + 1
+        raise DataError("unresolved merge conflict (git's <<<<<<< / ======= / >>>>>>> lines): keep one side, or both tags, and delete the markers", path=path, line=line)
+
+
 def parse(text: str, *, path: str) -> tuple[Any, Optional[yaml.Node]]:
     """Parse YAML text into plain data plus its node tree (kept for error line numbers).
 
@@ -87,6 +99,8 @@ def parse(text: str, *, path: str) -> tuple[Any, Optional[yaml.Node]]:
     """
     if not text.strip():
         raise DataError("file is empty", path=path)
+    if "<<<<<<<" in text or ">>>>>>>" in text:
+        _refuse_conflict_markers(text, path)
     _warn_if_slow()
     if "&" in text or "*" in text:
         _refuse_anchors(text, path)

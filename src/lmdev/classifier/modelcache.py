@@ -66,8 +66,16 @@ def _paper_files(folder: Path) -> list[tuple[str, int, int]]:
 
 
 def rejected_records(library: Library) -> list[tuple[str, str, str]]:
-    """(id, title, abstract) of each rejection that says what the paper is (older entries may not)."""
-    return [(e.rejection.id, e.rejection.title, e.rejection.abstract or "") for e in decisions.load(library.root) if e.rejection.title]
+    """(id, title, abstract) of each rejected paper that says what it is (older entries may not),
+    once: two people who rejected the same paper leave two lines after a union merge, and the
+    paper is still one negative example."""
+    seen: set[str] = set()
+    out = []
+    for e in decisions.load(library.root):
+        if e.rejection.title and e.rejection.id not in seen:
+            seen.add(e.rejection.id)
+            out.append((e.rejection.id, e.rejection.title, e.rejection.abstract or ""))
+    return out
 
 
 def model_path(library: Library) -> Path:

@@ -125,6 +125,7 @@ def review_inbox_session(
         key = read_key(term)
         while key == "o":
             term.open_url(abs_url(item.id))
+            out().print(f"  [dim]opened {esc(abs_url(item.id))}[/]")  # a browser may open out of sight, or not at all
             key = read_key(term)
         if key == "q":
             if quit_flag is not None:
