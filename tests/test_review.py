@@ -246,3 +246,23 @@ def test_a_fresh_suggestion_rejected_at_the_prompt_is_never_offered_or_applied_a
     paper = Library(data_dir).get("2501.00002")
     apply_suggestions(paper, suggestions_for(load_model(lib), paper), lib)
     assert "prompting" not in paper.problem_ids()
+
+
+def test_ctrl_c_in_a_review_keeps_the_decisions_already_made(cli, suggested: Path, terminal, monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal()
+    keys = iter(["a"])
+
+    def read_key() -> str:
+        key = next(keys, None)
+        if key is None:
+            raise KeyboardInterrupt
+        return key
+
+    monkeypatch.setattr("lmdev.cli.review.read_key", read_key)
+    before = yaml.safe_load((suggested / "papers" / "2307.03172.yaml").read_text())
+    first = next(t for t in [*before["problems"], *before["assumptions"]] if t["by"] == "classifier")
+    result = cli("--data-dir", str(suggested), "review", "2307.03172")
+    assert result.code == 130 and "Traceback" not in result.err
+    after = yaml.safe_load((suggested / "papers" / "2307.03172.yaml").read_text())
+    kept = next(t for t in [*after["problems"], *after["assumptions"]] if t["id"] == first["id"])
+    assert kept["by"] == "person", "the suggestion accepted before Ctrl-C is saved"

@@ -125,11 +125,12 @@ def _show_paper(paper: Paper, position: str) -> None:
         console.print(f"[dim]{esc(paper.abstract[:400] + ('…' if len(paper.abstract) > 400 else ''))}[/]")
 
 
-def decide(paper: Paper, tax: Taxonomy, candidates: list[Candidate], *, position: str = "", read: Optional[KeyReader] = None) -> tuple[list[Decision], bool]:
-    """Ask about each candidate; returns the decisions and whether the person quit."""
+def decide(paper: Paper, tax: Taxonomy, candidates: list[Candidate], *, position: str = "", read: Optional[KeyReader] = None, into: Optional[list[Decision]] = None) -> tuple[list[Decision], bool]:
+    """Ask about each candidate; returns the decisions (appended to ``into`` as they are made,
+    so an interrupted session can keep them) and whether the person quit."""
     console = out()
     _show_paper(paper, position)
-    decisions: list[Decision] = []
+    decisions: list[Decision] = [] if into is None else into
     for c in candidates:
         name = tax.nodes[c.id].name if c.id in tax.nodes else "unknown id"
         score = f"score {c.score:.2f}" if c.score is not None else "no score"
@@ -202,7 +203,13 @@ def review_new(lib: Library, papers: list[Paper], *, model: Optional[Model] = No
 def _walk(lib: Library, work: list[tuple[Paper, list[Candidate]]], read: Optional[KeyReader]) -> int:
     saved = 0
     for n, (paper, candidates) in enumerate(work, 1):
-        decisions, quit_now = decide(paper, lib.taxonomy, candidates, position=f"{n} of {len(work)}", read=read)
+        decisions: list[Decision] = []
+        try:
+            _, quit_now = decide(paper, lib.taxonomy, candidates, position=f"{n} of {len(work)}", read=read, into=decisions)
+        except (KeyboardInterrupt, EOFError):
+            if decisions and _save(lib, paper.id, decisions):  # Ctrl-C keeps what was decided, as q does
+                out().print(f"  [dim]saved {esc(lib.path_for(paper.id))}[/]")
+            raise
         if decisions and _save(lib, paper.id, decisions):
             saved += 1
             out().print(f"  [dim]saved {esc(lib.path_for(paper.id))}[/]")
