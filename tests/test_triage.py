@@ -156,17 +156,23 @@ def _git(cwd: Path, *args: str) -> str:
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-def test_two_people_triaging_on_two_machines_merge_without_losing_a_decision(cli, data_dir: Path, tmp_path: Path) -> None:
+def _two_clones(data_dir: Path, tmp_path: Path, waiting: int) -> tuple[Path, Path, Path]:
+    """A tracker with ``waiting`` papers in its inbox, committed, and two people's clones of it."""
     origin = tmp_path / "origin"
     shutil.copytree(data_dir, origin / "data")
     shutil.copy(REPO / ".gitattributes", origin / ".gitattributes")
-    fill_inbox(origin / "data", *(make_item(f"2605.9000{n}") for n in range(1, 7)))
+    fill_inbox(origin / "data", *(make_item(f"2605.9000{n}") for n in range(1, waiting + 1)))
     _git(origin, "init", "-q", "-b", "main")
     _git(origin, "add", "-A")
     _git(origin, "commit", "-qm", "inbox")
     a, b = tmp_path / "a", tmp_path / "b"
     for clone in (a, b):
         _git(tmp_path, "clone", "-q", str(origin), str(clone))
+    return origin, a, b
+
+
+def test_two_people_triaging_on_two_machines_merge_without_losing_a_decision(cli, data_dir: Path, tmp_path: Path) -> None:
+    _, a, b = _two_clones(data_dir, tmp_path, 6)
     assert cli("--data-dir", str(a / "data"), "accept", "2605.90001", "2605.90002").code == 0
     assert cli("--data-dir", str(a / "data"), "reject", "2605.90003", "--reason", "applies an LLM to a domain").code == 0
     assert cli("--data-dir", str(b / "data"), "reject", "2605.90004", "2605.90005", "--reason", "not about language models").code == 0
@@ -189,16 +195,7 @@ def test_a_clash_of_two_peoples_decisions_after_a_merge_is_named_and_settled_off
     from lmdev.classifier.modelcache import rejected_records
     from lmdev.store import Library
 
-    origin = tmp_path / "origin"
-    shutil.copytree(data_dir, origin / "data")
-    shutil.copy(REPO / ".gitattributes", origin / ".gitattributes")
-    fill_inbox(origin / "data", *(make_item(f"2605.9000{n}") for n in range(1, 5)))
-    _git(origin, "init", "-q", "-b", "main")
-    _git(origin, "add", "-A")
-    _git(origin, "commit", "-qm", "inbox")
-    a, b = tmp_path / "a", tmp_path / "b"
-    for clone in (a, b):
-        _git(tmp_path, "clone", "-q", str(origin), str(clone))
+    origin, a, b = _two_clones(data_dir, tmp_path, 4)
     assert cli("--data-dir", str(a / "data"), "accept", "2605.90001").code == 0
     assert cli("--data-dir", str(a / "data"), "reject", "2605.90002", "--reason", "a domain").code == 0
     assert cli("--data-dir", str(b / "data"), "reject", "2605.90001", "2605.90002", "--reason", "not about language models").code == 0
