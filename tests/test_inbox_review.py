@@ -72,3 +72,21 @@ def test_filters_and_an_empty_inbox(data_dir: Path) -> None:
     script = Script("a")
     assert review_inbox_session(Library(data_dir), problem="efficiency", term=script.terminal()) == 1
     assert (data_dir / "papers" / "2605.90001.yaml").exists()
+
+
+def test_ctrl_c_ends_the_session_with_its_summary_and_every_decision_kept(data_dir: Path) -> None:
+    import pytest
+
+    ranked_inbox(data_dir)
+    script = Script("a")  # then the keys run out: the person pressed Ctrl-C
+
+    def getchar() -> str:
+        if not script.keys:
+            raise KeyboardInterrupt
+        return script.keys.pop(0)
+
+    term = Terminal(getchar=getchar, ask=script.ask, echo=script.said.append, open_url=script.opened.append)
+    with pytest.raises(KeyboardInterrupt):
+        review_inbox_session(Library(data_dir), term=term)
+    assert (data_dir / "papers" / "2605.90001.yaml").exists()
+    assert "review: 1 accepted, 0 rejected, 0 skipped; 3 waiting" in script.said[-1]

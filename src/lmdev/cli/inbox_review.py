@@ -19,7 +19,7 @@ from lmdev.cli.output import out, safe
 from lmdev.cli.render import esc
 from lmdev.errors import LmdevError, UsageError
 from lmdev.ids import abs_url
-from lmdev.inbox import Waiting
+from lmdev.inbox import Inbox, Waiting
 from lmdev.store import Library
 from lmdev.tagging import TagChange, parse_assumption_spec
 
@@ -103,8 +103,7 @@ def review_inbox_session(
     """Walk the waiting papers best first; returns how many were accepted or rejected.
     ``quit_flag`` (a one-item list) is set when the person pressed ``q``, so a caller that runs
     more review after this one ends the whole session too."""
-    from lmdev.inbox import Inbox
-    from lmdev.triage import accept, ordered, reject, select, undecided
+    from lmdev.triage import ordered, select, undecided
 
     term = term or Terminal()
     inbox = Inbox(lib.root)
@@ -116,6 +115,17 @@ def review_inbox_session(
         term.echo("the inbox is empty" if not waiting else "no waiting paper matches")
         return 0
     counts = dict.fromkeys(("accepted", "rejected", "skipped"), 0)
+    try:
+        _walk(lib, inbox, items, counts, term, quit_flag)
+    finally:  # Ctrl-C or Ctrl-D too: every decision made is already on disk, and the summary says so
+        left = len(waiting) - counts["accepted"] - counts["rejected"]
+        term.echo(f"review: {counts['accepted']} accepted, {counts['rejected']} rejected, {counts['skipped']} skipped; {left} waiting")
+    return counts["accepted"] + counts["rejected"]
+
+
+def _walk(lib: Library, inbox: Inbox, items: list[Waiting], counts: dict[str, int], term: Terminal, quit_flag: Optional[list[bool]]) -> None:
+    from lmdev.triage import accept, reject
+
     for n, item in enumerate(items, 1):
         try:
             abstract = inbox.get(item.id).abstract
@@ -147,6 +157,3 @@ def review_inbox_session(
             term.echo(f"  {decided.action} {decided.id}" + (f": {decided.detail}" if decided.detail else ""))
             if decided.action in counts:
                 counts[decided.action] += 1
-    left = len(waiting) - counts["accepted"] - counts["rejected"]
-    term.echo(f"review: {counts['accepted']} accepted, {counts['rejected']} rejected, {counts['skipped']} skipped; {left} waiting")
-    return counts["accepted"] + counts["rejected"]
