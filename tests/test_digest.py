@@ -84,6 +84,12 @@ def test_atom_is_a_valid_feed_with_the_required_elements(cli, arrived: Path) -> 
         assert entry.find(f"{ATOM}category").get("term")
     titles = [e.findtext(f"{ATOM}title") for e in entries]
     assert any(t.startswith('<script>alert("x")</script> &') for t in titles)
+    assert feed.find(f"{ATOM}link") is None, "no self link unless the address is given"
+    published = cli("--data-dir", str(arrived), "digest", "--format", "atom", "--since", "2w", "--feed-url", "https://example.org/lmdev/inbox.xml")
+    link = SafeET.fromstring(published.out.encode("utf-8")).find(f"{ATOM}link")
+    assert link is not None and link.get("rel") == "self" and link.get("href") == "https://example.org/lmdev/inbox.xml"
+    for bad in (["--feed-url", "javascript:alert(1)"], ["--feed-url", "https://example.org/x.xml", "--format", "html"]):
+        assert cli("--data-dir", str(arrived), "digest", "--format", "atom", *bad).code == 2
 
 
 def test_since_takes_days_weeks_or_a_date(cli, arrived: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -14,7 +15,7 @@ from lmdev.cli.base import app, examples, library, readable_papers
 from lmdev.cli.completion import waiting_ids
 from lmdev.cli.options import AssumptionTags, FormatOption, ProblemTags, TextOrJson
 from lmdev.cli.output import message, note, print_json, progress, write
-from lmdev.errors import NotFoundError
+from lmdev.errors import NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from lmdev.inbox import Waiting
@@ -283,7 +284,7 @@ def _abstracts(lib: Library, ids: list[str]) -> dict[str, str]:
 @app.command(epilog=examples(
     "lmdev digest                         the last 7 days, as Markdown (a weekly pull request)",
     "lmdev digest --since 2026-02-01 --format html > digest.html",
-    "lmdev digest --since 14d --format atom > site/inbox.xml",
+    "lmdev digest --since 14d --format atom --feed-url https://example.org/inbox.xml > site/inbox.xml",
     "lmdev digest --min-relevance 0.5 --limit 5",
 ))
 def digest(
@@ -292,9 +293,13 @@ def digest(
     fmt: Annotated[DigestFormat, typer.Option("--format", "-f", help="markdown, html (an email) or atom (a feed reader).")] = DigestFormat.markdown,
     min_relevance: Annotated[Optional[float], typer.Option("--min-relevance", metavar="X", min=0.0, max=1.0, help="Only papers at least this relevant (default 0.5, the classifier's in-scope line; 0 for all).")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", "-n", metavar="N", min=1, help="At most N papers per problem.")] = None,
+    feed_url: Annotated[Optional[str], typer.Option("--feed-url", metavar="URL", help="Where the Atom feed will be published: its self link, which feed readers and validators look for.")] = None,
 ) -> None:
     """What arrived in the inbox, grouped by problem: Markdown, HTML or an Atom feed."""
     from lmdev.reports import digest as report
+
+    if feed_url is not None and (fmt is not DigestFormat.atom or not re.fullmatch(r"https?://[^\s<>\"']+", feed_url)):
+        raise UsageError("--feed-url takes the http(s) address the Atom feed will be published at, with --format atom")
 
     lib = library(ctx)
     today = dt.date.today()
@@ -303,7 +308,7 @@ def digest(
     built = report.build(lib.taxonomy, waiting, start, today, min_relevance=min_relevance, limit=limit)
     if fmt is DigestFormat.atom:
         abstracts = _abstracts(lib, [item.id for group in built.groups for item in group.items])
-        write(report.atom(built, lib.taxonomy, now=dt.datetime.now(dt.timezone.utc), abstracts=abstracts))
+        write(report.atom(built, lib.taxonomy, now=dt.datetime.now(dt.timezone.utc), abstracts=abstracts, self_url=feed_url))
     elif fmt is DigestFormat.html:
         write(report.html(built))
     else:

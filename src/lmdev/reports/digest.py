@@ -186,9 +186,10 @@ def _x(text: str) -> str:
     return _NOT_XML.sub("", printable(text))
 
 
-def atom(d: Digest, tax: Taxonomy, *, now: dt.datetime, abstracts: Optional[Mapping[str, str]] = None) -> str:
+def atom(d: Digest, tax: Taxonomy, *, now: dt.datetime, abstracts: Optional[Mapping[str, str]] = None, self_url: Optional[str] = None) -> str:
     """A valid Atom 1.0 feed (RFC 4287): one entry per paper, its problems as categories, its
-    abstract (from ``abstracts``, by id) in the summary."""
+    abstract (from ``abstracts``, by id) in the summary; ``self_url`` is where the feed will be
+    published (the link a feed reader subscribes to and RFC 4287 recommends)."""
     abstracts = abstracts or {}
     ET.register_namespace("", ATOM_NS)
 
@@ -204,6 +205,8 @@ def atom(d: Digest, tax: Taxonomy, *, now: dt.datetime, abstracts: Optional[Mapp
     sub(feed, "title", f"lmdev inbox: {tax.data.source.title}")
     sub(feed, "subtitle", f"Papers that arrived from {d.since.isoformat()} to {d.until.isoformat()}, by problem")
     sub(feed, "updated", stamp)
+    if self_url:
+        sub(feed, "link", href=self_url, rel="self", type="application/atom+xml")
     sub(sub(feed, "author"), "name", "lmdev")
     sub(feed, "generator", "lmdev")
     for g in d.groups:
