@@ -125,6 +125,15 @@ def test_a_watch_writes_again_an_inbox_file_a_crash_left_unreadable(cli, tracker
     assert cli("--data-dir", str(tracker), "check").code == 0
 
 
+def test_a_watch_says_which_paper_file_the_classifier_was_trained_without(cli, tracker: Path, serve, busy_day) -> None:
+    (tracker / "papers" / "2401.00001.yaml").write_text("id: [\n")
+    serve(busy_day[:3])
+    result = cli("--data-dir", str(tracker), "watch")
+    assert result.code == 0, result.err  # the inbox is filled all the same; check fails on the file
+    assert "the classifier was trained without" in result.err and "2401.00001.yaml" in result.err
+    assert "3 new in the inbox" in result.err
+
+
 def test_the_days_triaged_by_hand_are_known_to_the_shipped_tracker(cli, tracker: Path, serve) -> None:
     records = load_day(LISTINGS / "2026-02-21.jsonl")
     serve(records)

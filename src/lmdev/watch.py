@@ -52,6 +52,7 @@ class WatchReport:
     requests: int = 0
     min_relevance: float = 0.0
     left_out: int = 0  # classified below min_relevance: not written to the inbox
+    trained_without: list[str] = field(default_factory=list)  # paper files that did not read, for the model
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +67,7 @@ class WatchReport:
             "pruned": self.pruned,
             "min_relevance": self.min_relevance,
             "left_out": self.left_out,
+            "trained_without": self.trained_without,
             "requests": self.requests,
             "added": [item.waiting().to_json() for item in self.added],
         }
@@ -197,6 +199,7 @@ def triage(
         from lmdev.classifier.modelcache import load_model
 
         model = model or load_model(library)
+        report.trained_without = list(model.data.get("unreadable", []))
         for announcement in todo:
             paper = announcement.paper
             result = model.classify(Doc.of(paper.id, paper.title, paper.abstract))
