@@ -35,7 +35,7 @@ def set_problem(paper: Paper, taxonomy: Taxonomy, node_id: str, *, by: TagSource
     undeclined = by == "person" and _undecline(paper, node_id)
     existing = next((t for t in paper.problems if t.id == node_id), None)
     if existing is not None:
-        if existing.human and (by == "classifier" or by == "person"):
+        if existing.human and by != "essay":
             return undeclined  # a person agreeing with the essay's (or their own) tag changes nothing else
         if existing.by == by and existing.score == score:
             return undeclined

@@ -125,12 +125,11 @@ def _show_paper(paper: Paper, position: str) -> None:
         console.print(f"[dim]{esc(paper.abstract[:400] + ('…' if len(paper.abstract) > 400 else ''))}[/]")
 
 
-def decide(paper: Paper, tax: Taxonomy, candidates: list[Candidate], *, position: str = "", read: Optional[KeyReader] = None, into: Optional[list[Decision]] = None) -> tuple[list[Decision], bool]:
-    """Ask about each candidate; returns the decisions (appended to ``into`` as they are made,
-    so an interrupted session can keep them) and whether the person quit."""
+def decide(paper: Paper, tax: Taxonomy, candidates: list[Candidate], decisions: list[Decision], *, position: str = "", read: Optional[KeyReader] = None) -> bool:
+    """Ask about each candidate, appending each decision to ``decisions`` as it is made (so an
+    interrupted session can keep them); returns whether the person quit."""
     console = out()
     _show_paper(paper, position)
-    decisions: list[Decision] = [] if into is None else into
     for c in candidates:
         name = tax.nodes[c.id].name if c.id in tax.nodes else "unknown id"
         score = f"score {c.score:.2f}" if c.score is not None else "no score"
@@ -139,14 +138,14 @@ def decide(paper: Paper, tax: Taxonomy, candidates: list[Candidate], *, position
             console.print(f"    [dim]{esc(reason)}[/]")
         key = ask("", DECISIONS, read=read)
         if key == "q":
-            return decisions, True
+            return True
         value = None
         if key == "e":
             value = _edit(paper, tax, c, read)
             if value is None:
                 continue
         decisions.append(Decision(key, c, value))
-    return decisions, False
+    return False
 
 
 def _edit(paper: Paper, tax: Taxonomy, c: Candidate, read: Optional[KeyReader]) -> Optional[str]:
@@ -205,14 +204,11 @@ def _walk(lib: Library, work: list[tuple[Paper, list[Candidate]]], read: Optiona
     for n, (paper, candidates) in enumerate(work, 1):
         decisions: list[Decision] = []
         try:
-            _, quit_now = decide(paper, lib.taxonomy, candidates, position=f"{n} of {len(work)}", read=read, into=decisions)
-        except (KeyboardInterrupt, EOFError):
-            if decisions and _save(lib, paper.id, decisions):  # Ctrl-C keeps what was decided, as q does
+            quit_now = decide(paper, lib.taxonomy, candidates, decisions, position=f"{n} of {len(work)}", read=read)
+        finally:  # on Ctrl-C or Ctrl-D too: what was decided is kept, as q keeps it
+            if decisions and _save(lib, paper.id, decisions):
+                saved += 1
                 out().print(f"  [dim]saved {esc(lib.path_for(paper.id))}[/]")
-            raise
-        if decisions and _save(lib, paper.id, decisions):
-            saved += 1
-            out().print(f"  [dim]saved {esc(lib.path_for(paper.id))}[/]")
         if quit_now:
             break
     return saved

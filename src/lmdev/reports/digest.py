@@ -50,11 +50,11 @@ class Group:
     problem: Optional[str]
     name: str
     items: list[Waiting]  # those shown: at most ``--limit``
-    count: int = 0  # how many arrived, shown or not
+    count: int  # how many arrived, shown or not
 
     @property
     def hidden(self) -> int:
-        return max(self.count - len(self.items), 0)
+        return self.count - len(self.items)
 
 
 @dataclass
@@ -68,7 +68,7 @@ class Digest:
     @property
     def total(self) -> int:
         """Papers that arrived in scope, whether or not ``--limit`` shows them."""
-        return sum(max(g.count, len(g.items)) for g in self.groups)
+        return sum(g.count for g in self.groups)
 
 
 def build(tax: Taxonomy, items: list[Waiting], since: dt.date, until: dt.date, *, min_relevance: Optional[float] = None, limit: Optional[int] = None) -> Digest:
