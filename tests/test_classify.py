@@ -281,6 +281,15 @@ def test_a_suggestion_a_person_took_off_is_never_applied_again(cli, data_dir: Pa
     assert "declined" not in data and {"id": suggested[0], "stance": "relies", "by": "person"} in data["assumptions"]
 
 
+def test_accepting_suggestions_names_a_file_the_model_was_trained_without(cli, small_dir: Path) -> None:
+    """``tag --accept-suggestions`` (like ``add`` and ``import`` with it) trains the model too:
+    the tags are applied, and the broken file is named, with exit 1, as a reading command would."""
+    (small_dir / "papers" / "2401.00001.yaml").write_text("id: [\n")
+    result = cli("--data-dir", str(small_dir), "tag", "2205.14135", "--accept-suggestions")
+    assert result.code == 1 and "2401.00001.yaml" in result.err and "trained without it" in result.err
+    assert "2205.14135:" in result.err
+
+
 def test_classifying_one_paper_names_a_file_the_model_was_trained_without(cli, small_dir: Path) -> None:
     """Training reads every paper file: one that does not read is left out, and a command that
     reads no other paper still says so (and exits 1), even when the model comes from the cache."""

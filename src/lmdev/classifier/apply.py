@@ -74,13 +74,14 @@ def accept_all(library: Library, paper: Paper, model: Optional[Model] = None) ->
     return apply_suggestions(paper, suggestions_for(model, paper), library).added
 
 
-def suggestion_hook(library: Library) -> Callable[[Paper], None]:
-    """A ``before_save`` step for ``add --accept-suggestions``: the model loads once, on first use."""
+def suggestion_hook(library: Library, load: Optional[Callable[[], Model]] = None) -> Callable[[Paper], None]:
+    """A ``before_save`` step for ``add --accept-suggestions``: the model loads once, on first
+    use, by ``load`` (default: :func:`load_model` of the library)."""
     cache: dict[str, Model] = {}
 
     def hook(paper: Paper) -> None:
         if "model" not in cache:
-            cache["model"] = load_model(library)
+            cache["model"] = load() if load is not None else load_model(library)
         accept_all(library, paper, cache["model"])
 
     return hook

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from lmdev.cli import render
-from lmdev.cli.base import app, examples, library, readable_papers
+from lmdev.cli.base import app, examples, library, readable_papers, trained_model
 from lmdev.cli.completion import paper_ids
 from lmdev.cli.options import OFFLINE_HINT, AssumptionTags, FormatOption, NoCache, Offline, ProblemTags, TextOrJson
 from lmdev.cli.output import is_interactive, message, print_json, progress
@@ -108,7 +108,7 @@ def add(
     if accept_suggestions:
         from lmdev.classifier.apply import suggestion_hook
 
-        before_save = suggestion_hook(lib)
+        before_save = suggestion_hook(lib, lambda: trained_model(lib))
     outcomes = _sync(lib, parsed, fmt, no_cache=no_cache, offline=offline, verb="adding", problems=problem, assumptions=assumption, before_save=before_save)
     added = [o.paper for o in outcomes if o.action == "added" and o.paper is not None]
     if review and added:

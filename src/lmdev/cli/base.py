@@ -13,6 +13,7 @@ from lmdev.cli.output import SafeFormatter, note
 from lmdev.paths import ENV_DATA_DIR, ENV_DEBUG
 
 if TYPE_CHECKING:
+    from lmdev.classifier.model import Model
     from lmdev.index import Index
     from lmdev.models import Paper
     from lmdev.store import Library
@@ -123,6 +124,20 @@ def readable_index(lib: Library) -> Index:
         note(f"skipped {exc}")
         state.skipped += 1
     return index
+
+
+def trained_model(lib: Library, *, retrain: bool = False) -> Model:
+    """The classifier for the library; each paper file it had to be trained without (one that
+    does not read) is named on stderr, and the command exits 1 after its output, as a reading
+    command does: a model that silently misses a paper would suggest tags from less than the
+    person thinks."""
+    from lmdev.classifier.modelcache import load_model
+
+    model = load_model(lib, retrain=retrain)
+    for error in model.data.get("unreadable", []):
+        note(f"skipped {error} (the model was trained without it)")
+        state.skipped += 1
+    return model
 
 
 def readable_papers(lib: Library) -> list[Paper]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from lmdev.cli import render
-from lmdev.cli.base import app, examples, library, readable_papers, state
+from lmdev.cli.base import app, examples, library, readable_papers, trained_model
 from lmdev.cli.completion import paper_ids
 from lmdev.cli.options import FormatOption, TextOrJson
 from lmdev.cli.output import message, note, print_json, progress, safe
@@ -55,12 +55,11 @@ def classify(
     if input_file is None and not papers:
         message("no untagged papers to classify; name ids or use --all")
         return
-    model = load_model(lib, retrain=retrain)
+    if input_file is not None or ids:
+        model = trained_model(lib, retrain=retrain)
+    else:  # reading the library named its unreadable files already
+        model = load_model(lib, retrain=retrain)
     model.min_score = min_score
-    if input_file is not None or ids:  # otherwise reading the library named them already
-        for error in model.data.get("unreadable", []):
-            note(f"skipped {error} (the model was trained without it)")
-            state.skipped += 1
     reasons = "all" if explain else "suggested"
     if input_file is not None:
         _classify_input(lib, model, input_file, fmt, workers, reasons)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lmdev.cli.base import app, examples, library
+from lmdev.cli.base import app, examples, library, trained_model
 from lmdev.cli.options import OFFLINE_HINT, AssumptionTags, FormatOption, NoCache, Offline, ProblemTags, TextOrJson
 from lmdev.cli.output import message, print_json
 
@@ -46,7 +46,7 @@ def import_cmd(
     if accept_suggestions:
         from lmdev.classifier.apply import suggestion_hook
 
-        before_save = suggestion_hook(lib)
+        before_save = suggestion_hook(lib, lambda: trained_model(lib))
 
     def show(item: Item) -> None:
         if fmt is TextOrJson.text:

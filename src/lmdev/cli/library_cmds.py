@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from lmdev.cli import render, render_inbox
-from lmdev.cli.base import ahead, app, examples, library, readable_index
+from lmdev.cli.base import ahead, app, examples, library, readable_index, trained_model
 from lmdev.cli.completion import node_ids, problem_ids
 from lmdev.cli.options import (
     AnyPaperId,
@@ -232,7 +232,7 @@ def tag(
     if accept_suggestions:
         from lmdev.classifier.apply import suggestion_hook
 
-        hook = suggestion_hook(lib)
+        hook = suggestion_hook(lib, lambda: trained_model(lib))
     result = tag_paper(lib, paper_id, change, before_save=hook)
     for node_id in result.not_present:
         message(f"{result.paper.id} had no tag {node_id!r}")

@@ -189,9 +189,9 @@ def review_new(lib: Library, papers: list[Paper], *, model: Optional[Model] = No
     ones; a skipped fresh suggestion is stored as one. Returns how many papers changed."""
     if not papers:
         return 0
-    from lmdev.classifier.modelcache import load_model
+    from lmdev.cli.base import trained_model
 
-    model = model or load_model(lib)
+    model = model or trained_model(lib)
     work = [(p, stored_candidates(p) + fresh_candidates(model, p)) for p in papers]
     for paper, candidates in work:
         if not candidates:
