@@ -55,9 +55,18 @@ def _plain_scores(model: Model, doc: Doc) -> tuple[list[float], float, list[floa
 
     seeds = prior(doc.words)
     probs = [sigmoid(a * s + b * p + c) for (a, b, c), s, p in zip(model.calibration, totals, seeds)]
-    u, v, w, t = model.primary_weights
+    u, v, w, t, q = model.primary_weights
     heading = prior(model.prior.head(doc.title))
     rank = [u * a * s + v * b * p + w * c + t * h for (a, b, c), s, p, h in zip(model.lead, totals, seeds, heading)]
+    words = model.data["primary_words"]  # the primary's word model, straight from its weights
+    logits = list(words["bias"])
+    for f, v in raw.items():
+        for k, r in enumerate(words["weights"].get(f, ())):
+            logits[k] += v * r / norm
+    top = max(logits)
+    log_total = top + math.log(sum(math.exp(z - top) for z in logits))
+    for i, z in zip(model.problem_index, logits):
+        rank[i] += q * (z - log_total)
     best = max((seeds[i] for i in model.problem_index), default=0.0)
     w_scope, w_problem, w_learned, w_against, w_none, intercept = model.relevance_calibration
     scope, against = seeds[model.prior.scope_index], seeds[model.prior.against_index]

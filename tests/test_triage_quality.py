@@ -10,7 +10,8 @@ from helpers import SHIPPED
 from lmdev import decisions
 from lmdev.classifier import scoring
 from lmdev.classifier.model import Doc, Model, unscoped
-from lmdev.classifier.training import MIN_FOR_LEAD, train
+from lmdev.classifier.primary import MIN_FOR_LEAD
+from lmdev.classifier.training import train
 from lmdev.store import Library
 from lmdev.text import stemmed
 

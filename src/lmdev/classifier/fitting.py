@@ -12,6 +12,8 @@ from typing import Optional
 
 ALPHA = 0.3
 KEEP_WEIGHTS = 100
+ETA = 0.5  # the first step of fit_softmax
+SKIP_GRADIENT = 1e-3  # and the smallest gradient of a class it follows
 
 
 def sigmoid(z: float) -> float:
@@ -221,3 +223,67 @@ def auc(positives: Sequence[float], negatives: Sequence[float]) -> float:
         i = j + 1
     n1, n0 = len(positives), len(negatives)
     return (rank_sum - n1 * (n1 + 1) / 2) / (n1 * n0)
+
+
+def fit_softmax(vectors: Sequence[Mapping[str, float]], labels: Sequence[int], classes: int, *, epochs: int, alpha: float, seed: int = 0) -> tuple[dict[str, list[float]], list[float]]:
+    """A multinomial logistic regression over sparse vectors, by stochastic gradient descent with
+    an L2 penalty ``alpha`` (kept lazily, as one scale shared by every weight) and a step that
+    decays as 1 / (1 + alpha * t). Each class keeps a dense row over the features, so a
+    document's scores are sums at C speed; a class whose gradient is below ``SKIP_GRADIENT`` is
+    not updated (most are, once the fit is under way). A full solver in pure Python would cost
+    seconds; a few passes are enough here."""
+    import random
+
+    index: dict[str, int] = {}
+    docs = []
+    for vector in vectors:
+        docs.append(([index.setdefault(f, len(index)) for f in vector], list(vector.values())))
+    rows = [[0.0] * len(index) for _ in range(classes)]
+    bias = [0.0] * classes
+    scale = 1.0
+    order = list(range(len(docs)))
+    shuffle = random.Random(seed).shuffle
+    exp = math.exp
+    t = 0
+    for _ in range(epochs):
+        shuffle(order)
+        for i in order:
+            features, values = docs[i]
+            eta = ETA / (1.0 + ETA * alpha * t)
+            t += 1
+            z = [b + scale * sum(map(mul, map(row.__getitem__, features), values)) for b, row in zip(bias, rows)]
+            top = max(z)
+            e = [exp(v - top) for v in z]
+            total = sum(e)
+            g = [v / total for v in e]
+            g[labels[i]] -= 1.0
+            scale *= 1.0 - eta * alpha
+            step = eta / scale
+            for row, gc in zip(rows, g):
+                if -SKIP_GRADIENT < gc < SKIP_GRADIENT:
+                    continue
+                gx = step * gc
+                for j, x in zip(features, values):
+                    row[j] -= gx * x
+            bias = [b - eta * gc for b, gc in zip(bias, g)]
+            if scale < 1e-6:  # fold the scale in before the weights lose precision
+                for row in rows:
+                    row[:] = [w * scale for w in row]
+                scale = 1.0
+    return {f: [row[j] * scale for row in rows] for f, j in index.items()}, bias
+
+
+def log_softmax(z: Sequence[float]) -> list[float]:
+    top = max(z)
+    lse = top + math.log(sum(math.exp(v - top) for v in z))
+    return [v - lse for v in z]
+
+
+def softmax_logits(model: tuple[Mapping[str, Sequence[float]], Sequence[float]], vector: Mapping[str, float]) -> list[float]:
+    weights, bias = model
+    z = list(bias)
+    for f, x in vector.items():
+        row = weights.get(f)
+        if row is not None:
+            z = [zc + rc * x for zc, rc in zip(z, row)]
+    return z

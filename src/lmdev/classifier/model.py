@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Optional
 
 from lmdev.classifier import scoring
-from lmdev.classifier.fitting import sigmoid
+from lmdev.classifier.fitting import log_softmax, sigmoid
 from lmdev.classifier.prior import Prior
 from lmdev.classifier.reasons import Explainer
 from lmdev.taxonomy import Taxonomy
 from lmdev.text import document_tokens, features
 
-MODEL_VERSION = 9
+MODEL_VERSION = 10
 RELEVANT = 0.5  # relevance from which the top problem is suggested as the paper's primary
 LIKE_POSTINGS = 20  # and for each feature, the tagged papers where it weighs most
 
@@ -162,6 +162,15 @@ class Model:
                 for f, r in model["weights"].get(stance, {}).items():
                     by_feature.setdefault(f, []).append((slot, r))
             self.stance_slots[assumption] = slots
+        self.word_slots: list[int] = []  # the primary's word model: one slot per problem
+        words = data.get("primary_words")
+        if words:
+            for b in words["bias"]:
+                self.word_slots.append(len(self.base))
+                self.base.append(b)
+            for f, row in words["weights"].items():
+                entries = by_feature.setdefault(f, [])
+                entries += [(slot, r) for slot, r in zip(self.word_slots, row) if r]
         self._doc_index: Optional[dict[str, list[tuple[str, float]]]] = None
         self.tagged = [frozenset(nodes[i]["tagged"]) for i in self.node_ids]
         self._json: Optional[tuple[list[str], list[Optional[list[int]]], dict[int, str]]] = None  # jsonout's parts
@@ -204,9 +213,12 @@ class Model:
         raw, norm, totals, prior, covered = scoring.tally(self, words, word_counts, phrases)
         exp = math.exp
         probs = [1.0 / (1.0 + exp(-z)) if z >= 0 else (e := exp(z)) / (1.0 + e) for z in [a * s + b * p + c for (a, b, c), s, p in zip(self.calibration, totals, prior)]]
-        u, v, w, t = self.primary_weights
+        u, v, w, t, q = self.primary_weights
         heading = scoring.heading_prior(self, self.prior.head(doc.title)) if t else prior
         rank = [u * a * s + v * b * p + w * c + t * h for (a, b, c), s, p, h in zip(self.lead, totals, prior, heading)]
+        if q and self.word_slots:
+            for i, lp in zip(self.problem_index, log_softmax([totals[slot] for slot in self.word_slots])):
+                rank[i] += q * lp
         best = max(map(prior.__getitem__, self.problem_index)) if self.problem_index else 0.0
         w_scope, w_problem, w_learned, w_against, w_none, intercept = self.relevance_calibration
         scope, against = prior[self.prior.scope_index], prior[self.prior.against_index]

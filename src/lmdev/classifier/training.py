@@ -24,8 +24,9 @@ from functools import lru_cache
 from typing import Any, Optional
 
 from lmdev.classifier import background
-from lmdev.classifier.fitting import add_into, best_threshold, dot, fit_choice, fit_logistic, log_ratio, sigmoid
+from lmdev.classifier.fitting import add_into, best_threshold, dot, fit_logistic, log_ratio, sigmoid
 from lmdev.classifier.model import MODEL_VERSION, Doc, Model, unscoped
+from lmdev.classifier.primary import fit_primary, lead, primary_words
 from lmdev.classifier.prior import Prior, rarity
 from lmdev.models import STANCES, Paper
 from lmdev.taxonomy import Taxonomy
@@ -33,7 +34,6 @@ from lmdev.taxonomy import Taxonomy
 FOLDS = 5
 MIN_POSITIVES = 3
 MIN_FOR_THRESHOLD = 5
-MIN_FOR_LEAD = 20  # primaries a problem needs for a calibration of its own as the primary (ten per fitted weight)
 MIN_REJECTIONS = 10
 KEEP_WEIGHTS_FOR_TAGS = 100
 KEEP_STANCE_WEIGHTS = 40
@@ -141,7 +141,9 @@ def train(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequence[tuple[
     corpus = _Corpus(docs, [vectorizer(_counts(d)) for d in docs], [prior.scores(d.words) for d in docs], [fold_of("calibration:" + p.id) for p in tagged], len(vectorizer.idf))
     nodes, probs, parts = _train_nodes(taxonomy, tagged, corpus, prior)
     problem_index = [i for i, n in enumerate(taxonomy) if n.kind == "problem"]
-    primary = _fit_primary(tagged, [[row[i] for i in problem_index] for row in parts], [n.id for n in taxonomy if n.kind == "problem"])
+    problem_ids = [n.id for n in taxonomy if n.kind == "problem"]
+    words, oof = primary_words(tagged, corpus.vectors, corpus.folds, problem_ids)
+    primary = fit_primary(tagged, [[(*row[i], lp) for i, lp in zip(problem_index, oof[k])] for k, row in enumerate(parts)], problem_ids)
     secondary = _secondary_threshold(tagged, [[row[i] for i in problem_index] for row in probs], [n.id for n in taxonomy if n.kind == "problem"])
     known = {p.id for p in papers} | {d.id for d in rejected_docs}
     relevance = _train_relevance(taxonomy, prior, vectorizer, papers, rejected_docs, known, use_background)
@@ -157,6 +159,7 @@ def train(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequence[tuple[
         "nodes": nodes,
         "secondary": secondary,
         "primary": primary,
+        "primary_words": words,
         "relevance": relevance,
         "stances": stances,
         "docs": doc_table,
@@ -197,7 +200,7 @@ def _train_nodes(taxonomy: Taxonomy, tagged: Sequence[Paper], corpus: _Corpus, p
             a, b, c = 0.0, b0, c0
             entry["weights"] = {}
         column = [sigmoid(a * x1 + b * x2 + c) for x1, x2 in rows]
-        la, lb, lc = _lead(node.id, tagged, rows, (a, b, c)) if node.kind == "problem" else (a, b, c)
+        la, lb, lc = lead(node.id, tagged, rows, (a, b, c), SHRINK) if node.kind == "problem" else (a, b, c)
         if node.kind == "problem":
             # the seed scores are made comparable across problems (BM25 with rarity weights), so
             # they enter the ranking on their kind's shared scale: a slope fitted to one
@@ -215,36 +218,12 @@ def _train_nodes(taxonomy: Taxonomy, tagged: Sequence[Paper], corpus: _Corpus, p
     return nodes, probs, parts
 
 
-def _lead(problem: str, tagged: Sequence[Paper], rows: Sequence[tuple[float, float]], presence: Sequence[float]) -> Sequence[float]:
-    """A problem's calibration as the paper's primary (learned and seed scores out of fold),
-    pulled towards its presence calibration; that one itself when too few papers have it as
-    their primary. Integration is present in most vision-language papers, yet the primary of
-    few of those that attack their safety or alignment: presence alone ranks it first there."""
-    leads = [int(p.primary == problem) for p in tagged]
-    if sum(leads) < MIN_FOR_LEAD or len(leads) - sum(leads) < MIN_FOR_LEAD:
-        return presence
-    return fit_logistic(rows, leads, l2=SHRINK, center=presence[:2], nonnegative=(0, 1))
-
-
 def _shares(problem: str, tagged: Sequence[Paper], ys: Sequence[int]) -> list[float]:
     """How much each paper counts as a positive of a problem's words: fully where it is the
     paper's primary, ``SECONDARY_SHARE`` where the paper only touches it (the rest counts as a
     negative). A vision-language safety paper says 'visual' and 'multimodal'; those words
     are what integration is about only when integrating is what the paper attacks."""
     return [0.0 if not y else 1.0 if p.primary in (None, problem) else SECONDARY_SHARE for p, y in zip(tagged, ys)]
-
-
-def _fit_primary(tagged: Sequence[Paper], parts: Sequence[Sequence[Parts]], problem_ids: Sequence[str], l2: float = 1.0) -> list[float]:
-    """How to weigh the learned, prior and base-rate parts of each problem's logit, and the seed
-    terms of the title alone, when picking the one problem a paper attacks most: a conditional
-    logit over the problems, fitted to the primaries of the training papers (out-of-fold scores)
-    and pulled towards the plain argmax of the calibrated scores (weights 1, 1, 1, 0)."""
-    rows = [([p for p in row], problem_ids.index(paper.primary)) for paper, row in zip(tagged, parts) if paper.primary in problem_ids]
-    center = [1.0, 1.0, 1.0, 0.0]
-    if len(rows) < 2 * MIN_POSITIVES:
-        return center
-    w = fit_choice(rows, center, l2)
-    return [round(min(max(wi, 0.0), 5.0), 5) for wi in w]
 
 
 def _shared_calibration(taxonomy: Taxonomy, kind: str, labels: Sequence[Sequence[int]], corpus: _Corpus) -> tuple[float, float]:
