@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from functools import lru_cache
 
+import pytest
+
 from helpers import SHIPPED
 from lmdev import decisions
 from lmdev.classifier import scoring
@@ -95,3 +97,30 @@ def test_the_primary_is_read_from_what_the_title_says_the_paper_does() -> None:
     read, whole_title = scoring.heading_prior(model, head(title)), scoring.heading_prior(model, stemmed(title))
     safety, integration = model.node_ids.index("safety"), model.node_ids.index("integration")
     assert read[safety] > 0 and read[integration] == 0 < whole_title[integration]
+
+
+def test_the_word_model_of_the_primary_learns_which_problem_wins() -> None:
+    """A softmax regression over words separates primaries that share every other word, and its
+    log probabilities sum to one."""
+    import math
+
+    from lmdev.classifier.fitting import fit_softmax, log_softmax, softmax_logits
+
+    vectors = [{"model": 0.5, "jailbreak": 0.8}, {"model": 0.5, "quantize": 0.8}] * 20
+    model = fit_softmax(vectors, [0, 1] * 20, 2, epochs=10, alpha=1e-4)
+    safe, fast = (log_softmax(softmax_logits(model, v)) for v in vectors[:2])
+    assert safe[0] > math.log(0.9) and fast[1] > math.log(0.9)
+    assert math.fsum(math.exp(x) for x in safe) == pytest.approx(1.0)
+
+
+def test_the_word_model_weighs_in_only_with_enough_primaries() -> None:
+    """On the shipped library (over 500 primaries) the ranking has a word model with a fitted
+    weight; a library of a hundred papers ranks without one (its words would teach the era)."""
+    model = _shipped_model()
+    assert model.data["primary_words"] and model.primary_weights[4] > 0
+    assert len(model.word_slots) == len(model.problem_index)
+    lib = Library(SHIPPED)
+    few = [p for p in lib.papers() if p.primary][:100]
+    small = train(lib.taxonomy, few, [])
+    assert small.data["primary_words"] is None and small.word_slots == [] and small.primary_weights[4] == 0.0
+    assert small.triage(Doc.of(*LLM))[1] is not None

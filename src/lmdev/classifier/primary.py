@@ -18,10 +18,10 @@ from lmdev.models import Paper
 
 MIN_FOR_LEAD = 20  # primaries a problem needs for a calibration of its own as the primary (ten per fitted weight)
 MIN_PRIMARIES = 3  # primaries, at least, before the ranking's weights are fitted at all
-PRIMARY_WORDS = True  # whether the word model is trained (False: model version 9's ranking)
 PRIMARY_EPOCHS = 10  # passes of the word model's gradient descent (5, 10, 20 cross-validated)
 PRIMARY_ALPHA = 1e-4  # its L2 penalty (1e-3, 3e-4, 1e-4, 3e-5 cross-validated)
-KEEP_PRIMARY_WEIGHTS = 1000  # its largest weights kept per problem (100, 300, 1,000, all)
+KEEP_PRIMARY_WEIGHTS = 1000  # its largest weights kept per problem (100, 300, 1,000, all cross-validated)
+PRIMARY_FOLDS = 3  # its out-of-fold fits, whose mean is the model kept (3 or 5, averaged or refitted)
 
 
 def lead(problem: str, tagged: Sequence[Paper], rows: Sequence[tuple[float, float]], presence: Sequence[float], shrink: float) -> Sequence[float]:
@@ -38,23 +38,35 @@ def lead(problem: str, tagged: Sequence[Paper], rows: Sequence[tuple[float, floa
 def primary_words(tagged: Sequence[Paper], vectors: Sequence[dict[str, float]], folds: Sequence[int], problem_ids: Sequence[str]) -> tuple[Optional[dict[str, Any]], list[list[float]]]:
     """A multinomial logistic regression of the primary on the paper's words, and its out-of-fold
     log probabilities for every paper (zeros where there is none): the naive-Bayes scores are
-    learned for a problem's presence, one problem at a time; this one learns which problem wins."""
+    learned for a problem's presence, one problem at a time; this one learns which problem wins.
+    ``folds`` (:data:`PRIMARY_FOLDS` of them) split the papers for the out-of-fold fits. It is
+    trained once there are :data:`MIN_FOR_LEAD` primaries per problem on average (180 for nine
+    problems); before that the ranking does without it."""
     k = len(problem_ids)
     oof = [[0.0] * k for _ in tagged]
     rows = [(i, problem_ids.index(p.primary)) for i, p in enumerate(tagged) if p.primary in problem_ids]
-    if not PRIMARY_WORDS or len(rows) < 2 * MIN_FOR_LEAD:
+    if len(rows) < MIN_FOR_LEAD * k:  # a model of thousands of weights learns the era of a few papers, not their problems
         return None, oof
 
     def fit(inside: Sequence[tuple[int, int]]) -> tuple[dict[str, list[float]], list[float]]:
         weights, bias = fit_softmax([vectors[i] for i, _ in inside], [y for _, y in inside], k, epochs=PRIMARY_EPOCHS, alpha=PRIMARY_ALPHA)
         return strongest(weights, k, KEEP_PRIMARY_WEIGHTS), bias
 
+    models = []
     for fold in sorted(set(folds)):
         model = fit([(i, y) for i, y in rows if folds[i] != fold])
+        models.append(model)
         for i, _ in rows:
             if folds[i] == fold:
                 oof[i] = log_softmax(softmax_logits(model, vectors[i]))
-    weights, bias = fit(rows)
+    # the model kept is the mean of the folds' (a linear model averages): no sixth fit
+    weights: dict[str, list[float]] = {}
+    for part, _ in models:
+        for f, row in part.items():
+            total = weights.setdefault(f, [0.0] * k)
+            total[:] = [t + r / len(models) for t, r in zip(total, row)]
+    bias = [sum(b[c] for _, b in models) / len(models) for c in range(k)]
+    weights = strongest(weights, k, KEEP_PRIMARY_WEIGHTS)
     return {"weights": {f: [round(w, 5) for w in row] for f, row in weights.items()}, "bias": [round(b, 5) for b in bias]}, oof
 
 

@@ -26,7 +26,7 @@ from typing import Any, Optional
 from lmdev.classifier import background
 from lmdev.classifier.fitting import add_into, best_threshold, dot, fit_logistic, log_ratio, sigmoid
 from lmdev.classifier.model import MODEL_VERSION, Doc, Model, unscoped
-from lmdev.classifier.primary import fit_primary, lead, primary_words
+from lmdev.classifier.primary import PRIMARY_FOLDS, fit_primary, lead, primary_words
 from lmdev.classifier.prior import Prior, rarity
 from lmdev.models import STANCES, Paper
 from lmdev.taxonomy import Taxonomy
@@ -142,7 +142,7 @@ def train(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequence[tuple[
     nodes, probs, parts = _train_nodes(taxonomy, tagged, corpus, prior)
     problem_index = [i for i, n in enumerate(taxonomy) if n.kind == "problem"]
     problem_ids = [n.id for n in taxonomy if n.kind == "problem"]
-    words, oof = primary_words(tagged, corpus.vectors, corpus.folds, problem_ids)
+    words, oof = primary_words(tagged, corpus.vectors, [fold_of("primary:" + p.id, PRIMARY_FOLDS) for p in tagged], problem_ids)
     primary = fit_primary(tagged, [[(*row[i], lp) for i, lp in zip(problem_index, oof[k])] for k, row in enumerate(parts)], problem_ids)
     secondary = _secondary_threshold(tagged, [[row[i] for i in problem_index] for row in probs], [n.id for n in taxonomy if n.kind == "problem"])
     known = {p.id for p in papers} | {d.id for d in rejected_docs}
