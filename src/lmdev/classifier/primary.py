@@ -18,7 +18,7 @@ from lmdev.models import Paper
 
 MIN_FOR_LEAD = 20  # primaries a problem needs for a calibration of its own as the primary (ten per fitted weight)
 MIN_PRIMARIES = 3  # primaries, at least, before the ranking's weights are fitted at all
-PRIMARY_EPOCHS = 10  # passes of the word model's gradient descent (5, 10, 20 cross-validated)
+PRIMARY_EPOCHS = 5  # passes of the word model's gradient descent (3 to 20 cross-validated)
 PRIMARY_ALPHA = 1e-4  # its L2 penalty (1e-3, 3e-4, 1e-4, 3e-5 cross-validated)
 KEEP_PRIMARY_WEIGHTS = 1000  # its largest weights kept per problem (100, 300, 1,000, all cross-validated)
 PRIMARY_FOLDS = 3  # its out-of-fold fits, whose mean is the model kept (3 or 5, averaged or refitted)
@@ -59,7 +59,7 @@ def primary_words(tagged: Sequence[Paper], vectors: Sequence[dict[str, float]], 
         for i, _ in rows:
             if folds[i] == fold:
                 oof[i] = log_softmax(softmax_logits(model, vectors[i]))
-    # the model kept is the mean of the folds' (a linear model averages): no sixth fit
+    # the model kept is the mean of the folds' models (a linear model averages): no fit on all
     weights: dict[str, list[float]] = {}
     for part, _ in models:
         for f, row in part.items():
