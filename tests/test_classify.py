@@ -298,3 +298,20 @@ def test_classifying_one_paper_names_a_file_the_model_was_trained_without(cli, s
         result = cli("--data-dir", str(small_dir), "classify", "2205.14135")
         assert result.code == 1 and "2401.00001.yaml" in result.err and "trained without it" in result.err
         assert "2205.14135" in result.out
+
+
+def test_a_file_the_model_was_trained_without_is_named_once(cli, small_dir: Path) -> None:
+    """``rescore`` trains the model too; however often a command meets the broken file, it is
+    named (and counted) once."""
+    (small_dir / "papers" / "2401.00001.yaml").write_text("id: [\n")
+    result = cli("--data-dir", str(small_dir), "rescore")
+    assert result.code == 1 and result.err.count("2401.00001.yaml") == 1 and "trained without it" in result.err
+    from lmdev.cli.base import state, trained_model
+    from lmdev.store import Library
+
+    state.reset(debug=False)
+    lib = Library(small_dir)
+    trained_model(lib)
+    trained_model(lib)
+    assert state.skipped == 1
+    state.reset(debug=False)

@@ -111,6 +111,8 @@ def test_the_word_model_of_the_primary_learns_which_problem_wins() -> None:
     safe, fast = (log_softmax(softmax_logits(model, v)) for v in vectors[:2])
     assert safe[0] > math.log(0.9) and fast[1] > math.log(0.9)
     assert math.fsum(math.exp(x) for x in safe) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="alpha"):  # a penalty that would zero the weights' scale
+        fit_softmax(vectors, [0, 1] * 20, 2, epochs=1, alpha=0.25)
 
 
 def test_the_word_model_weighs_in_only_with_enough_primaries() -> None:

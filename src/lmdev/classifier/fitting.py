@@ -229,10 +229,12 @@ def auc(positives: Sequence[float], negatives: Sequence[float]) -> float:
 def fit_softmax(vectors: Sequence[Mapping[str, float]], labels: Sequence[int], classes: int, *, epochs: int, alpha: float, seed: int = 0) -> tuple[dict[str, list[float]], list[float]]:
     """A multinomial logistic regression over sparse vectors, by stochastic gradient descent with
     an L2 penalty ``alpha`` (kept lazily, as one scale shared by every weight) and a step that
-    decays as 1 / (1 + alpha * t). Each class keeps a dense row over the features, so a
+    decays as ETA / (1 + ETA * alpha * t), so ``alpha`` must stay below 1 / ETA. Each class keeps a dense row over the features, so a
     document's scores are sums at C speed; a class whose gradient is below ``SKIP_GRADIENT`` is
     not updated (most are, once the fit is under way). A full solver in pure Python would cost
     seconds; a few passes are enough here."""
+    if not 0.0 <= ETA * alpha < 1.0:
+        raise ValueError(f"fit_softmax: alpha must be in [0, {1 / ETA}), not {alpha}")
     index: dict[str, int] = {}
     docs = []
     for vector in vectors:

@@ -3,8 +3,10 @@
 Per tag, documents are sublinear TF-IDF vectors of their stems; a naive-Bayes log-count-ratio
 vector gives the learned score, and a logistic regression on ``[learned score, prior score]``
 calibrates it to [0, 1] (both weights kept non-negative; tags with few papers share their
-kind's calibration of the prior). The top-ranked problem is the predicted primary; it is
-suggested when the paper is relevant, other problems only above a stricter threshold.
+kind's calibration of the prior). The top-ranked problem is the predicted primary (ranked by
+each problem's calibration as the primary, the seed terms of the title's head and, with enough
+primaries, a softmax word model of the primary); it is suggested when the paper is relevant,
+other problems only above a stricter threshold.
 Relevance is a logistic regression on the fields' scope terms (and whether any is named), their
 against-scope phrases, the best problem's seed score and a learned score (self-trained on the shipped background, with the
 library and its rejections). Pure Python: scoring is tokenizer-bound either way.

@@ -17,7 +17,7 @@ from lmdev.classifier.fitting import fit_choice, fit_logistic, fit_softmax, log_
 from lmdev.models import Paper
 
 MIN_FOR_LEAD = 20  # primaries a problem needs for a calibration of its own as the primary (ten per fitted weight)
-MIN_PRIMARIES = 3  # primaries, at least, before the ranking's weights are fitted at all
+MIN_PRIMARIES = 6  # primaries, at least, before the ranking's weights are fitted at all
 PRIMARY_EPOCHS = 5  # passes of the word model's gradient descent (3 to 20 cross-validated)
 PRIMARY_ALPHA = 1e-4  # its L2 penalty (1e-3, 3e-4, 1e-4, 3e-5 cross-validated)
 KEEP_PRIMARY_WEIGHTS = 1000  # its largest weights kept per problem (100, 300, 1,000, all cross-validated)
@@ -88,7 +88,7 @@ def fit_primary(tagged: Sequence[Paper], parts: Sequence[Sequence[Sequence[float
     scores (weights 1, 1, 1, 0, 0)."""
     rows = [([p for p in row], problem_ids.index(paper.primary)) for paper, row in zip(tagged, parts) if paper.primary in problem_ids]
     center = [1.0, 1.0, 1.0, 0.0, 0.0]
-    if len(rows) < 2 * MIN_PRIMARIES:
+    if len(rows) < MIN_PRIMARIES:
         return center
     w = fit_choice(rows, center, l2)
     return [round(min(max(wi, 0.0), 5.0), 5) for wi in w]

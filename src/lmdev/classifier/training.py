@@ -6,7 +6,8 @@ regression on ``[learned score, prior score]`` for calibration, pulled towards w
 its kind share, with neither weight allowed below zero. Problems get one threshold for the tags
 after the top one, and, with enough primaries, a second calibration fitted to "this is the
 paper's primary" that ranks the problems for the predicted primary (its learned score and base
-rate; the seed score keeps the scale all problems share). Relevance is a second
+rate; the seed score keeps the scale all problems share), beside a word model of the primary
+(see :mod:`lmdev.classifier.primary`). Relevance is a second
 logistic regression, on the seed-term scope, against-scope and problem scores, whether any
 scope term is named at all, and a learned score: naive Bayes of the library and the background papers the seed terms surely call in scope
 against the rejections and those they surely call out (see :func:`_train_relevance`). Its

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -45,9 +45,18 @@ class RunState:
 
     debug: bool = False
     skipped: int = 0
+    named: set[str] = field(default_factory=set)  # the files already named, each counted once
 
     def reset(self, *, debug: bool) -> None:
         self.debug, self.skipped = debug, 0
+        self.named = set()
+
+    def skip(self, error: str, why: str = "") -> None:
+        """Name a paper file that could not be read, once per run however often it is met."""
+        if error not in self.named:
+            self.named.add(error)
+            note(f"skipped {error}{why}")
+            self.skipped += 1
 
 
 state = RunState()
@@ -121,8 +130,7 @@ def readable_index(lib: Library) -> Index:
     index leave such files out."""
     index = lib.index()
     for exc in index.errors():
-        note(f"skipped {exc}")
-        state.skipped += 1
+        state.skip(str(exc))
     return index
 
 
@@ -135,8 +143,7 @@ def trained_model(lib: Library, *, retrain: bool = False) -> Model:
 
     model = load_model(lib, retrain=retrain)
     for error in model.data.get("unreadable", []):
-        note(f"skipped {error} (the model was trained without it)")
-        state.skipped += 1
+        state.skip(error, " (the model was trained without it)")
     return model
 
 

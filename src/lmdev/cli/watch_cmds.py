@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from lmdev.cli.base import app, examples, library, readable_papers
+from lmdev.cli.base import app, examples, library, readable_papers, trained_model
 from lmdev.cli.completion import waiting_ids
 from lmdev.cli.options import AssumptionTags, FormatOption, ProblemTags, TextOrJson
 from lmdev.cli.output import message, note, print_json, progress, write
@@ -240,8 +240,9 @@ def rescore(ctx: typer.Context, fmt: FormatOption = TextOrJson.text) -> None:
 
     lib = library(ctx)
     total = len(Inbox(lib.root).files())
+    model = trained_model(lib)  # names the paper files it was trained without
     with progress(total, "rescoring") as advance:
-        report = rescore_inbox(lib, advance=advance)
+        report = rescore_inbox(lib, model=model, advance=advance)
     if fmt is TextOrJson.json:
         print_json(report.to_json())
     for line in report.skipped:
