@@ -117,12 +117,16 @@ def test_the_word_model_of_the_primary_learns_which_problem_wins() -> None:
 
 def test_the_word_model_weighs_in_only_with_enough_primaries() -> None:
     """On the shipped library (over 500 primaries) the ranking has a word model with a fitted
-    weight; a library of a hundred papers ranks without one (its words would teach the era)."""
+    weight. A library of a hundred primaries borrows the background papers whose primary the
+    seed terms name surely (of today's arXiv: its own words would teach the era); without a
+    background, or with too few papers for both together, it ranks without one."""
     model = _shipped_model()
     assert model.data["primary_words"] and model.primary_weights[4] > 0
     assert len(model.word_slots) == len(model.problem_index)
     lib = Library(SHIPPED)
-    few = [p for p in lib.papers() if p.primary][:100]
-    small = train(lib.taxonomy, few, [])
-    assert small.data["primary_words"] is None and small.word_slots == [] and small.primary_weights[4] == 0.0
-    assert small.triage(Doc.of(*LLM))[1] is not None
+    with_primary = [p for p in lib.papers() if p.primary]
+    hundred = train(lib.taxonomy, with_primary[:100], [])
+    assert hundred.data["primary_words"] and hundred.word_slots
+    for small in (train(lib.taxonomy, with_primary[:100], [], use_background=False), train(lib.taxonomy, with_primary[:10], [])):
+        assert small.data["primary_words"] is None and small.word_slots == [] and small.primary_weights[4] == 0.0
+        assert small.triage(Doc.of(*LLM))[1] is not None

@@ -10,7 +10,7 @@ title's head (:func:`fit_primary`).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Optional
 
 from lmdev.classifier.fitting import fit_choice, fit_logistic, fit_softmax, log_softmax, softmax_logits
@@ -35,21 +35,25 @@ def lead(problem: str, tagged: Sequence[Paper], rows: Sequence[tuple[float, floa
     return fit_logistic(rows, leads, l2=shrink, center=presence[:2], nonnegative=(0, 1))
 
 
-def primary_words(tagged: Sequence[Paper], vectors: Sequence[dict[str, float]], folds: Sequence[int], problem_ids: Sequence[str]) -> tuple[Optional[dict[str, Any]], list[list[float]]]:
+def primary_words(tagged: Sequence[Paper], vectors: Sequence[dict[str, float]], folds: Sequence[int], problem_ids: Sequence[str], surely: Callable[[], Sequence[tuple[dict[str, float], int]]] = tuple) -> tuple[Optional[dict[str, Any]], list[list[float]]]:
     """A multinomial logistic regression of the primary on the paper's words, and its out-of-fold
     log probabilities for every paper (zeros where there is none): the naive-Bayes scores are
     learned for a problem's presence, one problem at a time; this one learns which problem wins.
-    ``folds`` (:data:`PRIMARY_FOLDS` of them) split the papers for the out-of-fold fits. It is
-    trained once there are :data:`MIN_FOR_LEAD` primaries per problem on average (180 for nine
-    problems); before that the ranking does without it."""
+    ``folds`` (:data:`PRIMARY_FOLDS` of them) split the papers for the out-of-fold fits. It needs
+    :data:`MIN_FOR_LEAD` primaries per problem on average (180 for nine problems); until the
+    library has them, the background papers ``surely()`` labels (vector, problem index) join
+    every fit (they are never scored), and without enough of those the ranking does without it."""
     k = len(problem_ids)
     oof = [[0.0] * k for _ in tagged]
     rows = [(i, problem_ids.index(p.primary)) for i, p in enumerate(tagged) if p.primary in problem_ids]
-    if len(rows) < MIN_FOR_LEAD * k:  # a model of thousands of weights learns the era of a few papers, not their problems
+    # a model of thousands of weights learns the era of a few papers, not their problems: a
+    # library with too few primaries borrows the background's sure ones, of today's arXiv
+    extra = surely() if len(rows) < MIN_FOR_LEAD * k else ()
+    if len(rows) + len(extra) < MIN_FOR_LEAD * k:
         return None, oof
 
     def fit(inside: Sequence[tuple[int, int]]) -> tuple[dict[str, list[float]], list[float]]:
-        weights, bias = fit_softmax([vectors[i] for i, _ in inside], [y for _, y in inside], k, epochs=PRIMARY_EPOCHS, alpha=PRIMARY_ALPHA)
+        weights, bias = fit_softmax([vectors[i] for i, _ in inside] + [v for v, _ in extra], [y for _, y in inside] + [y for _, y in extra], k, epochs=PRIMARY_EPOCHS, alpha=PRIMARY_ALPHA)
         return strongest(weights, k, KEEP_PRIMARY_WEIGHTS), bias
 
     models = []

@@ -16,6 +16,7 @@ weights are fitted on the library against the rejections once there are enough o
 
 from __future__ import annotations
 
+import heapq
 import math
 import zlib
 from collections import Counter
@@ -44,6 +45,7 @@ SHRINK = 2.0  # pull of a tag's calibration towards its kind's shared calibratio
 BACKGROUND_WEIGHT = 0.5  # a background paper's label is the seed terms' guess: it counts half
 PSEUDO_IN = 0.8  # background papers the seed terms call in scope at least this surely are positives
 PSEUDO_OUT = 0.3  # and at most this, negatives, when learning relevance
+SURE_MARGIN = 1.0  # the lead of the seed terms' best problem that names a background paper's primary (0.5, 1, 2 cross-validated)
 SELF_WEIGHT = 2.0  # the learned relevance score's weight until there are rejections (cross-validated)
 SECONDARY_SHARE = 0.5  # a paper's secondary problem counts half a positive of its words
 CONFIDENT = 0.5  # a secondary problem is suggested only when it is more likely than not
@@ -143,7 +145,7 @@ def train(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequence[tuple[
     nodes, probs, parts = _train_nodes(taxonomy, tagged, corpus, prior)
     problem_index = [i for i, n in enumerate(taxonomy) if n.kind == "problem"]
     problem_ids = [n.id for n in taxonomy if n.kind == "problem"]
-    words, oof = primary_words(tagged, corpus.vectors, [fold_of("primary:" + p.id, PRIMARY_FOLDS) for p in tagged], problem_ids)
+    words, oof = primary_words(tagged, corpus.vectors, [fold_of("primary:" + p.id, PRIMARY_FOLDS) for p in tagged], problem_ids, lambda: _surely_primary(prior, vectorizer, problem_index, papers, rejected_docs, use_background))
     primary = fit_primary(tagged, [[(*row[i], lp) for i, lp in zip(problem_index, oof[k])] for k, row in enumerate(parts)], problem_ids)
     secondary = _secondary_threshold(tagged, [[row[i] for i in problem_index] for row in probs], [n.id for n in taxonomy if n.kind == "problem"])
     known = {p.id for p in papers} | {d.id for d in rejected_docs}
@@ -225,6 +227,23 @@ def _shares(problem: str, tagged: Sequence[Paper], ys: Sequence[int]) -> list[fl
     negative). A vision-language safety paper says 'visual' and 'multimodal'; those words
     are what integration is about only when integrating is what the paper attacks."""
     return [0.0 if not y else 1.0 if p.primary in (None, problem) else SECONDARY_SHARE for p, y in zip(tagged, ys)]
+
+
+def _surely_primary(prior: Prior, vectorizer: Vectorizer, problem_index: Sequence[int], papers: Sequence[Paper], rejected: Sequence[Doc], use_background: bool) -> list[tuple[dict[str, float], int]]:
+    """Background papers whose primary the seed terms name surely, with it (an index among the
+    problems): those surely in scope (as for relevance) whose best problem, by the seed terms of
+    the whole text and of the title's head together, leads the next by ``SURE_MARGIN``. They are
+    of today's arXiv, so a word model of the primary that needs them learns today's words."""
+    known = {p.id for p in papers} | {d.id for d in rejected}
+    out: list[tuple[dict[str, float], int]] = []
+    for d in _background(use_background):
+        if d.id in known or _seed_relevance(_relevance_features(prior, problem_index, d)) < PSEUDO_IN:
+            continue
+        whole, head = prior.scores(d.words), prior.scores(prior.head(d.title))
+        (top, best), (second, _) = heapq.nlargest(2, ((whole[i] + head[i], j) for j, i in enumerate(problem_index)))
+        if top - second >= SURE_MARGIN:
+            out.append((vectorizer(_counts(d)), best))
+    return out
 
 
 def _shared_calibration(taxonomy: Taxonomy, kind: str, labels: Sequence[Sequence[int]], corpus: _Corpus) -> tuple[float, float]:
