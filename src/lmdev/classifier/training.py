@@ -30,7 +30,8 @@ from lmdev.classifier.fitting import add_into, best_threshold, dot, fit_logistic
 from lmdev.classifier.model import MODEL_VERSION, Doc, Model, unscoped
 from lmdev.classifier.primary import PRIMARY_FOLDS, fit_primary, lead, primary_words
 from lmdev.classifier.prior import Prior, rarity
-from lmdev.models import STANCES, Paper
+from lmdev.classifier.stances import train_stances
+from lmdev.models import Paper
 from lmdev.taxonomy import Taxonomy
 
 FOLDS = 5
@@ -38,7 +39,6 @@ MIN_POSITIVES = 3
 MIN_FOR_THRESHOLD = 5
 MIN_REJECTIONS = 10
 KEEP_WEIGHTS_FOR_TAGS = 100
-KEEP_STANCE_WEIGHTS = 40
 KEEP_RELEVANCE_WEIGHTS = 2000
 KEEP_VECTOR = 25
 SHRINK = 2.0  # pull of a tag's calibration towards its kind's shared calibration
@@ -150,7 +150,7 @@ def train(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequence[tuple[
     secondary = _secondary_threshold(tagged, [[row[i] for i in problem_index] for row in probs], [n.id for n in taxonomy if n.kind == "problem"])
     known = {p.id for p in papers} | {d.id for d in rejected_docs}
     relevance = _train_relevance(taxonomy, prior, vectorizer, papers, rejected_docs, known, use_background)
-    stances = _train_stances(taxonomy, tagged, corpus.vectors, vectorizer)
+    stances = train_stances(taxonomy, tagged, corpus.vectors, len(vectorizer.idf))
     doc_table = {d.id: {"title": d.title, "vector": dict(sorted(v.items(), key=lambda kv: -kv[1])[:KEEP_VECTOR])} for d, v in zip(docs, corpus.vectors)}
     data = {
         "version": MODEL_VERSION,
@@ -393,25 +393,6 @@ def _counts(doc: Doc) -> Counter[str]:
     if found is None or found[0] is not doc:  # the cache keeps the document, so its id stays its own
         found = _COUNTS[id(doc)] = (doc, Counter(doc.feats))
     return found[1]
-
-
-def _train_stances(taxonomy: Taxonomy, tagged: Sequence[Paper], vectors: Sequence[dict[str, float]], vectorizer: Vectorizer) -> dict[str, Any]:
-    """Per assumption: stance frequencies plus a naive-Bayes log ratio of each stance vs the rest."""
-    out: dict[str, Any] = {}
-    for node in taxonomy.assumptions:
-        rows = [(p.assumption_stances()[node.id], v) for p, v in zip(tagged, vectors) if node.id in p.assumption_stances()]
-        if not rows:
-            continue
-        counts = Counter(s for s, _ in rows)
-        model: dict[str, Any] = {"log_prior": {s: round(math.log((counts[s] + 0.5) / (len(rows) + 1.5)), 4) for s in STANCES}, "weights": {}}
-        for stance in STANCES:
-            pos: dict[str, float] = {}
-            neg: dict[str, float] = {}
-            for s, v in rows:
-                add_into(pos if s == stance else neg, v)
-            model["weights"][stance] = log_ratio(pos, neg, len(vectorizer.idf), KEEP_STANCE_WEIGHTS) if pos and neg else {}
-        out[node.id] = model
-    return out
 
 
 def prior_only(taxonomy: Taxonomy) -> Model:
