@@ -79,16 +79,16 @@ def load_config(data_dir: Path) -> Config:
         return Config()  # a config of comments only (as `lmdev init` writes it) means the defaults
     data, node = yamlio.parse(text, path=str(path))
     spelled = [(n.start_mark.line + 1, f"YAML reads {n.value!r} as {str(n.value.lower() in ('yes', 'on')).lower()}: write true or false for a setting, or quote it for text") for n in _booleans_spelled_out(node)]
+    also = [f"line {n}: {text}" for n, text in spelled]  # each after the first error, at its own line
     try:
         config = Config.model_validate(data or {})
     except ValidationError as exc:
         from lmdev.validation import data_error
 
         error = data_error(exc, path=str(path), node=node, data=data, what="config")
-        raise DataError("; ".join([error.message, *[f"line {n}: {text}" for n, text in spelled]]), path=error.path, line=error.line) from None
+        raise DataError("; ".join([error.message, *also]), path=error.path, line=error.line) from None
     if spelled:
-        (line, first), rest = spelled[0], spelled[1:]
-        raise DataError("; ".join([first, *[f"line {n}: {text}" for n, text in rest]]), path=str(path), line=line)
+        raise DataError("; ".join([spelled[0][1], *also[1:]]), path=str(path), line=spelled[0][0])
     return config
 
 

@@ -93,7 +93,7 @@ def decline_tags(paper: Paper, ids: Iterable[str]) -> list[str]:
     wanted = set(ids)
     turned_down = [t.id for t in paper.suggestions() if t.id in wanted and t.id not in paper.declined]
     removed = remove_tags(paper, wanted)
-    paper.declined = [*paper.declined, *dict.fromkeys(turned_down)]
+    paper.declined = [*paper.declined, *turned_down]  # suggestions hold an id once
     return removed
 
 

@@ -145,10 +145,10 @@ def train(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequence[tuple[
     nodes, probs, parts = _train_nodes(taxonomy, tagged, corpus, prior)
     problem_index = [i for i, n in enumerate(taxonomy) if n.kind == "problem"]
     problem_ids = [n.id for n in taxonomy if n.kind == "problem"]
-    words, oof = primary_words(tagged, corpus.vectors, [fold_of("primary:" + p.id, PRIMARY_FOLDS) for p in tagged], problem_ids, lambda: _surely_primary(prior, vectorizer, problem_index, papers, rejected_docs, use_background))
-    primary = fit_primary(tagged, [[(*row[i], lp) for i, lp in zip(problem_index, oof[k])] for k, row in enumerate(parts)], problem_ids)
-    secondary = _secondary_threshold(tagged, [[row[i] for i in problem_index] for row in probs], [n.id for n in taxonomy if n.kind == "problem"])
     known = {p.id for p in papers} | {d.id for d in rejected_docs}
+    words, oof = primary_words(tagged, corpus.vectors, [fold_of("primary:" + p.id, PRIMARY_FOLDS) for p in tagged], problem_ids, lambda: _surely_primary(prior, vectorizer, problem_index, known, use_background))
+    primary = fit_primary(tagged, [[(*row[i], lp) for i, lp in zip(problem_index, oof[k])] for k, row in enumerate(parts)], problem_ids)
+    secondary = _secondary_threshold(tagged, [[row[i] for i in problem_index] for row in probs], problem_ids)
     relevance = _train_relevance(taxonomy, prior, vectorizer, papers, rejected_docs, known, use_background)
     stances = train_stances(taxonomy, tagged, corpus.vectors, len(vectorizer.idf))
     doc_table = {d.id: {"title": d.title, "vector": dict(sorted(v.items(), key=lambda kv: -kv[1])[:KEEP_VECTOR])} for d, v in zip(docs, corpus.vectors)}
@@ -229,12 +229,12 @@ def _shares(problem: str, tagged: Sequence[Paper], ys: Sequence[int]) -> list[fl
     return [0.0 if not y else 1.0 if p.primary in (None, problem) else SECONDARY_SHARE for p, y in zip(tagged, ys)]
 
 
-def _surely_primary(prior: Prior, vectorizer: Vectorizer, problem_index: Sequence[int], papers: Sequence[Paper], rejected: Sequence[Doc], use_background: bool) -> list[tuple[dict[str, float], int]]:
+def _surely_primary(prior: Prior, vectorizer: Vectorizer, problem_index: Sequence[int], known: set[str], use_background: bool) -> list[tuple[dict[str, float], int]]:
     """Background papers whose primary the seed terms name surely, with it (an index among the
     problems): those surely in scope (as for relevance) whose best problem, by the seed terms of
     the whole text and of the title's head together, leads the next by ``SURE_MARGIN``. They are
-    of today's arXiv, so a word model of the primary that needs them learns today's words."""
-    known = {p.id for p in papers} | {d.id for d in rejected}
+    of today's arXiv, so a word model of the primary that needs them learns today's words. The
+    library's papers and rejections (``known``) are not background."""
     out: list[tuple[dict[str, float], int]] = []
     for d in _background(use_background):
         if d.id in known or _seed_relevance(_relevance_features(prior, problem_index, d)) < PSEUDO_IN:

@@ -42,8 +42,6 @@ def classify(
 ) -> None:
     """Suggest problems and assumptions, with calibrated scores and reasons, and say how relevant
     each paper is to the essay's agenda and which problem it attacks most (its primary)."""
-    from lmdev.classifier.modelcache import load_model
-
     lib = library(ctx)
     if input_file is not None and (ids or all_papers or apply):
         raise UsageError("--input classifies papers outside the library; it does not go with ids, --all or --apply")
@@ -55,10 +53,7 @@ def classify(
     if input_file is None and not papers:
         message("no untagged papers to classify; name ids or use --all")
         return
-    if input_file is not None or ids:
-        model = trained_model(lib, retrain=retrain)
-    else:  # reading the library named its unreadable files already
-        model = load_model(lib, retrain=retrain)
+    model = trained_model(lib, retrain=retrain)  # a file readable_papers named already is not named again
     model.min_score = min_score
     reasons = "all" if explain else "suggested"
     if input_file is not None:
