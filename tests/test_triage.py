@@ -279,6 +279,17 @@ def test_an_empty_inbox_says_so(cli, data_dir: Path) -> None:
     assert json.loads(cli("--data-dir", str(data_dir), "inbox", "--format", "json").out) == []
 
 
+def test_an_inbox_listing_says_why_it_shows_nothing(cli, data_dir: Path) -> None:
+    """Filters that match nothing are not an empty inbox, nor is an inbox whose only file is broken."""
+    fill_inbox(data_dir, make_item("2605.90001", problems=[("efficiency", 0.9)]))
+    result = cli("--data-dir", str(data_dir), "inbox", "--min-relevance", "1")
+    assert result.code == 0 and "no waiting paper matches" in result.err and "empty" not in result.err
+    (data_dir / "inbox" / "2605.90001.yaml").write_text("title: [\n")
+    broken = cli("--data-dir", str(data_dir), "inbox")
+    assert broken.code == 1 and "no readable paper waits in the inbox (1 file(s) skipped, named above)" in broken.err
+    assert broken.err.count("2605.90001.yaml") == 1
+
+
 def test_review_needs_a_terminal(cli, data_dir: Path) -> None:
     result = cli("--data-dir", str(data_dir), "review", "--inbox")
     assert result.code == 2 and "lmdev accept" in result.err

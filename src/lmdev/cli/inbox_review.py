@@ -107,12 +107,14 @@ def review_inbox_session(
 
     term = term or Terminal()
     inbox = Inbox(lib.root)
-    waiting, _ = inbox.waiting()
+    waiting, unreadable = inbox.waiting()
     waiting = undecided(lib, waiting)
     items = ordered(select(waiting, problem=problem, min_relevance=min_relevance), problem=problem)
     items = items[:limit] if limit else items
     if not items:
-        term.echo("the inbox is empty" if not waiting else "no waiting paper matches")
+        from lmdev.cli.render_inbox import nothing_shown
+
+        term.echo(nothing_shown(waiting, len(unreadable)))
         return 0
     counts = dict.fromkeys(("accepted", "rejected", "skipped"), 0)
     try:

@@ -68,3 +68,11 @@ def rejection_detail(rejection: Rejection) -> None:
     console.print(f"[yellow]rejected{when}[/]: {esc(rejection.reason)}")
     if rejection.abstract:
         console.print(f"\n{esc(rejection.abstract)}")
+
+
+def nothing_shown(waiting: list[Waiting], unreadable: int) -> str:
+    """Why an inbox listing or review shows nothing: nothing waits, nothing readable waits (the
+    files were named on stderr), or the filters leave nothing."""
+    if waiting:
+        return "no waiting paper matches"
+    return f"no readable paper waits in the inbox ({unreadable} file(s) skipped, named above)" if unreadable else "the inbox is empty"

@@ -164,7 +164,9 @@ def inbox(
 
         write(inbox_markdown(shown))
     elif not shown:
-        message("the inbox is empty" if not items else "no waiting paper matches")
+        from lmdev.cli.render_inbox import nothing_shown
+
+        message(nothing_shown(waiting, bad))
     elif sys.stdout.isatty():
         from lmdev.cli.render_inbox import inbox_table
 
