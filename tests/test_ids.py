@@ -34,6 +34,22 @@ def test_invalid_ids_are_rejected_before_any_request(text: str) -> None:
     assert repr(text.strip()) in str(info.value)
 
 
+@pytest.mark.parametrize("text, month", [("2213.14135", "13"), ("9999.99999", "99"), ("https://arxiv.org/abs/2500.00001v2", "00"), ("hep-th/9913001", "13")])
+def test_an_id_refused_for_its_month_says_so(text: str, month: str) -> None:
+    with pytest.raises(InvalidIdError) as info:
+        parse_arxiv_id(text)
+    assert f"{month} is not a month" in str(info.value)
+    with pytest.raises(InvalidIdError) as info:
+        normalise_paper_id(text)
+    assert f"{month} is not a month" in str(info.value)
+
+
+def test_an_id_of_the_wrong_shape_gets_no_talk_of_months() -> None:
+    with pytest.raises(InvalidIdError) as info:
+        parse_arxiv_id("2212.14135x")
+    assert "month" not in str(info.value)
+
+
 def test_old_style_ids_map_to_safe_file_names_and_back() -> None:
     assert file_stem("hep-th/9901001") == "hep-th_9901001"
     assert id_from_stem("hep-th_9901001") == "hep-th/9901001"

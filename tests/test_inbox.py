@@ -61,7 +61,7 @@ def test_waiting_reads_changes_through_the_index(empty_data_dir: Path) -> None:
     (inbox.dir / "2602.00009.yaml").write_text("id: '2602.00009'\ntitle: [unclosed\n")
     second, errors = inbox.waiting(decided={"2602.00004"})
     assert {i.id: i.relevance for i in second} == {"2602.00001": 0.5, "2602.00002": 0.75, "2602.00005": 0.5}
-    assert len(errors) == 1 and errors[0].path.endswith("2602.00009.yaml") and errors[0].line == 3
+    assert len(errors) == 1 and errors[0].path.endswith("2602.00009.yaml") and errors[0].line == 2
 
 
 def test_a_damaged_index_is_rebuilt(empty_data_dir: Path, tmp_path: Path) -> None:

@@ -151,7 +151,8 @@ def test_a_tracker_may_add_its_own_nodes_and_diff_shows_them(cli, data_dir: Path
         ("coverage:\n  min_papers: -1\n", 2, "coverage.min_papers"),
         ("colour: blue\n", 1, "colour"),
         ("- a list\n", 1, "config"),
-        ("check: [unclosed\n", 2, "invalid YAML"),
+        ("check: [unclosed\n", 1, "invalid YAML: a '[' list begun on this line is never closed"),
+        ("colour: auto\ncheck:\n  require_reviewed: \"yes\n", 3, "invalid YAML: a quoted string begun on this line is never closed"),
         ("# " + "x" * 2_000_000 + "\n", 0, "larger than"),
     ],
 )

@@ -92,11 +92,17 @@ def test_accept_reports_each_id_and_goes_on(cli, data_dir: Path) -> None:
     decisions.record(data_dir, [decisions.Rejection("2605.90003", "out of scope")])
     result = cli("--data-dir", str(data_dir), "accept", "2401.00009", "2205.14135", "2605.90003", "2605.90001")
     assert result.code == 1
-    assert "2401.00009 is not in the inbox" in result.err
+    assert "failed     2401.00009: not in the inbox" in result.err
     assert "unchanged  2205.14135" in result.err and "already in the library" in result.err
     assert "rejected earlier" in result.err
     assert (data_dir / "papers" / "2605.90001.yaml").exists()
     assert inbox_ids(data_dir) == set()
+
+
+def test_one_id_that_cannot_be_accepted_gets_one_line(cli, data_dir: Path) -> None:
+    result = cli("--data-dir", str(data_dir), "accept", "2401.00009")
+    assert result.code == 1
+    assert result.err.splitlines() == [f"failed     2401.00009: not in the inbox ({data_dir / 'inbox'})"]
 
 
 def test_reject_records_title_abstract_and_listing_day_and_the_paper_never_returns(cli, data_dir: Path, serve) -> None:

@@ -35,6 +35,14 @@ class ArxivId:
         return f"{self.base}v{self.version}" if self.version else self.base
 
 
+def _unwrap(raw: str) -> str:
+    """The id part of an abs or pdf URL or an ``arXiv:`` form; other text as it is."""
+    match = _URL_RE.fullmatch(raw)
+    if match:
+        return match.group("rest")
+    return raw[6:] if raw[:6].lower() == "arxiv:" else raw
+
+
 def parse_arxiv_id(text: str) -> ArxivId:
     """Parse any accepted form (bare, versioned, ``arXiv:``, abs or pdf URL) or raise.
 
@@ -42,17 +50,27 @@ def parse_arxiv_id(text: str) -> ArxivId:
         InvalidIdError: naming the input, before any request is made.
     """
     raw = text.strip()
-    candidate = raw
-    match = _URL_RE.fullmatch(candidate)
-    if match:
-        candidate = match.group("rest")
-    elif candidate[:6].lower() == "arxiv:":
-        candidate = candidate[6:]
+    candidate = _unwrap(raw)
     found = _ID_RE.fullmatch(candidate)
     if not found:
-        raise InvalidIdError(f"not an arXiv id or arXiv URL: {raw!r}")
+        raise InvalidIdError(f"not an arXiv id or arXiv URL{why_not_id(candidate)}: {raw!r}")
     version = found.group("version")
     return ArxivId(found.group("new") or found.group("old"), int(version) if version else None)
+
+
+_ID_SHAPE_RE = re.compile(r"(?P<yymm>[0-9]{4})\.[0-9]{4,5}(?:v[0-9]+)?|[a-z-]+(?:\.[A-Z]{2})?/(?P<old>[0-9]{4})[0-9]{3}", re.ASCII)
+
+
+def why_not_id(text: str) -> str:
+    """Why an id-shaped text is refused: an id starts with its year and month, and a typo there
+    (``2513.01234``) looks right at a glance. Empty when the shape itself is off."""
+    shape = _ID_SHAPE_RE.fullmatch(_unwrap(text.strip()))
+    if shape is None:
+        return ""
+    month = int((shape.group("yymm") or shape.group("old"))[2:])
+    if 1 <= month <= 12:
+        return ""
+    return f" (an id starts with YYMM, and {month:02d} is not a month)"
 
 
 def try_parse_arxiv_id(text: str) -> ArxivId | None:
@@ -79,7 +97,7 @@ def normalise_paper_id(text: str) -> str:
     if is_slug(text.strip()):
         return text.strip()
     raise InvalidIdError(
-        f"not an arXiv id, arXiv URL or slug (lowercase words joined by hyphens): {text.strip()!r}"
+        f"not an arXiv id, arXiv URL or slug (lowercase words joined by hyphens){why_not_id(text)}: {text.strip()!r}"
     )
 
 

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from lmdev import yamlio
 from lmdev.errors import DataError, InvalidIdError, NotFoundError
-from lmdev.ids import file_stem, id_from_stem, is_slug, normalise_paper_id
+from lmdev.ids import file_stem, id_from_stem, is_slug, normalise_paper_id, why_not_id
 from lmdev.listing import SUFFIXES, StatKey, entries, folder_mark, remember_clean, remembered_clean, stat_key, temporaries
 from lmdev.locking import exclusive
 from lmdev.models import Paper
@@ -226,7 +226,9 @@ class Library:
         if name is not None:
             return id_from_stem(Path(name).stem)
         if paper_id is None:
-            raise InvalidIdError(f"not an arXiv id, arXiv URL, slug or citekey of a stored paper: {text.strip()!r}")
+            raise InvalidIdError(
+                f"not an arXiv id, arXiv URL, slug or citekey of a stored paper{why_not_id(text)}: {text.strip()!r}"
+            )
         return paper_id
 
     def missing(self, canonical: str) -> NotFoundError:

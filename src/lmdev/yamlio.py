@@ -120,10 +120,20 @@ def parse(text: str, *, path: str) -> tuple[Any, Optional[yaml.Node]]:
     return data, node
 
 
+_OPENED = {"a flow sequence": "a '[' list", "a flow mapping": "a '{' mapping", "a quoted scalar": "a quoted string"}
+
+
 def _yaml_error(exc: yaml.YAMLError, path: str, text: str) -> DataError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     line = mark.line + 1 if mark else None
+    context, begun = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if mark is not None and mark.index >= len(text.rstrip()) and context and begun is not None:
+        # PyYAML marks the end of the stream, a line past the last one; what was left open, and
+        # where, is what a person needs to find the typo
+        what = context.removeprefix("while parsing ").removeprefix("while scanning ")
+        what = _OPENED.get(what, what)
+        return DataError(f"invalid YAML: {what} begun on this line is never closed ({problem})", path=path, line=begun.line + 1)
     position = getattr(exc, "position", None)  # a ReaderError (a control character) has no mark
     if line is None and isinstance(position, int):
         line = text.count("\n", 0, position) + 1

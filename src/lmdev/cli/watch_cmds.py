@@ -194,11 +194,15 @@ def _decided(results: list[Decided], fmt: TextOrJson, verb: str) -> None:
         print_json([d.to_json() for d in results])
     else:
         for d in results:
+            if d.action == "failed":  # one line: the id and why, as add and refresh say it
+                message(f"{d.action:<10} {d.id}: {(d.detail or '').removeprefix(d.id + ' is ')}")
+                continue
             title = f"  {d.title}" if d.title else ""
             message(f"{d.action:<10} {d.id}{title}" + (f"\n           {d.detail}" if d.detail else ""))
     done = sum(d.action in ("accepted", "rejected") for d in results)
     failed = sum(d.action == "failed" for d in results)
-    message(f"{verb}: {done} {verb}ed" + (f", {failed} failed" if failed else ""))
+    if len(results) > 1 or fmt is TextOrJson.json:  # one paper's line already says it all
+        message(f"{verb}: {done} {verb}ed" + (f", {failed} failed" if failed else ""))
     if failed:
         raise typer.Exit(1)
 
