@@ -360,7 +360,7 @@ def test_check_changed_reads_only_what_changed_since_the_last_clean_check(cli, d
     bad.parent.mkdir(exist_ok=True)
     bad.write_text("id: '2602.00009'\ntitle: [unclosed\n")
     result = cli("--data-dir", str(data_dir), "check", "--changed")
-    assert result.code == 1 and "2602.00009.yaml:3" in result.out  # the inbox is checked too, through its own index
+    assert result.code == 1 and "2602.00009.yaml:2" in result.out  # the inbox is checked too, through its own index
     bad.unlink()
     tax = data_dir / "taxonomy.yaml"
     tax.write_text(tax.read_text() + "\n# a comment\n")
