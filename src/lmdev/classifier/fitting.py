@@ -24,21 +24,33 @@ def sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
-def log_ratio(p: Mapping[str, float], q: Mapping[str, float], vocab_size: int, keep: int = KEEP_WEIGHTS, minus: Sequence[Mapping[str, float]] = ()) -> dict[str, float]:
+def heaviest(q: Mapping[str, float], keep: int = KEEP_WEIGHTS) -> set[str]:
+    """The features of ``q`` that :func:`log_ratio` considers beside the positives' own: a caller
+    that scores many tags against one sum finds them once (a scan of the whole vocabulary)."""
+    return {f for f, _ in heapq.nlargest(4 * keep, q.items(), key=lambda item: item[1])}
+
+
+def log_ratio(p: Mapping[str, float], q: Mapping[str, float], vocab_size: int, keep: int = KEEP_WEIGHTS, minus: Sequence[Mapping[str, float]] = (), heavy: Optional[set[str]] = None) -> dict[str, float]:
     """Naive-Bayes log-count ratio per feature from summed positive (``p``) and negative vectors,
     pruned to the ``keep`` strongest. The negatives are ``q`` minus each of ``minus`` (so that
-    callers need not copy large sums); only features of ``p`` and the heaviest of ``q`` can make
-    the cut, so only those are computed."""
+    callers need not copy large sums); only features of ``p`` and the heaviest of ``q``
+    (``heavy``, found here unless given) can make the cut, so only those are computed."""
+    q_get = q.get
+    gets = [d.get for d in minus]
 
     def negative(f: str) -> float:
-        return max(q.get(f, 0.0) - sum(d.get(f, 0.0) for d in minus), 0.0)
+        taken = 0.0
+        for get in gets:
+            taken += get(f, 0.0)
+        n = q_get(f, 0.0) - taken
+        return n if n > 0.0 else 0.0
 
     p_total = ALPHA * vocab_size + sum(p.values())
     q_total = ALPHA * vocab_size + max(sum(q.values()) - sum(sum(d.values()) for d in minus), 0.0)
     shift = math.log(q_total / p_total)
     log = math.log
     p_get = p.get
-    candidates = set(p) | {f for f, _ in heapq.nlargest(4 * keep, q.items(), key=lambda item: item[1])}
+    candidates = set(p) | (heaviest(q, keep) if heavy is None else heavy)
     ratio = [(abs(r), f, r) for f in candidates for r in (log((p_get(f, 0.0) + ALPHA) / (negative(f) + ALPHA)) + shift,)]
     return {f: round(r, 4) for _, f, r in heapq.nlargest(keep, ratio)}
 

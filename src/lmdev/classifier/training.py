@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Any, Optional
 
 from lmdev.classifier import background
-from lmdev.classifier.fitting import add_into, best_threshold, dot, fit_logistic, log_ratio, sigmoid
+from lmdev.classifier.fitting import add_into, best_threshold, dot, fit_logistic, heaviest, log_ratio, sigmoid
 from lmdev.classifier.model import MODEL_VERSION, Doc, Model, unscoped
 from lmdev.classifier.primary import PRIMARY_FOLDS, fit_primary, lead, primary_words
 from lmdev.classifier.prior import Prior, rarity
@@ -98,6 +98,7 @@ class _Corpus:
         self.total: dict[str, float] = {}
         for t in self.fold_totals:
             add_into(self.total, t)
+        self._heavy: dict[int, set[str]] = {}
 
     def nb_out_of_fold(self, labels: Sequence[float], keep: int) -> list[float]:
         """Out-of-fold naive-Bayes scores: per fold, positives summed, negatives = all − positives."""
@@ -113,7 +114,7 @@ class _Corpus:
             p = dict(pos_total)
             add_into(p, pos[k], -1.0)
             p = {f: x for f, x in p.items() if x > 1e-12}
-            w = log_ratio(p, self.total, self.vocab, keep, minus=(self.fold_totals[k], p))
+            w = log_ratio(p, self.total, self.vocab, keep, minus=(self.fold_totals[k], p), heavy=self.heavy(keep))
             for i, f in enumerate(self.folds):
                 if f == k:
                     oof[i] = dot(w, self.vectors[i])
@@ -124,7 +125,14 @@ class _Corpus:
         for v, y, share in zip(self.vectors, labels, self.sample):
             if y:
                 add_into(p, v, share * y)
-        return log_ratio(p, self.total, self.vocab, keep, minus=(p,))
+        return log_ratio(p, self.total, self.vocab, keep, minus=(p,), heavy=self.heavy(keep))
+
+    def heavy(self, keep: int) -> set[str]:
+        """The heaviest features of the whole sum, found once per ``keep`` for every tag's fits."""
+        found = self._heavy.get(keep)
+        if found is None:
+            found = self._heavy[keep] = heaviest(self.total, keep)
+        return found
 
 
 def train(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequence[tuple[str, str, str]] = (), *, fingerprint: str = "", use_background: bool = True) -> Model:
