@@ -315,3 +315,23 @@ def test_a_file_the_model_was_trained_without_is_named_once(cli, small_dir: Path
     trained_model(lib)
     assert state.skipped == 1
     state.reset(debug=False)
+
+
+def test_a_paper_waiting_in_the_inbox_can_be_classified_but_not_applied(cli, data_dir: Path) -> None:
+    """Why does the inbox rank it there? ``classify ID --explain`` answers for a waiting paper
+    too; ``--apply`` writes into stored papers only, so it points to ``accept`` and writes nothing."""
+    from watch_fixtures import fill_inbox, make_item
+
+    fill_inbox(data_dir, make_item("2605.90001", title="Chain-of-thought prompting with self-consistency for reasoning"))
+    waiting = (data_dir / "inbox" / "2605.90001.yaml").read_bytes()
+    result = cli("--data-dir", str(data_dir), "classify", "2605.90001", "--explain", "--format", "json")
+    assert result.code == 0, result.err
+    [row] = json.loads(result.out)
+    assert row["id"] == "2605.90001" and row["primary"] == "prompting"
+    assert all(p["reasons"] for p in row["problems"]), "--explain gives every problem its reasons"
+    refused = cli("--data-dir", str(data_dir), "classify", "2605.90001", "--apply")
+    assert refused.code == 1 and "lmdev accept 2605.90001" in refused.err and len(refused.err.strip().splitlines()) == 1
+    assert not (data_dir / "papers" / "2605.90001.yaml").exists()
+    assert (data_dir / "inbox" / "2605.90001.yaml").read_bytes() == waiting
+    unknown = cli("--data-dir", str(data_dir), "classify", "2605.90002")
+    assert unknown.code == 1 and "no paper '2605.90002'" in unknown.err

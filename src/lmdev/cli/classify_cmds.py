@@ -18,6 +18,7 @@ from lmdev.errors import UsageError
 
 if TYPE_CHECKING:
     from lmdev.classifier.model import Model
+    from lmdev.models import Paper
     from lmdev.store import Library
 
 
@@ -27,10 +28,11 @@ if TYPE_CHECKING:
     "lmdev classify --all --apply           write suggested tags (a person's tags are never touched)",
     "lmdev classify --input new.jsonl --format json > suggestions.json",
     "lmdev classify 2307.03172 --explain   reasons for every tag, not only the suggested ones",
+    "lmdev classify 2605.08427 --explain   a paper waiting in the inbox: why it ranks where it does",
 ))
 def classify(
     ctx: typer.Context,
-    ids: Annotated[Optional[list[str]], typer.Argument(metavar="ID", autocompletion=paper_ids, help="Papers in the library (default: those without tags).")] = None,
+    ids: Annotated[Optional[list[str]], typer.Argument(metavar="ID", autocompletion=paper_ids, help="Papers in the library or waiting in the inbox (default: stored papers without tags).")] = None,
     all_papers: Annotated[bool, typer.Option("--all", help="Every paper in the library.")] = False,
     apply: Annotated[bool, typer.Option("--apply", help="Write suggested tags, marked as the classifier's.")] = False,
     min_score: Annotated[Optional[float], typer.Option("--min-score", metavar="SCORE", min=0.0, max=1.0, help="Suggest tags scoring at least this (instead of each tag's own threshold).")] = None,
@@ -49,7 +51,7 @@ def classify(
         raise UsageError("--explain with --input needs --format json: the text output is one line per paper, with no room for reasons")
     if input_file is not None:
         _check_input(input_file)
-    papers = [] if input_file is not None else [lib.get(i) for i in ids] if ids else [p for p in readable_papers(lib) if all_papers or not p.is_tagged()]
+    papers = [] if input_file is not None else _named(lib, ids, apply) if ids else [p for p in readable_papers(lib) if all_papers or not p.is_tagged()]
     if input_file is None and not papers:
         message("no untagged papers to classify; name ids or use --all")
         return
@@ -72,6 +74,29 @@ def classify(
             applied, changed = apply_to_stored(lib, paper.id, result)
             if changed:
                 message(f"{paper.id}: added {', '.join(applied.added) or 'nothing'}" + (f"; removed {', '.join(applied.removed)}" if applied.removed else ""))
+
+
+def _named(lib: Library, ids: list[str], apply: bool) -> list[Paper]:
+    """The papers the ids name: stored ones, or ones waiting in the inbox (to see why the inbox
+    ranks a paper where it does, every reason with ``--explain``); ``--apply`` writes into the
+    library, so it takes stored papers only."""
+    from lmdev.errors import NotFoundError
+    from lmdev.inbox import Inbox
+
+    papers = []
+    for text in ids:
+        try:
+            papers.append(lib.get(text))
+            continue
+        except NotFoundError:
+            inbox = Inbox(lib.root)
+            canonical = lib.resolve(text)
+            if not inbox.path_for(canonical).is_file():
+                raise
+        if apply:
+            raise NotFoundError(f"{canonical} waits in the inbox, and --apply writes to stored papers: lmdev accept {canonical} takes it in with its suggestions")
+        papers.append(inbox.get(canonical).paper())
+    return papers
 
 
 def _check_input(source: Path) -> None:
