@@ -335,3 +335,8 @@ def test_a_paper_waiting_in_the_inbox_can_be_classified_but_not_applied(cli, dat
     assert (data_dir / "inbox" / "2605.90001.yaml").read_bytes() == waiting
     unknown = cli("--data-dir", str(data_dir), "classify", "2605.90002")
     assert unknown.code == 1 and "no paper '2605.90002'" in unknown.err
+    from lmdev import decisions
+
+    decisions.record(data_dir, [decisions.Rejection("2605.90003", "out of scope")])
+    rejected = cli("--data-dir", str(data_dir), "classify", "2605.90003")
+    assert rejected.code == 1 and rejected.err.strip() == "lmdev: error: 2605.90003 was rejected (out of scope); lmdev show 2605.90003 gives the record"

@@ -81,21 +81,21 @@ def _named(lib: Library, ids: list[str], apply: bool) -> list[Paper]:
     ranks a paper where it does, every reason with ``--explain``); ``--apply`` writes into the
     library, so it takes stored papers only."""
     from lmdev.errors import NotFoundError
-    from lmdev.inbox import Inbox
+    from lmdev.inbox import InboxItem
+    from lmdev.models import Paper
+    from lmdev.triage import lookup
 
     papers = []
     for text in ids:
-        try:
-            papers.append(lib.get(text))
-            continue
-        except NotFoundError:
-            inbox = Inbox(lib.root)
-            canonical = lib.resolve(text)
-            if not inbox.path_for(canonical).is_file():
-                raise
-        if apply:
-            raise NotFoundError(f"{canonical} waits in the inbox, and --apply writes to stored papers: lmdev accept {canonical} takes it in with its suggestions")
-        papers.append(inbox.get(canonical).paper())
+        found = lookup(lib, text)
+        if isinstance(found, Paper):
+            papers.append(found)
+        elif not isinstance(found, InboxItem):
+            raise NotFoundError(f"{found.id} was rejected ({found.reason}); lmdev show {found.id} gives the record")
+        elif apply:
+            raise NotFoundError(f"{found.id} waits in the inbox, and --apply writes to stored papers: lmdev accept {found.id} takes it in with its suggestions")
+        else:
+            papers.append(found.paper())
     return papers
 
 
