@@ -158,6 +158,10 @@ def accept(library: Library, ids: Sequence[str], change: Optional[TagChange] = N
                 continue
             try:
                 item = inbox.get(paper_id)
+            except NotFoundError:
+                out.append(Decided(paper_id, "failed", f"not in the inbox ({inbox.dir})"))
+                continue
+            try:
                 paper = tagged_paper(library, item, change)
             except LmdevError as exc:
                 out.append(Decided(paper_id, "failed", str(exc)))

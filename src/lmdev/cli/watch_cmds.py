@@ -195,7 +195,7 @@ def _decided(results: list[Decided], fmt: TextOrJson, verb: str) -> None:
     else:
         for d in results:
             if d.action == "failed":  # one line: the id and why, as add and refresh say it
-                message(f"{d.action:<10} {d.id}: {(d.detail or '').removeprefix(d.id + ' is ')}")
+                message(f"{d.action:<10} {d.id}: {d.detail}")
                 continue
             title = f"  {d.title}" if d.title else ""
             message(f"{d.action:<10} {d.id}{title}" + (f"\n           {d.detail}" if d.detail else ""))
