@@ -48,6 +48,14 @@ def test_adding_says_what_is_added(cli, empty_data_dir: Path, arxiv: FakeArxiv) 
     result = cli("--data-dir", str(empty_data_dir), "add", "arXiv:2401.00001", "--problem", "prompting", "--assumption", "cost-irrelevant:relies")
     assert result.code == 0
     assert "added      2401.00001  Prompting at scale (Lovelace, 2023)" in result.err
+    assert result.err.strip().splitlines()[-1].startswith("added      2401.00001"), "one paper: its line says it all, no summary"
+
+
+def test_adding_two_papers_ends_with_a_summary(cli, empty_data_dir: Path, arxiv: FakeArxiv) -> None:
+    arxiv.papers = {"2401.00001": {"title": "Prompting at scale"}, "2401.00002": {"title": "Pruning at scale"}}
+    result = cli("--data-dir", str(empty_data_dir), "add", "2401.00001", "2401.00002")
+    assert result.code == 0, result.err
+    assert result.err.strip().splitlines()[-1] == "add: 2 added"
 
 
 def test_re_adding_refreshes_metadata_and_keeps_every_tag_and_note(cli, data_dir: Path, arxiv: FakeArxiv) -> None:

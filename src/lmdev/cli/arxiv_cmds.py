@@ -42,7 +42,10 @@ def _finish(outcomes: list[Outcome], fmt: TextOrJson, verb: str) -> None:
     if fmt is TextOrJson.json:
         print_json([o.to_json() for o in outcomes])
     counts = {a: sum(o.action == a for o in outcomes) for a in ("added", "updated", "unchanged", "failed")}
-    message(f"{verb}: " + ", ".join(f"{n} {a}" for a, n in counts.items() if n) if outcomes else f"{verb}: nothing to do")
+    if not outcomes:
+        message(f"{verb}: nothing to do")
+    elif len(outcomes) > 1 or fmt is TextOrJson.json:  # one paper's line already says it all
+        message(f"{verb}: " + ", ".join(f"{n} {a}" for a, n in counts.items() if n))
     if counts["failed"]:
         raise typer.Exit(1)
 
