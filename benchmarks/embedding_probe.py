@@ -31,10 +31,11 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO / "src"))
 
+from lmdev.classifier.corpus import fold_of  # noqa: E402
 from lmdev.classifier.evaluation import reviewed, split_by_year  # noqa: E402
 from lmdev.classifier.model import Doc, Model  # noqa: E402
 from lmdev.classifier.modelcache import rejected_records  # noqa: E402
-from lmdev.classifier.training import fold_of, train  # noqa: E402
+from lmdev.classifier.training import train  # noqa: E402
 from lmdev.store import Library  # noqa: E402
 
 LISTINGS = REPO / "tests" / "fixtures" / "listings"

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from lmdev.classifier.corpus import FOLDS, fold_of
 from lmdev.classifier.fitting import auc
 from lmdev.classifier.model import Doc, Model
-from lmdev.classifier.training import FOLDS, fold_of, prior_only, train
+from lmdev.classifier.training import prior_only, train
 from lmdev.ids import is_slug
 from lmdev.models import Paper
 from lmdev.taxonomy import Taxonomy
