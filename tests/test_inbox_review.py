@@ -90,3 +90,22 @@ def test_ctrl_c_ends_the_session_with_its_summary_and_every_decision_kept(data_d
         review_inbox_session(Library(data_dir), term=term)
     assert (data_dir / "papers" / "2605.90001.yaml").exists()
     assert "review: 1 accepted, 0 rejected, 0 skipped; 3 waiting" in script.said[-1]
+
+
+def test_a_long_abstract_wraps_under_its_indent_on_a_narrow_terminal(data_dir: Path, monkeypatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    import lmdev.cli.inbox_review as session
+
+    words = " ".join(f"word{n}" for n in range(60))
+    fill_inbox(data_dir, make_item("2605.90001", abstract=f"Opening {words} closing."))
+    screen = io.StringIO()
+    monkeypatch.setattr(session, "out", lambda: Console(file=screen, width=60, no_color=True, highlight=False))
+    review_inbox_session(Library(data_dir), term=Script("q").terminal())
+    text = screen.getvalue().splitlines()
+    first = next(i for i, line in enumerate(text) if "Opening" in line)
+    last = next(i for i, line in enumerate(text) if "closing." in line)
+    assert last > first + 2, "the abstract wraps over several lines"
+    assert all(line.startswith("  ") and len(line) <= 60 for line in text[first : last + 1])

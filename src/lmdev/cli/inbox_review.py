@@ -60,7 +60,9 @@ def _show(item: Waiting, abstract: str, n: int, total: int) -> None:
     for reason in item.reasons:
         console.print(f"  [dim]{esc(reason)}[/]")
     if abstract:
-        console.print(f"  {esc(abstract[:900])}{'…' if len(abstract) > 900 else ''}")
+        from rich.padding import Padding
+
+        console.print(Padding(f"{esc(abstract[:900])}{'…' if len(abstract) > 900 else ''}", (0, 0, 0, 2)))  # wrapped lines indented too
 
 
 def _edit(lib: Library, item: Waiting, term: Terminal) -> TagChange:
