@@ -22,7 +22,8 @@ from lmdev.classifier.modelcache import BUILT_SUFFIX, load_built, load_model, mo
 from lmdev.classifier.prior import AVERAGE_LENGTH, K1, B
 from lmdev.classifier.reasons import Explainer
 from lmdev.store import Library
-from lmdev.text import document_tokens, fold, stemmed, stems, strip_boilerplate, to_json
+from lmdev.text import document_tokens, fold, stemmed, stems, strip_boilerplate, to_json, tokens
+from lmdev.text import stem as stem_of
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +126,26 @@ def test_the_seed_terms_named_in_reasons_are_the_strong_ones_the_prior_finds(shi
             table = model.prior.phrases[index]
             expected = sorted((p for p in found if table[p] > 0.3), key=lambda p: (-found[p], p))
             assert [p for _, p in sorted(explainer.seeds(index))] == expected, (doc.id, index)
+
+
+def test_a_term_is_named_by_the_first_word_of_the_paper_that_has_its_stem(shipped: tuple[Model, list[Doc]]) -> None:
+    """A reason names a term by the first word with its stem in the title, else in the abstract
+    the classifier read (release sentences dropped), found by where the stem first occurs among
+    the document's tokens: what reading the words one by one finds, on the shipped papers."""
+    model, docs = shipped
+    named = 0
+    for doc in docs[::2]:
+        explainer = Explainer(model, doc, model.scores(doc), neighbours=False)
+        first: dict[str, str] = {}
+        for word in tokens(doc.title) + tokens(strip_boilerplate(doc.abstract)):
+            first.setdefault(stem_of(word), word)
+        for stem in set(doc.words):
+            assert explainer.word(stem) == first[stem], (doc.id, stem)
+            named += 1
+    assert named > 10_000
+    accented = Doc.of("x", "Ré-ranking for LLMs", "Naïve RE-RANKERS fail; using ŁLMs, re-rankers help. Code is available at https://x.y/rankers.")
+    explainer = Explainer(model, accented, model.scores(accented), neighbours=False)
+    assert [explainer.word(stem_of(w)) for w in ("ranking", "rankers", "naive", "llms", "use")] == ["ranking", "rankers", "naive", "llms", "using"]
 
 
 def test_tokens_of_ascii_text_are_those_of_the_general_path() -> None:

@@ -16,7 +16,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 # C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides that can
 # make text read differently from what it is: nothing a document needs, everything a terminal
@@ -195,7 +195,7 @@ _ASCII_WORDS = bytes(ord(chr(c).lower()) if chr(c).isalnum() else 32 for c in ra
 _BYTE_STEMS: dict[bytes, str] = {}
 
 
-def _stemmed_ascii(text: str) -> list[str]:
+def _stemmed_ascii(text: str) -> tuple[list[str], list[bytes]]:
     words = text.encode("ascii").translate(_ASCII_WORDS).split()
     out = list(map(_BYTE_STEMS.get, words))
     if None in out:
@@ -204,14 +204,32 @@ def _stemmed_ascii(text: str) -> list[str]:
         for n, (s, w) in enumerate(zip(out, words)):
             if s is None:
                 out[n] = _BYTE_STEMS[w] = stem(w.decode("ascii"))
-    return out  # type: ignore[return-value]
+    return out, words  # type: ignore[return-value]
 
 
 def stemmed(text: str) -> list[str]:
     """The stems of every word of ``text`` (how seed phrases are matched)."""
     if text.isascii():
-        return _stemmed_ascii(text)
+        return _stemmed_ascii(text)[0]
     return stems(tokens(text))
+
+
+Written = Union[list[str], list[bytes]]
+"""Folded words as tokenising found them: ASCII text's stay bytes until one is shown."""
+
+
+def stemmed_words(text: str) -> tuple[list[str], Written]:
+    """The stems of ``text`` and, position by position, the folded words they come from: what a
+    reason names a term by, at no cost beyond keeping them."""
+    if text.isascii():
+        return _stemmed_ascii(text)
+    words = tokens(text)
+    return stems(words), words
+
+
+def shown_word(word: Union[str, bytes]) -> str:
+    """A word of :data:`Written` as text."""
+    return word.decode("ascii") if isinstance(word, bytes) else word
 
 
 def features(words: list[str]) -> list[str]:
@@ -306,5 +324,11 @@ def title_head(title: str, names_model: Callable[[str], bool]) -> str:
 
 def document_tokens(title: str, abstract: str) -> list[str]:
     """The stems the classifier reads: the title twice (a cheap title boost), then the abstract."""
-    head = stemmed(title)
-    return head + head + stemmed(strip_boilerplate(abstract))
+    return document_words(title, abstract)[0]
+
+
+def document_words(title: str, abstract: str) -> tuple[list[str], Written, Written]:
+    """:func:`document_tokens`, with the words of the title and of the abstract they come from."""
+    head, title_words = stemmed_words(title)
+    body, abstract_words = stemmed_words(strip_boilerplate(abstract))
+    return head + head + body, title_words, abstract_words

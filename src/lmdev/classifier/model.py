@@ -25,7 +25,7 @@ from lmdev.classifier.fitting import log_softmax, sigmoid
 from lmdev.classifier.prior import Prior
 from lmdev.classifier.reasons import Explainer
 from lmdev.taxonomy import Taxonomy
-from lmdev.text import document_tokens, features
+from lmdev.text import Written, document_words, features
 
 MODEL_VERSION = 10
 RELEVANT = 0.5  # relevance from which the top problem is suggested as the paper's primary
@@ -38,10 +38,14 @@ class Doc:
     title: str
     words: list[str]  # the title's stems twice, then the abstract's
     abstract: str = ""  # kept for the reasons, which name a term by the word the paper itself uses
+    # the title's and the abstract's words behind ``words``, position by position: the reasons'
+    # names for terms, found by where a stem first occurs instead of by searching the abstract
+    written: Optional[tuple[Written, Written]] = None
 
     @classmethod
     def of(cls, paper_id: str, title: str, abstract: str) -> Doc:
-        return cls(paper_id, title, document_tokens(title, abstract), abstract)
+        words, title_words, abstract_words = document_words(title, abstract)
+        return cls(paper_id, title, words, abstract, (title_words, abstract_words))
 
     @property
     def feats(self) -> list[str]:
@@ -319,7 +323,6 @@ class Model:
         problems.sort(key=lambda t: (t.id != lead, -t.score))  # the predicted primary first
         assumptions.sort(key=lambda t: -t.score)
         return Result(doc.id, problems, assumptions, s.relevance)
-
 
     def classify_json(self, doc: Doc, *, reasons: str = "suggested") -> str:
         """``to_json(self.classify(doc, reasons=reasons).to_json())``, written directly

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from lmdev.text import fold, surface, surfaces, written_as
+from lmdev.text import fold, shown_word, surface, surfaces, written_as
 
 if TYPE_CHECKING:
     from lmdev.classifier.model import Doc, Model, Scores
@@ -40,6 +40,12 @@ class Explainer:
     def word(self, stem: str) -> str:
         """How to name a term: the title's word for it, else the abstract's, so a reason reads
         the same whatever else this process has classified."""
+        doc = self.doc
+        if doc.written is not None and stem in self.scores.word_counts:
+            title_words, abstract_words = doc.written
+            at = doc.words.index(stem)  # the title comes twice: a first occurrence is in its first copy or after both
+            n = len(title_words)
+            return shown_word(title_words[at] if at < n else abstract_words[at - 2 * n])
         shown = self.shown
         if stem in shown:
             return shown[stem]
