@@ -431,3 +431,27 @@ def test_show_finds_a_paper_decided_while_it_looks(data_dir: Path, tmp_path: Pat
         monkeypatch.setattr(Library, "get", get_then_decide)
     found = lookup(Library(data_dir), "2605.90031")
     assert not pending and isinstance(found, Rejection if decision == "reject" else Paper)
+
+
+def test_an_accept_and_a_reject_of_the_same_paper_at_once_leave_one_decision(data_dir: Path, tmp_path: Path) -> None:
+    """Each command reads what is decided under the decision lock, not as it listed the folder at
+    start-up: one of the two wins, the other fails, and the data stays valid."""
+    ids = [f"2605.9{n:04d}" for n in range(6)]
+    fill_inbox(data_dir, *(make_item(i) for i in ids))
+    env = {**os.environ, "LMDEV_CACHE_DIR": str(tmp_path / "cache")}
+    codes: dict[str, list[int]] = {}
+    for i in ids:
+        procs = [subprocess.Popen([sys.executable, "-m", "lmdev", "--data-dir", str(data_dir), *args], env=env, cwd=REPO, stderr=subprocess.PIPE, text=True) for args in (("accept", i), ("reject", i, "--reason", "off topic"))]
+        codes[i] = [proc.wait(timeout=120) for proc in procs]
+        for proc in procs:
+            assert proc.stderr is not None
+            proc.stderr.close()
+    rejected = {e.rejection.id for e in decisions.load(data_dir)}
+    for i, (accepted, rejected_code) in codes.items():
+        stored = (data_dir / "papers" / f"{i}.yaml").exists()
+        assert stored != (i in rejected), i
+        assert sorted((accepted, rejected_code)) == [0, 1], (i, accepted, rejected_code)
+        assert (accepted == 0) == stored, i
+    assert inbox_ids(data_dir) == set()
+    result = subprocess.run([sys.executable, "-m", "lmdev", "--data-dir", str(data_dir), "check"], env=env, cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -183,12 +183,14 @@ class Library:
         index.require_valid()
         yield from index.papers()
 
-    def ids(self) -> set[str]:
+    def ids(self, *, fresh: bool = False) -> set[str]:
         """Ids of the stored papers, from file names alone (no file is parsed). New-style arXiv
         names, nearly all of a large library, are matched in one pass of a regular expression
-        over the listing (``inbox`` asks at every run); the others go through :func:`id_from_stem`."""
+        over the listing (``inbox`` asks at every run); the others go through :func:`id_from_stem`.
+        ``fresh`` lists the folder again: under a lock, what another process wrote since the
+        start-up listing must count."""
         listed, self._listed = self._listed, None  # listed a moment ago by tidy(): at 100k files, 40 ms saved
-        if listed is None:
+        if listed is None or fresh:
             try:
                 listed = os.listdir(self.papers_dir)
             except (FileNotFoundError, NotADirectoryError):

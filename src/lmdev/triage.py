@@ -44,12 +44,12 @@ class Decided:
         return {"id": self.id, "action": self.action, "title": self.title, "detail": self.detail}  # every key, always
 
 
-def decided_ids(library: Library, among: Optional[Iterable[str]] = None) -> set[str]:
+def decided_ids(library: Library, among: Optional[Iterable[str]] = None, *, fresh: bool = False) -> set[str]:
     """Ids in the library or in ``rejected.yaml``: what no watch proposes and the inbox ignores.
     With ``among`` (canonical ids), only those of the library's papers are looked for, each by its
     file name, instead of listing a folder of perhaps 100k papers. The record's ids are read
-    fast (:func:`decisions.ids_on_record`)."""
-    found = library.ids() if among is None else library.present(among)
+    fast (:func:`decisions.ids_on_record`). ``fresh``: see :meth:`Library.ids`."""
+    found = library.ids(fresh=fresh) if among is None else library.present(among)
     return found | decisions.ids_on_record(library.root)
 
 
@@ -136,7 +136,7 @@ def _deciding(library: Library, ids: Sequence[str]) -> Iterator[_Round]:
     """Validate the ids, take the decision lock, and read what is decided already."""
     wanted = list(dict.fromkeys(normalise_paper_id(i) for i in ids))
     with decision_lock(library):
-        now = _Round(wanted, library, Inbox(library.root), library.ids(), decisions.rejected_ids(library.root))
+        now = _Round(wanted, library, Inbox(library.root), library.ids(fresh=True), decisions.rejected_ids(library.root))
         yield now
         # files of papers decided on another branch and merged in go too, as docs/watch.md says
         now.inbox.prune(now.stored | now.rejected)

@@ -245,7 +245,7 @@ def rescore(library: Library, *, model: Optional[Model] = None, advance: Optiona
     model = model or load_model(library)
     with decision_lock(library):
         found, errors = inbox.scan()
-        decided = decided_ids(library)  # decided on another branch: the next watch removes them
+        decided = decided_ids(library, fresh=True)  # decided on another branch: the next watch removes them
         items = [item for item in found if item.id not in decided]
         report.skipped = [str(error) for error in errors]
         if advance:  # the files that will not be scored: the count the caller's bar began from
