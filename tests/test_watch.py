@@ -232,6 +232,20 @@ def test_an_item_without_an_id_is_named_and_the_others_arrive(cli, tracker: Path
     assert len(inbox_files(tracker)) == 3
 
 
+def test_an_entry_too_large_for_an_inbox_file_is_named_and_never_written(cli, tracker: Path, serve, busy_day) -> None:
+    """A feed entry with a huge abstract would make an inbox file that every reader refuses
+    (and that would fail check in CI): it is named and left out; the others arrive."""
+    huge = {**busy_day[1], "abstract": "Attention heads in language models. " * 15_000}
+    serve(respond=lambda path: (200, rss_document([rss_item(busy_day[0], "new"), rss_item(huge, "new"), rss_item(busy_day[2], "new")])))
+    result = cli("--data-dir", str(tracker), "watch")
+    assert result.code == 1
+    assert f"skipped {huge['arxiv_id']}: its inbox file would be" in result.err and "not added" in result.err
+    assert "2 new in the inbox, 0 already known" in result.err
+    assert {p.stem for p in inbox_files(tracker)} == {busy_day[0]["arxiv_id"], busy_day[2]["arxiv_id"]}
+    assert cli("--data-dir", str(tracker), "inbox").code == 0
+    assert cli("--data-dir", str(tracker), "check").code == 0
+
+
 def test_a_body_cut_short_in_transit_is_retried_then_reported(tmp_path: Path) -> None:
     def cut(request: httpx.Request) -> httpx.Response:
         raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")

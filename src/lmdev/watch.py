@@ -209,8 +209,10 @@ def triage(
                 items.append(item_for(paper, result, announced=announcement.kind if announced else None, listed=listing.date, seen=today))
             if advance:
                 advance(1)
-    report.added = inbox.add(items)
-    report.known += len(items) - len(report.added)
+    too_large: list[str] = []
+    report.added = inbox.add(items, refused=too_large)
+    report.known += len(items) - len(report.added) - len(too_large)
+    report.skipped += too_large
     report.pruned = inbox.prune(decided)
     for paper in versions:  # after classifying: a changed paper file means a retrained model
         _note_version(library, paper, report)

@@ -114,7 +114,7 @@ def _watch_summary(report: WatchReport, fmt: TextOrJson) -> None:
         parts.append(f"{len(report.pruned)} decided elsewhere removed from the inbox")
     message("watch: " + ", ".join(parts) + f" ({report.requests} request{'s' if report.requests != 1 else ''})")
     if report.skipped:
-        message(f"watch: {len(report.skipped)} item(s) of the listing could not be read (named above); the rest are in the inbox")
+        message(f"watch: {len(report.skipped)} item(s) of the listing could not be read or kept (named above); the rest are in the inbox")
         raise typer.Exit(1)
 
 

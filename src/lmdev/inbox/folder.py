@@ -20,7 +20,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from lmdev import yamlio
 from lmdev.errors import DataError, NotFoundError
@@ -135,9 +135,11 @@ class Inbox:
         digest = hashlib.sha256(str(self.dir.resolve()).encode("utf-8")).hexdigest()[:24]
         return cache_dir() / "inbox" / f"{digest}.json"
 
-    def add(self, items: Iterable[InboxItem]) -> list[InboxItem]:
+    def add(self, items: Iterable[InboxItem], refused: Optional[list[str]] = None) -> list[InboxItem]:
         """Write items that are not waiting yet (an unreadable file for the same id is replaced);
-        returns those written.
+        returns those written. An item whose file would be larger than an inbox file may be
+        (a feed entry with a huge abstract) is not written, so no command meets a file it cannot
+        read; a line naming it goes to ``refused``.
 
         Each file is written to a temporary name and renamed, so no reader sees half a file; the
         folder is synced once at the end rather than each file, which would cost seconds for a
@@ -148,7 +150,10 @@ class Inbox:
             path = self.path_for(item.id)
             if path.exists() and self._readable(path):
                 continue
-            _write(path, render(item))
+            text = _fitting(item, refused)
+            if text is None:
+                continue
+            _write(path, text)
             written.append(item)
         if written:
             _sync_dir(self.dir)
@@ -160,8 +165,9 @@ class Inbox:
         written: list[InboxItem] = []
         for item in items:
             path = self.path_for(item.id)
-            if path.is_file():
-                _write(path, render(item))
+            text = _fitting(item, None)
+            if text is not None and path.is_file():
+                _write(path, text)
                 written.append(item)
         if written:
             _sync_dir(self.dir)
@@ -186,6 +192,18 @@ class Inbox:
         """Remove the files of papers decided elsewhere (now in the library or rejected)."""
         gone = set(decided) & self.ids()
         return [paper_id for paper_id in sorted(gone) if self.remove(paper_id)]
+
+
+def _fitting(item: InboxItem, refused: Optional[list[str]]) -> Optional[str]:
+    """The item's file text, or None (said in ``refused``) when it is larger than
+    ``MAX_INBOX_FILE``, which every reader of the inbox refuses."""
+    text = render(item)
+    size = len(text.encode("utf-8"))
+    if size <= MAX_INBOX_FILE:
+        return text
+    if refused is not None:
+        refused.append(f"{item.id}: its inbox file would be {size:,} bytes, more than the {MAX_INBOX_FILE:,} an inbox file may hold (an abstract of {len(item.abstract or ''):,} characters); not added")
+    return None
 
 
 def _write(path: Path, text: str) -> None:
