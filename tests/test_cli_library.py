@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,19 @@ def test_list_filters_by_problem_assumption_stance_year_and_text(cli, data_dir: 
     assert ids("--text", "leviathan") == {"2211.17192"}
     assert ids("--year", "2013") == {"1312.6114"}
     assert ids("--untagged") == set()
+
+
+def test_text_finds_words_by_their_start_not_inside_other_words(cli, data_dir: Path) -> None:
+    """'RL' is reinforcement learning, not the 'rl' of 'world'; 'agent' still finds 'agents'."""
+    result = cli("--data-dir", str(data_dir), "list", "--format", "json", "--text", "RL")
+    assert result.code == 0, result.err
+    found = json.loads(result.out)
+    assert found and all(re.search(r"(?<!\w)rl", " ".join([p["id"], p["title"], p.get("abstract") or "", *p["authors"], p.get("notes") or ""]).lower()) for p in found)
+    everyone = json.loads(cli("--data-dir", str(data_dir), "list", "--format", "json").out)
+    inside_only = [p["id"] for p in everyone if "rl" in (p["title"] + " " + (p.get("abstract") or "")).lower() and not re.search(r"(?<!\w)rl", (p["title"] + " " + (p.get("abstract") or "") + " " + " ".join(p["authors"]) + " " + (p.get("notes") or "")).lower())]
+    assert inside_only and not set(inside_only) & {p["id"] for p in found}
+    agents = {p["id"] for p in json.loads(cli("--data-dir", str(data_dir), "list", "--format", "json", "--text", "agent").out)}
+    assert any("agents" in p["title"].lower() and "agent " not in p["title"].lower() for p in everyone if p["id"] in agents)
 
 
 def test_list_rejects_bad_filters_as_usage_errors(cli, data_dir: Path) -> None:

@@ -37,6 +37,7 @@ SELECTIONS = [
     Selection(years=(2023, 2023)),
     Selection(text="attention"),
     Selection(text="LANGUAGE models"),
+    Selection(text="rl kv"),
     Selection(text="Ü nonexistent-word"),
     Selection(untagged=True),
     Selection(unreviewed=True),

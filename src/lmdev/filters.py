@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Optional
 
 from lmdev.errors import UsageError
@@ -85,7 +86,7 @@ class Selection:
             return False
         if self.text:
             haystack = " ".join([paper.id, paper.title, paper.abstract, *paper.authors, paper.notes or ""]).lower()
-            if any(word not in haystack for word in self.text.lower().split()):
+            if not has_all_words(haystack, self.text.lower().split()):
                 return False
         return True
 
@@ -124,6 +125,18 @@ class Selection:
             clauses.append("has_words((SELECT data FROM bodies b WHERE b.name = papers.name), ?)")
             params.append("\n".join(words))
         return " AND ".join(clauses) or "1", params
+
+
+@lru_cache(maxsize=64)
+def _word_starts(words: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(r"(?<!\w)" + re.escape(word)) for word in words)
+
+
+def has_all_words(text: str, words: Sequence[str]) -> bool:
+    """Whether each of ``words`` (lowercase) begins a word of ``text`` (lowercased): 'rl' finds
+    'RL' and 'RLHF' but not 'world', 'agent' finds 'agents'. A plain substring test first: it
+    rules most texts out at C speed."""
+    return all(word in text for word in words) and all(pattern.search(text) for pattern in _word_starts(tuple(words)))
 
 
 def newest_first(papers: Iterable[Paper]) -> list[Paper]:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
+from lmdev.filters import has_all_words
 from lmdev.listing import content_hash
 from lmdev.termtext import paper_line
 
@@ -102,8 +103,9 @@ def counts(rows: Iterable[Sequence[Any]], sign: int, tags: Counter[tuple[Any, ..
 
 
 def has_words(data: str, words: str) -> bool:
-    """SQL ``has_words(data, words)``: every word (newline-separated) is in the text ``--text``
-    searches. The JSON holds that text and more, so a quick look at it rules most papers out."""
+    """SQL ``has_words(data, words)``: every word (newline-separated) begins a word of the text
+    ``--text`` searches (:func:`lmdev.filters.has_all_words`). The JSON holds that text and
+    more, so a quick look at it rules most papers out."""
     wanted = words.split("\n")
     folded = data.lower()
     if not all(word in folded for word in wanted if word.isprintable() and '"' not in word and "\\" not in word):
@@ -111,7 +113,7 @@ def has_words(data: str, words: str) -> bool:
     from lmdev.models import Paper
 
     text = haystack(Paper.model_validate_json(data))
-    return all(word in text for word in wanted)
+    return has_all_words(text, wanted)
 
 
 

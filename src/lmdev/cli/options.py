@@ -29,7 +29,7 @@ PrimaryFilter = Annotated[Optional[str], typer.Option("--primary", metavar="ID",
 AssumptionFilter = Annotated[list[str], typer.Option("--assumption", "-a", metavar="ID", autocompletion=assumption_ids, help="Only papers tagged with this assumption (repeatable).")]
 StanceFilter = Annotated[Optional[StanceChoice], typer.Option("--stance", help="With --assumption: only this stance.")]
 YearFilter = Annotated[Optional[str], typer.Option("--year", metavar="YEARS", help="YEAR, FROM-TO, FROM- or -TO.")]
-TextFilter = Annotated[Optional[str], typer.Option("--text", metavar="WORDS", help="Words that must all appear in id, title, abstract, authors or notes.")]
+TextFilter = Annotated[Optional[str], typer.Option("--text", metavar="WORDS", help="Words that must all appear in id, title, abstract, authors or notes, each at the start of a word ('RL' finds RL and RLHF, not 'world').")]
 UntaggedFilter = Annotated[bool, typer.Option("--untagged", help="Only papers with no tags at all.")]
 UnreviewedFilter = Annotated[bool, typer.Option("--unreviewed", help="Only papers with classifier suggestions no person has confirmed.")]
 
