@@ -455,3 +455,15 @@ def test_an_accept_and_a_reject_of_the_same_paper_at_once_leave_one_decision(dat
     assert inbox_ids(data_dir) == set()
     result = subprocess.run([sys.executable, "-m", "lmdev", "--data-dir", str(data_dir), "check"], env=env, cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_accepting_a_library_paper_again_with_tags_says_they_were_not_applied(cli, data_dir: Path) -> None:
+    fill_inbox(data_dir, make_item("2605.90021"))
+    assert cli("--data-dir", str(data_dir), "accept", "2605.90021").code == 0
+    before = (data_dir / "papers" / "2605.90021.yaml").read_text()
+    again = cli("--data-dir", str(data_dir), "accept", "2605.90021")
+    assert again.code == 0 and "already in the library" in again.err  # nothing asked, nothing to say
+    tagged = cli("--data-dir", str(data_dir), "accept", "2605.90021", "--problem", "safety")
+    assert tagged.code == 1
+    assert "failed     2605.90021: already in the library; the tags given were not applied (lmdev tag 2605.90021" in tagged.err
+    assert (data_dir / "papers" / "2605.90021.yaml").read_text() == before

@@ -153,6 +153,9 @@ def accept(library: Library, ids: Sequence[str], change: Optional[TagChange] = N
         inbox = now.inbox
         for paper_id in now.wanted:
             settled = now.settled(paper_id, accepting=True)
+            if settled is not None and settled.action == "unchanged" and change is not None:
+                # the tags asked for would be silently dropped: a paper file is tagged with `tag`
+                settled = Decided(paper_id, "failed", f"already in the library; the tags given were not applied (lmdev tag {paper_id} changes them)")
             if settled is not None:
                 out.append(settled)
                 continue
