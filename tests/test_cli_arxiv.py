@@ -157,6 +157,15 @@ def test_search_marks_hits_in_the_library_and_adds_chosen_ones(cli, data_dir: Pa
     assert cli("--data-dir", str(data_dir), "search", "ti:flash", "--add", "7").code == 2
 
 
+@pytest.mark.parametrize("spec", ["x", "0", "1,", "3-x", "25", "1-999999999"])
+def test_a_malformed_add_is_refused_before_any_request(cli, data_dir: Path, arxiv: FakeArxiv, spec: str) -> None:
+    """A typo in --add (or a hit beyond --max) costs no request: arXiv asks 3 s between them."""
+    arxiv.search = lambda params: atom_feed([atom_entry("2401.00009", title="A new one")], total=1)
+    result = cli("--data-dir", str(data_dir), "search", "ti:flash", "--max", "20", "--add", spec)
+    assert result.code == 2 and "--add" in result.err and len(result.err.strip().splitlines()) == 1
+    assert arxiv.queries == []
+
+
 def test_offline_without_a_cached_answer_fails_clearly(cli, empty_data_dir: Path, arxiv: FakeArxiv) -> None:
     result = cli("--data-dir", str(empty_data_dir), "add", "2401.00001", "--offline")
     assert result.code == 1 and "--offline" in result.err

@@ -164,6 +164,7 @@ def search(
 ) -> None:
     """Search arXiv and mark the hits already in the library."""
     lib = library(ctx)
+    wanted = _hit_numbers(add_hits, max_results) if add_hits else None  # a typo costs no request
     sort_by = {"relevance": "relevance", "submitted": "submittedDate", "updated": "lastUpdatedDate"}[sort.value]
     with _client(no_cache, offline) as client:
         result = client.search(query, max_results=max_results, sort_by=sort_by, sort_order="descending" if order is Order.desc else "ascending")
@@ -174,22 +175,34 @@ def search(
         render.search_hits(result.papers, stored)
         message(f"{len(result.papers)} of {result.total if result.total is not None else '?'} hits; ✓ = already in the library")
     if add_hits:
-        chosen = [result.papers[i - 1] for i in _pick(add_hits, len(result.papers))]
+        chosen = [result.papers[i - 1] for i in _pick(wanted, len(result.papers))]
         outcomes = _sync(lib, [parse_arxiv_id(p.id) for p in chosen], TextOrJson.text, no_cache=False, offline=offline, verb="adding")
         _finish(outcomes, TextOrJson.text, "add")
 
 
-def _pick(spec: str, count: int) -> list[int]:
-    """'all' or '1,3-5' into 1-based hit numbers, each checked against ``count``."""
+def _hit_numbers(spec: str, most: int) -> Optional[list[int]]:
+    """'all' (None) or '1,3-5' as 1-based hit numbers, read before searching: none may be 0 or
+    above ``most``, the hits asked for."""
     if spec.strip().lower() == "all":
-        return list(range(1, count + 1))
+        return None
     chosen: list[int] = []
     for part in spec.split(","):
         lo, _, hi = part.strip().partition("-")
         if not lo.isdigit() or (hi and not hi.isdigit()):
             raise UsageError(f"--add takes 'all' or numbers such as 1,3-5, not {spec!r}")
-        for n in range(int(lo), int(hi or lo) + 1):
-            if not 1 <= n <= count:
-                raise UsageError(f"--add: there is no hit {n} (hits are 1 to {count})")
-            chosen.append(n)
+        first, last = int(lo), int(hi or lo)
+        for n in (first, last):
+            if not 1 <= n <= most:
+                raise UsageError(f"--add: there is no hit {n} (hits are numbered from 1 to at most --max, {most})")
+        chosen += range(first, last + 1)
     return list(dict.fromkeys(chosen))
+
+
+def _pick(wanted: Optional[list[int]], count: int) -> list[int]:
+    """The hit numbers asked for (None: all), each checked against the ``count`` arXiv gave."""
+    if wanted is None:
+        return list(range(1, count + 1))
+    for n in wanted:
+        if n > count:
+            raise UsageError(f"--add: there is no hit {n} (hits are 1 to {count})")
+    return wanted
