@@ -90,6 +90,17 @@ def test_suggestions_carry_terms_and_nearest_tagged_papers() -> None:
     assert out_of_box.stance in ("relies", "supports", "challenges")
 
 
+def test_an_input_without_records_says_so_and_is_no_error(cli, data_dir: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n")
+    folder = tmp_path / "no-papers"
+    folder.mkdir()
+    for source, fmt, out in ((empty, "json", "[]\n"), (empty, "text", ""), (folder, "text", "")):
+        result = cli("--data-dir", str(data_dir), "classify", "--input", str(source), "--format", fmt)
+        assert result.code == 0 and result.out == out
+        assert result.err.strip() == f"classify: no records in {source}"
+
+
 def test_classify_input_prints_one_object_per_paper_covering_every_tag(cli, data_dir: Path, tmp_path: Path) -> None:
     result = cli("--data-dir", str(data_dir), "classify", "--input", str(_jsonl(tmp_path, CORPUS_LINES)), "--format", "json")
     assert result.code == 0, result.err

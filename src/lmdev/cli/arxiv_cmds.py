@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from lmdev.cli import render
-from lmdev.cli.base import app, examples, library, readable_papers, trained_model
+from lmdev.cli.base import app, examples, library, readable_papers, require_file, trained_model
 from lmdev.cli.completion import paper_ids
 from lmdev.cli.options import OFFLINE_HINT, AssumptionTags, FormatOption, NoCache, Offline, ProblemTags, TextOrJson
 from lmdev.cli.output import is_interactive, message, print_json, progress
@@ -89,6 +89,7 @@ def add(
     lib = library(ctx)
     raw = [(f"argument {n}", text) for n, text in enumerate(ids or [], 1)]
     if from_file:
+        require_file(from_file)
         raw += read_id_lines(from_file)
     if not raw:
         raise UsageError("give at least one arXiv id or URL, or --from FILE")

@@ -124,6 +124,17 @@ def library(ctx: typer.Context) -> Library:
     return lib
 
 
+def require_file(path: str | Path) -> None:
+    """A file named on the command line that is not there is a usage error (exit 2), as for
+    ``classify --input`` and ``check FILE``; one that cannot be read is the library's error."""
+    import os
+
+    if str(path) != "-" and not os.path.lexists(path):
+        from lmdev.errors import UsageError
+
+        raise UsageError(f"no such file: {path}")
+
+
 def readable_index(lib: Library) -> Index:
     """The library's index, refreshed; every file that does not read is named on stderr, and the
     command exits 1 after its output: one broken file does not stop a report. Queries of the

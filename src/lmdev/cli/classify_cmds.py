@@ -165,6 +165,8 @@ def _classify_input(lib: Library, model: Model, source: Path, fmt: TextOrJson, w
         raise
     if fmt is TextOrJson.json:
         sys.stdout.write("[]\n" if first else "\n]\n")
+    if first and not errors:  # an empty file or a folder without papers: say so, it is still no error
+        message(f"classify: no records in {source}")
     for error in errors[:20]:
         note(f"skipped {error}")
     if len(errors) > 20:

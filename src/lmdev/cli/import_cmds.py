@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lmdev.cli.base import app, examples, library, trained_model
+from lmdev.cli.base import app, examples, library, require_file, trained_model
 from lmdev.cli.options import OFFLINE_HINT, AssumptionTags, FormatOption, NoCache, Offline, ProblemTags, TextOrJson
 from lmdev.cli.output import message, print_json
 
@@ -35,6 +35,7 @@ def import_cmd(
     from lmdev.bibimport import import_bibtex
     from lmdev.cli.output import safe
 
+    require_file(source)
     lib = library(ctx)
 
     def client() -> ArxivClient:
