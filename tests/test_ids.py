@@ -21,6 +21,9 @@ from lmdev.ids import ArxivId, file_stem, id_from_stem, normalise_paper_id, pars
         ("math.AG/0601001", ArxivId("math.AG/0601001")),
         ("https://arxiv.org/abs/hep-th/9901001v2", ArxivId("hep-th/9901001", 2)),
         ("https://arxiv.org/pdf/quant-ph/0201082v1.pdf", ArxivId("quant-ph/0201082", 1)),
+        ("https://arxiv.org/html/2205.14135v2", ArxivId("2205.14135", 2)),
+        ("1412.9999", ArxivId("1412.9999")),
+        ("1501.00001", ArxivId("1501.00001")),
     ],
 )
 def test_every_id_form_users_paste_is_understood(text: str, expected: ArxivId) -> None:
@@ -42,6 +45,15 @@ def test_an_id_refused_for_its_month_says_so(text: str, month: str) -> None:
     with pytest.raises(InvalidIdError) as info:
         normalise_paper_id(text)
     assert f"{month} is not a month" in str(info.value)
+
+
+@pytest.mark.parametrize("text, says", [("1501.0001", "ids of 1501 have 5 digits"), ("2401.0001v2", "ids of 2401 have 5 digits"), ("0704.00001", "ids of 0704 have 4 digits"), ("1412.12345", "ids of 1412 have 4 digits"), ("0612.1234", "begin in April 2007, 0704")])
+def test_an_id_with_a_digit_dropped_or_doubled_is_refused_and_says_how_many_it_needs(text: str, says: str) -> None:
+    """arXiv numbers papers with four digits from 0704 to 1412 and five since 1501: such an id
+    names no paper, and a pasted one has lost or gained a digit."""
+    with pytest.raises(InvalidIdError) as info:
+        parse_arxiv_id(text)
+    assert says in str(info.value) and repr(text) in str(info.value)
 
 
 def test_an_id_of_the_wrong_shape_gets_no_talk_of_months() -> None:

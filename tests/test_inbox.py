@@ -99,9 +99,15 @@ def test_a_bad_inbox_file_is_named_with_its_line(empty_data_dir: Path, text: str
     assert says in info.value.message and info.value.path == str(path)
 
 
-def test_a_huge_inbox_file_is_refused(empty_data_dir: Path) -> None:
+def test_a_huge_inbox_file_is_refused_and_never_written(empty_data_dir: Path) -> None:
+    """One made by hand or by a merge is refused when read; lmdev itself never writes one."""
     inbox = Inbox(empty_data_dir)
-    fill_inbox(empty_data_dir, make_item("2602.16001", abstract="x" * 300_000))
+    huge = make_item("2602.16001", abstract="x" * 300_000)
+    refused: list[str] = []
+    assert inbox.add([huge], refused=refused) == [] and not inbox.path_for("2602.16001").exists()
+    assert len(refused) == 1 and refused[0].startswith("2602.16001: its inbox file would be")
+    inbox.dir.mkdir(parents=True, exist_ok=True)
+    inbox.path_for("2602.16001").write_text(render(huge), encoding="utf-8")
     with pytest.raises(DataError, match="larger than"):
         inbox.get("2602.16001")
 

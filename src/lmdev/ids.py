@@ -17,7 +17,7 @@ _OLD = r"(?P<old>[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/[0-9]{2}(?:0[1-9]|1[0-2])[0-9
 _VERSION = r"(?:v(?P<version>[1-9][0-9]{0,3}))?"
 _ID_RE = re.compile(rf"(?:{_NEW}|{_OLD}){_VERSION}", re.ASCII)
 _URL_RE = re.compile(
-    r"https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/(?P<rest>[^?#]+?)(?:\.pdf)?/?(?:[?#].*)?",
+    r"https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(?P<rest>[^?#]+?)(?:\.pdf)?/?(?:[?#].*)?",
     re.IGNORECASE | re.ASCII,
 )
 _SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*", re.ASCII)
@@ -36,7 +36,7 @@ class ArxivId:
 
 
 def _unwrap(raw: str) -> str:
-    """The id part of an abs or pdf URL or an ``arXiv:`` form; other text as it is."""
+    """The id part of an abs, pdf or html URL or an ``arXiv:`` form; other text as it is."""
     match = _URL_RE.fullmatch(raw)
     if match:
         return match.group("rest")
@@ -44,7 +44,7 @@ def _unwrap(raw: str) -> str:
 
 
 def parse_arxiv_id(text: str) -> ArxivId:
-    """Parse any accepted form (bare, versioned, ``arXiv:``, abs or pdf URL) or raise.
+    """Parse any accepted form (bare, versioned, ``arXiv:``, abs, pdf or html URL) or raise.
 
     Raises:
         InvalidIdError: naming the input, before any request is made.
@@ -54,8 +54,24 @@ def parse_arxiv_id(text: str) -> ArxivId:
     found = _ID_RE.fullmatch(candidate)
     if not found:
         raise InvalidIdError(f"not an arXiv id or arXiv URL{why_not_id(candidate)}: {raw!r}")
+    new = found.group("new")
+    if new and (wrong := _wrong_length(new)):
+        raise InvalidIdError(f"not an arXiv id ({wrong}): {raw!r}")
     version = found.group("version")
-    return ArxivId(found.group("new") or found.group("old"), int(version) if version else None)
+    return ArxivId(new or found.group("old"), int(version) if version else None)
+
+
+def _wrong_length(new: str) -> str:
+    """Why a new-style id cannot exist, or empty: arXiv numbered papers with four digits from
+    April 2007 (0704) to December 2014 and with five since January 2015 (1501), so a digit
+    dropped or doubled in a pasted id is caught here, not by an empty answer from arXiv."""
+    yymm, number = new.split(".")
+    if yymm < "0704":
+        return "new-style ids begin in April 2007, 0704"
+    digits = 4 if yymm <= "1412" else 5
+    if len(number) != digits:
+        return f"ids of {yymm} have {digits} digits after the dot"
+    return ""
 
 
 _ID_SHAPE_RE = re.compile(r"(?P<yymm>[0-9]{4})\.[0-9]{4,5}(?:v[0-9]+)?|[a-z-]+(?:\.[A-Z]{2})?/(?P<old>[0-9]{4})[0-9]{3}", re.ASCII)
