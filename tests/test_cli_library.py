@@ -161,6 +161,7 @@ PARSER_ERRORS = {
     "show-missing-id": (["show"], ["ID", "lmdev show --help"]),
     "digest-option-without-value": (["digest", "--since"], ["--since"]),
     "unknown-command": (["frobnicate"], ["frobnicate", "lmdev --help"]),
+    "tag-given-and-removed": (["tag", "2205.05638", "--problem", "safety", "--assumption", "fixed-recipe:relies", "--remove", "fixed-recipe"], ["fixed-recipe: both given and removed"]),
     "add-from-missing-file": (["add", "--from", "/nonexistent/ids.txt"], ["no such file", "/nonexistent/ids.txt"]),
     "import-missing-file": (["import", "/nonexistent/refs.bib"], ["no such file", "/nonexistent/refs.bib"]),
     "classify-missing-input": (["classify", "--input", "/nonexistent/x.jsonl"], ["/nonexistent/x.jsonl"]),

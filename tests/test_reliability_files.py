@@ -293,6 +293,11 @@ def test_check_reading_lists_names_a_special_file_instead_of_reading_it(cli, sma
 def test_a_missing_data_directory_or_a_papers_file_is_named_not_read_as_empty(cli, small_dir: Path, tmp_path: Path) -> None:
     missing = cli("--data-dir", str(tmp_path / "nowhere"), "list")
     assert missing.code == 1 and "the data directory does not exist (from --data-dir)" in missing.err
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LMDEV_DATA_DIR", str(tmp_path / "elsewhere"))
+        from_env = cli("list")
+        assert from_env.code == 1 and "the data directory does not exist (from LMDEV_DATA_DIR)" in from_env.err
+        assert "(from --data-dir)" in cli("--data-dir", str(tmp_path / "nowhere"), "list").err  # the option wins
     shutil.rmtree(small_dir / "papers")
     (small_dir / "papers").write_text("not a folder\n")
     for args in (["check"], ["list"], ["coverage"]):

@@ -185,6 +185,10 @@ class TagChange:
             taxonomy.get(node_id)
         if self.primary is not None:
             taxonomy.get(self.primary, "problem")
+        given = [*self.problems, *(parse_assumption_spec(spec)[0] for spec in self.assumptions), *([self.primary] if self.primary else [])]
+        both = [node_id for node_id in dict.fromkeys(given) if node_id in self.remove]
+        if both:
+            raise UsageError(f"{', '.join(both)}: both given and removed (--remove); say which")
 
     def apply(self, paper: Paper, taxonomy: Taxonomy) -> list[str]:
         """Change ``paper`` in place; returns the ids asked to be removed that it did not have."""

@@ -25,7 +25,7 @@ HOOK_FILES = r"^data/(taxonomy\.yaml|config\.yaml|rejected\.yaml|papers/.*\.ya?m
 CONFIG_TEMPLATE = """\
 # This tracker's defaults for lmdev. Every key is optional: delete what you do not need, and
 # uncomment a line to change a default. `lmdev check` validates this file.
-# Reference: https://github.com/YOUR-ORG/lmdev/blob/main/docs/config.md
+# Reference: docs/config.md in lmdev's sources lists every key with its default.
 #
 # check:
 #   require_reviewed: false       # fail while a classifier suggestion is unreviewed (lmdev review)

@@ -76,9 +76,9 @@ def _root(
         typer.Option(
             "--data-dir",
             metavar="DIR",
-            envvar=ENV_DATA_DIR,
             show_default=False,
-            help="Folder holding taxonomy.yaml and papers/ (default: the nearest data/ at or above the working directory).",
+            # the environment variable is read where the folder is found, so an error names where it came from
+            help=f"Folder holding taxonomy.yaml and papers/ (default: ${ENV_DATA_DIR}, else the nearest data/ at or above the working directory).",
         ),
     ] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Say what happens (requests, retries, waits); -vv for more.")] = 0,
