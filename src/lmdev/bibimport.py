@@ -326,7 +326,12 @@ def _merge(library: Library, keys: Assigner, entry: BibEntry, paper_id: str) -> 
     note = "already on file"
     if paper.citekey is None and usable(entry.key) and keys.claim(entry.key):
         paper.citekey = entry.key
-        library.save(paper)
+
+        def take(stored: Paper) -> None:  # re-read under the lock: a tag or note written meanwhile stays
+            if stored.citekey is None:
+                stored.citekey = entry.key
+
+        library.update(paper_id, take)
         note = "already on file; took the entry's citekey"
     elif paper.citekey and paper.citekey != entry.key:
         note = f"already on file with citekey {paper.citekey} (kept)"

@@ -124,5 +124,12 @@ def assign_missing(library: Library, ids: Optional[Iterable[str]] = None) -> lis
     taken = {p.citekey for p in everything if p.citekey}
     changed = assign_citekeys(papers, taken)
     for paper in changed:
-        library.save(paper)
+        key = paper.citekey
+
+        def give(stored: Paper, key: Optional[str] = key) -> None:
+            # re-read under the lock: a tag or note written since the listing above stays
+            if stored.citekey is None:
+                stored.citekey = key
+
+        library.update(paper.id, give)
     return changed

@@ -169,9 +169,22 @@ def accept(library: Library, ids: Sequence[str], change: Optional[TagChange] = N
             except LmdevError as exc:
                 out.append(Decided(paper_id, "failed", str(exc)))
                 continue
-            library.save(paper)
+            meanwhile: list[Paper] = []
+
+            def make(stored: Optional[Paper], paper: Paper = paper, meanwhile: list[Paper] = meanwhile) -> Paper:
+                # `add` takes the library's lock, not the decision lock: a file it wrote since the
+                # look above is kept as it is, never replaced by the inbox's copy
+                if stored is not None:
+                    meanwhile.append(stored)
+                    return stored
+                return paper
+
+            library.upsert(paper_id, make)
             inbox.remove(paper_id)
-            out.append(Decided(paper_id, "accepted", _tags(paper), paper.title))
+            if meanwhile:
+                out.append(Decided(paper_id, "unchanged", "added to the library meanwhile (lmdev add); its file is kept as it is", paper.title))
+            else:
+                out.append(Decided(paper_id, "accepted", _tags(paper), paper.title))
     return out
 
 

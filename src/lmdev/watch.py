@@ -279,6 +279,11 @@ def _note_version(library: Library, announced: Paper, report: WatchReport) -> No
     if paper.version is not None and paper.version >= announced.version:
         report.known += 1  # noted already: the counts of the summary add up to what was fetched
         return
-    paper.version = announced.version
-    library.save(paper)
+    version = announced.version
+
+    def note(stored: Paper) -> None:  # re-read under the lock: a tag written meanwhile stays
+        if stored.version is None or stored.version < version:
+            stored.version = version
+
+    library.update(paper.id, note)
     report.new_versions.append((paper.id, announced.version))
