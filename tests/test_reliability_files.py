@@ -124,6 +124,20 @@ def test_writes_never_go_through_a_special_file(cli, small_dir: Path, tmp_path: 
         assert snapshot(tmp_path / "outside.yaml") == before
 
 
+@pytest.mark.parametrize("name", ["rejected.yaml", "taxonomy.yaml"])
+@pytest.mark.parametrize("kind", ["symlink-dev-zero", "fifo"])
+@pytest.mark.parametrize("command", [["classify", "2307.03172"], ["classify", "--all"], ["rescore"], ["check"]])
+def test_the_tracker_files_the_model_reads_are_never_read_unbounded(cli, small_dir: Path, tmp_path: Path, kind: str, name: str, command: list[str]) -> None:
+    """The model cache's fingerprint reads rejected.yaml and taxonomy.yaml too: a FIFO or a link
+    to /dev/zero in their place is one line, not a hang or all the memory there is."""
+    (small_dir / name).unlink(missing_ok=True)
+    KINDS[kind](small_dir / name, tmp_path)
+    result = cli("--data-dir", str(small_dir), *command)
+    assert result.code == 1
+    assert name in result.err and ("FIFO" in result.err or "device" in result.err), result.err
+    assert "Traceback" not in result.err
+
+
 # --- YAML aliases, anchors and duplicate keys --------------------------------------------------
 
 HEAD = "id: '2401.00009'\ntitle: A hostile paper\nassumptions:\n- id: end-to-end\n  stance: relies\n"

@@ -25,6 +25,7 @@ from lmdev.ids import normalise_paper_id, try_parse_arxiv_id
 
 REJECTED_FILE = "rejected.yaml"
 MAX_REASON = 300
+MAX_RECORD_BYTES = 64 * 1024 * 1024  # rejected.yaml: about 100k decisions with their abstracts
 HEADER = (
     "# Papers this tracker judged out of scope: one per line, oldest first.\n"
     "# Written by `lmdev reject` and `lmdev review`; `lmdev check` validates it.\n"
@@ -79,7 +80,7 @@ def scan(data_dir: Path) -> tuple[list[Entry], list[DataError]]:
     path = path_for(data_dir)
     if not path.exists():
         return [], []
-    text = yamlio.read_text(path, max_bytes=64 * 1024 * 1024)
+    text = yamlio.read_text(path, max_bytes=MAX_RECORD_BYTES)
     entries: list[Entry] = []
     errors: list[DataError] = []
     for number, raw in enumerate(text.split("\n"), 1):

@@ -43,12 +43,12 @@ def find_data_dir(explicit: Optional[Path] = None, cwd: Optional[Path] = None) -
         if not chosen.is_dir():
             what = "is not a directory" if chosen.exists() else "does not exist"
             raise DataError(f"the data directory {what} (from {source}); 'lmdev init DIR' starts a tracker", path=str(chosen))
-        if not (chosen / TAXONOMY_FILE).is_file():
+        if not os.path.lexists(chosen / TAXONOMY_FILE):  # one there but not a file is the reader's to name
             raise DataError(f"no {TAXONOMY_FILE} in the data directory (from {source}); 'lmdev init DIR' starts a tracker", path=str(chosen))
         return chosen
     start = (cwd or Path.cwd()).resolve()
     for folder in (start, *start.parents):
-        if (folder / "data" / TAXONOMY_FILE).is_file():
+        if os.path.lexists(folder / "data" / TAXONOMY_FILE):
             return folder / "data"
     raise DataError(
         f"no data/{TAXONOMY_FILE} at or above {start}; run 'lmdev init' to start a tracker, "

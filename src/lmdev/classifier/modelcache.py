@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from lmdev import decisions
+from lmdev import decisions, yamlio
 from lmdev import text as text_module
 from lmdev.classifier import background
 from lmdev.classifier import model as model_module
@@ -44,12 +44,14 @@ BUILT_SUFFIX = f".py{sys.version_info[0]}{sys.version_info[1]}.marshal"
 
 def fingerprint(library: Library) -> str:
     digest = hashlib.sha256(f"lmdev-model-{MODEL_VERSION}".encode())
-    digest.update((library.root / "taxonomy.yaml").read_bytes())
+    # the bounded reader: a FIFO, or a link to /dev/zero, named like either file is refused in
+    # one line, not read for ever
+    digest.update(yamlio.read_bytes(library.root / "taxonomy.yaml"))
     for name, size, mtime in _paper_files(library.papers_dir):
         digest.update(f"{name}\0{size}\0{mtime}\n".encode())
     rejected = decisions.path_for(library.root)
-    if rejected.exists():
-        digest.update(rejected.read_bytes())
+    if os.path.lexists(rejected):
+        digest.update(yamlio.read_bytes(rejected, max_bytes=decisions.MAX_RECORD_BYTES))
     digest.update(background.version().encode())
     return digest.hexdigest()[:32]
 
