@@ -135,3 +135,14 @@ def test_withdrawing_and_recording_rejections_at_once_lose_no_line(data_dir: Pat
     for thread in threads:
         thread.join()
     assert {e.rejection.id for e in decisions.load(data_dir)} == (before - set(old)) | set(new)
+
+
+def test_a_record_that_an_editor_saved_with_a_byte_order_mark_still_reads(cli, data_dir: Path) -> None:
+    path = data_dir / "rejected.yaml"
+    before = decisions.rejected_ids(data_dir)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert decisions.rejected_ids(data_dir) == before == decisions.ids_on_record(data_dir)
+    result = cli("--data-dir", str(data_dir), "check")
+    assert result.code == 0, result.err
+    decisions.record(data_dir, [decisions.Rejection("2605.90041", "off topic")])
+    assert decisions.rejected_ids(data_dir) == before | {"2605.90041"}

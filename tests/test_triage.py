@@ -467,3 +467,19 @@ def test_accepting_a_library_paper_again_with_tags_says_they_were_not_applied(cl
     assert tagged.code == 1
     assert "failed     2605.90021: already in the library; the tags given were not applied (lmdev tag 2605.90021" in tagged.err
     assert (data_dir / "papers" / "2605.90021.yaml").read_text() == before
+
+
+def test_decisions_from_processes_with_different_cache_directories_take_the_same_lock(data_dir: Path, tmp_path: Path) -> None:
+    """A scheduled job and a person deciding in one checkout need not share a cache directory:
+    the lock is in the data directory, so no rejection is lost."""
+    ids = [f"2605.9{n:04d}" for n in range(8)]
+    fill_inbox(data_dir, *(make_item(i) for i in ids))
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "lmdev", "--data-dir", str(data_dir), "reject", i, "--reason", "off topic"], env={**os.environ, "LMDEV_CACHE_DIR": str(tmp_path / f"cache-{n}")}, cwd=REPO, stderr=subprocess.PIPE, text=True)
+        for n, i in enumerate(ids)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    assert set(ids) <= {e.rejection.id for e in decisions.load(data_dir)}
+    assert (data_dir / "inbox" / ".lmdev.lock").exists() and inbox_ids(data_dir) == set()

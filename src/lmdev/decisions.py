@@ -80,7 +80,7 @@ def scan(data_dir: Path) -> tuple[list[Entry], list[DataError]]:
     path = path_for(data_dir)
     if not path.exists():
         return [], []
-    text = yamlio.read_text(path, max_bytes=MAX_RECORD_BYTES)
+    text = _record_text(path)
     entries: list[Entry] = []
     errors: list[DataError] = []
     for number, raw in enumerate(text.split("\n"), 1):
@@ -92,6 +92,11 @@ def scan(data_dir: Path) -> tuple[list[Entry], list[DataError]]:
         except DataError as exc:
             errors.append(DataError(exc.message, path=str(path), line=number))
     return entries, errors
+
+
+def _record_text(path: Path) -> str:
+    """The record's text, without the byte-order mark some Windows editors put first."""
+    return yamlio.read_text(path, max_bytes=MAX_RECORD_BYTES).removeprefix("\ufeff")
 
 
 def _parse_line(line: str) -> Rejection:
@@ -138,7 +143,7 @@ def find(data_dir: Path, paper_id: str) -> Optional[Rejection]:
         return None
     needle = paper_id.lower()
     found = None
-    for raw in yamlio.read_text(path, max_bytes=64 * 1024 * 1024).split("\n"):
+    for raw in _record_text(path).split("\n"):
         line = raw.strip()
         if needle not in line.lower() or line.startswith("#"):
             continue
@@ -166,7 +171,7 @@ def ids_on_record(data_dir: Path) -> set[str]:
     if not path.exists():
         return set()
     found: set[str] = set()
-    for raw in yamlio.read_text(path, max_bytes=64 * 1024 * 1024).split("\n"):
+    for raw in _record_text(path).split("\n"):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -193,7 +198,7 @@ def record(data_dir: Path, rejections: Iterable[Rejection]) -> list[Rejection]:
             new.append(rejection)
     if not new:
         return []
-    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+    text = yamlio.read_text(path, max_bytes=MAX_RECORD_BYTES) if path.exists() else HEADER
     if text and not text.endswith("\n"):
         text += "\n"
     text += "".join(r.to_line() + "\n" for r in new)
@@ -212,6 +217,6 @@ def forget(data_dir: Path, ids: Iterable[str]) -> list[Rejection]:
     entries = {entry.line: entry.rejection for entry in scan(data_dir)[0] if entry.rejection.id in wanted}
     if not entries:
         return []
-    lines = yamlio.read_text(path, max_bytes=64 * 1024 * 1024).split("\n")
+    lines = yamlio.read_text(path, max_bytes=MAX_RECORD_BYTES).split("\n")
     yamlio.atomic_write(path, "\n".join(line for number, line in enumerate(lines, 1) if number not in entries))
     return list(entries.values())

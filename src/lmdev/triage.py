@@ -3,7 +3,7 @@
 Accepting turns an inbox item into a paper file whose tags are a person's (the suggested ones,
 or those given); rejecting appends it to ``rejected.yaml`` with its title and abstract, so the
 classifier can learn from it and no later watch proposes it again. Either way the inbox file
-goes. Decisions on one data directory are serialised by a lock in the cache directory, so two
+goes. Decisions on one data directory are serialised by a lock in its inbox folder, so two
 commands deciding at once never lose a line of ``rejected.yaml``; across machines, the file
 layout (one inbox file per paper, a union-merged ``rejected.yaml``) keeps every decision.
 """
@@ -11,7 +11,6 @@ layout (one inbox file per paper, a union-merged ``rejected.yaml``) keeps every 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,10 +20,10 @@ from lmdev import decisions
 from lmdev.errors import DataError, LmdevError, NotFoundError, UsageError
 from lmdev.ids import abs_url, is_slug, normalise_paper_id
 from lmdev.inbox import Inbox, InboxItem, Waiting
-from lmdev.locking import lock_handle, unlock_handle
+from lmdev.locking import exclusive
 from lmdev.models import Paper
-from lmdev.paths import cache_dir
-from lmdev.store import Library
+from lmdev.paths import INBOX_DIR
+from lmdev.store import LOCK_FILE, Library
 from lmdev.tagging import TagChange, parse_assumption_spec, set_assumption, set_primary, set_problem
 
 DEFAULT_REASON = "out of scope"
@@ -61,16 +60,15 @@ def undecided(library: Library, items: list[Waiting]) -> list[Waiting]:
 
 @contextmanager
 def decision_lock(library: Library) -> Iterator[None]:
-    """Hold the machine-wide lock for decisions on this data directory."""
-    digest = hashlib.sha256(str(library.root.resolve()).encode("utf-8")).hexdigest()[:24]
-    path = cache_dir() / "locks" / f"decisions-{digest}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as handle:
-        lock_handle(handle)
-        try:
-            yield
-        finally:
-            unlock_handle(handle)
+    """Hold the lock for decisions on this data directory (the inbox, ``rejected.yaml``, and
+    which papers the library holds). It lives in the data directory, beside what it guards, so
+    every process deciding there takes the same one whatever its cache directory or user (a
+    scheduled watch and a person); ``.lmdev.lock`` is what a tracker's .gitignore already leaves
+    out."""
+    folder = library.root / INBOX_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    with exclusive(folder / LOCK_FILE):
+        yield
 
 
 def tagged_paper(library: Library, item: InboxItem, change: Optional[TagChange] = None) -> Paper:
