@@ -483,3 +483,25 @@ def test_decisions_from_processes_with_different_cache_directories_take_the_same
         assert proc.returncode == 0, err
     assert set(ids) <= {e.rejection.id for e in decisions.load(data_dir)}
     assert (data_dir / "inbox" / ".lmdev.lock").exists() and inbox_ids(data_dir) == set()
+
+
+def test_classify_apply_after_accept_never_leaves_a_paper_without_an_assumption(cli, data_dir: Path) -> None:
+    """accept keeps an unconfident assumption as the classifier's suggestion; applying the
+    classifier again may not take the paper's only assumption away (check would then fail)."""
+    item = make_item("2605.90051")
+    item.assumptions[0].score, item.assumptions[0].suggested = 0.093, False
+    fill_inbox(data_dir, item)
+    assert cli("--data-dir", str(data_dir), "accept", "2605.90051").code == 0
+    from lmdev.classifier.apply import apply_suggestions
+    from lmdev.classifier.model import Result, Suggestion
+    from lmdev.store import Library
+
+    library = Library(data_dir)
+    paper = library.get("2605.90051")
+    nothing = Result(paper.id, [Suggestion("prompting", "problem", 0.7, True)], [Suggestion("fixed-recipe", "assumption", 0.2, False, stance="supports"), Suggestion("out-of-the-box", "assumption", 0.1, False, stance="relies")])
+    applied = apply_suggestions(paper, nothing, library)
+    assert [(t.id, t.stance, t.by) for t in paper.assumptions] == [("fixed-recipe", "supports", "classifier")]
+    assert applied.added == ["fixed-recipe:supports"] and applied.removed == ["out-of-the-box"]
+    assert cli("--data-dir", str(data_dir), "classify", "2605.90051", "--apply").code == 0
+    assert yaml.safe_load((data_dir / "papers" / "2605.90051.yaml").read_text())["assumptions"]
+    assert cli("--data-dir", str(data_dir), "check").code == 0

@@ -28,7 +28,8 @@ def apply_suggestions(paper: Paper, result: Result, library: Library) -> Applied
     """Write suggested tags as the classifier's. A person's (or the essay's) tag is never touched.
 
     Classifier tags that are no longer suggested are removed: they are the model's state, not
-    anyone's judgement. A tag a person declined is never suggested again. A paper without a
+    anyone's judgement. A tag a person declined is never suggested again. A paper left without
+    any assumption keeps the likeliest as the classifier's suggestion. A paper without a
     primary gets the predicted one, when it is suggested.
     """
     tax = library.taxonomy
@@ -49,6 +50,16 @@ def apply_suggestions(paper: Paper, result: Result, library: Library) -> Applied
                 added.append(f"{s.id}:{s.stance}")
         elif any(t.id == s.id and t.by == "classifier" for t in paper.assumptions):
             removed += remove_tags(paper, [s.id])
+    if not paper.assumptions:
+        # every paper maps to an assumption (check asks it): with none suggested, the likeliest
+        # stays the classifier's suggestion for a person to confirm, as accept keeps it
+        likeliest = next((s for s in result.assumptions if s.id not in declined), None)
+        if likeliest is not None:
+            set_assumption(paper, tax, likeliest.id, likeliest.stance or "relies", by="classifier", score=likeliest.score)
+            if likeliest.id in removed:
+                removed.remove(likeliest.id)
+            elif likeliest.id not in had:
+                added.append(f"{likeliest.id}:{likeliest.stance}")
     top = result.problems[0] if result.problems else None
     if paper.primary is None and top is not None and top.suggested and top.id in paper.problem_ids():
         paper.primary = top.id
