@@ -117,3 +117,18 @@ def test_an_import_giving_a_stored_paper_its_citekey_keeps_a_note_written_meanwh
     report = import_bibtex(Library(data_dir), bib, no_client)
     assert [item.action for item in report.items] == ["merged"]
     assert _kept(data_dir, PAPER)["citekey"] == "tfew2022"
+
+
+def test_citekeys_never_brings_back_a_paper_removed_after_it_read_the_library(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = data_dir / "papers" / f"{PAPER}.yaml"
+    path.write_text("".join(line for line in path.read_text(encoding="utf-8").splitlines(keepends=True) if not line.startswith("citekey:")), encoding="utf-8")
+    real = citekeys.assign_citekeys
+
+    def assign_then_remove(papers: Any, taken: set[str]) -> list[Paper]:
+        changed = real(papers, taken)
+        Library(data_dir).remove(PAPER)
+        return changed
+
+    monkeypatch.setattr(citekeys, "assign_citekeys", assign_then_remove)
+    assert citekeys.assign_missing(Library(data_dir), [PAPER]) == []
+    assert not path.exists()

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Optional
 
+from lmdev.errors import NotFoundError
 from lmdev.models import Paper, check_citekey
 from lmdev.text import STOP, fold
 
@@ -122,8 +123,8 @@ def assign_missing(library: Library, ids: Optional[Iterable[str]] = None) -> lis
             raise library.missing(absent[0])
     papers = [p for p in everything if not p.citekey and (wanted is None or p.id in wanted)]
     taken = {p.citekey for p in everything if p.citekey}
-    changed = assign_citekeys(papers, taken)
-    for paper in changed:
+    given: list[Paper] = []
+    for paper in assign_citekeys(papers, taken):
         key = paper.citekey
 
         def give(stored: Paper, key: Optional[str] = key) -> None:
@@ -131,5 +132,9 @@ def assign_missing(library: Library, ids: Optional[Iterable[str]] = None) -> lis
             if stored.citekey is None:
                 stored.citekey = key
 
-        library.update(paper.id, give)
-    return changed
+        try:
+            library.update(paper.id, give)
+        except NotFoundError:
+            continue  # removed meanwhile: it stays removed
+        given.append(paper)
+    return given
