@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from lmdev.arxiv.atom import MalformedFeedError
 from lmdev.arxiv.rss import Announcement, Listing, parse_listing
-from lmdev.errors import DataError, UsageError
+from lmdev.errors import DataError, NotFoundError, UsageError
 from lmdev.inbox import Inbox, InboxItem, ScoredAssumption, ScoredProblem
 from lmdev.models import Paper
 from lmdev.paths import arxiv_rss_url
@@ -273,6 +273,9 @@ def _note_version(library: Library, announced: Paper, report: WatchReport) -> No
         return
     try:
         paper = library.get(announced.id)
+    except NotFoundError:  # removed since the listing was read: nothing to note
+        report.known += 1
+        return
     except DataError as exc:
         report.skipped.append(f"{announced.id}: new version v{announced.version}, but its paper file does not validate ({exc.message})")
         return
@@ -285,5 +288,12 @@ def _note_version(library: Library, announced: Paper, report: WatchReport) -> No
         if stored.version is None or stored.version < version:
             stored.version = version
 
-    library.update(paper.id, note)
+    try:
+        library.update(paper.id, note)
+    except NotFoundError:  # removed since the listing was read: nothing to note
+        report.known += 1
+        return
+    except DataError as exc:
+        report.skipped.append(f"{announced.id}: new version v{announced.version}, but its paper file does not validate ({exc.message})")
+        return
     report.new_versions.append((paper.id, announced.version))
