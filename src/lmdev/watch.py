@@ -265,6 +265,10 @@ def rescore(library: Library, *, model: Optional[Model] = None, advance: Optiona
     return report
 
 
+def _unreadable(announced: Paper, exc: DataError) -> str:
+    return f"{announced.id}: new version v{announced.version}, but its paper file does not validate ({exc.message})"
+
+
 def _note_version(library: Library, announced: Paper, report: WatchReport) -> None:
     """A library paper has a new version: record its number in the paper file (metadata only;
     ``lmdev refresh`` brings the rest of the new version's metadata)."""
@@ -277,7 +281,7 @@ def _note_version(library: Library, announced: Paper, report: WatchReport) -> No
         report.known += 1
         return
     except DataError as exc:
-        report.skipped.append(f"{announced.id}: new version v{announced.version}, but its paper file does not validate ({exc.message})")
+        report.skipped.append(_unreadable(announced, exc))
         return
     if paper.version is not None and paper.version >= announced.version:
         report.known += 1  # noted already: the counts of the summary add up to what was fetched
@@ -294,6 +298,6 @@ def _note_version(library: Library, announced: Paper, report: WatchReport) -> No
         report.known += 1
         return
     except DataError as exc:
-        report.skipped.append(f"{announced.id}: new version v{announced.version}, but its paper file does not validate ({exc.message})")
+        report.skipped.append(_unreadable(announced, exc))
         return
     report.new_versions.append((paper.id, announced.version))
