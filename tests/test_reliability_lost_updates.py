@@ -54,17 +54,19 @@ def test_citekeys_keeps_a_tag_and_a_note_written_after_it_read_the_library(data_
     assert _kept(data_dir, PAPER)["citekey"] == given.citekey
 
 
-def test_a_watch_noting_a_new_version_keeps_a_tag_written_after_it_read_the_paper(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_watch_noting_a_new_version_keeps_a_tag_written_after_it_listed_the_library(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     library = Library(data_dir)
-    real = Library.get
+    announced = library.get(PAPER).model_copy(update={"version": 9})
+    real = Library.update
+    once: list[bool] = []
 
-    def get_then_tag(self: Library, paper_id: str) -> Paper:
-        paper = real(self, paper_id)
-        _tag_meanwhile(data_dir, PAPER)
-        return paper
+    def tag_then_update(self: Library, paper_id: str, change: Any) -> Any:
+        if not once:  # the other writer, just before the version is written
+            once.append(True)
+            _tag_meanwhile(data_dir, PAPER)
+        return real(self, paper_id, change)
 
-    monkeypatch.setattr(Library, "get", get_then_tag)
-    announced = real(library, PAPER).model_copy(update={"version": 9})
+    monkeypatch.setattr(Library, "update", tag_then_update)
     report = watch.WatchReport(source="test")
     watch._note_version(library, announced, report)
     assert report.new_versions == [(PAPER, 9)]

@@ -265,39 +265,30 @@ def rescore(library: Library, *, model: Optional[Model] = None, advance: Optiona
     return report
 
 
-def _unreadable(announced: Paper, exc: DataError) -> str:
-    return f"{announced.id}: new version v{announced.version}, but its paper file does not validate ({exc.message})"
-
-
 def _note_version(library: Library, announced: Paper, report: WatchReport) -> None:
     """A library paper has a new version: record its number in the paper file (metadata only;
-    ``lmdev refresh`` brings the rest of the new version's metadata)."""
-    if announced.version is None:
-        report.known += 1
-        return
-    try:
-        paper = library.get(announced.id)
-    except NotFoundError:  # removed since the listing was read: nothing to note
-        report.known += 1
-        return
-    except DataError as exc:
-        report.skipped.append(_unreadable(announced, exc))
-        return
-    if paper.version is not None and paper.version >= announced.version:
-        report.known += 1  # noted already: the counts of the summary add up to what was fetched
-        return
+    ``lmdev refresh`` brings the rest of the new version's metadata). The file is read and
+    written under the library's lock, so a tag written meanwhile stays."""
     version = announced.version
-
-    def note(stored: Paper) -> None:  # re-read under the lock: a tag written meanwhile stays
-        if stored.version is None or stored.version < version:
-            stored.version = version
-
-    try:
-        library.update(paper.id, note)
-    except NotFoundError:  # removed since the listing was read: nothing to note
+    if version is None:
         report.known += 1
         return
+    noted = False
+
+    def note(stored: Paper) -> None:
+        nonlocal noted
+        if version is not None and (stored.version is None or stored.version < version):
+            stored.version = version
+            noted = True
+
+    try:
+        library.update(announced.id, note)
+    except NotFoundError:  # removed since the listing was read: nothing to note
+        pass
     except DataError as exc:
-        report.skipped.append(_unreadable(announced, exc))
+        report.skipped.append(f"{announced.id}: new version v{version}, but its paper file does not validate ({exc.message})")
         return
-    report.new_versions.append((paper.id, announced.version))
+    if noted and version is not None:
+        report.new_versions.append((announced.id, version))
+    else:
+        report.known += 1  # noted already: the counts of the summary add up to what was fetched
