@@ -150,3 +150,18 @@ def test_check_of_given_files_reports_only_theirs_and_refuses_what_is_not_there(
     outside = tmp_path / "notes.yaml"
     outside.write_text("x: 1\n")
     assert cli("--data-dir", str(data_dir), "check", str(outside)).code == 2
+
+
+def test_check_file_takes_inbox_files_as_it_takes_paper_files(cli, data_dir: Path) -> None:
+    """A commit of the scheduled watch's inbox is checked file by file, as the docs say."""
+    from watch_fixtures import fill_inbox, make_item
+
+    fill_inbox(data_dir, make_item("2605.90061"), make_item("2605.90062"))
+    good, bad = data_dir / "inbox" / "2605.90061.yaml", data_dir / "inbox" / "2605.90062.yaml"
+    bad.write_text(bad.read_text().replace("relevance: ", "relevance: 1.7 #", 1))
+    assert cli("--data-dir", str(data_dir), "check", str(good)).code == 0
+    result = cli("--data-dir", str(data_dir), "check", str(bad))
+    assert result.code == 1 and "2605.90062.yaml" in result.out and "relevance" in result.out and "2605.90061" not in result.out
+    stray = data_dir / "inbox" / "notes.txt"
+    stray.write_text("scratch\n")
+    assert cli("--data-dir", str(data_dir), "check", str(stray)).code == 2

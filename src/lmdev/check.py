@@ -220,17 +220,18 @@ def limit_to_files(library: Library, findings: list[Finding], files: Iterable[Pa
     check that CI runs (the taxonomy itself must load, or nothing is checked at all)."""
     from lmdev.config import CONFIG_FILE
     from lmdev.decisions import REJECTED_FILE
-    from lmdev.paths import TAXONOMY_FILE
+    from lmdev.paths import INBOX_DIR, TAXONOMY_FILE
 
     root = library.root.resolve()
-    papers = library.papers_dir.resolve()
+    folders = (library.papers_dir.resolve(), (root / INBOX_DIR).resolve())
     wanted: set[Path] = set()
     for name in files:
         path = name.resolve()
         if not path.is_file():
             raise UsageError(f"{name}: no such file")
-        if path.parent != papers and path not in (root / TAXONOMY_FILE, root / CONFIG_FILE, root / REJECTED_FILE):
-            raise UsageError(f"{name} is not a paper file, taxonomy, config or rejected.yaml of the tracker in {library.root}")
+        in_folder = path.parent in folders and path.suffix in (".yaml", ".yml")
+        if not in_folder and path not in (root / TAXONOMY_FILE, root / CONFIG_FILE, root / REJECTED_FILE):
+            raise UsageError(f"{name} is not a paper or inbox file, taxonomy, config or rejected.yaml of the tracker in {library.root}")
         wanted.add(path)
     return [f for f in findings if Path(f.path).resolve() in wanted]
 

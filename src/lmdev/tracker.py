@@ -20,7 +20,7 @@ from lmdev.errors import DataError, UsageError
 from lmdev.paths import PAPERS_DIR, TAXONOMY_FILE
 
 PLACEHOLDER_SPEC = "lmdev @ git+https://github.com/YOUR-ORG/lmdev"
-HOOK_FILES = r"^data/(taxonomy\.yaml|config\.yaml|rejected\.yaml|papers/.*\.ya?ml)$"
+HOOK_FILES = r"^data/(taxonomy\.yaml|config\.yaml|rejected\.yaml|(papers|inbox)/.*\.ya?ml)$"
 
 CONFIG_TEMPLATE = """\
 # This tracker's defaults for lmdev. Every key is optional: delete what you do not need, and

@@ -51,14 +51,14 @@ TEXT_LIMIT = 50
 @app.command(epilog=examples(
     "lmdev watch                          today's listing for the tracker's categories (data/config.yaml)",
     "lmdev watch --category cs.CL --category cs.LG",
-    "lmdev watch --since 2026-02-16       backfill past days through the query API",
+    "lmdev watch --since 3d               backfill the last three days through the query API",
     "lmdev watch --min-relevance 0.05     leave the least relevant papers out of the inbox",
     "lmdev watch --format json > watch.json",
 ))
 def watch(
     ctx: typer.Context,
     category: Annotated[list[str], typer.Option("--category", "-c", metavar="CAT", help="arXiv category to watch (repeatable; default: watch.categories in data/config.yaml, else cs.CL, cs.LG, cs.AI).")] = [],  # noqa: B006
-    since: Annotated[Optional[str], typer.Option("--since", metavar="DATE", help="Backfill papers submitted from DATE (2026-02-16, or 3d) through today, through the query API.")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", metavar="DATE", help="Backfill papers submitted from DATE (YYYY-MM-DD within the last 31 days, or 3d) through today, through the query API.")] = None,
     min_relevance: Annotated[Optional[float], typer.Option("--min-relevance", metavar="X", min=0.0, max=1.0, help="Leave papers less relevant than X (0 to 1) out of the inbox (default: watch.min_relevance in data/config.yaml, else 0: every paper).")] = None,
     fmt: FormatOption = TextOrJson.text,
 ) -> None:
