@@ -286,6 +286,9 @@ def test_a_suggestion_a_person_took_off_is_never_applied_again(cli, data_dir: Pa
     data = yaml.safe_load(path.read_text())
     assert suggested[0] not in {t["id"] for t in data["assumptions"]}
     assert "declined" in cli("--data-dir", str(data_dir), "show", "2307.03172").out
+    shown = json.loads(cli("--data-dir", str(data_dir), "classify", "2307.03172", "--min-score", "0.01", "--format", "json").out)
+    [tag] = [t for t in shown[0]["assumptions"] if t["id"] == suggested[0]]
+    assert tag["suggested"] is False and tag["reasons"][0].startswith("declined: a person took this suggestion off")
     back = cli("--data-dir", str(data_dir), "tag", "2307.03172", "--assumption", f"{suggested[0]}:relies")
     assert back.code == 0
     data = yaml.safe_load(path.read_text())

@@ -14,8 +14,15 @@ from lmdev.tagging import remove_tags, set_assumption, set_problem
 
 
 def suggestions_for(model: Model, paper: Paper, *, reasons: str = "suggested") -> Result:
-    """The model's result for a stored paper."""
-    return model.classify(Doc.of(paper.id, paper.title, paper.abstract), reasons=reasons)
+    """The model's result for a stored paper. A tag the paper's ``declined`` lists (a person
+    took the suggestion off) is not suggested, whatever its score, and says why."""
+    result = model.classify(Doc.of(paper.id, paper.title, paper.abstract), reasons=reasons)
+    declined = set(paper.declined)
+    for tag in [*result.problems, *result.assumptions] if declined else []:
+        if tag.id in declined and tag.suggested:
+            tag.suggested = False
+            tag.reasons = ["declined: a person took this suggestion off (lmdev tag adds it back)", *tag.reasons]
+    return result
 
 
 @dataclass
