@@ -51,6 +51,8 @@ def test_import_fetches_arxiv_entries_keeps_citekeys_and_reports_every_entry(cli
     assert items["noway1999"]["action"] == "skipped" and "no arXiv id, URL or DOI" in items["noway1999"]["reason"]
     assert items["dupe_of_flash"]["reason"] == "same arXiv paper as entry dao_flashattention_2022"
     assert items["broken"]["action"] == "skipped" and "syntax error" in items["broken"]["reason"] and items["broken"]["line"] == 70
+    assert all(set(i) == {"key", "line", "action", "id", "title", "reason"} for i in items.values()), "every key, null where it does not apply"
+    assert items["noway1999"]["id"] is None and items["noway1999"]["title"] is None
     assert len(arxiv.queries) == 1 and sorted(arxiv.queries[0]["id_list"].split(",")) == sorted(ON_ARXIV)
     flash = yaml.safe_load((empty_data_dir / "papers" / "2205.14135.yaml").read_text())
     assert flash["title"] == ON_ARXIV["2205.14135"]["title"] and flash["authors"] == ["Ada Lovelace"], "metadata comes from arXiv"

@@ -50,7 +50,8 @@ class Item:
     reason: Optional[str] = None
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v is not None}
+        """Every key, always (null where there is nothing), as the other commands' JSON has it."""
+        return dict(self.__dict__)
 
 
 @dataclass
