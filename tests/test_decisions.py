@@ -146,3 +146,19 @@ def test_a_record_that_an_editor_saved_with_a_byte_order_mark_still_reads(cli, d
     assert result.code == 0, result.err
     decisions.record(data_dir, [decisions.Rejection("2605.90041", "off topic")])
     assert decisions.rejected_ids(data_dir) == before | {"2605.90041"}
+
+
+def test_an_abstract_in_paragraphs_is_recorded_on_one_line_exactly(cli, data_dir: Path) -> None:
+    """A hand-edited inbox file may hold an abstract in paragraphs; its rejection stays one line
+    of the record (which git merges line by line), and reads back as it was."""
+    from watch_fixtures import fill_inbox, make_item
+
+    plain, special = "First paragraph.\n\nSecond paragraph.", "One.\n\n\n\tTwo,\rwith a tab\u2028and a separator."
+    fill_inbox(data_dir, make_item("2605.90071", abstract=plain), make_item("2605.90072", abstract=special), make_item("2605.90073"))
+    for paper_id in ("2605.90071", "2605.90072", "2605.90073"):
+        result = cli("--data-dir", str(data_dir), "reject", paper_id, "--reason", "off topic")
+        assert result.code == 0, result.err
+    for paper_id, abstract in (("2605.90071", plain), ("2605.90072", special)):
+        found = decisions.find(data_dir, paper_id)
+        assert found is not None and found.abstract == abstract
+    assert cli("--data-dir", str(data_dir), "check").code == 0

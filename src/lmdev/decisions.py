@@ -33,6 +33,9 @@ HEADER = (
 )
 
 
+_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")  # what YAML reads as a line break
+
+
 @dataclass(frozen=True)
 class Rejection:
     id: str
@@ -52,8 +55,10 @@ class Rejection:
             data["abstract"] = self.abstract
         text = yaml.safe_dump([data], default_flow_style=None, allow_unicode=True, width=1 << 30, sort_keys=False)
         line = text.strip()
-        if "\n" in line:  # a value yaml would fold over lines; keep the record on one line
-            line = "- " + yaml.safe_dump(data, default_flow_style=True, allow_unicode=True, width=1 << 30, sort_keys=False).strip()
+        if any(brk in line for brk in _BREAKS):
+            # a value with a line break (an abstract in paragraphs): every value double-quoted,
+            # where YAML writes a break as an escape, so the record stays on one line, exactly
+            line = "- " + yaml.safe_dump(data, default_flow_style=True, default_style='"', allow_unicode=True, width=1 << 30, sort_keys=False).strip()
         return line
 
 
