@@ -112,6 +112,15 @@ def test_read_commands_skip_a_special_file_and_go_on(cli, small_dir: Path, tmp_p
         assert "2307.03172" in result.out
 
 
+@pytest.mark.parametrize("kind", ["symlink-dev-zero", "fifo"])
+def test_looking_up_a_citekey_skips_a_special_file_named_like_a_paper(cli, small_dir: Path, tmp_path: Path, kind: str) -> None:
+    """A citekey is looked up in every paper file's citekey line; a FIFO or a link to /dev/zero
+    among them would hang that look or fill memory."""
+    KINDS[kind](small_dir / "papers" / HOSTILE, tmp_path)
+    missing = cli("--data-dir", str(small_dir), "show", "nosuch2020key")
+    assert missing.code == 1 and "nosuch2020key" in missing.err and "Traceback" not in missing.err
+
+
 @pytest.mark.parametrize("kind", ["symlink-dev-zero", "symlink-outside", "fifo", "directory"])
 def test_writes_never_go_through_a_special_file(cli, small_dir: Path, tmp_path: Path, kind: str) -> None:
     path = small_dir / "papers" / HOSTILE

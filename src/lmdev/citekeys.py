@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Optional
 
-from lmdev.errors import NotFoundError
+from lmdev import yamlio
+from lmdev.errors import DataError, NotFoundError
 from lmdev.models import Paper, check_citekey
 from lmdev.text import STOP, fold
 
@@ -77,9 +78,9 @@ def stored_citekeys(library: Library) -> dict[str, str]:
     file is parsed, so the lookup stays fast on large libraries)."""
     found: dict[str, str] = {}
     for path in library.files():
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        try:  # the bounded reader: a FIFO or a link to /dev/zero named like a paper is skipped
+            text = yamlio.read_bytes(path, follow_symlinks=False).decode("utf-8", errors="replace")
+        except DataError:
             continue
         match = _LINE.search(text)
         if match:
