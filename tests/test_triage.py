@@ -505,3 +505,18 @@ def test_classify_apply_after_accept_never_leaves_a_paper_without_an_assumption(
     assert cli("--data-dir", str(data_dir), "classify", "2605.90051", "--apply").code == 0
     assert yaml.safe_load((data_dir / "papers" / "2605.90051.yaml").read_text())["assumptions"]
     assert cli("--data-dir", str(data_dir), "check").code == 0
+
+
+def test_an_inbox_file_holding_another_id_fails_its_paper_alone(cli, data_dir: Path) -> None:
+    """A file's name is how every command finds its paper: one whose id differs is named as
+    such by show and accept, and the other papers of the same accept go in."""
+    fill_inbox(data_dir, make_item("2605.90081"), make_item("2605.90083"))
+    path = data_dir / "inbox" / "2605.90081.yaml"
+    path.write_text(path.read_text().replace("2605.90081", "2605.90082"))
+    shown = cli("--data-dir", str(data_dir), "show", "2605.90081")
+    assert shown.code == 1 and "file name does not match id '2605.90082'" in shown.err
+    result = cli("--data-dir", str(data_dir), "accept", "2605.90081", "2605.90083")
+    assert result.code == 1
+    assert "failed     2605.90081:" in result.err and "file name does not match" in result.err
+    assert "accepted   2605.90083" in result.err
+    assert (data_dir / "papers" / "2605.90083.yaml").exists() and not (data_dir / "papers" / "2605.90082.yaml").exists()

@@ -162,6 +162,9 @@ def accept(library: Library, ids: Sequence[str], change: Optional[TagChange] = N
             except NotFoundError:
                 out.append(Decided(paper_id, "failed", f"not in the inbox ({inbox.dir})"))
                 continue
+            except DataError as exc:  # one unreadable file fails its paper, not the batch
+                out.append(Decided(paper_id, "failed", str(exc)))
+                continue
             try:
                 paper = tagged_paper(library, item, change)
             except LmdevError as exc:
@@ -177,7 +180,11 @@ def accept(library: Library, ids: Sequence[str], change: Optional[TagChange] = N
                     return stored
                 return paper
 
-            library.upsert(paper_id, make)
+            try:
+                library.upsert(paper_id, make)
+            except LmdevError as exc:  # a paper file that cannot be written (a special file there)
+                out.append(Decided(paper_id, "failed", str(exc)))
+                continue
             inbox.remove(paper_id)
             if meanwhile:
                 out.append(Decided(paper_id, "unchanged", "added to the library meanwhile (lmdev add); its file is kept as it is", paper.title))

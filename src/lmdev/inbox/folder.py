@@ -92,7 +92,7 @@ class Inbox:
         path = self.path_for(paper_id)
         if not path.exists():
             raise NotFoundError(f"{normalise_paper_id(paper_id)} is not in the inbox ({self.dir})")
-        return self.read(path)
+        return self._read_named(path)
 
     def scan(self) -> tuple[list[InboxItem], list[DataError]]:
         """Every file parsed afresh (for ``lmdev check``): the readable items and an error per bad file."""
