@@ -134,3 +134,30 @@ def test_citekeys_never_brings_back_a_paper_removed_after_it_read_the_library(da
     monkeypatch.setattr(citekeys, "assign_citekeys", assign_then_remove)
     assert citekeys.assign_missing(Library(data_dir), [PAPER]) == []
     assert not path.exists()
+
+
+def test_an_import_never_writes_over_a_url_entry_another_command_wrote_meanwhile(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A URL entry's file name is chosen without the lock; a file written under that name since
+    (another import, then a person's note) is kept, and the entry is skipped with the reason."""
+    from lmdev import bibimport
+
+    bib = tmp_path / "refs.bib"
+    bib.write_text("@misc{blog2024,\n  title = {A Blog Post on Scaling},\n  author = {Doe, Jane},\n  year = {2024},\n  url = {https://example.org/scaling}\n}\n", encoding="utf-8")
+    real = bibimport.apply_tag_flags
+
+    def flags_then_other_import(paper: Paper, *args: Any) -> None:
+        real(paper, *args)
+        other = paper.model_copy(deep=True)
+        other.notes = "written meanwhile"
+        Library(data_dir).save(other)
+
+    monkeypatch.setattr(bibimport, "apply_tag_flags", flags_then_other_import)
+
+    def no_client() -> Any:
+        raise AssertionError("a URL entry needs no request")
+
+    report = bibimport.import_bibtex(Library(data_dir), bib, no_client, assumptions=["fixed-recipe:relies"])
+    [item] = report.items
+    assert item.action == "skipped" and item.reason is not None and "meanwhile" in item.reason
+    [written] = [p for p in (data_dir / "papers").glob("*.yaml") if "A Blog Post on Scaling" in p.read_text(encoding="utf-8")]
+    assert yaml.safe_load(written.read_text(encoding="utf-8"))["notes"] == "written meanwhile"

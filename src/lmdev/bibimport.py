@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from lmdev import yamlio
 from lmdev.citekeys import Assigner, usable
-from lmdev.errors import DataError, InvalidIdError
+from lmdev.errors import DataError, InvalidIdError, NotFoundError
 from lmdev.ids import ArxivId, id_from_stem, slugify, try_parse_arxiv_id
 from lmdev.models import Paper
 from lmdev.store import Library, normalise_title
@@ -326,14 +326,17 @@ def _merge(library: Library, keys: Assigner, entry: BibEntry, paper_id: str) -> 
         return Item(entry.key, entry.line, "skipped", paper_id, reason=f"matches {paper_id}, whose file does not validate: {exc.message}")
     note = "already on file"
     if paper.citekey is None and usable(entry.key) and keys.claim(entry.key):
-        paper.citekey = entry.key
 
         def take(stored: Paper) -> None:  # re-read under the lock: a tag or note written meanwhile stays
             if stored.citekey is None:
                 stored.citekey = entry.key
 
-        library.update(paper_id, take)
-        note = "already on file; took the entry's citekey"
+        try:
+            done = library.update(paper_id, take)
+        except (DataError, NotFoundError) as exc:  # broken or removed since the look above
+            return Item(entry.key, entry.line, "skipped", paper_id, reason=f"matches {paper_id}, which could not be updated: {exc}")
+        paper = done.paper
+        note = "already on file; took the entry's citekey" if paper.citekey == entry.key else f"already on file with citekey {paper.citekey} (kept)"
     elif paper.citekey and paper.citekey != entry.key:
         note = f"already on file with citekey {paper.citekey} (kept)"
     return Item(entry.key, entry.line, "merged", paper.id, paper.title, note)
@@ -365,8 +368,14 @@ def _url_entry(library: Library, index: _Index, keys: Assigner, entry: BibEntry,
         before_save(paper)
     _keep_key(paper, entry, keys)
     keys(paper)
+    def make(stored: Optional[Paper]) -> Paper:
+        # the look above was made without the lock: a file another import wrote since is kept
+        if stored is not None:
+            raise DataError(f"{paper.id} was written by another command meanwhile; import again to merge with it")
+        return paper
+
     try:
-        library.save(paper)
+        library.upsert(paper.id, make)
     except DataError as exc:  # too large to store, say: this entry is skipped, the others go on
         return Item(entry.key, entry.line, "skipped", reason=_why(exc)[:200])
     index.add(paper)
