@@ -340,3 +340,19 @@ def test_a_copy_made_to_start_a_new_paper_is_named_not_counted_twice(cli, small_
     assert after.code == 1
     assert "2205.14136.yaml:1: file name does not match id '2205.14135' (expected 2205.14135.yaml)" in after.err
     assert after.out == before.out
+
+
+@pytest.mark.parametrize("kind", ["symlink-dev-zero", "fifo"])
+def test_a_special_file_in_the_cache_is_a_miss_not_a_hang(tmp_path: Path, kind: str) -> None:
+    """The cache directory is the user's to point anywhere: a cached answer that is a FIFO or a
+    link to /dev/zero is read as no answer, and writing one replaces nothing it should not."""
+    from lmdev.arxiv.cache import ResponseCache
+
+    cache = ResponseCache(tmp_path)
+    cache.put("query", b"<feed/>")
+    path = next((tmp_path / "arxiv").rglob("*.xml"))
+    path.unlink()
+    KINDS[kind](path, tmp_path)
+    assert cache.get("query") is None and cache.get("query", any_age=True) is None
+    cache.put("query", b"<feed/>")  # refused quietly: the special file stays what it was
+    assert os.path.lexists(path)

@@ -145,7 +145,7 @@ def check_library(library: Library, extras: tuple[Rule, ...] = (), *, changed: b
 
 def _taxonomy_key(library: Library) -> str:
     """What a clean check depended on besides the paper files: the taxonomy's bytes."""
-    return hashlib.sha256((library.root / "taxonomy.yaml").read_bytes()).hexdigest()
+    return hashlib.sha256(yamlio.read_bytes(library.root / "taxonomy.yaml")).hexdigest()
 
 
 def _lazy_lines(path: Path) -> Callable[..., Optional[int]]:

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Optional
 
 from lmdev.errors import LmdevError
-from lmdev.yamlio import atomic_write
+from lmdev.yamlio import atomic_write, read_bytes
+
+MAX_CACHED_BYTES = 50 * 1024 * 1024  # the largest answer the client takes from arXiv (client.MAX_BODY)
 
 DAY = 24 * 3600
 
@@ -30,8 +32,8 @@ class ResponseCache:
         try:
             if not any_age and time.time() - path.stat().st_mtime > self.ttl:
                 return None
-            return path.read_bytes()
-        except OSError:
+            return read_bytes(path, max_bytes=MAX_CACHED_BYTES)  # bounded: the cache directory is the user's to point anywhere
+        except (OSError, LmdevError):
             return None
 
     def put(self, key: str, body: bytes) -> None:

@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import Any, Optional
 
 from lmdev import yamlio
-from lmdev.errors import DataError, NotFoundError
+from lmdev.errors import DataError, LmdevError, NotFoundError
 from lmdev.ids import file_stem, id_from_stem, normalise_paper_id
 from lmdev.inbox.item import InboxItem, Waiting, render, validate
 from lmdev.paths import INBOX_DIR, cache_dir
 
 INDEX_VERSION = 3
 MAX_INBOX_FILE = 200_000
+_MAX_INDEX_BYTES = 256 * 1024 * 1024  # the inbox's index: 5,000 waiting papers take about 1 MB
 
 
 class Inbox:
@@ -238,9 +239,9 @@ def _sync_dir(folder: Path) -> None:
 
 
 def _load_index(path: Path) -> dict[str, list[Any]]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    try:  # the bounded reader: the cache directory is the user's to point anywhere
+        data = json.loads(yamlio.read_bytes(path, max_bytes=_MAX_INDEX_BYTES))
+    except (LmdevError, ValueError):
         return {}
     if not isinstance(data, dict) or data.get("version") != INDEX_VERSION or not isinstance(data.get("files"), dict):
         return {}
@@ -250,5 +251,5 @@ def _load_index(path: Path) -> dict[str, list[Any]]:
 def _save_index(path: Path, files: dict[str, list[Any]]) -> None:
     try:
         yamlio.atomic_write(path, json.dumps({"version": INDEX_VERSION, "files": files}, separators=(",", ":"), ensure_ascii=False))
-    except OSError:
-        pass  # an unwritable cache only costs parsing time next run
+    except (OSError, LmdevError):
+        pass  # an unwritable cache (or a special file in its place) only costs parsing time next run
