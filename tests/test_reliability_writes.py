@@ -290,7 +290,7 @@ def test_refresh_keeps_a_field_a_person_set_when_arxiv_has_none(cli, small_dir: 
 
 # --- temporary files from interrupted writes ---------------------------------------------------
 
-TEMP_NAMES = [f".{PAPER}.yaml.k3j9x2qa.tmp", ".2401.00001.yml.abcd1234.tmp", ".hep-th_9901001.yaml.zz_9y8x7.tmp"]
+TEMP_NAMES = [f".{PAPER}.yaml.k3j9x2qa.tmp", ".2401.00001.yml.abcd1234.tmp", ".hep-th_9901001.yaml.zz_9y8x7.tmp", ".2401.00002.yaml.x\nyz.tmp"]
 
 
 @pytest.mark.parametrize("name", TEMP_NAMES)

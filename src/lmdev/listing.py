@@ -55,8 +55,10 @@ def is_temporary(name: str, target_suffixes: tuple[str, ...] = SUFFIXES) -> bool
 
 def temporaries(names: list[str]) -> list[str]:
     """The temporary files among ``names``; one pass of a regular expression in the usual case
-    of none, since every command looks (at 100k files too). A name holds no line break."""
-    if not _HIDDEN_TMP.search("\n".join(names)):
+    of none, since every command looks (at 100k files too). The pattern reads the names joined
+    by line breaks, so a name holding one (a file name may) sends the look name by name."""
+    joined = "\n".join(names)
+    if joined.count("\n") == len(names) - 1 and not _HIDDEN_TMP.search(joined):
         return []
     return [n for n in names if is_temporary(n)]
 
