@@ -165,3 +165,30 @@ def test_check_file_takes_inbox_files_as_it_takes_paper_files(cli, data_dir: Pat
     stray = data_dir / "inbox" / "notes.txt"
     stray.write_text("scratch\n")
     assert cli("--data-dir", str(data_dir), "check", str(stray)).code == 2
+
+
+def test_check_falls_back_to_reading_the_files_when_the_index_cannot_be_written(cli, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only cache (an immutable index file) is a note, not a traceback: check reads every
+    file as the other commands then do, and its answer is the same."""
+    import sqlite3
+
+    from lmdev.index import Index
+
+    assert cli("--data-dir", str(data_dir), "check").code == 0  # warm
+    real = Index.refresh
+
+    def read_only(self: Index, *args: object, **kwargs: object) -> object:
+        if self.db.execute("PRAGMA database_list").fetchone()[2]:  # a file, not memory
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Index, "refresh", read_only)
+    for args in (["check"], ["check", "--changed"]):
+        result = cli("--data-dir", str(data_dir), *args)
+        assert result.code == 0, result.err
+        assert f"checked {shipped_count()} paper files" in result.err and "all good" in result.err and "Traceback" not in result.err
+        assert "cannot use the index" in result.err
+    broken = data_dir / "papers" / "2205.14135.yaml"
+    broken.write_text(broken.read_text().replace("title:", "titel:", 1))
+    result = cli("--data-dir", str(data_dir), "check")
+    assert result.code == 1 and "2205.14135.yaml" in result.out

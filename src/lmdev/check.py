@@ -111,36 +111,47 @@ def check_library(library: Library, extras: tuple[Rule, ...] = (), *, changed: b
     so the commands after it start warm. With ``changed``, only files that changed since the last
     check that found nothing are read; the duplicate rules still compare them with every file.
     """
-    from lmdev.index import Index
-    from lmdev.indexrows import digest
+    import sqlite3
+
+    from lmdev.index import Index, instead
 
     listing = library.listing()
     index = Index(library)
     try:
-        clean = index.clean_stamps(_taxonomy_key(library)) if changed else {}
-        checker = _Checker(library, index if clean else None)
-        if clean:
-            index.refresh(listing, progress=library.progress)
-            todo = [(name, key) for name, key in listing if clean.get(name) != hash(key)]
-            for name, key in todo:
-                try:
-                    loaded = library.read(library.papers_dir / name)
-                    checker.visit(name, key, digest(name, loaded, checker.local(loaded)))
-                except DataError as exc:
-                    checker.visit(name, key, exc)
-        else:
-            index.refresh(listing, examine=checker.local, visit=checker.visit, reread=lambda name: True, progress=library.progress)
-        findings = checker.findings
-        findings.extend(_rejected_rules(library, (lambda i: index.owner("id", i)) if clean else checker.seen["id"].get))
-        findings.extend(_inbox_rules(library, changed=changed))
-        findings.extend(_config_rule(library))
-        for extra in extras:
-            findings.extend(extra(library, index))
-        if not findings:
-            index.mark_clean(listing, _taxonomy_key(library), clean)
-        return checker.count, findings
+        try:
+            return _check(library, index, listing, extras, changed=changed)
+        except sqlite3.DatabaseError as exc:  # a damaged or unwritable index: check without it
+            index = instead(index, exc)
+            return _check(library, index, listing, extras, changed=False)
     finally:
         index.close()
+
+
+def _check(library: Library, index: Index, listing: list[tuple[str, tuple[int, int, int, int]]], extras: tuple[Rule, ...], *, changed: bool) -> tuple[int, list[Finding]]:
+    from lmdev.indexrows import digest
+
+    clean = index.clean_stamps(_taxonomy_key(library)) if changed else {}
+    checker = _Checker(library, index if clean else None)
+    if clean:
+        index.refresh(listing, progress=library.progress)
+        todo = [(name, key) for name, key in listing if clean.get(name) != hash(key)]
+        for name, key in todo:
+            try:
+                loaded = library.read(library.papers_dir / name)
+                checker.visit(name, key, digest(name, loaded, checker.local(loaded)))
+            except DataError as exc:
+                checker.visit(name, key, exc)
+    else:
+        index.refresh(listing, examine=checker.local, visit=checker.visit, reread=lambda name: True, progress=library.progress)
+    findings = checker.findings
+    findings.extend(_rejected_rules(library, (lambda i: index.owner("id", i)) if clean else checker.seen["id"].get))
+    findings.extend(_inbox_rules(library, changed=changed))
+    findings.extend(_config_rule(library))
+    for extra in extras:
+        findings.extend(extra(library, index))
+    if not findings:
+        index.mark_clean(listing, _taxonomy_key(library), clean)
+    return checker.count, findings
 
 
 def _taxonomy_key(library: Library) -> str:

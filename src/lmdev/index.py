@@ -372,12 +372,19 @@ def open_index(library: Library, *, refresh: bool = True, progress: Optional[Pro
         try:
             index.refresh(progress=progress)
         except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-                raise LmdevError(f"the index {index.path} stayed locked by another lmdev: {exc}") from None
-            index.close()
-            index = _rebuilt(library, exc) if is_damage(exc) else _in_memory(library, exc)
+            index = instead(index, exc)
             index.refresh(progress=progress)
     return index
+
+
+def instead(index: Index, exc: sqlite3.DatabaseError) -> Index:
+    """The index to use after ``index`` failed with ``exc`` (closed here): rebuilt when the file
+    is damaged, in memory when it cannot be written (a read-only cache), never a traceback; a
+    lock held too long by another lmdev is an error of its own."""
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        raise LmdevError(f"the index {index.path} stayed locked by another lmdev: {exc}") from None
+    index.close()
+    return _rebuilt(index.library, exc) if is_damage(exc) else _in_memory(index.library, exc)
 
 
 def _in_memory(library: Library, exc: BaseException) -> Index:
