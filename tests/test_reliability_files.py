@@ -356,3 +356,15 @@ def test_a_special_file_in_the_cache_is_a_miss_not_a_hang(tmp_path: Path, kind: 
     assert cache.get("query") is None and cache.get("query", any_age=True) is None
     cache.put("query", b"<feed/>")  # refused quietly: the special file stays what it was
     assert os.path.lexists(path)
+
+
+def test_a_cached_answer_dated_in_the_future_is_not_fresh_for_ever(tmp_path: Path) -> None:
+    from lmdev.arxiv.cache import ResponseCache
+
+    cache = ResponseCache(tmp_path)
+    cache.put("query", b"<feed/>")
+    path = next((tmp_path / "arxiv").rglob("*.xml"))
+    assert cache.get("query") == b"<feed/>"
+    ahead = path.stat().st_mtime + 365 * 86400
+    os.utime(path, (ahead, ahead))
+    assert cache.get("query") is None and cache.get("query", any_age=True) == b"<feed/>"

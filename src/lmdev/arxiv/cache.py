@@ -30,7 +30,8 @@ class ResponseCache:
     def get(self, key: str, *, any_age: bool = False) -> Optional[bytes]:
         path = self._path(key)
         try:
-            if not any_age and time.time() - path.stat().st_mtime > self.ttl:
+            age = time.time() - path.stat().st_mtime
+            if not any_age and not -60 <= age <= self.ttl:  # an answer dated in the future is no fresher for it
                 return None
             return read_bytes(path, max_bytes=MAX_CACHED_BYTES)  # bounded: the cache directory is the user's to point anywhere
         except (OSError, LmdevError):
