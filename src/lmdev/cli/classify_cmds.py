@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from lmdev.cli import render
-from lmdev.cli.base import app, examples, library, readable_papers, trained_model
+from lmdev.cli.base import app, examples, library, readable_papers, require_file, trained_model
 from lmdev.cli.completion import paper_ids
 from lmdev.cli.options import FormatOption, TextOrJson
 from lmdev.cli.output import message, note, print_json, progress, safe
@@ -103,10 +103,11 @@ def _check_input(source: Path) -> None:
     """Only a regular file or a folder: a device or a pipe (``/dev/zero``) never ends."""
     from lmdev.yamlio import describe_kind
 
+    require_file(source)  # worded as for add --from and import
     try:
         mode = source.stat().st_mode
     except OSError:
-        raise UsageError(f"no such input: {source}") from None
+        raise UsageError(f"no such file: {source}") from None  # a dangling link
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         raise UsageError(f"--input must be a regular file or a folder; {source} is {describe_kind(mode)}")
 
