@@ -119,6 +119,24 @@ def test_documents_for_people_carry_no_control_bidi_or_separator_character(cli, 
         assert not DOCUMENT_UNSAFE.search(text), repr(DOCUMENT_UNSAFE.findall(text)[:5])
 
 
+@pytest.mark.parametrize("surface", ["digest-html", "digest-atom", "report-html"])
+def test_html_and_atom_leave_out_what_xml_cannot_carry(cli, small_dir: Path, tmp_path: Path, surface: str) -> None:
+    """U+FFFE and U+FFFF are printable to Python yet no XML may hold them, and an HTML parser
+    reports them as errors: the report and the digest drop them, as the feed always did."""
+    import datetime as dt
+
+    from watch_fixtures import fill_inbox, make_item
+
+    _hostile(small_dir, "odd \ufffe\uffff")
+    fill_inbox(small_dir, make_item("2606.99999", title="Evil \ufffe title", seen=dt.date.today().isoformat()))
+    args = DOCUMENTS[surface] + ([str(tmp_path / "site")] if surface == "report-html" else [])
+    result = cli("--data-dir", str(small_dir), *args)
+    assert result.code == 0, result.err
+    texts = [p.read_text() for p in (tmp_path / "site").rglob("*.html")] if surface == "report-html" else [result.out]
+    assert any("Evil" in t or "Title" in t for t in texts)
+    assert not any("\ufffe" in t or "\uffff" in t for t in texts)
+
+
 def test_a_file_name_with_a_line_break_is_named_on_one_line(cli, small_dir: Path) -> None:
     """A CI log reads each stderr line as a finding; a crafted name must not forge another."""
     (small_dir / "papers" / "evil\n::error file=README.md,line=1::INJECTED.yaml").write_text("id: '2401.00010'\n")

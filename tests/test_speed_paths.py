@@ -21,8 +21,9 @@ from lmdev.classifier.model import Doc, Model, unscoped
 from lmdev.classifier.modelcache import BUILT_SUFFIX, load_built, load_model, model_path, rejected_records
 from lmdev.classifier.prior import AVERAGE_LENGTH, K1, B
 from lmdev.classifier.reasons import Explainer
+from lmdev.doctext import to_json
 from lmdev.store import Library
-from lmdev.text import document_tokens, fold, stemmed, stems, strip_boilerplate, to_json, tokens
+from lmdev.text import document_tokens, fold, stemmed, stems, strip_boilerplate, tokens
 from lmdev.text import stem as stem_of
 
 

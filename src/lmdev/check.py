@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from lmdev import yamlio
+from lmdev.doctext import printable
 from lmdev.errors import DataError, UsageError
 from lmdev.store import Library, LoadedPaper, normalise_title
-from lmdev.text import printable
 
 if TYPE_CHECKING:
     from lmdev.index import Index

@@ -1,49 +1,18 @@
-"""Text helpers: tokenising titles and abstracts for the classifier, and making data text safe
-for the documents lmdev writes (JSON, CSV, BibTeX, Markdown, HTML).
+"""Tokenising titles and abstracts for the classifier (making data text safe for the documents
+lmdev writes is :mod:`lmdev.doctext`'s, and for a terminal :mod:`lmdev.termtext`'s).
 
 Kept small and fast: one pass per document, a bag of stemmed content words. Words are stemmed
 (Snowball's English stemmer, memoised per word) so that 'retrieved', 'retrieval' and 'retrieving'
 meet, and sentences that only announce a release ("Code is available at ...") are dropped, so
 that boilerplate does not look like a topic.
-
-It also makes data text safe for the documents lmdev writes (JSON, CSV, BibTeX, Markdown,
-HTML).
 """
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any, Optional, Union
-
-# C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides that can
-# make text read differently from what it is: nothing a document needs, everything a terminal
-# (or a reader's eye) could be tricked by.
-CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(text: str) -> str:
-    """``text`` without control characters (tab and newline kept) and with Unicode's line and
-    paragraph separators as spaces, for documents such as CSV, BibTeX, Markdown and HTML, where
-    they can only do harm (a separator is a line break to some readers and not to others)."""
-    if text.isprintable():
-        return text
-    return CONTROLS.sub("", text.replace("\u2028", " ").replace("\u2029", " "))
-
-
-def to_json(data: Any, **kwargs: Any) -> str:
-    """JSON with non-ASCII text kept readable, but with the characters ``json`` leaves raw and a
-    terminal or a JavaScript parser would act on (DEL, C1 controls, U+2028/9, bidi overrides)
-    written as ``\\u`` escapes: the same data, safe to print."""
-    return json_safe(json.dumps(data, ensure_ascii=False, **kwargs))
-
-
-def json_safe(text: str) -> str:
-    """JSON text with DEL, C1 controls, U+2028/9 and bidi overrides written as ``\\u`` escapes."""
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 _PUNCTUATION = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
 

@@ -14,7 +14,7 @@ from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Optional
 
 from lmdev.classifier.reasons import Explainer
-from lmdev.text import json_safe
+from lmdev.doctext import json_safe
 
 if TYPE_CHECKING:
     from lmdev.classifier.model import Doc, Model

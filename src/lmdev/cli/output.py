@@ -60,7 +60,7 @@ def note(text: str) -> None:
 
 def print_json(data: Any) -> None:
     """JSON on stdout; characters a terminal would act on are written as ``\\u`` escapes."""
-    from lmdev.text import to_json
+    from lmdev.doctext import to_json
 
     sys.stdout.write(to_json(data, indent=2, default=str) + "\n")
 

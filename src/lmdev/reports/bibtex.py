@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from lmdev.citekeys import assign_citekeys, citekey_base
+from lmdev.doctext import printable
 from lmdev.models import Paper
-from lmdev.text import printable
 
 __all__ = ["assign_citekeys", "citekey_base", "entry", "escape", "render"]
 

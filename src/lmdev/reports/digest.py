@@ -12,19 +12,17 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from html import escape
 from typing import Optional
 from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
+from lmdev.doctext import html_text, printable, xml_text
 from lmdev.errors import UsageError
 from lmdev.inbox import Waiting
 from lmdev.taxonomy import Taxonomy
-from lmdev.text import printable
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _SINCE = re.compile(r"(?P<n>\d{1,4})(?P<unit>[dw])")
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 UNSORTED = "(no problem suggested)"
 
@@ -150,8 +148,6 @@ def inbox_markdown(items: list[Waiting]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _h(text: str) -> str:
-    return escape(_NOT_XML.sub("", printable(text)), quote=True)
 
 
 def html(d: Digest) -> str:
@@ -159,31 +155,29 @@ def html(d: Digest) -> str:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{_h(title)}</title>",
+        f"<title>{html_text(title)}</title>",
         "<style>body{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem;line-height:1.4}"
         "li{margin-bottom:.5rem}.muted{color:#666}</style>",
-        f"</head><body><h1>{_h(title)}</h1>",
+        f"</head><body><h1>{html_text(title)}</h1>",
     ]
     if not d.groups:
         parts.append("<p>Nothing arrived in this period.</p>")
     else:
         parts.append(f"<p>{d.total} paper(s) arrived and wait for a decision, grouped by the problem each most likely attacks; best first.</p>")
     if d.below:
-        parts.append(f'<p class="muted">{_h(_below(d))}</p>')
+        parts.append(f'<p class="muted">{html_text(_below(d))}</p>')
     for g in d.groups:
-        parts.append(f"<h2>{_h(g.name)}" + (f" <code>{_h(g.problem)}</code>" if g.problem else "") + "</h2><ol>")
+        parts.append(f"<h2>{html_text(g.name)}" + (f" <code>{html_text(g.problem)}</code>" if g.problem else "") + "</h2><ol>")
         for item in g.items:
-            why = f'<br><span class="muted">{_h(_why(item))}</span>' if _why(item) else ""
-            parts.append(f'<li><a href="{_h(_link(item))}">{_h(item.title)}</a>. {_h(_authors(item))}. Relevance {item.relevance:.2f}.{why}</li>')
+            why = f'<br><span class="muted">{html_text(_why(item))}</span>' if _why(item) else ""
+            parts.append(f'<li><a href="{html_text(_link(item))}">{html_text(item.title)}</a>. {html_text(_authors(item))}. Relevance {item.relevance:.2f}.{why}</li>')
         parts.append("</ol>")
         if g.hidden:
-            parts.append(f'<p class="muted">{_h(_hidden(g))}</p>')
+            parts.append(f'<p class="muted">{html_text(_hidden(g))}</p>')
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 
-def _x(text: str) -> str:
-    return _NOT_XML.sub("", printable(text))
 
 
 def atom(d: Digest, tax: Taxonomy, *, now: dt.datetime, abstracts: Optional[Mapping[str, str]] = None, self_url: Optional[str] = None) -> str:
@@ -196,7 +190,7 @@ def atom(d: Digest, tax: Taxonomy, *, now: dt.datetime, abstracts: Optional[Mapp
     def sub(parent: ET.Element, tag: str, text: Optional[str] = None, **attrs: str) -> ET.Element:
         element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
         if text is not None:
-            element.text = _x(text)
+            element.text = xml_text(text)
         return element
 
     stamp = now.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -220,7 +214,7 @@ def atom(d: Digest, tax: Taxonomy, *, now: dt.datetime, abstracts: Optional[Mapp
                 sub(sub(entry, "author"), "name", name)
             for problem in item.problems:
                 label = tax.nodes[problem.id].name if problem.id in tax.nodes else problem.id
-                sub(entry, "category", term=_x(problem.id), label=_x(label))
+                sub(entry, "category", term=xml_text(problem.id), label=xml_text(label))
             why = f" Why: {_why(item)}" if _why(item) else ""
             abstract = abstracts.get(item.id, "")
             sub(entry, "summary", f"{g.name}; relevance {item.relevance:.2f}.{why}" + (f"\n\n{abstract}" if abstract else ""), type="text")

@@ -8,8 +8,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from lmdev.doctext import printable, to_json
 from lmdev.models import Paper
-from lmdev.text import printable, to_json
 
 if TYPE_CHECKING:
     from lmdev.index import Index

@@ -9,22 +9,17 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
-from html import escape as _escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lmdev.doctext import html_text as escape
 from lmdev.reports.coverage import Coverage, NodeCoverage
 from lmdev.reports.readinglist import Entry, indexed_reading_list, problem_ids
 from lmdev.taxonomy import Taxonomy
-from lmdev.text import printable
 
 if TYPE_CHECKING:
     from lmdev.index import Index
 
-
-def escape(text: str) -> str:
-    """HTML-escaped data text, without the control characters a page can only be harmed by."""
-    return _escape(printable(text))
 
 LIST_CUT = 100
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from lmdev.doctext import printable
 from lmdev.taxonomy import Taxonomy
-from lmdev.text import printable
 
 if TYPE_CHECKING:
     from lmdev.reports.coverage import Coverage, NodeCoverage

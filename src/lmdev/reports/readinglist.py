@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
+from lmdev.doctext import to_json
 from lmdev.models import Paper
 from lmdev.reports.markdown import md_link, md_text
 from lmdev.taxonomy import TaxNode, Taxonomy
-from lmdev.text import to_json
 
 if TYPE_CHECKING:
     from lmdev.index import Index
