@@ -306,6 +306,11 @@ class Index:
         for (data,) in self.db.execute(sql, tuple(params)):
             yield Paper.model_validate_json(data)
 
+    def count(self, where: str = "1", params: Iterable[Any] = ()) -> int:
+        """How many valid papers a selection (:meth:`papers`'s ``where``) holds."""
+        (found,) = self.db.execute(f"SELECT count(*) FROM papers WHERE error IS NULL AND ({where})", tuple(params)).fetchone()
+        return int(found)
+
     def summaries(self, where: str = "1", params: Iterable[Any] = (), order: str = "name") -> Iterator[Summary]:
         """What ``list`` shows of the selected papers, without building them."""
         yield from map(Summary._make, self.db.execute(f"SELECT id, year, title, tags FROM papers WHERE error IS NULL AND ({where}) ORDER BY {order}", tuple(params)))

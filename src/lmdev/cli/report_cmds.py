@@ -148,8 +148,7 @@ def export(
 
     with atomic_writer(out_file) as handle:
         handle.writelines(chunks)
-    (count,) = index.query(f"SELECT count(*) FROM papers WHERE error IS NULL AND ({where})", params).fetchone()
-    message(f"wrote {count} paper(s) to {out_file}")
+    message(f"wrote {index.count(where, params)} paper(s) to {out_file}")
 
 
 @app.command(epilog=examples("lmdev report --html site/", "lmdev report --html docs/report --min-papers 5"))
