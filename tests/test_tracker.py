@@ -40,8 +40,23 @@ def test_every_key_of_the_config_template_is_valid_when_uncommented(tmp_path: Pa
     uncommented = "\n".join(line[2:] for line in CONFIG_TEMPLATE.splitlines() if re.match(r"^# ( *)[a-z_]+:", line))
     (tmp_path / "config.yaml").write_text(uncommented + "\n")
     config = load_config(tmp_path)
-    assert config.check.require_reviewed is False and config.check.min_papers_per_problem == 3
+    assert config.check.require_reviewed is True and config.check.min_papers_per_problem == 3
     assert config.coverage.min_papers == 3 and config.watch.categories == ["cs.CL", "cs.LG", "cs.AI"]
+
+
+def test_the_config_template_names_each_key_s_real_default(tmp_path: Path) -> None:
+    """The examples are not the defaults: a reader of the template must not take 0.05 for the
+    relevance floor a tracker has while the line stays commented out."""
+    from lmdev.config import load_config
+    from lmdev.tracker import CONFIG_TEMPLATE
+
+    defaults = dict(re.findall(r"^# +([a-z_]+):.*\(default: ([^)]*)\)$", CONFIG_TEMPLATE, re.MULTILINE))
+    (tmp_path / "config.yaml").write_text("# nothing set\n")
+    config = load_config(tmp_path)
+    assert defaults == {"require_reviewed": "false", "min_papers_per_problem": "none", "min_papers": "3", "recent_years": "2", "categories": "these three", "min_relevance": "0, all in"}
+    assert config.check.require_reviewed is False and config.check.min_papers_per_problem is None
+    assert (config.coverage.min_papers, config.coverage.recent_years) == (3, 2)
+    assert not config.watch.min_relevance
 
 
 def test_init_refuses_to_overwrite_and_writes_nothing(cli, tmp_path: Path) -> None:

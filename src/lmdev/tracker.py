@@ -23,19 +23,20 @@ PLACEHOLDER_SPEC = "lmdev @ git+https://github.com/YOUR-ORG/lmdev"
 HOOK_FILES = r"^data/(taxonomy\.yaml|config\.yaml|rejected\.yaml|(papers|inbox)/.*\.ya?ml)$"
 
 CONFIG_TEMPLATE = """\
-# This tracker's defaults for lmdev. Every key is optional: delete what you do not need, and
-# uncomment a line to change a default. `lmdev check` validates this file.
+# This tracker's defaults for lmdev. Every key is optional: delete what you do not need. The
+# lines below are examples, commented out; each comment ends with the default a key has while
+# it stays commented out. `lmdev check` validates this file.
 # Reference: docs/config.md in lmdev's sources lists every key with its default.
 #
 # check:
-#   require_reviewed: false       # fail while a classifier suggestion is unreviewed (lmdev review)
-#   min_papers_per_problem: 3     # fail while a problem has fewer papers than this
+#   require_reviewed: true        # fail while a classifier suggestion is unreviewed (default: false)
+#   min_papers_per_problem: 3     # fail while a problem has fewer papers than this (default: none)
 # coverage:
-#   min_papers: 3                 # coverage and report call out problems with fewer papers
-#   recent_years: 2               # ... and nodes with nothing in this many recent years
+#   min_papers: 3                 # coverage and report call out problems with fewer papers (default: 3)
+#   recent_years: 2               # ... and nodes with nothing in this many recent years (default: 2)
 # watch:
-#   categories: [cs.CL, cs.LG, cs.AI]   # arXiv categories that lmdev watch reads
-#   min_relevance: 0.05           # papers less relevant than this stay out of the inbox
+#   categories: [cs.CL, cs.LG, cs.AI]   # arXiv categories that lmdev watch reads (default: these three)
+#   min_relevance: 0.05           # papers less relevant than this stay out of the inbox (default: 0, all in)
 """
 
 GITIGNORE_LINES = ("__pycache__/", ".venv/", ".lmdev.lock", ".*.tmp", "site/")
