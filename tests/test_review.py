@@ -266,3 +266,34 @@ def test_ctrl_c_in_a_review_keeps_the_decisions_already_made(cli, suggested: Pat
     after = yaml.safe_load((suggested / "papers" / "2307.03172.yaml").read_text())
     kept = next(t for t in [*after["problems"], *after["assumptions"]] if t["id"] == first["id"])
     assert kept["by"] == "person", "the suggestion accepted before Ctrl-C is saved"
+
+
+def test_the_end_of_input_at_any_question_ends_the_review_without_asking_again(cli, suggested: Path, terminal) -> None:
+    """Ctrl-D at the stance question cancels that edit, and at the next question quits: input
+    that has ended must never be asked again (it answers the same way for ever)."""
+    from lmdev.cli.review import EOF_KEY
+
+    before = snapshot(suggested / "papers")
+    read = terminal("a", "e", EOF_KEY, EOF_KEY, "a", "a")
+    result = cli("--data-dir", str(suggested), "review", "--suggestions")
+    assert result.code == 0, result.err
+    assert read == ["a", "e", EOF_KEY, EOF_KEY]
+    assert "x cancel" in result.out
+    after = snapshot(suggested / "papers")
+    assert [name for name in after if after[name] != before[name]] == ["2307.03172.yaml"], "the first decision is kept, nothing after it"
+
+
+def test_rejecting_a_paper_s_last_assumption_in_review_warns_as_tag_does(cli, data_dir: Path, terminal) -> None:
+    lib = Library(data_dir)
+    paper = lib.get("2307.03172")
+    paper.assumptions = []
+    set_assumption(paper, lib.taxonomy, "cost-irrelevant", "relies", by="classifier", score=0.4)
+    lib.save(paper)
+    terminal("r", "q")
+    result = cli("--data-dir", str(data_dir), "review", "2307.03172", "--suggestions")
+    assert "2307.03172 now maps to no assumption, which check refuses: give it one with lmdev tag 2307.03172 --assumption ID:STANCE" in " ".join(result.out.split())
+
+
+def test_review_of_named_papers_with_inbox_is_a_usage_error(cli, suggested: Path, terminal) -> None:
+    result = cli("--data-dir", str(suggested), "review", "2307.03172", "--inbox")
+    assert result.code == 2 and "lmdev accept/reject ID" in result.err

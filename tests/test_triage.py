@@ -87,6 +87,37 @@ def test_accept_refuses_bad_tags_and_ids_before_writing_anything(cli, data_dir: 
     assert snapshot(data_dir) == before
 
 
+def test_contradictory_stances_are_a_usage_error_in_accept_add_and_tag(cli, data_dir: Path) -> None:
+    fill_inbox(data_dir, make_item("2605.90001"))
+    before = snapshot(data_dir)
+    twice = ["--assumption", "fixed-recipe:relies", "--assumption", "fixed-recipe:challenges"]
+    for args in (["accept", "2605.90001", *twice], ["tag", "2205.14135", *twice]):
+        result = cli("--data-dir", str(data_dir), *args)
+        assert result.code == 2 and "an assumption takes one stance: fixed-recipe (challenges and relies)" in result.err, result.err
+    assert snapshot(data_dir) == before
+
+
+def test_accept_never_writes_a_paper_that_maps_to_no_assumption(cli, data_dir: Path) -> None:
+    """check refuses such a paper: accepting an inbox entry with no assumption suggested fails
+    and says how to give one, and the entry stays waiting."""
+    fill_inbox(data_dir, make_item("2605.90001", assumptions=()))
+    result = cli("--data-dir", str(data_dir), "accept", "2605.90001")
+    assert result.code == 1 and "no assumption suggested for it; give one: lmdev accept 2605.90001 --assumption ID:STANCE" in result.err
+    assert not (data_dir / "papers" / "2605.90001.yaml").exists() and inbox_ids(data_dir) == {"2605.90001"}
+    assert cli("--data-dir", str(data_dir), "accept", "2605.90001", "--assumption", "fixed-recipe:relies").code == 0
+    assert cli("--data-dir", str(data_dir), "check").code == 0
+
+
+def test_check_names_an_inbox_file_that_suggests_a_tag_the_taxonomy_lacks(cli, data_dir: Path) -> None:
+    """A node renamed while papers wait: check says which file, and what mends it."""
+    fill_inbox(data_dir, make_item("2605.90001", problems=[("reasoning", 0.9)], assumptions=[("old-assumption", "relies", 0.8)]))
+    result = cli("--data-dir", str(data_dir), "check")
+    assert result.code == 1
+    line = next(x for x in (result.out + result.err).splitlines() if "2605.90001.yaml" in x)
+    assert "'reasoning', 'old-assumption', which the taxonomy does not have" in line and "lmdev rescore" in line
+    assert cli("--data-dir", str(data_dir), "check", "--changed").code == 1
+
+
 def test_accept_reports_each_id_and_goes_on(cli, data_dir: Path) -> None:
     fill_inbox(data_dir, make_item("2605.90001"), make_item("2205.14135"))
     decisions.record(data_dir, [decisions.Rejection("2605.90003", "out of scope")])

@@ -328,23 +328,35 @@ def _rejected_rules(library: Library, owner: Callable[[str], Optional[str]]) -> 
 
 
 def _inbox_rules(library: Library, *, changed: bool = False) -> list[Finding]:
-    """Every inbox file parses and validates. (A waiting paper that was decided elsewhere is not a
-    finding: the next command that writes removes it.) With ``changed``, through the inbox's own
-    index, which parses only the files that changed since the last run."""
+    """Every inbox file parses and validates, and suggests only tags the taxonomy has (a node
+    renamed while papers wait would make their accept fail). (A waiting paper that was decided
+    elsewhere is not a finding: the next command that writes removes it.) With ``changed``,
+    through the inbox's own index, which parses only the files that changed since the last run."""
     from lmdev.ids import file_stem
     from lmdev.inbox import Inbox
 
     inbox = Inbox(library.root)
+    suggested: list[tuple[str, list[str], list[str]]] = []  # path, problems (the primary too), assumptions
     if changed:
-        _, errors = inbox.waiting()
+        waiting, errors = inbox.waiting()
+        suggested = [(str(inbox.path_for(w.id)), [*(t.id for t in w.problems), *([w.primary] if w.primary else [])], [t.id for t in w.assumptions]) for w in waiting]
     else:
         from lmdev.parallel import read_all
 
-        def read(name: str) -> None:
+        def read(name: str) -> tuple[str, list[str], list[str]]:
             path = inbox.dir / name
             item = inbox.read(path)
             if path.stem != file_stem(item.id):
                 raise DataError(f"file name does not match id {item.id!r} (expected {inbox.path_for(item.id).name})", path=str(path), line=1)
+            return str(path), [*(t.id for t in item.problems), *([item.primary] if item.primary else [])], [t.id for t in item.assumptions]
 
-        errors = [o for o in read_all([p.name for p in inbox.files()], read) if isinstance(o, DataError)]  # on every core, as papers are
-    return [Finding(e.path or "?", e.line, e.message) for e in errors]
+        errors = []
+        for outcome in read_all([p.name for p in inbox.files()], read):  # on every core, as papers are
+            (errors if isinstance(outcome, DataError) else suggested).append(outcome)
+    findings = [Finding(e.path or "?", e.line, e.message) for e in errors]
+    tax = library.taxonomy
+    for path, problems, assumptions in suggested:
+        unknown = sorted({i for i in problems if i not in tax.nodes or tax.nodes[i].kind != "problem"}) + sorted({i for i in assumptions if i not in tax.nodes or tax.nodes[i].kind != "assumption"})
+        if unknown:
+            findings.append(Finding(path, 1, f"suggests {', '.join(map(repr, unknown))}, which the taxonomy does not have (renamed?); lmdev rescore suggests again from the taxonomy as it is"))
+    return findings

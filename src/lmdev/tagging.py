@@ -29,6 +29,18 @@ def parse_assumption_spec(spec: str, *, default_stance: Optional[str] = None) ->
     return node_id.strip(), stance
 
 
+def one_stance_each(specs: list[str]) -> None:
+    """Refuse an assumption given twice with different stances ('x:relies x:challenges'): only
+    one could be stored, and which one a person meant is theirs to say."""
+    stances: dict[str, set[str]] = {}
+    for spec in specs:
+        node_id, stance = parse_assumption_spec(spec)
+        stances.setdefault(node_id, set()).add(stance)
+    clash = [f"{node_id} ({' and '.join(sorted(given))})" for node_id, given in stances.items() if len(given) > 1]
+    if clash:
+        raise UsageError(f"an assumption takes one stance: {', '.join(clash)}; say which")
+
+
 def set_problem(paper: Paper, taxonomy: Taxonomy, node_id: str, *, by: TagSource = "person", score: Optional[float] = None) -> bool:
     """Add or update a problem tag. A classifier never replaces a person's tag. Returns True if changed."""
     taxonomy.get(node_id, "problem")
@@ -132,7 +144,9 @@ def confirm_suggestions(paper: Paper, ids: Optional[Iterable[str]] = None) -> li
 
 def apply_tag_flags(paper: Paper, taxonomy: Taxonomy, problems: Iterable[str], assumptions: Iterable[str]) -> bool:
     """Apply ``--problem`` and ``--assumption ID:STANCE`` flags as a person's tags."""
-    parsed = [parse_assumption_spec(spec) for spec in assumptions]
+    specs = list(assumptions)
+    one_stance_each(specs)
+    parsed = [parse_assumption_spec(spec) for spec in specs]
     changed = False
     for node_id in problems:
         changed |= set_problem(paper, taxonomy, node_id)
@@ -181,6 +195,7 @@ class TagChange:
             taxonomy.get(node_id, "problem")
         for spec in self.assumptions:
             taxonomy.get(parse_assumption_spec(spec)[0], "assumption")
+        one_stance_each(self.assumptions)
         for node_id in self.remove:
             taxonomy.get(node_id)
         if self.primary is not None:

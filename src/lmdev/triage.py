@@ -95,6 +95,8 @@ def tagged_paper(library: Library, item: InboxItem, change: Optional[TagChange] 
                 set_assumption(paper, tax, tag.id, tag.stance)
             else:
                 set_assumption(paper, tax, tag.id, tag.stance, by="classifier", score=round(tag.score, 3))
+    if not paper.assumptions:  # check refuses a paper that maps to no assumption: never write one
+        raise UsageError(f"{item.id}: no assumption suggested for it; give one: lmdev accept {item.id} --assumption ID:STANCE (or e in lmdev review)")
     return paper
 
 

@@ -21,19 +21,40 @@ from lmdev.errors import LmdevError, UsageError
 from lmdev.ids import abs_url
 from lmdev.inbox import Inbox, Waiting
 from lmdev.store import Library
-from lmdev.tagging import TagChange, parse_assumption_spec
+from lmdev.tagging import TagChange, one_stance_each, parse_assumption_spec
 
 KEYS = {"a": "accept", "e": "edit tags", "r": "reject", "s": "skip", "o": "open", "q": "quit"}
 PROMPT = "  [a]ccept [e]dit tags [r]eject [s]kip [o]pen [q]uit: "
 _SPLIT = re.compile(r"[\s,]+")
 
 
+class Quit(Exception):
+    """End of input (Ctrl-D) at a prompt: the session ends as with q, keeping what was decided."""
+
+
+def _getchar() -> str:
+    try:
+        return str(typer.getchar())
+    except EOFError:
+        return "q"
+
+
+def _line(text: str, default: str) -> str:
+    """A line, or ``default`` for an empty one. Both are shown escaped (a default comes from an
+    inbox file, which may hold anything); Ctrl-C interrupts (exit 130), Ctrl-D quits."""
+    try:
+        answer = input(f"{safe(text)}{f' [{safe(default)}]' if default else ''}: ")
+    except EOFError:
+        raise Quit from None
+    return answer or default
+
+
 @dataclass
 class Terminal:
     """How the session talks to a person: a key, a line (with a default), and output."""
 
-    getchar: Callable[[], str] = field(default=lambda: typer.getchar())
-    ask: Callable[[str, str], str] = field(default=lambda text, default: str(typer.prompt(text, default=default, show_default=bool(default))))
+    getchar: Callable[[], str] = field(default=_getchar)
+    ask: Callable[[str, str], str] = field(default=_line)
     echo: Callable[[str], None] = field(default=lambda text: typer.echo(safe(text)))
     open_url: Callable[[str], object] = field(default=lambda url: __import__("webbrowser").open(url))
 
@@ -69,7 +90,7 @@ def _edit(lib: Library, item: Waiting, term: Terminal) -> TagChange:
     """Ask for problems (primary first) and assumptions, again until every id and stance is valid."""
     tax = lib.taxonomy
     while True:
-        answer = term.ask("  problems, primary first", " ".join(p.id for p in item.problems))
+        answer = term.ask("  problems, primary first", " ".join(p.id for p in item.problems if p.id in tax.nodes))
         problems = [p for p in _SPLIT.split(answer.strip()) if p]
         try:
             if not problems:
@@ -80,13 +101,14 @@ def _edit(lib: Library, item: Waiting, term: Terminal) -> TagChange:
         except UsageError as exc:
             term.echo(f"  {exc.message}")
     while True:
-        answer = term.ask("  assumptions as ID:STANCE", " ".join(f"{a.id}:{a.stance}" for a in item.assumptions))
+        answer = term.ask("  assumptions as ID:STANCE", " ".join(f"{a.id}:{a.stance}" for a in item.assumptions if a.id in tax.nodes))
         specs = [s for s in _SPLIT.split(answer.strip()) if s]
         try:
             if not specs:
                 raise UsageError("give at least one assumption (every paper needs one)")
             for spec in specs:
                 tax.get(parse_assumption_spec(spec)[0], "assumption")
+            one_stance_each(specs)
             break
         except UsageError as exc:
             term.echo(f"  {exc.message}")
@@ -110,6 +132,8 @@ def review_inbox_session(
     term = term or Terminal()
     inbox = Inbox(lib.root)
     waiting, unreadable = inbox.waiting()
+    for error in unreadable:  # named, as lmdev inbox names them, rather than passed over in silence
+        term.echo(f"skipped {error} (lmdev check lists every problem)")
     waiting = undecided(lib, waiting)
     items = ordered(select(waiting, problem=problem, min_relevance=min_relevance), problem=problem)
     items = items[:limit] if limit else items
@@ -121,6 +145,9 @@ def review_inbox_session(
     counts = dict.fromkeys(("accepted", "rejected", "skipped"), 0)
     try:
         _walk(lib, inbox, items, counts, term, quit_flag)
+    except KeyboardInterrupt:
+        term.echo("")  # the summary on a line of its own, not after the ^C
+        raise
     finally:  # Ctrl-C or Ctrl-D too: every decision made is already on disk, and the summary says so
         left = len(waiting) - counts["accepted"] - counts["rejected"]
         term.echo(f"review: {counts['accepted']} accepted, {counts['rejected']} rejected, {counts['skipped']} skipped; {left} waiting")
@@ -138,8 +165,10 @@ def _walk(lib: Library, inbox: Inbox, items: list[Waiting], counts: dict[str, in
         _show(item, abstract, n, len(items))
         key = read_key(term)
         while key == "o":
-            term.open_url(abs_url(item.id))
-            out().print(f"  [dim]opened {esc(abs_url(item.id))}[/]")  # a browser may open out of sight, or not at all
+            if term.open_url(abs_url(item.id)):
+                out().print(f"  [dim]opened {esc(abs_url(item.id))}[/]")  # a browser may open out of sight
+            else:
+                out().print(f"  [yellow]no browser found[/]; the link: {esc(abs_url(item.id))}")
             key = read_key(term)
         if key == "q":
             if quit_flag is not None:
@@ -154,6 +183,10 @@ def _walk(lib: Library, inbox: Inbox, items: list[Waiting], counts: dict[str, in
                 results = reject(lib, [item.id], reason)
             else:
                 results = accept(lib, [item.id], _edit(lib, item, term) if key == "e" else None)
+        except Quit:
+            if quit_flag is not None:
+                quit_flag[:] = [True]
+            break
         except LmdevError as exc:
             term.echo(f"  not decided: {exc}")
             continue

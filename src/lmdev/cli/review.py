@@ -32,14 +32,18 @@ STANCE_KEYS = {"r": "relies", "s": "supports", "c": "challenges"}
 PICK_KEYS = "123456789abcdfghijklmnoprstuvwyz"  # no e, q or x: x cancels
 
 
+EOF_KEY = "\x04"  # what read_key gives at the end of input (Ctrl-D)
+ON_EOF = ("q", "x", "n")  # what the end of input answers, the first a question offers: quit, cancel, no
+
+
 def read_key() -> str:
-    """One key press from the terminal, without Enter; end of input counts as quit."""
+    """One key press from the terminal, without Enter; :data:`EOF_KEY` at the end of input."""
     import typer
 
     try:
         return str(typer.getchar())
     except EOFError:
-        return "q"
+        return EOF_KEY
 
 
 def ask(question: str, choices: dict[str, str], *, read: Optional[KeyReader] = None) -> str:
@@ -50,6 +54,8 @@ def ask(question: str, choices: dict[str, str], *, read: Optional[KeyReader] = N
         console.print(f"  {esc(question) + ' ' if question else ''}{legend} > ", end="")
         sys.stdout.flush()
         key = (read or read_key)()
+        if key == EOF_KEY:  # never asked again: input that has ended gives the same answer for ever
+            key = next((k for k in ON_EOF if k in choices), next(iter(choices)))
         shown = key if key.isprintable() else repr(key)
         console.print(esc(shown), highlight=False)
         if key.lower() in choices:
@@ -150,15 +156,17 @@ def decide(paper: Paper, tax: Taxonomy, candidates: list[Candidate], decisions: 
 
 def _edit(paper: Paper, tax: Taxonomy, c: Candidate, read: Optional[KeyReader]) -> Optional[str]:
     if c.kind == "assumption":
-        return STANCE_KEYS[ask("stance:", STANCE_KEYS, read=read)]
+        stance = ask("stance:", STANCE_KEYS | {"x": "cancel"}, read=read)
+        return None if stance == "x" else STANCE_KEYS[stance]
     options = [n.id for n in tax.problems if n.id not in paper.problem_ids()][: len(PICK_KEYS)]
     choices = {PICK_KEYS[i]: node_id for i, node_id in enumerate(options)} | {"x": "cancel"}
     picked = ask("instead:", choices, read=read)
     return None if picked == "x" else choices[picked]
 
 
-def _save(lib: Library, paper_id: str, decisions: list[Decision]) -> bool:
-    """Apply the decisions to the paper as it is on disk now, and save it."""
+def _save(lib: Library, paper_id: str, decisions: list[Decision]) -> Optional[Paper]:
+    """Apply the decisions to the paper as it is on disk now, and save it; the paper saved, or
+    None when nothing changed."""
     from lmdev.citekeys import Assigner
 
     assign = Assigner(lib)
@@ -169,7 +177,8 @@ def _save(lib: Library, paper_id: str, decisions: list[Decision]) -> bool:
         if any([apply_decision(paper, lib.taxonomy, d) for d in decisions]):
             assign(paper)
 
-    return lib.update(paper_id, edit).changed
+    result = lib.update(paper_id, edit)
+    return result.paper if result.changed else None
 
 
 def review_suggestions_session(lib: Library, ids: Optional[Iterable[str]] = None, *, read: Optional[KeyReader] = None) -> int:
@@ -206,9 +215,12 @@ def _walk(lib: Library, work: list[tuple[Paper, list[Candidate]]], read: Optiona
         try:
             quit_now = decide(paper, lib.taxonomy, candidates, decisions, position=f"{n} of {len(work)}", read=read)
         finally:  # on Ctrl-C or Ctrl-D too: what was decided is kept, as q keeps it
-            if decisions and _save(lib, paper.id, decisions):
+            stored = _save(lib, paper.id, decisions) if decisions else None
+            if stored is not None:
                 saved += 1
                 out().print(f"  [dim]saved {esc(lib.path_for(paper.id))}[/]")
+                if not stored.assumptions:  # as tag --remove warns: check refuses such a paper
+                    out().print(f"  [yellow]{esc(paper.id)} now maps to no assumption, which check refuses: give it one with lmdev tag {esc(paper.id)} --assumption ID:STANCE[/]")
         if quit_now:
             break
     return saved

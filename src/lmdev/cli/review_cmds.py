@@ -34,6 +34,8 @@ def review(
     from lmdev.cli.inbox_review import review_inbox_session
     from lmdev.cli.review import review_suggestions_session
 
+    if ids and inbox:
+        raise UsageError("ids name library papers, whose suggestions --inbox leaves out; to decide waiting papers by id: lmdev accept/reject ID...")
     if not is_interactive():
         raise UsageError("review prompts, so it needs a terminal; use lmdev accept/reject ID..., or lmdev list --unreviewed and lmdev tag ID --confirm")
     lib = library(ctx)
