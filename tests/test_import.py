@@ -203,3 +203,28 @@ def test_add_warns_when_a_new_paper_looks_like_one_on_file(cli, data_dir: Path, 
     assert result.code == 0
     assert "warning: same title as 2205.14135 on file" in result.err
     assert "duplicates" in cli("--data-dir", str(data_dir), "check").out
+
+
+def test_an_export_read_back_gives_the_text_it_was_made_from(cli, data_dir: Path, empty_data_dir: Path, tmp_path: Path) -> None:
+    """export then import (another tracker, offline): TeX's special characters, braces, math,
+    a DOI with underscores and names holding 'and' or a comma all come back as they were."""
+    from lmdev.models import AssumptionTag, Paper, ProblemTag
+    from lmdev.store import Library
+
+    lib = Library(data_dir)
+    hostile = {
+        "slug-one": ("Percent 100% & {brace and \\textbf{x} and $\\alpha$ and $x_{1}$ ~tilde^ #1_b", ["Zoë {Brace} Müller", "Some and Other", "Jr., Sammy Davis"], "10.1162/tacl_a_00638"),
+        "slug-two": ("Lone $ dollar and $\\input{/etc/passwd}$", ["and", "Ada Lovelace"], None),
+    }
+    for slug, (title, authors, doi) in hostile.items():
+        lib.save(Paper(id=slug, url=f"https://example.org/{slug}", title=title, authors=authors, doi=doi, published_year=2024, problems=[ProblemTag(id="efficiency")], assumptions=[AssumptionTag(id="fixed-recipe", stance="relies")]))
+    both = cli("--data-dir", str(data_dir), "export", "--format", "bibtex")
+    text = "\n\n".join(e for e in both.out.split("\n\n") if "example.org/slug-" in e)
+    assert "doi = {10.1162/tacl_a_00638}" in text and "@misc{" in text and "arXiv preprint" not in text
+    (tmp_path / "b.bib").write_text(text)
+    result = cli("--data-dir", str(empty_data_dir), "import", str(tmp_path / "b.bib"), "--offline", "--format", "json")
+    assert result.code == 0, result.err
+    back = {p.title: p for p in Library(empty_data_dir).papers()}
+    for title, authors, doi in hostile.values():
+        assert title in back, (title, sorted(back))
+        assert back[title].authors == authors and back[title].doi == doi

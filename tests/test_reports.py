@@ -134,6 +134,39 @@ def test_bibtex_entry_types_escaping_and_clashes(empty_data_dir: Path) -> None:
     assert entry(b).startswith("@misc{")
 
 
+def test_a_paper_without_a_citekey_gets_the_same_one_whatever_is_exported(cli, data_dir: Path) -> None:
+    """Two reading lists' .bib files joined must not give one key to two papers: a key made for
+    an export is worked out over the whole library, not over what a filter selected."""
+    import re
+
+    from lmdev.models import AssumptionTag, Paper, ProblemTag
+    from lmdev.store import Library
+
+    lib = Library(data_dir)
+    for paper_id, problem in (("2312.00010", "efficiency"), ("2401.00003", "prompting")):
+        lib.save(Paper(id=paper_id, title="Percent signs, again", authors=["Jean-Paul Sartre"], published_year=2024, problems=[ProblemTag(id=problem)], assumptions=[AssumptionTag(id="fixed-recipe", stance="relies")]))
+
+    def keys(*args: str) -> dict[str, str]:
+        result = cli("--data-dir", str(data_dir), *args)
+        assert result.code == 0, result.err
+        return {eprint: key for key, eprint in re.findall(r"@\w+\{([^,]+),[^@]*?eprint = \{([^}]+)\}", result.out, re.S) if eprint in ("2312.00010", "2401.00003")}
+
+    everything = keys("export", "--format", "bibtex")
+    assert sorted(everything.values()) == ["sartre2024percent", "sartre2024percenta"]
+    assert keys("export", "--format", "bibtex", "--problem", "prompting") == {"2401.00003": everything["2401.00003"]}
+    assert keys("reading-list", "efficiency", "--format", "bibtex") == {"2312.00010": everything["2312.00010"]}
+
+
+def test_citekeys_read_the_last_first_form_and_stay_short() -> None:
+    from lmdev.citekeys import citekey_base
+    from lmdev.models import Paper
+
+    assert citekey_base(Paper(id="2401.00001", title="Lone words", authors=["O'Brien, Pat"], published_year=2023)) == "obrien2023lone"
+    assert citekey_base(Paper(id="2401.00002", title="Lone words", authors=["Guido van Rossum, Jr."], published_year=2023)) == "rossum2023lone"
+    long = citekey_base(Paper(id="2401.00003", title="a" * 3000, authors=["B" * 500], published_year=2024))
+    assert long == "b" * 30 + "2024" + "a" * 30
+
+
 def test_export_csv_and_json_use_the_list_filters(cli, data_dir: Path) -> None:
     result = cli("--data-dir", str(data_dir), "export", "--format", "csv", "--problem", "efficiency", "--year", "2022")
     rows = list(csv.DictReader(io.StringIO(result.out)))

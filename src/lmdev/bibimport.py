@@ -72,13 +72,33 @@ class BibEntry:
     authors: list[str]
 
 
+# The escapes lmdev's own export writes for characters LaTeX treats as special, and what each
+# stands for; pybtex leaves several as they are ('\\textbraceleft{}'), so an export read back
+# would not give the text it came from.
+_ESCAPED = {"\\textbackslash{}": "\\", "\\textbraceleft{}": "{", "\\textbraceright{}": "}", "\\textasciitilde{}": "~", "\\textasciicircum{}": "^", "\\$": "$", "\\%": "%", "\\&": "&", "\\#": "#", "\\_": "_", "\\{": "{", "\\}": "}"}
+_ESCAPED_RE = re.compile("|".join(map(re.escape, sorted(_ESCAPED, key=len, reverse=True))))
+_MATH_SPAN = re.compile(r"\$[^$]*\$")
+_HELD = re.compile("[\ue000-\uf8ff]")  # the private use area, where escapes and math wait out pybtex
+
+
 def _latex(text: str) -> str:
-    """LaTeX field text as plain Unicode: accents decoded, protective braces dropped."""
+    """LaTeX field text as plain Unicode: accents decoded, protective braces dropped. The escapes
+    an export writes stand for their characters, and a title's ``$...$`` math stays as written,
+    as arXiv writes it, so an export read back gives the text it was made from."""
     if not any(c in text for c in "\\{}$~"):
         return re.sub(r"\s+", " ", text).strip()
     from pybtex.backends.plaintext import Backend
     from pybtex.richtext import Text
 
+    held: list[str] = []
+    if not _HELD.search(text):
+
+        def hold(value: str) -> str:
+            held.append(value)
+            return chr(0xE000 + len(held) - 1)
+
+        text = _ESCAPED_RE.sub(lambda m: hold(_ESCAPED[m.group(0)]), text)
+        text = _MATH_SPAN.sub(lambda m: hold(m.group(0)), text)
     previous = None
     while previous != text:
         previous, text = text, _FORMATTING.sub(r"\1", text)
@@ -86,7 +106,15 @@ def _latex(text: str) -> str:
         plain = str(Text.from_latex(text).render(Backend()))  # render_as() looks the backend up per call: slow
     except Exception:
         plain = text.replace("{", "").replace("}", "")
+    if held:
+        plain = _HELD.sub(lambda m: held[ord(m.group(0)) - 0xE000] if ord(m.group(0)) - 0xE000 < len(held) else m.group(0), plain)
     return re.sub(r"\s+", " ", plain).strip()
+
+
+def _doi(fields: dict[str, str]) -> str:
+    """An entry's DOI as written; the escapes some exports put in one (``tacl\\_a``, as lmdev's
+    own did) are taken back, since a DOI is read verbatim."""
+    return _ESCAPED_RE.sub(lambda m: _ESCAPED[m.group(0)], fields.get("doi", "")).strip()
 
 
 def _person(person: Any) -> str:
@@ -180,7 +208,7 @@ def arxiv_id_of(entry: BibEntry) -> Optional[ArxivId]:
         found = try_parse_arxiv_id(f["eprint"].strip())
         if found:
             return found
-    doi = f.get("doi", "")
+    doi = _doi(f)
     if doi.lower().startswith("10.48550/arxiv."):
         found = try_parse_arxiv_id(doi[len("10.48550/arxiv.") :])
         if found:
@@ -208,7 +236,7 @@ def _date(fields: dict[str, str]) -> tuple[Optional[dt.date], Optional[int]]:
 def url_paper(entry: BibEntry, paper_id: str) -> Paper:
     """A reading not on arXiv, from its BibTeX metadata alone."""
     f = entry.fields
-    doi = f.get("doi", "").strip() or None
+    doi = _doi(f) or None
     url = f.get("url", "").strip() or (f"https://doi.org/{doi}" if doi else "")
     published, year = _date(f)
     venue = f.get("journal") or f.get("journaltitle") or f.get("booktitle")
@@ -237,7 +265,7 @@ class _Index:
         self.by_title = {normalise_title(p.title): p.id for p in self.ids.values()}
 
     def match(self, entry: BibEntry) -> Optional[str]:
-        doi = entry.fields.get("doi", "").strip().lower()
+        doi = _doi(entry.fields).lower()
         if doi and doi in self.by_doi:
             return self.by_doi[doi]
         title = normalise_title(_latex(entry.fields.get("title", "")))

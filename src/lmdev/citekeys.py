@@ -40,10 +40,20 @@ def _ascii_word(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", fold(text))
 
 
+WORD_CUT = 30  # characters of the surname and of the title word: a key stays within VALID's 100
+
+
+def _surname(author: str) -> str:
+    """The family name: the last word before any comma, which ends both the 'Last, First' form a
+    BibTeX import may bring ("O'Brien, Pat") and a name with a suffix ("Guido van Rossum, Jr.")."""
+    words = author.partition(",")[0].split()
+    return _ascii_word(words[-1]) if words else ""
+
+
 def citekey_base(paper: Paper) -> str:
-    surname = _ascii_word(paper.first_author.split()[-1]) if paper.authors else "anon"
+    surname = _surname(paper.first_author)[:WORD_CUT] if paper.authors else "anon"
     words = [_ascii_word(w) for w in re.split(r"[\s\-:]+", paper.title)]
-    first = next((w for w in words if w and w not in STOP and not w.isdigit()), "untitled")
+    first = next((w for w in words if w and w not in STOP and not w.isdigit()), "untitled")[:WORD_CUT]
     return f"{surname or 'anon'}{paper.year or 'nd'}{first}"
 
 
@@ -53,15 +63,20 @@ def assign_citekeys(papers: Iterable[Paper], taken: set[str]) -> list[Paper]:
     for paper in sorted(papers, key=lambda p: (p.year or 0, p.id)):
         if paper.citekey:
             continue
-        base = citekey_base(paper)
-        key, n = base, 0
-        while key in taken:
-            key = base + _suffix(n)
-            n += 1
+        key = suffixed(citekey_base(paper), taken)
         paper.citekey = key
         taken.add(key)
         changed.append(paper)
     return changed
+
+
+def suffixed(base: str, taken: set[str]) -> str:
+    """``base``, or with the first letter suffix (a, b, ... z, aa) that makes it not ``taken``."""
+    key, n = base, 0
+    while key in taken:
+        key = base + _suffix(n)
+        n += 1
+    return key
 
 
 def _suffix(n: int) -> str:

@@ -28,7 +28,7 @@ from lmdev.paths import cache_dir
 
 log = logging.getLogger(__name__)
 
-SCHEMA = 11  # 4: reviewed/suggested tags counted apart, primary, citekeys looked up; 5: stamps cached whole; 6: list's lines, in order; 7: suggestions counted from an index; 8: papers without a date ordered by their id's month; 9: the primary problem first in list's lines; 10: each file's content hash, so a touched file is not parsed again; 11: the primary problem's tag row marked, for coverage
+SCHEMA = 12  # 4: reviewed/suggested tags counted apart, primary, citekeys looked up; 5: stamps cached whole; 6: list's lines, in order; 7: suggestions counted from an index; 8: papers without a date ordered by their id's month; 9: the primary problem first in list's lines; 10: each file's content hash, so a touched file is not parsed again; 11: the primary problem's tag row marked, for coverage; 12: the citekey an export gives a paper without one
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from lmdev.models import Paper
     from lmdev.store import LoadedPaper
 
-PAPER_COLUMNS = ("id", "year", "published", "title", "title_key", "doi", "citekey", "essay_cited", "tagged", "challenges", "tags", "link", "primary_id", "suggested", "list_line", "sha")
+PAPER_COLUMNS = ("id", "year", "published", "title", "title_key", "doi", "citekey", "essay_cited", "tagged", "challenges", "tags", "link", "primary_id", "suggested", "list_line", "key_base", "sha")
 TAG_COLUMNS = ("name", "pos", "kind", "tag", "stance", "by", "score", "year", "cited", "recency", "id")
 
 
@@ -41,6 +41,7 @@ def _dated(paper: Paper) -> Optional[str]:
 
 
 def paper_row(paper: Paper) -> tuple[Any, ...]:
+    from lmdev.citekeys import citekey_base
     from lmdev.store import normalise_title
 
     tags = tags_text(paper)
@@ -49,6 +50,7 @@ def paper_row(paper: Paper) -> tuple[Any, ...]:
         paper.doi.lower() if paper.doi else None, paper.citekey, int(paper.essay_cited), int(paper.is_tagged()),
         int(any(a.stance == "challenges" and a.reviewed for a in paper.assumptions)), tags, paper.link,
         paper.primary, len(paper.suggestions()), paper_line(paper.id, paper.year, paper.title, tags),
+        None if paper.citekey else citekey_base(paper),  # the key an export gives it (bibtex.indexed_citekeys)
     )
 
 

@@ -73,19 +73,37 @@ def _safe_math(span: str) -> bool:
     return all(m.group(1) in _MATH_COMMANDS or m.group(1) in _MATH_SYMBOLS for m in _COMMAND.finditer(span))
 
 
+_NAME_SPLITS = re.compile(r"(?:^|\s)and(?:\s|$)|,", re.IGNORECASE)
+_VERBATIM = re.compile(r"[^\s{}\\%]+")
+
+
+def _author(name: str) -> str:
+    """An author as BibTeX reads one: a name holding the word 'and' (which BibTeX splits names
+    on) or a comma (which makes it 'Last, First') is braced whole, so it stays one name as written."""
+    text = escape(name)
+    return "{" + text + "}" if _NAME_SPLITS.search(name) else text
+
+
+def _verbatim(value: str) -> str:
+    """A DOI as written: biblatex reads the field verbatim, so an escaped underscore would be a
+    backslash in the link. One holding a brace, backslash, percent sign or space is escaped."""
+    return value if _VERBATIM.fullmatch(value) else escape(value)
+
+
 def entry(paper: Paper) -> str:
-    """One entry: ``@article`` when there is a journal reference or DOI, else ``@misc``."""
-    kind = "article" if paper.journal_ref or paper.doi else "misc"
+    """One entry: ``@article`` when there is a journal reference, or a DOI of an arXiv paper (its
+    journal 'arXiv preprint'), else ``@misc``."""
+    kind = "article" if paper.journal_ref or (paper.doi and paper.is_arxiv) else "misc"
     fields: list[tuple[str, str]] = [
         ("title", "{" + escape(paper.title) + "}"),
-        ("author", " and ".join(escape(a) for a in paper.authors) or "Anonymous"),
+        ("author", " and ".join(map(_author, paper.authors)) or "Anonymous"),
         ("year", str(paper.year) if paper.year else ""),
     ]
     if kind == "article":
         fields.append(("journal", escape(paper.journal_ref) if paper.journal_ref else "arXiv preprint arXiv:" + escape(paper.id)))
     if paper.is_arxiv:
         fields += [("eprint", paper.id), ("archivePrefix", "arXiv"), ("primaryClass", escape(paper.primary_category or ""))]
-    fields += [("doi", escape(paper.doi) if paper.doi else ""), ("url", paper.link)]
+    fields += [("doi", _verbatim(paper.doi) if paper.doi else ""), ("url", paper.link)]
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
     return f"@{kind}{{{paper.citekey},\n{body}\n}}\n"
 
@@ -103,13 +121,20 @@ def render(papers: Iterable[Paper], taken: Iterable[str] = ()) -> str:
 def indexed_citekeys(index: Index, where: str = "1", params: Iterable[Any] = ()) -> dict[str, str]:
     """The keys :func:`render` would give the selected papers that have none: id -> key.
 
-    Keys are handed out in :func:`assign_citekeys`'s order, avoiding every key stored in the library.
+    Keys are handed out in :func:`assign_citekeys`'s order over *every* paper of the library
+    without one, avoiding every key stored, so a paper's key is the same whatever an export or
+    reading list selects (two reading lists' .bib files join without one key for two papers).
     """
+    from lmdev.citekeys import suffixed
+
     taken = {key for (key,) in index.query("SELECT citekey FROM papers WHERE error IS NULL AND citekey IS NOT NULL")}
+    wanted = {paper_id for (paper_id,) in index.query(f"SELECT id FROM papers WHERE error IS NULL AND citekey IS NULL AND ({where})", tuple(params))}
     keys: dict[str, str] = {}
-    for paper in index.papers(f"citekey IS NULL AND ({where})", params, order="coalesce(year, 0), id, name"):
-        assign_citekeys([paper], taken)
-        keys[paper.id] = paper.citekey or ""
+    for paper_id, base in index.query("SELECT id, key_base FROM papers WHERE error IS NULL AND citekey IS NULL ORDER BY coalesce(year, 0), id, name"):
+        key = suffixed(base, taken)
+        taken.add(key)
+        if paper_id in wanted:
+            keys[paper_id] = key
     return keys
 
 
