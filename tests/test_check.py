@@ -192,3 +192,14 @@ def test_check_falls_back_to_reading_the_files_when_the_index_cannot_be_written(
     broken.write_text(broken.read_text().replace("title:", "titel:", 1))
     result = cli("--data-dir", str(data_dir), "check")
     assert result.code == 1 and "2205.14135.yaml" in result.out
+
+
+def test_a_taxonomy_that_does_not_load_still_gives_ci_its_annotation_and_json(cli, data_dir: Path) -> None:
+    (data_dir / "taxonomy.yaml").write_text("version: 1\nfields: [unclosed\n")
+    github = cli("--data-dir", str(data_dir), "check", "--format", "github")
+    assert github.code == 1 and github.out.startswith("::error file=") and "taxonomy.yaml,line=2::invalid YAML" in github.out
+    as_json = cli("--data-dir", str(data_dir), "check", "--format", "json")
+    data = json.loads(as_json.out)
+    assert as_json.code == 1 and data["ok"] is False and data["findings"][0]["path"].endswith("taxonomy.yaml") and data["findings"][0]["line"] == 2
+    text = cli("--data-dir", str(data_dir), "check")
+    assert text.code == 1 and text.out == "" and "taxonomy.yaml:2: invalid YAML" in text.err

@@ -88,6 +88,9 @@ def test_atom_is_a_valid_feed_with_the_required_elements(cli, arrived: Path) -> 
     published = cli("--data-dir", str(arrived), "digest", "--format", "atom", "--since", "2w", "--feed-url", "https://example.org/lmdev/inbox.xml")
     link = SafeET.fromstring(published.out.encode("utf-8")).find(f"{ATOM}link")
     assert link is not None and link.get("rel") == "self" and link.get("href") == "https://example.org/lmdev/inbox.xml"
+    assert SafeET.fromstring(published.out.encode("utf-8")).findtext(f"{ATOM}id") == "https://example.org/lmdev/inbox.xml", "two groups' feeds must not share an id"
+    assert feed.findtext(f"{ATOM}updated") == max(e.findtext(f"{ATOM}updated") for e in entries), "the newest entry's time, not the run's"
+    assert cli("--data-dir", str(arrived), "digest", "--format", "atom", "--since", "2w").out == result.out, "the same inbox gives the same feed"
     for bad in (["--feed-url", "javascript:alert(1)"], ["--feed-url", "https://example.org/x.xml", "--format", "html"]):
         assert cli("--data-dir", str(arrived), "digest", "--format", "atom", *bad).code == 2
 

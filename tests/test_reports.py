@@ -167,6 +167,34 @@ def test_citekeys_read_the_last_first_form_and_stay_short() -> None:
     assert long == "b" * 30 + "2024" + "a" * 30
 
 
+def test_a_note_that_reads_as_markdown_stays_inside_its_reading_list_item(cli, data_dir: Path) -> None:
+    """A note is the first line under a list item: '# TODO', '- x', '---' or '1. x' there must
+    not end the list (with items numbered 10 and on, a three-space indent already did)."""
+    from markdown_it import MarkdownIt
+
+    from lmdev.store import Library
+
+    lib = Library(data_dir)
+    notes = {"2205.14135": "# TODO: compare", "2211.17192": "- x", "2208.07339": "---", "2210.02414": "1. x"}
+    for paper_id, note in notes.items():
+        lib.update(paper_id, lambda p, note=note: setattr(p, "notes", note))
+    result = cli("--data-dir", str(data_dir), "reading-list", "efficiency")
+    assert result.code == 0, result.err
+    html = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(result.out)
+    assert html.count("<ol") == 1 and "<h1>TODO" not in html and "<hr" not in html and "<ul>" not in html
+    assert "# TODO: compare" in html and "1. x" in html
+
+
+def test_markdown_text_is_inert_but_math_keeps_its_underscores() -> None:
+    from markdown_it import MarkdownIt
+
+    from lmdev.reports.markdown import md_text
+
+    html = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(md_text("H$_2$O: _under_ ~~struck~~ &lt;b&gt; x](javascript:1) | cell"))
+    assert "<em>" not in html and "<s>" not in html and "<del>" not in html and "&lt;b&gt;" not in html.replace("&amp;lt;b&amp;gt;", "")
+    assert "H$_2$O" in html and "<a" not in html
+
+
 def test_export_csv_and_json_use_the_list_filters(cli, data_dir: Path) -> None:
     result = cli("--data-dir", str(data_dir), "export", "--format", "csv", "--problem", "efficiency", "--year", "2022")
     rows = list(csv.DictReader(io.StringIO(result.out)))

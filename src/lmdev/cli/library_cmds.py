@@ -32,6 +32,7 @@ from lmdev.cli.output import is_interactive, message, print_json, safe, write
 from lmdev.errors import UsageError
 
 if TYPE_CHECKING:
+    from lmdev.check import Finding
     from lmdev.taxonomy import Taxonomy
 
 
@@ -65,11 +66,18 @@ def check(
     changed: Annotated[bool, typer.Option("--changed", help="Read only the files changed since the last check that found nothing (for pre-commit); duplicates are still checked against every file.")] = False,
 ) -> None:
     """Check every paper file; exit 1 if any problem is found (the CI gate)."""
-    from lmdev.check import check_library, github_annotation, limit_to_files, optional_rules
+    from lmdev.check import Finding, check_library, limit_to_files, optional_rules
     from lmdev.config import Config, load_config
     from lmdev.errors import DataError
 
-    lib = library(ctx)
+    try:
+        lib = library(ctx)
+    except DataError as exc:
+        if fmt is CheckFormat.text or exc.path is None:
+            raise
+        # a taxonomy that does not load stops the check; CI still gets its annotation or JSON
+        _report_check(fmt, 0, [Finding(exc.path, exc.line, exc.message)], "checked no paper file: the taxonomy does not load")
+        raise typer.Exit(1) from None
     try:
         config = load_config(lib.root)
     except DataError:
@@ -81,6 +89,15 @@ def check(
     count, findings = check_library(lib, optional_rules(min_papers_per_problem, reading_lists, require_reviewed), changed=changed)
     if files:
         findings = limit_to_files(lib, findings, files)
+    given = f"{len(set(files))} given file(s), against {count} paper files" if files else f"{count} paper file{'s' if count != 1 else ''}"
+    _report_check(fmt, count, findings, f"checked {given}" + (" (changed since the last clean check)" if changed else "") + ": " + (f"{len(findings)} problem(s)" if findings else "all good"))
+    if findings:
+        raise typer.Exit(1)
+
+
+def _report_check(fmt: CheckFormat, count: int, findings: list[Finding], summary: str) -> None:
+    from lmdev.check import github_annotation
+
     if fmt is CheckFormat.json:
         print_json({"ok": not findings, "files": count, "findings": [f.__dict__ for f in findings]})
     elif fmt is CheckFormat.github:
@@ -89,10 +106,7 @@ def check(
     else:
         for finding in findings:
             print(safe(str(finding)))
-    given = f"{len(set(files))} given file(s), against {count} paper files" if files else f"{count} paper file{'s' if count != 1 else ''}"
-    message(f"checked {given}" + (" (changed since the last clean check)" if changed else "") + ": " + (f"{len(findings)} problem(s)" if findings else "all good"))
-    if findings:
-        raise typer.Exit(1)
+    message(summary)
 
 
 @app.command(epilog=examples("lmdev taxonomy", "lmdev taxonomy --format json", "lmdev taxonomy --format markdown > docs/taxonomy.md", "lmdev taxonomy --diff             what this tracker added to the essay's taxonomy"))

@@ -302,7 +302,7 @@ def digest(
     fmt: Annotated[DigestFormat, typer.Option("--format", "-f", help="markdown, html (an email) or atom (a feed reader).")] = DigestFormat.markdown,
     min_relevance: Annotated[Optional[float], typer.Option("--min-relevance", metavar="X", min=0.0, max=1.0, help="Only papers at least this relevant (default 0.5, the classifier's in-scope line; 0 for all).")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", "-n", metavar="N", min=1, help="At most N papers per problem.")] = None,
-    feed_url: Annotated[Optional[str], typer.Option("--feed-url", metavar="URL", help="Where the Atom feed will be published: its self link, which feed readers and validators look for.")] = None,
+    feed_url: Annotated[Optional[str], typer.Option("--feed-url", metavar="URL", help="Where the Atom feed will be published: its self link, which feed readers and validators look for, and its id (without it, every tracker's feed has the same id).")] = None,
 ) -> None:
     """What arrived in the inbox, grouped by problem: Markdown, HTML or an Atom feed."""
     from lmdev.reports import digest as report
@@ -317,7 +317,7 @@ def digest(
     built = report.build(lib.taxonomy, waiting, start, today, min_relevance=min_relevance, limit=limit)
     if fmt is DigestFormat.atom:
         abstracts = _abstracts(lib, [item.id for group in built.groups for item in group.items])
-        write(report.atom(built, lib.taxonomy, now=dt.datetime.now(dt.timezone.utc), abstracts=abstracts, self_url=feed_url))
+        write(report.atom(built, lib.taxonomy, abstracts=abstracts, self_url=feed_url))
     elif fmt is DigestFormat.html:
         write(report.html(built))
     else:

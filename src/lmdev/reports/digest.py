@@ -16,14 +16,14 @@ from typing import Optional
 from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
-from lmdev.doctext import html_text, printable, xml_text
+from lmdev.doctext import html_text, xml_text
 from lmdev.errors import UsageError
 from lmdev.inbox import Waiting
+from lmdev.reports.markdown import md_text
 from lmdev.taxonomy import Taxonomy
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _SINCE = re.compile(r"(?P<n>\d{1,4})(?P<unit>[dw])")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 UNSORTED = "(no problem suggested)"
 
 
@@ -114,25 +114,21 @@ def _why(item: Waiting) -> str:
     return item.reasons[0] if item.reasons else ""
 
 
-def _md(text: str) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(printable(text).split()))
-
-
 def markdown(d: Digest) -> str:
     lines = [f"# Inbox digest, {d.since.isoformat()} to {d.until.isoformat()}", ""]
     if not d.groups:
-        return "\n".join([*lines, "Nothing arrived in this period." + (f" {_md(_below(d))}" if d.below else ""), ""])
+        return "\n".join([*lines, "Nothing arrived in this period." + (f" {md_text(_below(d))}" if d.below else ""), ""])
     lines += [f"{d.total} paper(s) arrived and wait for a decision, grouped by the problem each most likely attacks; best first.", ""]
     if _below(d):
-        lines += [_md(_below(d)), ""]
+        lines += [md_text(_below(d)), ""]
     for g in d.groups:
-        lines += [f"## {_md(g.name)}" + (f" (`{g.problem}`)" if g.problem else ""), ""]
+        lines += [f"## {md_text(g.name)}" + (f" (`{g.problem}`)" if g.problem else ""), ""]
         for n, item in enumerate(g.items, 1):
-            lines.append(f"{n}. [{_md(item.title)}]({_link(item)}). {_md(_authors(item))}. Relevance {item.relevance:.2f}.  ")
+            lines.append(f"{n}. [{md_text(item.title)}]({_link(item)}). {md_text(_authors(item))}. Relevance {item.relevance:.2f}.  ")
             if _why(item):
-                lines.append(f"   {_md(_why(item))}")
+                lines.append(" " * len(f"{n}. ") + md_text(_why(item)))  # as deep as the number, or item 10 on ends the list
         if g.hidden:
-            lines += ["", _md(_hidden(g))]
+            lines += ["", md_text(_hidden(g))]
         lines.append("")
     return "\n".join(lines)
 
@@ -144,7 +140,7 @@ def inbox_markdown(items: list[Waiting]) -> str:
     lines = []
     for n, item in enumerate(items, 1):
         problem = f"`{item.primary}`" if item.primary else "no problem"
-        lines.append(f"{n}. [{_md(item.title)}]({_link(item)}): {problem}, relevance {item.relevance:.2f}" + (f". {_md(_why(item))}" if _why(item) else ""))
+        lines.append(f"{n}. [{md_text(item.title)}]({_link(item)}): {problem}, relevance {item.relevance:.2f}" + (f". {md_text(_why(item))}" if _why(item) else ""))
     return "\n".join(lines) + "\n"
 
 
@@ -180,10 +176,13 @@ def html(d: Digest) -> str:
 
 
 
-def atom(d: Digest, tax: Taxonomy, *, now: dt.datetime, abstracts: Optional[Mapping[str, str]] = None, self_url: Optional[str] = None) -> str:
+def atom(d: Digest, tax: Taxonomy, *, abstracts: Optional[Mapping[str, str]] = None, self_url: Optional[str] = None) -> str:
     """A valid Atom 1.0 feed (RFC 4287): one entry per paper, its problems as categories, its
     abstract (from ``abstracts``, by id) in the summary; ``self_url`` is where the feed will be
-    published (the link a feed reader subscribes to and RFC 4287 recommends)."""
+    published (the link a feed reader subscribes to and RFC 4287 recommends), and then also the
+    feed's id, which must differ from every other group's. The feed is a function of the inbox:
+    its ``updated`` is its newest entry's (the window's last day when it has none), so a digest
+    committed each week changes only when papers do."""
     abstracts = abstracts or {}
     ET.register_namespace("", ATOM_NS)
 
@@ -193,12 +192,12 @@ def atom(d: Digest, tax: Taxonomy, *, now: dt.datetime, abstracts: Optional[Mapp
             element.text = xml_text(text)
         return element
 
-    stamp = now.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    newest = max((item.seen for g in d.groups for item in g.items), default=d.until)
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
-    sub(feed, "id", f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'lmdev-digest:' + tax.data.source.title)}")
+    sub(feed, "id", self_url or f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'lmdev-digest:' + tax.data.source.title)}")
     sub(feed, "title", f"lmdev inbox: {tax.data.source.title}")
     sub(feed, "subtitle", f"Papers that arrived from {d.since.isoformat()} to {d.until.isoformat()}, by problem")
-    sub(feed, "updated", stamp)
+    sub(feed, "updated", f"{newest.isoformat()}T00:00:00Z")
     if self_url:
         sub(feed, "link", href=self_url, rel="self", type="application/atom+xml")
     sub(sub(feed, "author"), "name", "lmdev")

@@ -12,14 +12,25 @@ if TYPE_CHECKING:
     from lmdev.reports.coverage import Coverage, NodeCoverage
 
 
-_MARKDOWN = re.compile(r"([\\`*\[\]<>|])")
+_MARKDOWN = re.compile(r"([\\`*\[\]<>|~]|&(?=#?[A-Za-z0-9]+;))")
+_UNDERSCORE = re.compile(r"_")
+_MATH = re.compile(r"(\$[^$]*\$)")
+_BLOCK_START = re.compile(r"[-+=#]|\d{1,9}(?=[.)])")
 
 
 def md_text(text: str) -> str:
     """Data text made inert in Markdown: one line, no control characters, and every character
-    that could start or end a link, an autolink, HTML, code or a table cell backslash-escaped (so
-    a title such as ``x](javascript:...)`` stays text; ``_`` is left alone, as in ``H$_2$O``)."""
-    return _MARKDOWN.sub(r"\\\1", " ".join(printable(text).split()))
+    that could start or end a link, an autolink, HTML, code, emphasis, strikethrough, an entity or
+    a table cell backslash-escaped (so a title such as ``x](javascript:...)`` stays text). An
+    underscore is escaped outside ``$...$`` only, so ``H$_2$O`` stays math. What would start a
+    block at the start of a line (a heading, a list item, a rule) is escaped too: a reading
+    list's note begins a line."""
+    text = _MARKDOWN.sub(r"\\\1", " ".join(printable(text).split()))
+    text = "".join(part if n % 2 else _UNDERSCORE.sub(r"\\_", part) for n, part in enumerate(_MATH.split(text)))
+    start = _BLOCK_START.match(text)
+    if start is not None:
+        text = "\\" + text if start.group()[0] in "-+=#" else start.group() + "\\" + text[start.end() :]
+    return text
 
 
 def md_link(url: str) -> str:
@@ -58,7 +69,7 @@ def taxonomy_page(tax: Taxonomy) -> str:
                 continue
             lines += [f"### {kind.capitalize()}s", "", "| id | name | what it says | from |", "|---|---|---|---|"]
             for n in nodes:
-                lines.append(f"| `{n.id}` | {n.name} | {n.node.description} | {_ref(sections, n.node.ref.section, n.node.ref.item)} |")
+                lines.append(f"| `{n.id}` | {md_text(n.name)} | {md_text(n.node.description)} | {_ref(sections, n.node.ref.section, n.node.ref.item)} |")
             lines.append("")
     lines += ["## Works the essay cites", "", "Only what the essay itself says of each work; the project's own readings are in the paper files.", ""]
     lines += ["| work | why the essay names it | problems | assumptions (stance) |", "|---|---|---|---|"]
@@ -86,13 +97,13 @@ def coverage_page(tax: Taxonomy, cov: Coverage) -> str:
             rows = [n for n in cov.nodes if n.field == f.id and n.kind == kind]
             if not rows:
                 continue
-            lines += [f"## {f.name}: {kind}s", ""]
+            lines += [f"## {md_text(f.name)}: {kind}s", ""]
             if kind == "problem":
                 lines += ["| id | name | papers | primary | suggested | newest |", "|---|---|---:|---:|---:|---|"]
-                lines += [f"| `{n.id}` | {n.name} | {n.papers} | {n.primary} | {n.suggested} | {_newest(n)} |" for n in rows]
+                lines += [f"| `{n.id}` | {md_text(n.name)} | {n.papers} | {n.primary} | {n.suggested} | {_newest(n)} |" for n in rows]
             else:
                 lines += ["| id | name | papers | relies | supports | challenges | suggested | newest |", "|---|---|---:|---:|---:|---:|---:|---|"]
-                lines += [f"| `{n.id}` | {n.name} | {n.papers} | {n.relies} | {n.supports} | {n.challenges} | {n.suggested} | {_newest(n)} |" for n in rows]
+                lines += [f"| `{n.id}` | {md_text(n.name)} | {n.papers} | {n.relies} | {n.supports} | {n.challenges} | {n.suggested} | {_newest(n)} |" for n in rows]
             lines.append("")
     used = [a.id for a in tax.assumptions if any(a.id in row for row in cov.matrix.values())]
     lines += ["## Problems × assumptions", "", "Each cell: relies / supports / challenges.", "", "| problem | " + " | ".join(f"`{a}`" for a in used) + " |", "|---|" + "---:|" * len(used)]

@@ -145,7 +145,8 @@ def markdown_chunks(tax: Taxonomy, node_id: str, count: Counts, entries: Iterabl
         p = e.paper
         stance = f" — *{e.stance}*" if e.stance else ""
         unreviewed = " — **unreviewed suggestion**" if not e.reviewed else ""
-        yield f"\n{n}. [{md_text(p.title)}]({md_link(p.link)}). {md_text(_authors(p))} ({p.year or 'n.d.'}){stance}{unreviewed}  \n   {md_text(e.reason)}"
+        number = f"{n}. "  # the reason's line is indented as deep, or item 10 on would end the list
+        yield f"\n{number}[{md_text(p.title)}]({md_link(p.link)}). {md_text(_authors(p))} ({p.year or 'n.d.'}){stance}{unreviewed}  \n{' ' * len(number)}{md_text(e.reason)}"
     yield "\n"
 
 
