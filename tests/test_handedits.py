@@ -232,3 +232,37 @@ def test_a_file_with_windows_line_endings_keeps_them_after_an_edit(cli, data_dir
     raw = path.read_bytes()
     assert b"read for Tuesday" in raw and raw.count(b"\r\n") == raw.count(b"\n")
     assert cli("--data-dir", str(data_dir), "check").code == 0
+
+
+def test_a_hand_written_file_gains_only_what_changed(cli, data_dir: Path) -> None:
+    """A reading off arXiv written by hand, with no abstract: a tag adds its lines, not the keys
+    the file left out ("abstract: ''")."""
+    path = data_dir / "papers" / "srush-gptworld.yaml"
+    written = "id: srush-gptworld  # by hand\nurl: https://github.com/srush/GPTWorld\ntitle: GPTWorld\nassumptions: [{id: out-of-the-box, stance: relies, by: person}]\n"
+    path.write_text(written)
+    assert cli("--data-dir", str(data_dir), "check").code == 0
+    result = cli("--data-dir", str(data_dir), "tag", "srush-gptworld", "--primary", "prompting")
+    assert result.code == 0, result.err
+    after = path.read_text()
+    assert "abstract" not in after and "# by hand" in after
+    assert set(_diff(written, after)) == {"+problems:", "+- id: prompting", "+  by: person", "+primary: prompting", "+citekey: anonndgptworld"}
+
+
+def test_a_citekey_two_branches_gave_two_papers_is_named_with_its_mend(cli, data_dir: Path) -> None:
+    """A merge can bring one key for two papers (each branch gave its new paper the next free
+    one); check says which file, and the mend it names works."""
+    import re
+
+    flash = data_dir / "papers" / f"{FLASH}.yaml"
+    key = yaml.safe_load(flash.read_text())["citekey"]
+    other = data_dir / "papers" / "2211.17192.yaml"
+    other.write_text(re.sub(r"(?m)^citekey: .*$", f"citekey: {key}", other.read_text()))
+    result = cli("--data-dir", str(data_dir), "check")
+    assert result.code == 1
+    line = next(x for x in (result.out + result.err).splitlines() if "citekeys must be unique" in x)
+    named = re.search(r"run lmdev citekeys (\S+) for a new one", line).group(1)
+    loser = data_dir / "papers" / f"{named}.yaml"
+    loser.write_text(re.sub(r"(?m)^citekey: .*\n", "", loser.read_text()))
+    assert cli("--data-dir", str(data_dir), "citekeys", named).code == 0
+    assert cli("--data-dir", str(data_dir), "check").code == 0
+    assert yaml.safe_load(flash.read_text())["citekey"] == key or yaml.safe_load(other.read_text())["citekey"] == key

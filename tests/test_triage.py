@@ -533,6 +533,7 @@ def test_classify_apply_after_accept_never_leaves_a_paper_without_an_assumption(
     applied = apply_suggestions(paper, nothing, library)
     assert [(t.id, t.stance, t.by) for t in paper.assumptions] == [("fixed-recipe", "supports", "classifier")]
     assert applied.added == ["fixed-recipe:supports"] and applied.removed == ["out-of-the-box"]
+    assert applied.kept == "fixed-recipe:supports", "what the printout must name: a tag it never showed as suggested"
     assert cli("--data-dir", str(data_dir), "classify", "2605.90051", "--apply").code == 0
     assert yaml.safe_load((data_dir / "papers" / "2605.90051.yaml").read_text())["assumptions"]
     assert cli("--data-dir", str(data_dir), "check").code == 0

@@ -67,7 +67,7 @@ class _Checker:
                 self.findings.append(Finding(str(path), lines(label.lower()), f"duplicates {other} (same {label})"))
         other = self._other(name, "citekey", citekey) if citekey else None
         if other:
-            self.findings.append(Finding(str(path), lines("citekey"), f"citekey {citekey!r} is also {other}'s; citekeys must be unique"))
+            self.findings.append(Finding(str(path), lines("citekey"), f"citekey {citekey!r} is also {other}'s; citekeys must be unique (two branches gave it to two papers? the one not yet cited loses it: delete its citekey line and run lmdev citekeys {paper_id} for a new one)"))
 
     def _other(self, name: str, column: str, key: str) -> Optional[str]:
         """Another file with the same key: one read before this one, or (``--changed``) any in the index."""

@@ -17,9 +17,11 @@ _OLD = r"(?P<old>[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/[0-9]{2}(?:0[1-9]|1[0-2])[0-9
 _VERSION = r"(?:v(?P<version>[1-9][0-9]{0,3}))?"
 _ID_RE = re.compile(rf"(?:{_NEW}|{_OLD}){_VERSION}", re.ASCII)
 _URL_RE = re.compile(
-    r"https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(?P<rest>[^?#]+?)(?:\.pdf)?/?(?:[?#].*)?",
+    r"(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(?P<rest>[^?#]+?)(?:\.pdf)?/?(?:[?#].*)?",
     re.IGNORECASE | re.ASCII,
 )
+# arXiv's DataCite DOI, as a DOI, a doi: name or a doi.org link: 10.48550/arXiv.2205.14135
+_DOI_RE = re.compile(r"(?:(?:https?://)?(?:dx\.)?doi\.org/|doi:\s*)?10\.48550/arxiv\.(?P<rest>.+)", re.IGNORECASE | re.ASCII)
 _SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*", re.ASCII)
 _SLUG_MAX = 80
 
@@ -36,8 +38,9 @@ class ArxivId:
 
 
 def _unwrap(raw: str) -> str:
-    """The id part of an abs, pdf or html URL or an ``arXiv:`` form; other text as it is."""
-    match = _URL_RE.fullmatch(raw)
+    """The id part of an abs, pdf or html URL (with or without its scheme), of arXiv's DOI or of
+    an ``arXiv:`` form; other text as it is."""
+    match = _URL_RE.fullmatch(raw) or _DOI_RE.fullmatch(raw)
     if match:
         return match.group("rest")
     return raw[6:] if raw[:6].lower() == "arxiv:" else raw

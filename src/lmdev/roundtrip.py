@@ -59,7 +59,9 @@ def update(text: str, old: dict[str, Any], new: dict[str, Any], order: Sequence[
         elif block.key in new and (block.key not in old or old[block.key] != new[block.key]):
             replace[i] = _emit(block.key, "".join(lines[block.start : block.end]), new[block.key])
     inserts: dict[int, list[str]] = {}
-    for key in (k for k in new if k not in present):
+    # a key the file leaves out is written only when its value changed: a hand-written file
+    # without 'abstract' does not gain "abstract: ''" from a tag
+    for key in (k for k in new if k not in present and (k not in old or old[k] != new[k])):
         inserts.setdefault(_insertion_point(key, blocks, order, len(lines)), []).extend(_canonical(key, new[key]))
     out: list[str] = []
     cursor = 0

@@ -29,6 +29,7 @@ def suggestions_for(model: Model, paper: Paper, *, reasons: str = "suggested") -
 class Applied:
     added: list[str]
     removed: list[str]
+    kept: Optional[str] = None  # the likeliest assumption, kept though not suggested (ID:STANCE)
 
 
 def apply_suggestions(paper: Paper, result: Result, library: Library) -> Applied:
@@ -57,20 +58,22 @@ def apply_suggestions(paper: Paper, result: Result, library: Library) -> Applied
                 added.append(f"{s.id}:{s.stance}")
         elif any(t.id == s.id and t.by == "classifier" for t in paper.assumptions):
             removed += remove_tags(paper, [s.id])
+    kept: Optional[str] = None
     if not paper.assumptions:
         # every paper maps to an assumption (check asks it): with none suggested, the likeliest
         # stays the classifier's suggestion for a person to confirm, as accept keeps it
         likeliest = next((s for s in result.assumptions if s.id not in declined), None)
         if likeliest is not None:
             set_assumption(paper, tax, likeliest.id, likeliest.stance or "relies", by="classifier", score=likeliest.score)
+            kept = f"{likeliest.id}:{likeliest.stance or 'relies'}"
             if likeliest.id in removed:
                 removed.remove(likeliest.id)
             elif likeliest.id not in had:
-                added.append(f"{likeliest.id}:{likeliest.stance}")
+                added.append(kept)
     top = result.problems[0] if result.problems else None
     if paper.primary is None and top is not None and top.suggested and top.id in paper.problem_ids():
         paper.primary = top.id
-    return Applied(added, removed)
+    return Applied(added, removed, kept)
 
 
 def apply_to_stored(library: Library, paper_id: str, result: Result) -> tuple[Applied, bool]:

@@ -53,7 +53,7 @@ def classify(
         _check_input(input_file)
     papers = [] if input_file is not None else _named(lib, ids, apply) if ids else [p for p in readable_papers(lib) if all_papers or not p.is_tagged()]
     if input_file is None and not papers:
-        message("no untagged papers to classify; name ids or use --all")
+        message("no papers to classify: the library is empty" if all_papers else "no untagged papers to classify; name ids or use --all")
         return
     model = trained_model(lib, retrain=retrain)  # a file readable_papers named already is not named again
     model.min_score = min_score
@@ -73,7 +73,8 @@ def classify(
         for paper, result in results:
             applied, changed = apply_to_stored(lib, paper.id, result)
             if changed:
-                message(f"{paper.id}: added {', '.join(applied.added) or 'nothing'}" + (f"; removed {', '.join(applied.removed)}" if applied.removed else ""))
+                kept = f"; {applied.kept} is the likeliest assumption, kept unsuggested so the paper maps to one (lmdev review confirms or changes it)" if applied.kept else ""
+                message(f"{paper.id}: added {', '.join(applied.added) or 'nothing'}" + (f"; removed {', '.join(applied.removed)}" if applied.removed else "") + kept)
 
 
 def _named(lib: Library, ids: list[str], apply: bool) -> list[Paper]:
