@@ -306,3 +306,22 @@ def test_the_pre_commit_hook_works_as_written_with_real_pre_commit(cli, tmp_path
     assert run(*git, "add", "data/papers/2401.00002.yaml").returncode == 0
     bad = run(*git, "commit", "-qm", "an untagged paper")
     assert bad.returncode != 0 and "2401.00002" in bad.stdout + bad.stderr and "scratch" not in bad.stdout + bad.stderr
+
+
+def test_a_new_tracker_says_what_it_cannot_show_yet(cli, empty_data_dir: Path, tmp_path: Path) -> None:
+    """An empty or young tracker: coverage's charts say there is nothing to chart, eval says
+    there is nothing to evaluate (not a table of zeros), and the classifier says it is young."""
+    import json
+
+    cov = cli("--data-dir", str(empty_data_dir), "coverage")
+    assert cov.code == 0 and "no paper maps a problem to an assumption yet" in cov.out and "no dated paper yet" in cov.out
+    site = tmp_path / "site"
+    assert cli("--data-dir", str(empty_data_dir), "report", "--html", str(site)).code == 0
+    assert "No dated paper yet." in (site / "index.html").read_text() and "year, –" not in (site / "index.html").read_text()
+    ev = cli("--data-dir", str(empty_data_dir), "eval")
+    assert ev.code == 0 and "nothing to evaluate yet: 0 paper(s) tagged by a person" in ev.err and "0.000" not in ev.out
+    assert json.loads(cli("--data-dir", str(empty_data_dir), "eval", "--format", "json").out)["model"] is None
+    (tmp_path / "one.jsonl").write_text('{"id": "2401.00001", "title": "Speculative decoding for faster inference", "abstract": "We speed up decoding."}\n')
+    young = cli("--data-dir", str(empty_data_dir), "classify", "--input", str(tmp_path / "one.jsonl"))
+    assert young.code == 0 and "has learned from 0 tagged paper(s)" in young.err
+    assert cli("--data-dir", str(empty_data_dir), "classify", "--all").err.strip() == "no papers to classify: the library is empty"

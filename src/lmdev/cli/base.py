@@ -145,6 +145,9 @@ def readable_index(lib: Library) -> Index:
     return index
 
 
+YOUNG_MODEL = 30  # tagged papers below which a command says its scores lean on the seed terms
+
+
 def trained_model(lib: Library, *, retrain: bool = False) -> Model:
     """The classifier for the library; each paper file it had to be trained without (one that
     does not read) is named on stderr, and the command exits 1 after its output, as a reading
@@ -155,6 +158,11 @@ def trained_model(lib: Library, *, retrain: bool = False) -> Model:
     model = load_model(lib, retrain=retrain)
     for error in model.data.get("unreadable", []):
         state.skip(error, " (the model was trained without it)")
+    tagged = int(model.data.get("trained_on", 0))
+    if tagged < YOUNG_MODEL:  # scores that look as sure as a trained model's, from the seed terms
+        from lmdev.cli.output import message
+
+        message(f"note: the classifier has learned from {tagged} tagged paper(s) and {model.data.get('rejections', 0)} rejection(s); until a few dozen are tagged its scores lean on the taxonomy's seed terms (each accept, reject and tag teaches it)")
     return model
 
 

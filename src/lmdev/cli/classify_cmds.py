@@ -188,8 +188,16 @@ def eval_cmd(
     from lmdev.classifier.evaluation import evaluate
     from lmdev.classifier.modelcache import rejected_records
 
+    from lmdev.classifier.evaluation import reviewed
+
     lib = library(ctx)
     papers = readable_papers(lib)
+    tagged = len(reviewed(papers))
+    if tagged < 2 * folds:  # a fold needs papers to test on and the rest to train on
+        message(f"nothing to evaluate yet: {tagged} paper(s) tagged by a person, and {folds}-fold cross-validation needs at least {2 * folds}")
+        if fmt is TextOrJson.json:
+            print_json({"papers": tagged, "rejections": len(rejected_records(lib)), "folds": folds, "model": None, "baseline": None, "temporal": None})
+        return
     with progress(folds + 1, "evaluating", minimum=1):
         evaluation = evaluate(lib.taxonomy, papers, rejected_records(lib), folds)
     if fmt is TextOrJson.json:

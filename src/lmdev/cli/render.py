@@ -202,6 +202,8 @@ def evaluation(ev: Evaluation, folds: int) -> None:
     _bands(splits)
     delta = m.summary["micro_f1"] - b.summary["micro_f1"]
     verdict = "beats" if delta > 0 else "does not beat"
+    if ev.papers < 100:  # the binomial 95 % margin of a share near one half
+        console.print(f"\n[yellow]On {ev.papers} tagged papers each figure is uncertain by about ±{1.96 * (0.25 / ev.papers) ** 0.5:.2f} (95 %): read them, and the comparison below, as rough.[/]")
     console.print(f"\nThe learned model {verdict} the seed-terms baseline on cross-validated micro F1 ({delta:+.3f}). The top-ranked problem is the predicted primary; other problems are suggested from a threshold chosen on held-out scores of the training papers, never on a test set.")
 
 
@@ -311,6 +313,9 @@ def _coverage_matrix(tax: Taxonomy, cov: Coverage) -> None:
     console = out()
     labels = _short_labels(tax)
     used = [a.id for f in tax.field_order() for a in tax.in_field(f.id, "assumption") if any(a.id in row for row in cov.matrix.values())]
+    if not used:  # a table of problems without a column would only wrap its title a word a line
+        console.print("[bold]Problems × assumptions[/]: no paper maps a problem to an assumption yet\n")
+        return
     matrix = Table(title="Problems × assumptions: papers that rely on or support each (✗ those that challenge it)", title_justify="left", title_style="bold", box=None, pad_edge=False)
     matrix.add_column("problem", style="green", no_wrap=True)
     peak = max((sum(c.values()) for row in cov.matrix.values() for c in row.values()), default=1)
@@ -338,6 +343,9 @@ def _coverage_years(cov: Coverage) -> None:
     from rich.table import Table
 
     console = out()
+    if not cov.years:
+        console.print("[bold]Papers per year[/]: no dated paper yet\n")
+        return
     years = Table(title="Papers per year", title_justify="left", title_style="bold", box=None, pad_edge=False)
     years.add_column("problem", style="green", no_wrap=True)
     for y in cov.years:

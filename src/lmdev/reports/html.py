@@ -149,7 +149,8 @@ def render(tax: Taxonomy, cov: Coverage, lists: list[tuple[str, int, list[Entry]
         out.append(f'<tr><td class="row">{escape(problem)}</td>' + "".join(cells) + "</tr>")
     out.append("</table></div>")
     years = cov.years
-    out.append(f'<h2 id="years">Papers per year</h2><p>Each bar is a year, {years[0] if years else ""}–{years[-1] if years else ""}.</p><table>')
+    span = f"Each bar is a year, {years[0]}–{years[-1]}." if years else "No dated paper yet."
+    out.append(f'<h2 id="years">Papers per year</h2><p>{span}</p><table>')
     ypeak = max((max(n.by_year.values(), default=0) for n in cov.nodes if n.kind == "problem"), default=0)
     for n in cov.nodes:
         if n.kind == "problem":
