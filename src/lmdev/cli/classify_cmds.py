@@ -185,10 +185,8 @@ def eval_cmd(
 ) -> None:
     """Evaluate the classifier: cross-validation on the tagged papers and rejections, and a
     temporal split (trained up to 2023, tested after), each beside a seed-terms-only baseline."""
-    from lmdev.classifier.evaluation import evaluate
+    from lmdev.classifier.evaluation import evaluate, reviewed
     from lmdev.classifier.modelcache import rejected_records
-
-    from lmdev.classifier.evaluation import reviewed
 
     lib = library(ctx)
     papers = readable_papers(lib)
