@@ -552,3 +552,22 @@ def test_an_inbox_file_holding_another_id_fails_its_paper_alone(cli, data_dir: P
     assert "failed     2605.90081:" in result.err and "file name does not match" in result.err
     assert "accepted   2605.90083" in result.err
     assert (data_dir / "papers" / "2605.90083.yaml").exists() and not (data_dir / "papers" / "2605.90082.yaml").exists()
+
+
+def test_a_decision_waiting_for_another_lmdev_says_so(cli, data_dir: Path) -> None:
+    """While another process holds the decision lock (a review elsewhere), accept waits for it,
+    and says what it waits for instead of hanging without a word."""
+    fill_inbox(data_dir, make_item("2605.90001"))
+    lock = data_dir / "inbox" / ".lmdev.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(1.5)", str(lock)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        result = cli("--data-dir", str(data_dir), "accept", "2605.90001")
+    finally:
+        holder.wait(timeout=30)
+    assert result.code == 0, result.err
+    assert "waiting for another lmdev to finish with" in result.err and ".lmdev.lock" in result.err
+    assert (data_dir / "papers" / "2605.90001.yaml").exists()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Optional
@@ -57,6 +57,12 @@ def open_lock_file(path: Path) -> IO[bytes]:
     return os.fdopen(fd, "r+b")
 
 
+# Called (with the lock file) when a lock is held by another process and this one starts to
+# wait for it: the command line says so, rather than hang without a word while a review or a
+# long import elsewhere holds the tracker.
+waiting: Optional[Callable[[Path], None]] = None
+
+
 class _Held:
     def __init__(self) -> None:
         self.thread_lock = threading.RLock()
@@ -89,7 +95,11 @@ def exclusive(path: Path, *, blocking: bool = True) -> Iterator[bool]:
         if held.depth == 0:
             handle = open_lock_file(path)
             try:
-                got = lock_handle(handle, blocking=blocking)
+                got = lock_handle(handle, blocking=False)
+                if not got and blocking:
+                    if waiting is not None:
+                        waiting(path)
+                    got = lock_handle(handle, blocking=True)
             except BaseException:
                 handle.close()
                 raise

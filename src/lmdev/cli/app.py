@@ -8,6 +8,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Optional
 
 import typer
@@ -55,6 +56,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+def _waiting(lock: Path) -> None:
+    print(safe(f"lmdev: waiting for another lmdev to finish with {lock.parent} (it holds {lock.name}; Ctrl-C stops waiting)"), file=sys.stderr, flush=True)
+
+
 def run(argv: Optional[Sequence[str]] = None) -> int:
     """Run the CLI and return its exit code: 0 ok, 1 check failed or error, 2 usage.
 
@@ -72,6 +77,9 @@ def run(argv: Optional[Sequence[str]] = None) -> int:
     # Typer's --show-completion/--install-completion then take the shell by name (bash, zsh, fish,
     # powershell, pwsh) instead of guessing it from the parent process, which fails in scripts.
     os.environ.setdefault("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
+    from lmdev import locking
+
+    locking.waiting = _waiting
     try:
         register(args)
         code = base.app(args=args, prog_name="lmdev", standalone_mode=False)

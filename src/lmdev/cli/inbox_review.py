@@ -149,9 +149,21 @@ def review_inbox_session(
         term.echo("")  # the summary on a line of its own, not after the ^C
         raise
     finally:  # Ctrl-C or Ctrl-D too: every decision made is already on disk, and the summary says so
-        left = len(waiting) - counts["accepted"] - counts["rejected"]
+        left = _still_waiting(lib, inbox, len(waiting) - counts["accepted"] - counts["rejected"])
         term.echo(f"review: {counts['accepted']} accepted, {counts['rejected']} rejected, {counts['skipped']} skipped; {left} waiting")
     return counts["accepted"] + counts["rejected"]
+
+
+def _still_waiting(lib: Library, inbox: Inbox, guess: int) -> int:
+    """How many papers wait now: another person or the scheduled job may have decided some, or
+    added more, while this session ran (``guess``, this session's own count, if the inbox cannot
+    be read again)."""
+    from lmdev.triage import undecided
+
+    try:
+        return len(undecided(lib, inbox.waiting()[0]))
+    except (LmdevError, OSError):
+        return guess
 
 
 def _walk(lib: Library, inbox: Inbox, items: list[Waiting], counts: dict[str, int], term: Terminal, quit_flag: Optional[list[bool]]) -> None:
