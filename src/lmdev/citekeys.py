@@ -40,6 +40,8 @@ def _ascii_word(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", fold(text))
 
 
+_TITLE_WORDS = re.compile(r"[\s\-:]+")
+_TITLE_READ = 300  # characters of a title read for its first word (every real title)
 WORD_CUT = 30  # characters of the surname and of the title word: a key stays within VALID's 100
 
 
@@ -52,7 +54,7 @@ def _surname(author: str) -> str:
 
 def citekey_base(paper: Paper) -> str:
     surname = _surname(paper.first_author)[:WORD_CUT] if paper.authors else "anon"
-    words = [_ascii_word(w) for w in re.split(r"[\s\-:]+", paper.title)]
+    words = (_ascii_word(w) for w in _TITLE_WORDS.split(paper.title[:_TITLE_READ]))  # lazily: every index row makes one
     first = next((w for w in words if w and w not in STOP and not w.isdigit()), "untitled")[:WORD_CUT]
     return f"{surname or 'anon'}{paper.year or 'nd'}{first}"
 
