@@ -70,10 +70,10 @@ DEFERRED = tuple(name for name, _ in SECONDARY if name != "tags_by_name")  # eac
 def _fingerprint() -> str:
     """The schema number plus the source of every module that decides what a file reads as, so a
     changed model or reader (an upgrade) rebuilds the index instead of trusting old rows."""
-    from lmdev import __version__, ids, models, store, yamlio
+    from lmdev import __version__, citekeys, ids, indexrows, models, store, yamlio
 
     digest = hashlib.sha256(f"lmdev-index-{SCHEMA}-{__version__}".encode())
-    for module in (ids, models, store, yamlio):
+    for module in (ids, models, store, yamlio, indexrows, citekeys):  # indexrows makes the rows; citekeys their key_base
         try:
             digest.update(Path(module.__file__ or "").read_bytes())
         except OSError:
