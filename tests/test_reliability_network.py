@@ -173,7 +173,7 @@ def test_redirects_on_the_configured_host_are_followed_and_each_is_rate_limited(
 def test_redirects_away_from_the_configured_host_are_refused(tmp_path: Path, name: str) -> None:
     headers = {"Location": REFUSED[name]} if REFUSED[name] else {}
     client, seen, _ = make(tmp_path, httpx.Response(301, headers=headers))
-    with pytest.raises(ArxivError, match="not following"):
+    with pytest.raises(ArxivError, match="without saying where to" if name == "no-location" else "not following"):
         client.search("ti:x")
     assert len(seen) == 1
 
@@ -403,3 +403,94 @@ def test_a_strange_total_count_does_not_break_a_search(tmp_path: Path, total: st
     body = atom_feed([atom_entry(ONE)]).replace(b"<opensearch:totalResults>1<", f"<opensearch:totalResults>{total}<".encode())
     client, _, _ = make(tmp_path, httpx.Response(200, content=body))
     assert [p.id for p in client.search("ti:x", max_results=1).papers] == [ONE]
+
+
+# --- from a review of hostile servers (2026-11-28) ----------------------------------------------
+
+
+def test_a_stack_of_content_encodings_is_refused_before_its_body_is_read(tmp_path: Path) -> None:
+    """gzip of gzip: 3.5 KB on the wire decompressed, layer by layer, into gigabytes of memory."""
+    import gzip
+
+    bomb = gzip.compress(gzip.compress(b"\0" * 10_000_000))
+    client, seen, _ = make(tmp_path, httpx.Response(200, headers={"Content-Encoding": "gzip, gzip"}, content=bomb))
+    with pytest.raises(ArxivError, match="encoded as gzip, gzip; lmdev takes one known encoding only"):
+        client.search("ti:x")
+    assert len(seen) == 1, "not retried: the same answer would come again"
+
+
+def test_the_waits_of_one_request_are_capped_in_sum_not_only_each(tmp_path: Path) -> None:
+    """Retry-After just under the cap, every time: four waits of five minutes, twenty in all,
+    became a command that seemed to hang."""
+    client, seen, clock = make(tmp_path, httpx.Response(503, headers={"Retry-After": "299"}))
+    with pytest.raises(ArxivError, match="did not answer properly"):
+        client.search("ti:x")
+    assert sum(clock.sleeps) <= 300 + 3.1 * 2 and len(seen) == 2
+
+
+def test_a_fetch_stops_once_arxiv_stops_answering(tmp_path: Path) -> None:
+    """The batches after one that timed out through every retry are not tried (each would sit
+    out the same timeouts: six minutes for a library of 551 papers)."""
+    ids = [f"2401.{n:05d}" for n in range(1, 251)]
+    client, seen, _ = make(tmp_path, httpx.ReadTimeout("slow"))
+    result = client.fetch(ids)
+    assert len(seen) == 2, "one batch, tried twice"
+    assert set(result.failed) == set(ids)
+    assert sum(reason.startswith("not tried") for reason in result.failed.values()) == 150
+
+
+def test_a_search_whose_pages_repeat_stops_and_gives_each_paper_once(tmp_path: Path) -> None:
+    """A totalResults of 10^9 with the same page each time: paging stops at the first page that
+    brings nothing new (watch --since would otherwise ask thousands of times)."""
+    body = atom_feed([atom_entry(f"2401.{n:05d}") for n in range(1, 101)]).replace(b"<opensearch:totalResults>100<", b"<opensearch:totalResults>1000000000<")
+    client, seen, _ = make(tmp_path, httpx.Response(200, content=body))
+    found = client.search("ti:x", max_results=300).papers
+    assert len(found) == 100 and len({p.id for p in found}) == 100
+    assert len(seen) == 2
+
+
+def test_a_damaged_cache_entry_is_dropped_and_asked_again(tmp_path: Path) -> None:
+    client, seen, _ = make(tmp_path, feed_ok())
+    assert ONE in client.fetch([ONE]).papers and len(seen) == 1
+    [entry] = (tmp_path / "cache" / "arxiv").rglob("*.xml")
+    entry.write_text("garbage<feed")
+    assert ONE in client.fetch([ONE]).papers, "the damaged answer is a miss, not arXiv's fault"
+    assert len(seen) == 2 and "garbage" not in entry.read_text()
+
+
+def test_a_redirect_to_an_unreadable_location_is_refused_at_once(tmp_path: Path) -> None:
+    client, seen, _ = make(tmp_path, httpx.Response(302, headers={"Location": "http://[::1"}))
+    with pytest.raises(ArxivError, match="cannot read|not following"):
+        client.search("ti:x")
+    assert len(seen) == 1
+
+
+def test_a_listing_feed_url_that_is_no_http_url_is_refused(cli, empty_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LMDEV_ARXIV_RSS", "file:///etc/passwd")
+    result = cli("--data-dir", str(empty_data_dir), "watch")
+    assert result.code == 2 and "LMDEV_ARXIV_RSS must be an http:// or https:// URL" in result.err
+
+
+def test_a_slot_another_process_holds_is_waited_for_in_words_and_not_for_ever(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stopped lmdev (Ctrl-Z) holding arXiv's request slot: others say they wait, and give up."""
+    import subprocess
+    import sys
+
+    from lmdev import locking
+    from lmdev.arxiv import ratelimit
+
+    lock = tmp_path / "rate" / "arxiv.lock"
+    lock.parent.mkdir(mode=0o700)
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(30)", str(lock)], stdout=subprocess.PIPE, text=True)
+    said: list[Path] = []
+    monkeypatch.setattr(locking, "waiting", said.append)
+    monkeypatch.setattr(ratelimit, "PATIENCE", 0.5)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(ArxivError, match="has held arXiv's request slot"):
+            with ratelimit.RateLimiter(lock, 0.0).slot():
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    assert said == [lock]

@@ -72,6 +72,12 @@ class UnreachableError(ArxivError):
     """arXiv could not be reached at all (name lookup or connection failed): fail fast, no retry."""
 
 
+class UnresponsiveError(ArxivError):
+    """arXiv kept timing out or dropping the connection through every retry: the next request
+    would most likely do the same, so a command of many requests stops instead of sitting out
+    each one."""
+
+
 class RateLimitedError(ArxivError):
     """arXiv kept refusing us for sending too many requests."""
 

@@ -72,21 +72,25 @@ def cache_dir() -> Path:
 
 def arxiv_api_url() -> str:
     """``$LMDEV_ARXIV_API`` (a mirror, or a test server), else arXiv's API; http(s) only."""
+    return _http_url(ENV_ARXIV_API, os.environ.get(ENV_ARXIV_API) or DEFAULT_ARXIV_API)
+
+
+def arxiv_rss_url() -> str:
+    """``$LMDEV_ARXIV_RSS`` (a test server), else arXiv's listing feed; http(s) only."""
+    return _http_url(ENV_ARXIV_RSS, os.environ.get(ENV_ARXIV_RSS) or DEFAULT_ARXIV_RSS).rstrip("/")
+
+
+def _http_url(name: str, url: str) -> str:
     from urllib.parse import urlsplit
 
-    url = os.environ.get(ENV_ARXIV_API) or DEFAULT_ARXIV_API
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is no number
     except ValueError:
         parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"{ENV_ARXIV_API} must be an http:// or https:// URL, not {url!r}")
+        raise UsageError(f"{name} must be an http:// or https:// URL, not {url!r}")
     return url
-
-
-def arxiv_rss_url() -> str:
-    return (os.environ.get(ENV_ARXIV_RSS) or DEFAULT_ARXIV_RSS).rstrip("/")
 
 
 def arxiv_delay() -> float:

@@ -37,6 +37,15 @@ class ResponseCache:
         except (OSError, LmdevError):
             return None
 
+    def drop(self, key: str) -> Path:
+        """Forget an entry (one that does not parse); returns where it was, to name it."""
+        path = self._path(key)
+        try:
+            path.unlink()
+        except OSError:
+            pass
+        return path
+
     def put(self, key: str, body: bytes) -> None:
         try:
             atomic_write(self._path(key), body.decode("utf-8"))

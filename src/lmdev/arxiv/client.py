@@ -22,7 +22,7 @@ from lmdev.arxiv import policy
 from lmdev.arxiv.atom import Feed, MalformedFeedError, parse_feed
 from lmdev.arxiv.cache import ResponseCache
 from lmdev.arxiv.ratelimit import Clock, RateLimiter, SystemClock
-from lmdev.errors import ArxivError, BlockedError, RateLimitedError, UnreachableError, UsageError
+from lmdev.errors import ArxivError, BlockedError, RateLimitedError, UnreachableError, UnresponsiveError, UsageError
 from lmdev.ids import ArxivId, parse_arxiv_id
 from lmdev.models import Paper
 from lmdev.paths import arxiv_api_url, arxiv_delay, cache_dir, rate_lock_path
@@ -41,6 +41,8 @@ USER_AGENT = f"lmdev/{__version__} (literature tracker for language model develo
 
 
 NOT_FOUND = "not found on arXiv"
+NOT_TRIED = "not tried: arXiv stopped answering (see the line above)"
+CODINGS = {"gzip", "x-gzip", "deflate", "br", "zstd", "identity"}  # one of these, once: a stack of them can expand a few KB into gigabytes
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -63,14 +65,16 @@ class SearchResult:
 
 
 class _Retry(Exception):
-    """An attempt that failed in a way worth trying again (``slow``: it timed out)."""
+    """An attempt that failed in a way worth trying again (``slow``: it timed out; ``dropped``:
+    the connection failed)."""
 
-    def __init__(self, reason: str, *, status: Optional[int] = None, retry_after: Optional[float] = None, slow: bool = False) -> None:
+    def __init__(self, reason: str, *, status: Optional[int] = None, retry_after: Optional[float] = None, slow: bool = False, dropped: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
         self.retry_after = retry_after
         self.slow = slow
+        self.dropped = dropped
 
 
 class ArxivClient:
@@ -166,6 +170,10 @@ class ArxivClient:
                     out.failed = {i: exc.message for i in todo[offset:]}
                     yield out
                     return
+                except UnresponsiveError as exc:  # the next batch would sit out the same timeouts
+                    out.failed = {i: exc.message for i in batch} | dict.fromkeys(todo[offset + BATCH :], NOT_TRIED)
+                    yield out
+                    return
                 except ArxivError as exc:
                     out.failed = {i: exc.message for i in batch}
                     yield out
@@ -198,17 +206,22 @@ class ArxivClient:
             raise UsageError(f"order must be one of {', '.join(SORT_ORDER)}")
         if not 1 <= max_results <= SEARCH_WINDOW:
             raise UsageError(f"--max must be between 1 and {SEARCH_WINDOW} (arXiv pages no further)")
-        papers: list[Paper] = []
+        papers: dict[str, Paper] = {}
         total: Optional[int] = None
-        while len(papers) < max_results:
+        start = 0
+        while len(papers) < max_results and start < SEARCH_WINDOW:
             size = min(SEARCH_PAGE, max_results - len(papers))
-            params = {"search_query": query, "start": str(len(papers)), "max_results": str(size), "sortBy": sort_by, "sortOrder": sort_order}
+            params = {"search_query": query, "start": str(start), "max_results": str(size), "sortBy": sort_by, "sortOrder": sort_order}
             feed = self._get(params, context=f"search {query!r}")
             total = feed.total if total is None else total
-            papers.extend(feed.papers)
-            if not feed.papers or (total is not None and len(papers) >= total):
+            new = {p.id: p for p in feed.papers if p.id not in papers}
+            papers.update(new)
+            start += len(feed.papers)
+            # a page with nothing new ends it: a server whose totalResults says 10^9 while it
+            # sends the same page again would otherwise be asked thousands of times
+            if not new or (total is not None and start >= total):
                 break
-        return SearchResult(total, papers[:max_results])
+        return SearchResult(total, list(papers.values())[:max_results])
 
     # -- transport -------------------------------------------------------------------------
 
@@ -217,7 +230,13 @@ class ArxivClient:
         if self.use_cache or self.offline:
             cached = self.cache.get(url, any_age=self.offline)
             if cached is not None:
-                return parse_feed(cached)
+                try:
+                    return parse_feed(cached)
+                except ArxivError:  # a cache file damaged on disk: forget it and ask again
+                    where = self.cache.drop(url)
+                    log.warning("arXiv cache: %s does not parse; dropped it", where)
+                    if self.offline:
+                        raise ArxivError(f"{context}: the cached answer ({where}) did not parse and is dropped; --offline forbids asking arXiv again") from None
         if self.offline:
             raise ArxivError(f"{context}: not in the cache, and --offline forbids asking arXiv")
         return self._retrying(url, context, self._attempt)
@@ -233,6 +252,7 @@ class ArxivClient:
     def _retrying(self, url: str, context: str, call: Callable[..., _T]) -> _T:
         """Call ``call(url, context=...)`` until it succeeds, backing off between tries."""
         began = self.clock.time()
+        waited = 0.0
         last = _Retry("no attempt made")
         tries = 0
         for attempt in range(self.max_retries + 1):
@@ -252,6 +272,9 @@ class ArxivClient:
                     break
                 backoff = min(60.0, max(self.delay, 1.0) * 2**attempt) + self.rng.uniform(0, max(self.delay, 1.0))
                 wait = max(backoff, retry.retry_after or 0.0)
+                if waited + wait > policy.MAX_WAIT:  # each wait is capped, and so is their sum
+                    break
+                waited += wait
                 log.warning("arXiv: %s; waiting %s before try %d of %d", retry.reason, policy.duration(wait), attempt + 2, self.max_retries + 1)
                 self.clock.sleep(wait)
         spent = f"after {tries} tries over {policy.duration(self.clock.time() - began)}"
@@ -260,7 +283,8 @@ class ArxivClient:
                 f"{context}: arXiv is rate-limiting us ({last.reason}) {spent}; wait a few minutes and try again",
                 url=url, status=last.status, retry_after=last.retry_after,
             )
-        raise ArxivError(f"{context}: arXiv did not answer properly {spent} ({last.reason})", url=url, status=last.status)
+        kind = UnresponsiveError if last.slow or last.dropped else ArxivError
+        raise kind(f"{context}: arXiv did not answer properly {spent} ({last.reason})", url=url, status=last.status)
 
     def _attempt(self, url: str, *, context: str) -> Feed:
         status, headers, data = self._follow(url, context=context)
@@ -281,6 +305,8 @@ class ArxivClient:
                 return status, headers, data
             location = headers.get("Location")
             following = policy.redirect_target(url, target, location)
+            if not location:
+                raise ArxivError(f"{context}: arXiv answered HTTP {status} (a redirect) without saying where to", url=target, status=status)
             if following is None:
                 raise ArxivError(f"{context}: arXiv redirected to {location!r}, away from {urlsplit(url).netloc}; not following", url=target, status=status)
             if hop == policy.MAX_REDIRECTS:
@@ -301,6 +327,9 @@ class ArxivClient:
             body = bytearray()
             try:
                 with self._http.stream("GET", url, extensions={"trace": watchdog.trace}) as response:
+                    codings = [c.strip().lower() for c in response.headers.get("Content-Encoding", "").split(",") if c.strip()]
+                    if len(codings) > 1 or not set(codings) <= CODINGS:
+                        raise ArxivError(f"{context}: arXiv's response is encoded as {', '.join(codings)}; lmdev takes one known encoding only (a stack of them can expand into gigabytes)", url=url)
                     for chunk in response.iter_bytes():
                         body.extend(chunk)
                         if len(body) > MAX_BODY:
@@ -319,10 +348,16 @@ class ArxivClient:
                 raise ArxivError(f"{context}: arXiv sent a body that does not decode as its Content-Encoding says", url=url) from None
             except httpx.TimeoutException as exc:
                 raise _Retry(f"timed out: {type(exc).__name__}", slow=True) from None
+            except httpx.RemoteProtocolError as exc:
+                if "location header" in str(exc).lower():  # httpx reads a redirect's target as it answers
+                    raise ArxivError(f"{context}: arXiv redirected to a URL lmdev cannot read ({exc}); not following", url=url) from None
+                if watchdog.expired:
+                    raise self._overdue(context, url, body) from None
+                raise _Retry(f"connection failed: {exc or type(exc).__name__}", dropped=True) from None
             except httpx.TransportError as exc:
                 if watchdog.expired:
                     raise self._overdue(context, url, body) from None
-                raise _Retry(f"connection failed: {exc or type(exc).__name__}") from None
+                raise _Retry(f"connection failed: {exc or type(exc).__name__}", dropped=True) from None
             if watchdog.expired:
                 raise self._overdue(context, url, body)
         return return_value

@@ -15,12 +15,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 from lmdev.errors import ArxivError
 from lmdev.locking import lock_handle, open_lock_file, unlock_handle
 
 MARGIN = 0.01  # seconds added to each gap, so network jitter cannot shrink it below the delay at arXiv's end
+# How long to wait for another process's slot. A holder keeps it for one request (whose deadline
+# is under a minute) and the gap after it; one that holds it for minutes is stopped (Ctrl-Z) or
+# stuck, and every lmdev of the user would otherwise wait for it in silence, for ever.
+PATIENCE = 300.0
+POLL = 0.25  # seconds between looks at a slot another process holds
 
 
 class Clock(Protocol):
@@ -64,12 +69,27 @@ class RateLimiter:
         self.delay = delay
         self.clock = clock or SystemClock()
 
+    def _take(self, handle: IO[bytes]) -> None:
+        """Lock the slot; when another process holds it, say so once (:data:`lmdev.locking.waiting`)
+        and look again until it is free, for :data:`PATIENCE` seconds at most."""
+        if lock_handle(handle, blocking=False):
+            return
+        from lmdev import locking
+
+        if locking.waiting is not None:
+            locking.waiting(self.lock_path)
+        began = time.monotonic()  # real time: another process's hold is measured as it passes
+        while not lock_handle(handle, blocking=False):
+            if time.monotonic() - began > PATIENCE:
+                raise ArxivError(f"another lmdev has held arXiv's request slot ({self.lock_path}) for over {PATIENCE / 60:.0f} minutes (stopped with Ctrl-Z, or stuck?); end it, or try again later")
+            time.sleep(POLL)
+
     @contextmanager
     def slot(self) -> Iterator[float]:
         """Hold the machine-wide slot for one request; yields the time the request starts."""
         _private_folder(self.lock_path.parent)
         with open_lock_file(self.lock_path) as handle:
-            lock_handle(handle)
+            self._take(handle)
             try:
                 handle.seek(0)
                 last = _last_start(handle.read(64))

@@ -54,14 +54,23 @@ def _sync(lib: Library, ids: list[ArxivId], fmt: TextOrJson, *, no_cache: bool, 
     """Fetch and store with a progress bar; a line per paper on stderr as each lands."""
     from lmdev.ingest import sync
 
+    from lmdev.arxiv.client import NOT_TRIED
+
+    untried = 0
     with _client(no_cache, offline) as client, progress(len(ids), verb) as advance:
 
         def report(outcome: Outcome) -> None:
+            nonlocal untried
             advance(1)
-            if fmt is TextOrJson.text:
+            if outcome.reason == NOT_TRIED:  # once arXiv stopped answering: one line for them all
+                untried += 1
+            elif fmt is TextOrJson.text:
                 message(render.outcome_line(outcome))
 
-        return sync(lib, client, ids, on_outcome=report, **kwargs)
+        outcomes = sync(lib, client, ids, on_outcome=report, **kwargs)
+    if untried and fmt is TextOrJson.text:
+        message(f"{verb}: {untried} more paper(s) not tried, since arXiv stopped answering; run the command again later")
+    return outcomes
 
 
 @app.command(epilog=examples(
