@@ -277,7 +277,7 @@ def test_the_end_of_input_at_any_question_ends_the_review_without_asking_again(c
     read = terminal("a", "e", EOF_KEY, EOF_KEY, "a", "a")
     result = cli("--data-dir", str(suggested), "review", "--suggestions")
     assert result.code == 0, result.err
-    assert read == ["a", "e", EOF_KEY, EOF_KEY]
+    assert read == ["a", "e", EOF_KEY], "Ctrl-D at the stance question ends the session, as q does"
     assert "x cancel" in result.out
     after = snapshot(suggested / "papers")
     assert [name for name in after if after[name] != before[name]] == ["2307.03172.yaml"], "the first decision is kept, nothing after it"

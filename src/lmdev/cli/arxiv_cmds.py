@@ -52,9 +52,8 @@ def _finish(outcomes: list[Outcome], fmt: TextOrJson, verb: str) -> None:
 
 def _sync(lib: Library, ids: list[ArxivId], fmt: TextOrJson, *, no_cache: bool, offline: bool, verb: str, **kwargs: Any) -> list[Outcome]:
     """Fetch and store with a progress bar; a line per paper on stderr as each lands."""
-    from lmdev.ingest import sync
-
     from lmdev.arxiv.client import NOT_TRIED
+    from lmdev.ingest import sync
 
     untried = 0
     with _client(no_cache, offline) as client, progress(len(ids), verb) as advance:

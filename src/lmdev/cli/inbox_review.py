@@ -90,7 +90,7 @@ def _edit(lib: Library, item: Waiting, term: Terminal) -> TagChange:
     """Ask for problems (primary first) and assumptions, again until every id and stance is valid."""
     tax = lib.taxonomy
     while True:
-        answer = term.ask("  problems, primary first", " ".join(p.id for p in item.problems if p.id in tax.nodes))
+        answer = term.ask("  problems, primary first", " ".join(p.id for p in item.problems if p.id in tax.nodes and tax.nodes[p.id].kind == "problem"))
         problems = [p for p in _SPLIT.split(answer.strip()) if p]
         try:
             if not problems:
@@ -101,7 +101,7 @@ def _edit(lib: Library, item: Waiting, term: Terminal) -> TagChange:
         except UsageError as exc:
             term.echo(f"  {exc.message}")
     while True:
-        answer = term.ask("  assumptions as ID:STANCE", " ".join(f"{a.id}:{a.stance}" for a in item.assumptions if a.id in tax.nodes))
+        answer = term.ask("  assumptions as ID:STANCE", " ".join(f"{a.id}:{a.stance}" for a in item.assumptions if a.id in tax.nodes and tax.nodes[a.id].kind == "assumption"))
         specs = [s for s in _SPLIT.split(answer.strip()) if s]
         try:
             if not specs:

@@ -33,7 +33,12 @@ PICK_KEYS = "123456789abcdfghijklmnoprstuvwyz"  # no e, q or x: x cancels
 
 
 EOF_KEY = "\x04"  # what read_key gives at the end of input (Ctrl-D)
-ON_EOF = ("q", "x", "n")  # what the end of input answers, the first a question offers: quit, cancel, no
+
+
+class EndOfInput(Exception):
+    """Ctrl-D at a question that offers no quit key (the stance, the problem instead): the
+    session ends as with q, keeping what was decided."""
+
 
 
 def read_key() -> str:
@@ -55,7 +60,10 @@ def ask(question: str, choices: dict[str, str], *, read: Optional[KeyReader] = N
         sys.stdout.flush()
         key = (read or read_key)()
         if key == EOF_KEY:  # never asked again: input that has ended gives the same answer for ever
-            key = next((k for k in ON_EOF if k in choices), next(iter(choices)))
+            if "q" in choices or "n" in choices:
+                key = "q" if "q" in choices else "n"
+            else:
+                raise EndOfInput
         shown = key if key.isprintable() else repr(key)
         console.print(esc(shown), highlight=False)
         if key.lower() in choices:
@@ -147,7 +155,10 @@ def decide(paper: Paper, tax: Taxonomy, candidates: list[Candidate], decisions: 
             return True
         value = None
         if key == "e":
-            value = _edit(paper, tax, c, read)
+            try:
+                value = _edit(paper, tax, c, read)
+            except EndOfInput:
+                return True
             if value is None:
                 continue
         decisions.append(Decision(key, c, value))

@@ -137,8 +137,8 @@ def markdown_chunks(tax: Taxonomy, node_id: str, count: Counts, entries: Iterabl
     """A list's Markdown a line at a time, so a long list is written as it is read."""
     node = tax.get(node_id)
     ref = node.node.ref
-    yield f"# {node.name} (`{node.id}`)\n\n"
-    yield f"{node.field.name}, {node.kind}{f' #{ref.item}' if ref.item else ''}: {node.node.description}\n\n"
+    yield f"# {md_text(node.name)} (`{node.id}`)\n\n"
+    yield f"{md_text(node.field.name)}, {node.kind}{f' #{ref.item}' if ref.item else ''}: {md_text(node.node.description)}\n\n"
     then = ", then unreviewed suggestions." if count.suggested else "."
     yield f"{count.total} paper(s): the essay's citations first, then papers that challenge an assumption, then the rest, newest first{then}\n"
     for n, e in enumerate(entries, 1):
